@@ -1,0 +1,43 @@
+package parley
+
+// Event types sent to live streams.
+const (
+	EventCommentCreated = "comment.created" // a comment became visible
+	EventCommentUpdated = "comment.updated" // edited, or its score changed
+	EventCommentRemoved = "comment.removed" // rejected or deleted
+	EventPageCount      = "page.count"      // the page's approved count changed
+	EventQueueChanged   = "queue.changed"   // the moderation queue of a site changed
+)
+
+// Event is something that happened to a page or a site's moderation queue.
+// Events carry ids, not content: subscribers read the current state.
+type Event struct {
+	ID        int64 // monotonically increasing per store; resumes streams (Last-Event-ID)
+	Type      string
+	SiteID    string
+	PageID    int64
+	CommentID int64
+}
+
+// StatusEvents returns the events a change of a comment's status from old to
+// new raises ("" for old when the comment is new). Readers see approved
+// comments, so a change into or out of StatusApproved is visible on the page;
+// every change concerns the moderation queue.
+func StatusEvents(siteID string, pageID, commentID int64, old, new string) []Event {
+	var evs []Event
+	add := func(typ string) {
+		evs = append(evs, Event{Type: typ, SiteID: siteID, PageID: pageID, CommentID: commentID})
+	}
+	switch {
+	case old != StatusApproved && new == StatusApproved:
+		add(EventCommentCreated)
+		add(EventPageCount)
+	case old == StatusApproved && new != StatusApproved:
+		add(EventCommentRemoved)
+		add(EventPageCount)
+	}
+	if old != new && !(old == "" && new == StatusApproved) {
+		add(EventQueueChanged)
+	}
+	return evs
+}

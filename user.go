@@ -1,0 +1,30 @@
+package parley
+
+import "time"
+
+// Roles.
+const (
+	RoleReader    = "reader"
+	RoleModerator = "moderator"
+	RoleAdmin     = "admin"
+)
+
+// User is a reader or a staff member. Anonymous readers are users too: they are
+// created on their first post and identified by a signed session cookie.
+type User struct {
+	ID          string // random, URL-safe
+	Name        string // display name
+	Email       string // optional; never exposed publicly, never logged
+	Role        string
+	SiteID      string    // for a moderator: the one site they may act on; "" for all
+	BannedUntil time.Time // zero when not banned; far future for a permanent ban
+	Created     time.Time
+}
+
+// Banned reports whether the user may not post at time now.
+func (u *User) Banned(now time.Time) bool {
+	return !u.BannedUntil.IsZero() && now.Before(u.BannedUntil)
+}
+
+// IsStaff reports whether the user is a moderator or an admin.
+func (u *User) IsStaff() bool { return u.Role == RoleModerator || u.Role == RoleAdmin }
