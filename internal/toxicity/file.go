@@ -1,0 +1,161 @@
+package toxicity
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"sync"
+)
+
+// The model file is gzip-compressed:
+//
+//	"PARLEYTOX1\n"
+//	uint32 length of the JSON header, the header (fileHeader)
+//	the weights, int16 little-endian, bucket-major, head h scaled by Scale[h]
+//
+// Weights are quantised to 16 bits per head (max |w| ↦ 32767): the scores
+// of a loaded model differ from the trained one by less than 1e-3.
+const fileMagic = "PARLEYTOX1\n"
+
+type fileHeader struct {
+	Bits      uint               `json:"bits"`
+	Heads     []string           `json:"heads"`
+	Bias      [numHeads]float32  `json:"bias"`
+	Scale     [numHeads]float64  `json:"scale"`
+	Threshold float64            `json:"threshold"`
+	Info      Info               `json:"info"`
+	Extra     map[string]float64 `json:"extra,omitempty"`
+}
+
+// Save writes the model to w in the model file format.
+func (m *Model) Save(w io.Writer) error {
+	gz, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
+	bw := bufio.NewWriter(gz)
+	h := fileHeader{Bits: m.Bits, Heads: headNames[:], Bias: m.Bias, Threshold: m.Threshold, Info: m.Info}
+	var maxAbs [numHeads]float64
+	for i, v := range m.W {
+		maxAbs[i%numHeads] = max(maxAbs[i%numHeads], math.Abs(float64(v)))
+	}
+	for k := range h.Scale {
+		h.Scale[k] = maxAbs[k] / 32767
+		if h.Scale[k] == 0 {
+			h.Scale[k] = 1
+		}
+	}
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	bw.WriteString(fileMagic)
+	binary.Write(bw, binary.LittleEndian, uint32(len(hdr)))
+	bw.Write(hdr)
+	var b [2]byte
+	for i, v := range m.W {
+		q := math.Round(float64(v) / h.Scale[i%numHeads])
+		binary.LittleEndian.PutUint16(b[:], uint16(int16(q)))
+		bw.Write(b[:])
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write model: %w", err)
+	}
+	if err := gz.Close(); err != nil {
+		return fmt.Errorf("write model: %w", err)
+	}
+	return nil
+}
+
+// SaveFile writes the model to path.
+func (m *Model) SaveFile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := m.Save(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// Load reads a model written by Save.
+func Load(r io.Reader) (*Model, error) {
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("read model: %w", err)
+	}
+	br := bufio.NewReaderSize(gz, 1<<16)
+	magic := make([]byte, len(fileMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != fileMagic {
+		return nil, errors.New("read model: not a parley toxicity model file")
+	}
+	var n uint32
+	if err := binary.Read(br, binary.LittleEndian, &n); err != nil || n > 1<<24 {
+		return nil, errors.New("read model: bad header")
+	}
+	hdr := make([]byte, n)
+	if _, err := io.ReadFull(br, hdr); err != nil {
+		return nil, fmt.Errorf("read model header: %w", err)
+	}
+	var h fileHeader
+	if err := json.Unmarshal(hdr, &h); err != nil {
+		return nil, fmt.Errorf("read model header: %w", err)
+	}
+	if h.Bits < 8 || h.Bits > 26 || len(h.Heads) != numHeads {
+		return nil, fmt.Errorf("read model: unsupported shape (bits %d, %d heads)", h.Bits, len(h.Heads))
+	}
+	m := newModel(h.Bits)
+	m.Bias, m.Threshold, m.Info = h.Bias, h.Threshold, h.Info
+	raw := make([]byte, 2*len(m.W))
+	if _, err := io.ReadFull(br, raw); err != nil {
+		return nil, fmt.Errorf("read model weights: %w", err)
+	}
+	for i := range m.W {
+		q := int16(binary.LittleEndian.Uint16(raw[2*i:]))
+		m.W[i] = float32(float64(q) * h.Scale[i%numHeads])
+	}
+	return m, nil
+}
+
+// LoadFile reads a model file written by Save.
+func LoadFile(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m, err := Load(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+//go:embed model/default.ptox
+var defaultModel []byte
+
+var (
+	defaultOnce sync.Once
+	defaultM    *Model
+	defaultErr  error
+)
+
+// Default returns the model embedded in the binary, trained on the
+// permissively licensed sources only (see docs/model-card.md). It is loaded
+// once and shared.
+func Default() (*Model, error) {
+	defaultOnce.Do(func() {
+		defaultM, defaultErr = Load(bytes.NewReader(defaultModel))
+	})
+	return defaultM, defaultErr
+}
+
+// EmbeddedSize is the size in bytes of the embedded default model file.
+func EmbeddedSize() int { return len(defaultModel) }

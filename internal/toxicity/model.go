@@ -1,0 +1,306 @@
+package toxicity
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/textnorm"
+)
+
+// Heads of the model, in the order of its weight vector.
+const (
+	HeadToxicity = iota
+	HeadIdentity
+	HeadSpam
+	numHeads
+)
+
+// headNames name the heads in files and reports.
+var headNames = [numHeads]string{"toxicity", "identity_attack", "spam"}
+
+// DefaultHoldThreshold is the toxicity score at or above which the moderation
+// pipeline holds a comment for review by default (moderation.Policy's
+// ToxicityHold). Training calibrates the model so that this threshold holds
+// DefaultHoldRate of ordinary news comments.
+const DefaultHoldThreshold = 0.8
+
+// maxEvidence is how many words an explanation lists at most, and
+// minEvidence the smallest contribution to the logit it lists.
+const (
+	maxEvidence = 8
+	minEvidence = 0.05
+)
+
+// Model is a linear model over hashed n-gram features with one output per
+// head (toxicity, identity attack, spam). It is safe for concurrent use; a
+// loaded model is never modified.
+type Model struct {
+	Bits      uint      // 1<<Bits hash buckets
+	W         []float32 // weights, bucket-major: W[bucket*numHeads+head]
+	Bias      [numHeads]float32
+	Threshold float64 // the default hold threshold on Toxicity
+	Info      Info    // how the model was trained
+}
+
+// Info describes a model's training, for the model card and `parley model eval`.
+type Info struct {
+	Version  int               `json:"version"`
+	Command  string            `json:"command,omitempty"`  // the command line that trained it
+	Seed     int64             `json:"seed"`               // random seed of the training run
+	Sources  map[string]int    `json:"sources,omitempty"`  // training examples per source
+	Licences map[string]string `json:"licences,omitempty"` // restricted sources trained on, with their licence
+	Baseline bool              `json:"baseline,omitempty"` // the plain logistic-regression baseline
+	// RawFeatures: word 1–2-grams and character 2–5-grams over the raw
+	// lowercased text (the baseline's features).
+	RawFeatures bool `json:"raw_features,omitempty"`
+
+	// SentenceMax scores toxicity as the larger of the whole text's logit
+	// and its most toxic sentence's.
+	SentenceMax bool `json:"sentence_max,omitempty"`
+	// WordClasses adds the word-class features of classes.go.
+	WordClasses bool `json:"word_classes,omitempty"`
+	// Calibration says how Threshold was chosen.
+	Calibration string `json:"calibration,omitempty"`
+}
+
+// newModel returns a zero model with 1<<bits buckets.
+func newModel(bits uint) *Model {
+	return &Model{Bits: bits, W: make([]float32, (1<<bits)*numHeads), Threshold: DefaultHoldThreshold}
+}
+
+// scratch is the per-call working memory of Score, pooled.
+type scratch struct {
+	ntoks []textnorm.Token
+	toks  []token
+	feats []uint32
+	ends  []int32 // ends[i] is the end of token i's features in feats
+	text  []byte
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
+
+// featurize fills sc with the words and hashed features of t.
+// With classes, each word also adds its word-class features (classes.go).
+func featurize(sc *scratch, t textnorm.Text, classes bool) {
+	sc.toks = words(t, sc.toks[:0], &sc.ntoks)
+	sc.feats = sc.feats[:0]
+	sc.ends = sc.ends[:0]
+	var seen uint8
+	for i := range sc.toks {
+		sc.feats = appendWordFeatures(sc.feats, sc.toks, i)
+		if classes {
+			sc.feats, seen = appendClassFeatures(sc.feats, sc.toks[i].text, seen)
+			if sc.toks[i].sentEnd {
+				seen = 0
+			}
+		}
+		sc.ends = append(sc.ends, int32(len(sc.feats)))
+	}
+}
+
+// featureScale is the factor applied to every feature of a text with n
+// features: the feature vector has unit L2 norm, so a long comment does not
+// score higher for being long.
+func featureScale(n int) float32 {
+	if n == 0 {
+		return 0
+	}
+	return float32(1 / math.Sqrt(float64(n)))
+}
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
+
+// Score returns the toxicity, identity-attack and spam scores of text, with
+// the evidence for the toxicity score. quote is the text the author quotes
+// from an earlier comment: it is not the author's own words, so it is left
+// out of the scoring wherever it occurs in text, as are markdown block
+// quotes ("> " lines).
+func (m *Model) Score(text, quote string) parley.Scores {
+	return m.score(text, quote, true)
+}
+
+// ScoreFast is Score without the evidence: the same scores, faster.
+func (m *Model) ScoreFast(text, quote string) parley.Scores {
+	return m.score(text, quote, false)
+}
+
+func (m *Model) score(text, quote string, explain bool) parley.Scores {
+	sc := scratchPool.Get().(*scratch)
+	defer func() {
+		if cap(sc.feats) <= 1<<16 { // a huge comment's buffers are not kept
+			scratchPool.Put(sc)
+		}
+	}()
+	own := maskQuotes(text, quote, &sc.text)
+	nt := textnorm.Normalize(own)
+	if m.Info.RawFeatures {
+		sc.toks, sc.ends = sc.toks[:0], sc.ends[:0]
+		sc.feats = appendRawFeatures(sc.feats[:0], strings.ToLower(own))
+		explain = false
+	} else {
+		featurize(sc, nt, m.Info.WordClasses)
+	}
+	logits := m.logits(sc)
+	s := parley.Scores{
+		Toxicity:       sigmoid(logits[HeadToxicity]),
+		IdentityAttack: sigmoid(logits[HeadIdentity]),
+		Spam:           sigmoid(logits[HeadSpam]),
+	}
+	if explain {
+		s.Evidence = m.evidence(sc, nt, text)
+	}
+	return s
+}
+
+// logits returns the per-head logits of the features in sc. The toxicity
+// logit is the larger of the whole text's and its most toxic sentence's: one
+// abusive sentence in a long, otherwise civil comment is not diluted away.
+func (m *Model) logits(sc *scratch) [numHeads]float64 {
+	mask := uint32(1)<<m.Bits - 1
+	var sum [numHeads]float32
+	w := m.W
+	feats := sc.feats
+	best := float32(math.Inf(-1))
+	var sent float32
+	sentStart := 0
+	k := 0
+	for i, end := range sc.ends {
+		for ; k < int(end); k++ {
+			j := int(feats[k]&mask) * numHeads
+			sum[0] += w[j]
+			sum[1] += w[j+1]
+			sum[2] += w[j+2]
+			sent += w[j]
+		}
+		if m.Info.SentenceMax && (sc.toks[i].sentEnd || i == len(sc.ends)-1) {
+			if v := sent * featureScale(k-sentStart); v > best {
+				best = v
+			}
+			sent, sentStart = 0, k
+		}
+	}
+	if k < len(feats) { // raw baseline features carry no token structure
+		for ; k < len(feats); k++ {
+			j := int(feats[k]&mask) * numHeads
+			sum[0] += w[j]
+			sum[1] += w[j+1]
+			sum[2] += w[j+2]
+		}
+	}
+	scale := featureScale(len(feats))
+	var out [numHeads]float64
+	for h := range out {
+		out[h] = float64(m.Bias[h] + scale*sum[h])
+	}
+	if whole := scale * sum[0]; best > whole {
+		out[HeadToxicity] = float64(m.Bias[HeadToxicity] + best)
+	}
+	return out
+}
+
+// evidence attributes the toxicity logit to words: each word gets the
+// weights of its unigram and character n-grams and half of each bigram it is
+// part of. The words that raise the score most, strongest first, are located
+// in the original text.
+func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string) []parley.Evidence {
+	if len(sc.toks) == 0 {
+		return nil
+	}
+	mask := uint32(1)<<m.Bits - 1
+	scale := featureScale(len(sc.feats))
+	contrib := make([]float32, len(sc.toks))
+	start := int32(0)
+	for i, end := range sc.ends {
+		for k := start; k < end; k++ {
+			f := sc.feats[k]
+			w := m.W[int(f&mask)*numHeads+HeadToxicity] * scale
+			if k == start+1 && i+1 < len(sc.toks) { // the bigram this word starts
+				contrib[i] += w / 2
+				contrib[i+1] += w / 2
+				continue
+			}
+			contrib[i] += w
+		}
+		start = end
+	}
+	idx := make([]int, 0, len(contrib))
+	for i, c := range contrib {
+		if c > 0 {
+			idx = append(idx, i)
+		}
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return contrib[idx[a]] > contrib[idx[b]] })
+	if len(idx) > maxEvidence {
+		idx = idx[:maxEvidence]
+	}
+	// Only words that matter: a fifth of the strongest word's weight.
+	for k, i := range idx {
+		if contrib[i] < max(minEvidence, contrib[idx[0]]/5) {
+			idx = idx[:k]
+			break
+		}
+	}
+	out := make([]parley.Evidence, 0, len(idx))
+	for _, i := range idx {
+		t := sc.toks[i]
+		bs, be := nt.Orig(t.start, t.end)
+		out = append(out, parley.Evidence{Span: textnorm.RuneSpan(orig, bs, be), Feature: t.text, Weight: float64(contrib[i])})
+	}
+	return out
+}
+
+// maskQuotes returns text with the quoted parts blanked: every occurrence of
+// quote (and of each of its lines of eight bytes or more, since a quote is
+// often re-wrapped) and every markdown block-quote line. Blanking keeps byte
+// offsets, so evidence found in the result is located in text. buf is reused
+// memory.
+func maskQuotes(text, quote string, buf *[]byte) string {
+	quote = strings.TrimSpace(quote)
+	if quote == "" && !strings.Contains(text, ">") {
+		return text
+	}
+	b := append((*buf)[:0], text...)
+	*buf = b
+	blank := func(i, j int) {
+		for k := i; k < j; k++ {
+			if b[k] != '\n' {
+				b[k] = ' '
+			}
+		}
+	}
+	// Block quotes: lines whose first non-blank byte is '>'.
+	for i := 0; i < len(b); {
+		j := i
+		for j < len(b) && b[j] != '\n' {
+			j++
+		}
+		line := strings.TrimLeft(string(b[i:j]), " \t")
+		if strings.HasPrefix(line, ">") || strings.HasPrefix(line, "&gt;") {
+			blank(i, j)
+		}
+		i = j + 1
+	}
+	if quote != "" {
+		pieces := []string{quote}
+		for _, l := range strings.Split(quote, "\n") {
+			l = strings.TrimSpace(strings.TrimLeft(l, "> "))
+			if len(l) >= 8 && l != quote {
+				pieces = append(pieces, l)
+			}
+		}
+		for _, p := range pieces {
+			for off := 0; ; {
+				k := strings.Index(text[off:], p)
+				if k < 0 {
+					break
+				}
+				blank(off+k, off+k+len(p))
+				off += k + len(p)
+			}
+		}
+	}
+	return string(b)
+}

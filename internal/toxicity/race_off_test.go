@@ -1,0 +1,5 @@
+//go:build !race
+
+package toxicity
+
+const raceEnabled = false
