@@ -1,0 +1,235 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleyhq/parley"
+)
+
+// Channel is the LISTEN/NOTIFY channel on which every transaction that
+// records events announces them; the payload is the newest event id.
+const Channel = "parley_events"
+
+// Event ids are allocated in commit order.
+//
+// A reader tails the log with "id > last", and a stream resumes with
+// Last-Event-ID, so an event must never become visible after an event with a
+// greater id has been read. An identity column alone does not give that:
+// transaction A takes id 10, transaction B takes id 11 and commits first, a
+// reader sees 11 and moves past 10 for good when A commits.
+//
+// So a transaction allocates its event ids under a transaction-level
+// advisory lock (pg_advisory_xact_lock on db.eventLock), taken as the last
+// step of the transaction, just before the events are inserted, and held
+// until the commit is complete and visible. Whoever takes the lock next
+// allocates greater ids, and can commit only after. Every id visible to a
+// reader was therefore committed after every smaller id, and any transaction
+// still running will allocate (or already holds) ids greater than every
+// visible one. A rolled-back transaction leaves a gap, never a late id.
+//
+// The price is that transactions which record events commit one at a time,
+// database-wide: the critical section is the events INSERT, the NOTIFY and
+// the commit's WAL flush. PostgreSQL already serialises the commits of
+// transactions that NOTIFY (with a lock held from pre-commit to the end of
+// the commit), so the advisory lock adds little to what NOTIFY costs anyway.
+// Everything else in the transaction (checks, the page's row lock, the
+// comment's insert) runs concurrently. The lock is taken last, and no
+// transaction waits for anything else while holding it, so it cannot be part
+// of a deadlock.
+
+// events records evs in tx, with ids in commit order (see above), and
+// notifies Channel at commit. Call it as the last statement of a write.
+func (db *DB) events(ctx context.Context, tx pgx.Tx, evs []parley.Event) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	b := &pgx.Batch{}
+	db.queueEvents(b, evs)
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
+		return wrap(err, "record events")
+	}
+	return nil
+}
+
+// queueEvents queues on b the statements that record evs: the lock, then
+// the insert, whose rows take their identity values in the order of the
+// arrays, then the notification. They must be the last statements of their
+// transaction, which then holds the lock only for its commit.
+func (db *DB) queueEvents(b *pgx.Batch, evs []parley.Event) {
+	if len(evs) == 0 {
+		return
+	}
+	types := make([]string, len(evs))
+	sites := make([]string, len(evs))
+	pages := make([]int64, len(evs))
+	comments := make([]int64, len(evs))
+	for i, e := range evs {
+		types[i], sites[i], pages[i], comments[i] = e.Type, e.SiteID, e.PageID, e.CommentID
+	}
+	b.Queue(`SELECT pg_advisory_xact_lock($1)`, db.eventLock)
+	b.Queue(`WITH e AS (
+			INSERT INTO events (type, site_id, page_id, comment_id)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
+			RETURNING id)
+		SELECT pg_notify('`+Channel+`', max(id)::text) FROM e`, types, sites, pages, comments)
+	if db.holdEvents != nil {
+		b.Queue(`SELECT pg_sleep($1)`, db.holdEvents().Seconds())
+	}
+}
+
+// EventsSince returns up to limit events with ID > after, oldest first.
+// Ids are visible in commit order (see events), so a reader that continues
+// from the last id it read never misses one.
+func (db *DB) EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT id, type, site_id, page_id, comment_id FROM events
+		WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
+	if err != nil {
+		return nil, wrap(err, "read events")
+	}
+	defer rows.Close()
+	var out []parley.Event
+	for rows.Next() {
+		var e parley.Event
+		if err := rows.Scan(&e.ID, &e.Type, &e.SiteID, &e.PageID, &e.CommentID); err != nil {
+			return nil, wrap(err, "read events")
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "read events")
+	}
+	return out, nil
+}
+
+// LastEventID returns the newest committed event's ID, 0 when there is none.
+// It reads the table, not the identity sequence: the sequence also counts
+// ids of transactions that have not committed yet, and a reader starting
+// after one of those would skip it. Pruning always keeps the newest event,
+// so the answer never goes back.
+func (db *DB) LastEventID(ctx context.Context) (int64, error) {
+	var id int64
+	if err := db.pool.QueryRow(ctx, `SELECT coalesce(max(id), 0) FROM events`).Scan(&id); err != nil {
+		return 0, wrap(err, "read last event id")
+	}
+	return id, nil
+}
+
+// pruneLoop prunes the event log every PruneEvery until ctx is done; Close
+// cancels it and waits for it to exit.
+func (db *DB) pruneLoop(ctx context.Context) {
+	defer close(db.done)
+	t := time.NewTicker(db.PruneEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := db.prune(ctx); err != nil && ctx.Err() == nil {
+				db.Logger.Warn("postgres: cannot prune the event log", "error", err.Error())
+			}
+		}
+	}
+}
+
+// prune deletes the events older than EventMaxAge or beyond the newest
+// EventMaxCount, always keeping the newest event, and returns how many went.
+// One instance prunes at a time; the others skip their turn.
+func (db *DB) prune(ctx context.Context) (int64, error) {
+	var n int64
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		var mine bool
+		key := pruneLockClass<<32 | db.eventLock&0xffffffff
+		if err := tx.QueryRow(ctx, `SELECT pg_try_advisory_xact_lock($1)`, key).Scan(&mine); err != nil {
+			return wrap(err, "prune events")
+		}
+		if !mine {
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `WITH newest AS (SELECT coalesce(max(id), 0) AS id FROM events)
+			DELETE FROM events USING newest
+			WHERE events.id < newest.id AND (events.created < now() - $1::interval OR events.id <= newest.id - $2)`,
+			db.EventMaxAge, db.EventMaxCount)
+		if err != nil {
+			return wrap(err, "prune events")
+		}
+		n = tag.RowsAffected()
+		return nil
+	})
+	return n, err
+}
+
+// Listen relays the notifications of Channel: it LISTENs on a connection of
+// its own and calls notify after each one, and once after every
+// (re)connection since events may have been committed while nobody listened.
+// When the connection drops it reconnects with a backoff from 100 ms to 10 s.
+// It returns when ctx is done. notify should return quickly (Broker.Notify
+// never blocks).
+func (db *DB) Listen(ctx context.Context, notify func()) {
+	const minBackoff, maxBackoff = 100 * time.Millisecond, 10 * time.Second
+	backoff := minBackoff
+	for {
+		err := db.listen(ctx, notify, func() { backoff = minBackoff })
+		if ctx.Err() != nil {
+			return
+		}
+		db.Logger.Warn("postgres: event notifications interrupted; reconnecting",
+			"error", err.Error(), "retry_in", backoff.String())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, maxBackoff)
+	}
+}
+
+// listenIdle is how long Listen waits for a notification before it checks
+// that its connection is still alive: a network that silently drops the
+// connection would otherwise leave it waiting forever.
+const listenIdle = 30 * time.Second
+
+// listen LISTENs on a new connection until it fails or ctx is done.
+func (db *DB) listen(ctx context.Context, notify, connected func()) error {
+	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		conn.Close(cctx)
+	}()
+	if _, err := conn.Exec(ctx, `LISTEN `+Channel); err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	connected()
+	notify()
+	for {
+		wctx, cancel := context.WithTimeout(ctx, listenIdle)
+		_, err := conn.WaitForNotification(wctx)
+		cancel()
+		switch {
+		case err == nil:
+			notify()
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case wctx.Err() != nil: // idle: is the connection still there?
+			pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
+				return fmt.Errorf("ping: %w", err)
+			}
+		default:
+			return fmt.Errorf("wait for a notification: %w", err)
+		}
+	}
+}

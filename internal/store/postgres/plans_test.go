@@ -1,0 +1,126 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// planCases are the queries behind the thread, the queues, the counts and
+// flood control, each with the index its plan must use. The parameters are
+// those of the database seedBulk makes. The work queues are checked in
+// their order by age; their order by report weight has no index (see
+// docs/postgres.md).
+var planCases = []struct {
+	name  string
+	sql   string
+	args  func(page int64) []any
+	index string // the plan must name one of these, separated by '|'
+}{
+	{"thread: PageComments", `SELECT ` + commentCols + ` FROM comments WHERE page_id = $1 ORDER BY number`,
+		func(p int64) []any { return []any{p} }, "comments_page_number"},
+	{"page by url", `SELECT ` + pageCols + ` FROM pages WHERE site_id = $1 AND url = $2`,
+		func(int64) []any { return []any{"news", "https://news.example.com/p500"} }, "pages_site_id_url_key"},
+	{"counts of 50 urls", `SELECT url, count FROM pages WHERE site_id = $1 AND url = ANY($2)`,
+		func(int64) []any { return []any{"news", planURLs(50)} },
+		// 1,000 pages fit in 27 blocks: reading them all beats 100 probes.
+		"pages_site_id_url_key|Seq Scan on pages"},
+	{"queue: pending of a site, by age", queueQuery(`c.status = 'pending' AND c.site_id = $1`, `c.created, c.id`),
+		func(int64) []any { return []any{"news"} },
+		// With one site, the partial index of pending comments is as selective.
+		"comments_site_status|comments_pending"},
+	{"queue: pending of every site, by age", queueQuery(`c.status = 'pending'`, `c.created, c.id`),
+		func(int64) []any { return nil }, "comments_pending"},
+	{"queue: approved of a site, newest first", queueQuery(`c.status = 'approved' AND c.site_id = $1`, `c.created DESC, c.id DESC`),
+		func(int64) []any { return []any{"news"} }, "comments_site_status"},
+	{"queue: unmoderated of a site, by age", queueQuery(`c.status = 'approved' AND NOT c.seen AND c.site_id = $1`, `c.created, c.id`),
+		func(int64) []any { return []any{"news"} }, "comments_unseen"},
+	{"queue: reported of a site", queueQuery(`c.status <> 'deleted' AND c.id IN (SELECT comment_id FROM reports WHERE outcome = '') AND c.site_id = $1`, `c.created, c.id`),
+		func(int64) []any { return []any{"news"} },
+		// From the open reports (all of the 1,000 seeded, so read whole) to their comments.
+		"reports_open|Seq Scan on reports"},
+	{"queue: pending of a page", queueQuery(`c.status = 'pending' AND c.page_id = $1`, `c.created, c.id`),
+		func(p int64) []any { return []any{p} }, "comments_page_number"},
+	{"activity: by author", `SELECT count(*) FROM comments WHERE author_id = $1 AND created >= $2`,
+		func(int64) []any { return []any{"user42", planNow.Add(-24 * time.Hour)} }, "comments_author"},
+	{"activity: by address", `SELECT count(*) FROM comments WHERE ip_hash = $1 AND created >= $2`,
+		func(int64) []any { return []any{"ip42", planNow.Add(-24 * time.Hour)} }, "comments_ip"},
+	{"history", `SELECT count(*) FILTER (WHERE status = 'approved'), count(*) FILTER (WHERE status = 'rejected'),
+		count(*) FILTER (WHERE status = 'pending'),
+		(SELECT count(*) FROM reports r JOIN comments c ON c.id = r.comment_id WHERE c.author_id = $1 AND r.outcome = 'upheld'),
+		ARRAY(SELECT status FROM comments WHERE author_id = $1 AND status IN ('approved', 'rejected') ORDER BY created DESC, id DESC LIMIT 10)
+		FROM comments WHERE author_id = $1`, func(int64) []any { return []any{"user42"} }, "comments_author"},
+	{"votes of a reader on a page", `SELECT v.comment_id, v.value FROM votes v JOIN comments c ON c.id = v.comment_id
+		WHERE v.user_id = $1 AND c.page_id = $2`, func(p int64) []any { return []any{"voter1", p} }, "comments_page_number"},
+	{"events since", `SELECT id, type, site_id, page_id, comment_id FROM events WHERE id > $1 ORDER BY id LIMIT 500`,
+		func(int64) []any { return []any{int64(99_000)} }, "events_pkey"},
+}
+
+// planNow is a fixed "now" inside the seeded comments' times.
+var planNow = time.Now()
+
+func queueQuery(where, order string) string {
+	cols := "c." + strings.ReplaceAll(commentCols, ", ", ", c.")
+	return `SELECT ` + cols + `, p.id, p.url FROM comments c JOIN pages p ON p.id = c.page_id
+		WHERE ` + where + ` ORDER BY ` + order + ` LIMIT 50`
+}
+
+// planURLs returns n urls of seeded pages and n of missing ones.
+func planURLs(n int) []string {
+	var urls []string
+	for i := range n {
+		urls = append(urls, fmt.Sprintf("https://news.example.com/p%d", 1+i*19), fmt.Sprintf("https://news.example.com/x%d", i))
+	}
+	return urls
+}
+
+// TestQueryPlans seeds 100,000 comments over 1,000 pages and checks that
+// each query of planCases uses its index and never scans the comments table
+// whole. With PARLEY_EXPLAIN=1 it prints each EXPLAIN (ANALYZE, BUFFERS), as
+// quoted in docs/postgres.md.
+func TestQueryPlans(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 100,000 comments")
+	}
+	dsn, schema := newSchema(t) // dropped at the end, not reused
+	db := openIn(t, dsn, schema, nil)
+	start := time.Now()
+	pages := seedBulk(t, db, 1000, 100)
+	t.Logf("seeded 1,000 pages × 100 comments in %v", time.Since(start).Round(time.Millisecond))
+	page := pages[len(pages)/2]
+	show := os.Getenv("PARLEY_EXPLAIN") != ""
+	ctx := context.Background()
+	for _, pc := range planCases {
+		t.Run(pc.name, func(t *testing.T) {
+			rows, err := db.pool.Query(ctx, `EXPLAIN (ANALYZE, BUFFERS) `+pc.sql, pc.args(page)...)
+			if err != nil {
+				t.Fatalf("EXPLAIN: %v", err)
+			}
+			var plan []string
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, line)
+			}
+			if err := rows.Err(); err != nil {
+				t.Fatalf("EXPLAIN: %v", err)
+			}
+			text := strings.Join(plan, "\n")
+			if show {
+				t.Logf("%s\n%s", pc.name, text)
+			}
+			if !slices.ContainsFunc(strings.Split(pc.index, "|"), func(ix string) bool { return strings.Contains(text, ix) }) {
+				t.Errorf("the plan does not use %s:\n%s", pc.index, text)
+			}
+			if strings.Contains(text, "Seq Scan on comments") {
+				t.Errorf("the plan scans every comment:\n%s", text)
+			}
+		})
+	}
+}

@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleyhq/parley"
+)
+
+const reportCols = `id, comment_id, reporter_id, reason, note, outcome, created`
+
+// AddReport stores a report and fills its ID and Created (when zero); a
+// reader's repeated report of the same comment is not stored again and
+// returns created=false: the unique (comment_id, reporter_id) constraint
+// decides, with ON CONFLICT DO NOTHING, so two instances receiving the same
+// reader's report at once store it once. ENotFound when the comment does not
+// exist. A new report records queue.changed; a repeated one records nothing.
+func (db *DB) AddReport(ctx context.Context, r *parley.Report) (bool, error) {
+	created := r.Created
+	if created.IsZero() {
+		created = db.now()
+	}
+	var id int64
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		id = 0
+		var site string
+		var page int64
+		err := tx.QueryRow(ctx, `SELECT site_id, page_id FROM comments WHERE id = $1`, r.CommentID).Scan(&site, &page)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return parley.Errorf(parley.ENotFound, "comment %d not found", r.CommentID)
+		} else if err != nil {
+			return wrap(err, "read comment")
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO reports (comment_id, reporter_id, reason, note, outcome, created)
+			VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT (comment_id, reporter_id) DO NOTHING RETURNING id`,
+			r.CommentID, r.ReporterID, r.Reason, r.Note, created).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil // the reader has reported it before
+		} else if err != nil {
+			return domainError(err, "insert report", "report of comment %d rejected by the database", r.CommentID)
+		}
+		return db.events(ctx, tx, []parley.Event{{Type: parley.EventQueueChanged, SiteID: site, PageID: page, CommentID: r.CommentID}})
+	})
+	if err != nil || id == 0 {
+		return false, err
+	}
+	r.ID, r.Created, r.Outcome = id, roundTrip(created), ""
+	return true, nil
+}
+
+// Reports returns a comment's reports, oldest first.
+func (db *DB) Reports(ctx context.Context, commentID int64) ([]*parley.Report, error) {
+	rows, err := db.pool.Query(ctx, `SELECT `+reportCols+` FROM reports WHERE comment_id = $1 ORDER BY created, id`, commentID)
+	if err != nil {
+		return nil, wrap(err, "read reports")
+	}
+	return scanReports(rows)
+}
+
+// scanReports reads and closes rows of reportCols.
+func scanReports(rows pgx.Rows) ([]*parley.Report, error) {
+	defer rows.Close()
+	var out []*parley.Report
+	for rows.Next() {
+		var r parley.Report
+		if err := rows.Scan(&r.ID, &r.CommentID, &r.ReporterID, &r.Reason, &r.Note, &r.Outcome, &r.Created); err != nil {
+			return nil, wrap(err, "read reports")
+		}
+		r.Created = r.Created.UTC()
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "read reports")
+	}
+	return out, nil
+}

@@ -1,0 +1,59 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleyhq/parley"
+)
+
+const userCols = `id, name, email, role, site_id, banned_until, created`
+
+// CreateUser stores a new user; Created is set when zero. EConflict if the id exists.
+func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
+	if u.ID == "" {
+		return parley.Errorf(parley.EInvalid, "a user needs an id")
+	}
+	created := u.Created
+	if created.IsZero() {
+		created = db.now()
+	}
+	_, err := db.pool.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil), created)
+	if err != nil {
+		return domainError(err, "insert user", "user %q already exists", u.ID)
+	}
+	u.Created = roundTrip(created)
+	return nil
+}
+
+// UpdateUser stores the user's name, e-mail, role, site and ban. ENotFound.
+func (db *DB) UpdateUser(ctx context.Context, u *parley.User) error {
+	tag, err := db.pool.Exec(ctx, `UPDATE users SET name = $2, email = $3, role = $4, site_id = $5, banned_until = $6
+		WHERE id = $1`, u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil))
+	if err != nil {
+		return domainError(err, "update user", "user %q rejected by the database (is its e-mail address another staff member's?)", u.ID)
+	}
+	if tag.RowsAffected() == 0 {
+		return parley.Errorf(parley.ENotFound, "user %q not found", u.ID)
+	}
+	return nil
+}
+
+// User returns one user. ENotFound.
+func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
+	var u parley.User
+	var banned *time.Time
+	err := db.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id).
+		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENotFound, "user %q not found", id)
+	} else if err != nil {
+		return nil, wrap(err, "read user")
+	}
+	u.BannedUntil, u.Created = fromNull(banned), u.Created.UTC()
+	return &u, nil
+}

@@ -1,0 +1,77 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/parleyhq/parley"
+)
+
+const reportCols = `id, comment_id, reporter_id, reason, note, outcome, created`
+
+// AddReport stores a report and fills its ID and Created (when zero); a
+// reader's repeated report of the same comment is not stored again and
+// returns created=false. ENotFound when the comment does not exist. A new
+// report records queue.changed; a repeated one records nothing.
+func (db *DB) AddReport(ctx context.Context, r *parley.Report) (bool, error) {
+	created := r.Created
+	if created.IsZero() {
+		created = db.now()
+	}
+	var id int64
+	err := db.write(ctx, func(w *wtx) error {
+		var site string
+		var page int64
+		err := w.queryRow(`SELECT site_id, page_id FROM comments WHERE id = ?`, r.CommentID).Scan(&site, &page)
+		if errors.Is(err, sql.ErrNoRows) {
+			return parley.Errorf(parley.ENotFound, "comment %d not found", r.CommentID)
+		} else if err != nil {
+			return fmt.Errorf("read comment: %w", err)
+		}
+		err = w.queryRow(`INSERT INTO reports (comment_id, reporter_id, reason, note, outcome, created)
+			VALUES (?, ?, ?, ?, '', ?) ON CONFLICT (comment_id, reporter_id) DO NOTHING RETURNING id`,
+			r.CommentID, r.ReporterID, r.Reason, r.Note, millis(created)).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			id = 0 // the reader has reported it before
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("insert report: %w", err)
+		}
+		return w.events([]parley.Event{{Type: parley.EventQueueChanged, SiteID: site, PageID: page, CommentID: r.CommentID}})
+	})
+	if err != nil || id == 0 {
+		return false, err
+	}
+	r.ID, r.Created, r.Outcome = id, roundTrip(created), ""
+	return true, nil
+}
+
+// Reports returns a comment's reports, oldest first.
+func (db *DB) Reports(ctx context.Context, commentID int64) ([]*parley.Report, error) {
+	rows, err := db.query(ctx, `SELECT `+reportCols+` FROM reports WHERE comment_id = ? ORDER BY created, id`, commentID)
+	if err != nil {
+		return nil, fmt.Errorf("read reports: %w", err)
+	}
+	return scanReports(rows)
+}
+
+// scanReports reads and closes rows of reportCols.
+func scanReports(rows *sql.Rows) ([]*parley.Report, error) {
+	defer rows.Close()
+	var out []*parley.Report
+	for rows.Next() {
+		var r parley.Report
+		var created int64
+		if err := rows.Scan(&r.ID, &r.CommentID, &r.ReporterID, &r.Reason, &r.Note, &r.Outcome, &created); err != nil {
+			return nil, fmt.Errorf("read reports: %w", err)
+		}
+		r.Created = fromMillis(created)
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read reports: %w", err)
+	}
+	return out, nil
+}

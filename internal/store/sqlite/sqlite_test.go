@@ -1,0 +1,392 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/sqlite"
+	"github.com/parleyhq/parley/internal/store/storetest"
+)
+
+// open opens a new database in the test's temporary directory.
+func open(t *testing.T, configure func(*sqlite.DB)) (*sqlite.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db := sqlite.New(path)
+	if configure != nil {
+		configure(db)
+	}
+	if err := db.Open(t.Context()); err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := db.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return db, path
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		db, _ := open(t, nil)
+		return db
+	})
+}
+
+// TestConformanceNoCache runs the suite with the thread cache off, so that
+// both ways PageComments answers are proven.
+func TestConformanceNoCache(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store {
+		db, _ := open(t, func(db *sqlite.DB) { db.CacheComments = -1 })
+		return db
+	})
+}
+
+// seed creates a site, a page and n approved comments.
+func seed(t *testing.T, db *sqlite.DB, n int) *parley.Page {
+	t.Helper()
+	ctx := t.Context()
+	if err := db.CreateSite(ctx, &parley.Site{ID: "news", Name: "News"}); err != nil {
+		t.Fatalf("CreateSite: %v", err)
+	}
+	p, err := db.EnsurePage(ctx, "news", "https://news.example.com/a", "A")
+	if err != nil {
+		t.Fatalf("EnsurePage: %v", err)
+	}
+	for i := range n {
+		c := &parley.Comment{PageID: p.ID, AuthorID: "alice", Text: fmt.Sprintf("c%d", i), Status: parley.StatusApproved}
+		if err := db.CreateComment(ctx, c); err != nil {
+			t.Fatalf("CreateComment: %v", err)
+		}
+	}
+	return p
+}
+
+func TestReopen(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	p := seed(t, db, 5)
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if err := db.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	err = db.CreateSite(ctx, &parley.Site{ID: "late"})
+	if got := parley.ErrorCode(err); got != parley.EUnavailable {
+		t.Errorf("write after Close: got %v, want EUnavailable", err)
+	}
+
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	got, err := db.PageByID(ctx, p.ID)
+	if err != nil {
+		t.Fatalf("PageByID after reopen: %v", err)
+	}
+	if got.Count != 5 {
+		t.Errorf("count after reopen: got %d, want 5", got.Count)
+	}
+	c := &parley.Comment{PageID: p.ID, AuthorID: "bob", Text: "after", Status: parley.StatusApproved}
+	if err := db.CreateComment(ctx, c); err != nil {
+		t.Fatalf("CreateComment after reopen: %v", err)
+	}
+	if c.Number != 6 {
+		t.Errorf("number after reopen: got %d, want 6", c.Number)
+	}
+	last, err := db.LastEventID(ctx)
+	if err != nil || last != 12 {
+		t.Errorf("LastEventID after reopen: got %d, %v; want 12", last, err)
+	}
+}
+
+// TestGroupCommitIsolation sends failing and succeeding writes at once: each
+// failure rolls back alone, with its own error, and every success is kept.
+func TestGroupCommitIsolation(t *testing.T) {
+	db, _ := open(t, nil)
+	p := seed(t, db, 1)
+	ctx := t.Context()
+	const n = 200
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := &parley.Comment{PageID: p.ID, AuthorID: "w", Text: fmt.Sprint(i), Status: parley.StatusApproved}
+			if i%2 == 1 {
+				c.ParentID = 1 << 40 // no such comment
+			}
+			errs[i] = db.CreateComment(ctx, c)
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		want := ""
+		if i%2 == 1 {
+			want = parley.EInvalid
+		}
+		if got := parley.ErrorCode(err); got != want {
+			t.Errorf("write %d: got %v, want code %q", i, err, want)
+		}
+	}
+	all, err := db.PageComments(ctx, p.ID)
+	if err != nil {
+		t.Fatalf("PageComments: %v", err)
+	}
+	if len(all) != 1+n/2 {
+		t.Errorf("got %d comments, want %d", len(all), 1+n/2)
+	}
+	got, _ := db.PageByID(ctx, p.ID)
+	if got.Count != 1+n/2 {
+		t.Errorf("count: got %d, want %d", got.Count, 1+n/2)
+	}
+	evs, err := db.EventsSince(ctx, 0, 10_000)
+	if err != nil || len(evs) != 2*(1+n/2) {
+		t.Errorf("events: got %d, %v; want %d", len(evs), err, 2*(1+n/2))
+	}
+}
+
+func TestCancelledWrite(t *testing.T) {
+	db, _ := open(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	err := db.CreateSite(ctx, &parley.Site{ID: "news"})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("CreateSite with a cancelled context: got %v, want context.Canceled", err)
+	}
+	if _, err := db.Site(t.Context(), "news"); parley.ErrorCode(err) != parley.ENotFound {
+		t.Errorf("the cancelled write was stored: %v", err)
+	}
+}
+
+func TestPruneEvents(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	db, _ := open(t, func(db *sqlite.DB) {
+		db.Now = clock
+		db.EventMaxCount = 10
+		db.PruneEvery = 5 * time.Millisecond
+	})
+	ctx := t.Context()
+	p := seed(t, db, 8) // 16 events
+	waitEvents := func(want int) []parley.Event {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			evs, err := db.EventsSince(ctx, 0, 1000)
+			if err != nil {
+				t.Fatalf("EventsSince: %v", err)
+			}
+			if len(evs) == want || time.Now().After(deadline) {
+				return evs
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	evs := waitEvents(10)
+	if len(evs) != 10 || evs[0].ID != 7 || evs[9].ID != 16 {
+		t.Fatalf("after pruning to 10: got %d events from %v, want ids 7 to 16", len(evs), evs)
+	}
+	// A week later the old ones go too, but the ids keep counting.
+	mu.Lock()
+	now = now.Add(8 * 24 * time.Hour)
+	mu.Unlock()
+	c := &parley.Comment{PageID: p.ID, AuthorID: "bob", Text: "new", Status: parley.StatusApproved}
+	if err := db.CreateComment(ctx, c); err != nil {
+		t.Fatalf("CreateComment: %v", err)
+	}
+	evs = waitEvents(2)
+	if len(evs) != 2 || evs[0].ID != 17 {
+		t.Errorf("after a week: got %v, want events 17 and 18 only", evs)
+	}
+	if last, _ := db.LastEventID(ctx); last != 18 {
+		t.Errorf("LastEventID: got %d, want 18", last)
+	}
+}
+
+// TestSchema checks the pragmas and the migration record on the file itself.
+func TestSchema(t *testing.T) {
+	db, path := open(t, nil)
+	_ = db
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, tc := range []struct {
+		query string
+		want  string
+	}{
+		{"PRAGMA journal_mode", "wal"},
+		{"SELECT group_concat(version || ':' || name) FROM schema_migrations", "1:0001_init.sql,2:0002_moderators.sql,3:0003_author_stats.sql"},
+		{"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'comments_page_number'", "1"},
+	} {
+		var got string
+		if err := raw.QueryRow(tc.query).Scan(&got); err != nil {
+			t.Fatalf("%s: %v", tc.query, err)
+		}
+		if got != tc.want {
+			t.Errorf("%s: got %q, want %q", tc.query, got, tc.want)
+		}
+	}
+}
+
+// TestAuthorStatsMigration rolls a database back to before migration 0003,
+// opens it again, and checks that the migration rebuilt the per-author
+// counters from the rows and that duplicates of texts stored without a hash
+// are still found.
+func TestAuthorStatsMigration(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := seed(t, db, 0)
+	var cs []*parley.Comment
+	for i, st := range []string{parley.StatusApproved, parley.StatusApproved, parley.StatusPending, parley.StatusRejected} {
+		c := &parley.Comment{PageID: p.ID, AuthorID: "bob", Text: fmt.Sprint("text ", i), Status: st,
+			Created: time.Now().Add(time.Duration(i-10) * time.Second)}
+		if err := db.CreateComment(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		cs = append(cs, c)
+	}
+	if _, err := db.AddReport(ctx, &parley.Report{CommentID: cs[1].ID, ReporterID: "x", Reason: "spam"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SetStatus(ctx, cs[1].ID, parley.StatusRejected, nil, true); err != nil {
+		t.Fatal(err)
+	}
+	want, err := db.History(ctx, "bob", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want.Approved != 1 || want.Rejected != 2 || want.Pending != 1 || want.ReportsUpheld != 1 {
+		t.Fatalf("History before: got %+v", want)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"DROP TABLE author_stats",
+		"DROP INDEX comments_author_text",
+		"ALTER TABLE comments DROP COLUMN text_hash",
+		"DELETE FROM schema_migrations WHERE version = 3",
+	} {
+		if _, err := raw.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	raw.Close()
+
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatalf("reopen: %v", err)
+	}
+	defer db.Close()
+	got, err := db.History(ctx, "bob", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Approved != want.Approved || got.Rejected != want.Rejected || got.Pending != want.Pending ||
+		got.ReportsUpheld != want.ReportsUpheld || fmt.Sprint(got.Recent) != fmt.Sprint(want.Recent) {
+		t.Errorf("History after the migration: got %+v, want %+v", got, want)
+	}
+	a, err := db.Activity(ctx, store.ActivityQuery{AuthorID: "bob", Since: time.Now(), Text: "text 2", TextSince: time.Now().Add(-time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !a.Duplicate {
+		t.Errorf("a text stored before hashing is not found as a duplicate")
+	}
+}
+
+// TestCloseDrains closes the database while 16 goroutines write: every write
+// either succeeds and is there after reopening, or fails with EUnavailable.
+func TestCloseDrains(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := seed(t, db, 0)
+	var mu sync.Mutex
+	acked := map[int64]bool{}
+	var wg sync.WaitGroup
+	started := make(chan struct{}, 16)
+	for g := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				c := &parley.Comment{PageID: p.ID, AuthorID: fmt.Sprint("g", g), Text: fmt.Sprint(i), Status: parley.StatusApproved}
+				err := db.CreateComment(ctx, c)
+				if i == 0 {
+					started <- struct{}{}
+				}
+				if err != nil {
+					if code := parley.ErrorCode(err); code != parley.EUnavailable {
+						t.Errorf("write during Close: got %v, want EUnavailable", err)
+					}
+					return
+				}
+				mu.Lock()
+				acked[c.ID] = true
+				mu.Unlock()
+			}
+		}()
+	}
+	for range 16 {
+		<-started
+	}
+	if err := db.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	wg.Wait()
+
+	db, err = sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	all, err := db.PageComments(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[int64]bool{}
+	for _, c := range all {
+		stored[c.ID] = true
+	}
+	for id := range acked {
+		if !stored[id] {
+			t.Errorf("acknowledged comment %d is missing after Close", id)
+		}
+	}
+	if len(acked) == 0 {
+		t.Errorf("no write succeeded before Close")
+	}
+}

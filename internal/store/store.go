@@ -1,0 +1,326 @@
+// Package store defines the persistence contract of Parley. Each backend
+// (sqlite/, postgres/) implements Store with its own SQL, and storetest/ is
+// the conformance suite every backend must pass unchanged.
+//
+// Business rules do not live in a backend: visibility, sorting and paging of
+// threads are computed once, in this package (thread.go), from the rows a
+// backend returns. A backend keeps the invariants that need a transaction:
+// per-page numbering, the approved-comment count, vote totals, one report per
+// reader and comment, and the event log written with every change.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// Store is the persistence contract. Every method is safe for concurrent use.
+// Methods return *parley.Error values with code ENotFound, EConflict or
+// EInvalid as documented; anything else is an internal error (wrapped).
+type Store interface {
+	// Close releases the store's resources; in-flight writes are finished first.
+	Close() error
+	// Ping reports whether the database answers.
+	Ping(ctx context.Context) error
+
+	// CreateSite stores a new site. EConflict if the id exists.
+	CreateSite(ctx context.Context, s *parley.Site) error
+	// UpdateSite replaces the site's fields (not its id or creation time). ENotFound.
+	UpdateSite(ctx context.Context, s *parley.Site) error
+	// Site returns one site. ENotFound.
+	Site(ctx context.Context, id string) (*parley.Site, error)
+	// Sites returns every site ordered by id.
+	Sites(ctx context.Context) ([]*parley.Site, error)
+
+	// EnsurePage returns the page of siteID with the canonical url, creating
+	// it with the title when missing, and updating the title when title is
+	// non-empty and differs. ENotFound when the site does not exist.
+	EnsurePage(ctx context.Context, siteID, url, title string) (*parley.Page, error)
+	// Page returns the page of siteID with the canonical url. ENotFound.
+	Page(ctx context.Context, siteID, url string) (*parley.Page, error)
+	// PageByID returns one page. ENotFound.
+	PageByID(ctx context.Context, id int64) (*parley.Page, error)
+	// UpdatePage stores the page's title, closed flag and policy. ENotFound.
+	UpdatePage(ctx context.Context, p *parley.Page) error
+	// Counts returns the approved-comment count of each of the canonical
+	// urls of siteID that has a page; urls without a page are absent.
+	Counts(ctx context.Context, siteID string, urls []string) (map[string]int, error)
+
+	// CreateUser stores a new user. EConflict if the id exists.
+	CreateUser(ctx context.Context, u *parley.User) error
+	// UpdateUser stores the user's name, e-mail, role, site and ban. ENotFound.
+	UpdateUser(ctx context.Context, u *parley.User) error
+	// User returns one user. ENotFound.
+	User(ctx context.Context, id string) (*parley.User, error)
+
+	// CreateComment stores a new comment and assigns its ID, RootID, Number
+	// (the page's next number: unique and increasing per page under any
+	// number of concurrent writers, never reused) and Created (when zero).
+	// The parent and quoted comment, when set, must be on the same page
+	// (EInvalid otherwise); the page must exist (ENotFound). An approved
+	// comment increments the page count. The events of
+	// parley.StatusEvents(site, page, id, "", status) are recorded in the
+	// same transaction.
+	CreateComment(ctx context.Context, c *parley.Comment) error
+	// Comment returns one comment. ENotFound.
+	Comment(ctx context.Context, id int64) (*parley.Comment, error)
+	// PageComments returns every comment of a page, in any status, ordered by
+	// number. Thread (in this package) builds readers' views from it.
+	PageComments(ctx context.Context, pageID int64) ([]*parley.Comment, error)
+	// EditComment replaces a comment's text and HTML and sets Edited to at,
+	// recording a comment.updated event. ENotFound.
+	EditComment(ctx context.Context, id int64, text, html string, at time.Time) error
+	// SetStatus changes a comment's status and reasons and returns the old
+	// status; it keeps the page count right and records
+	// parley.StatusEvents(site, page, id, old, status). When seen is true the
+	// comment is marked as seen by a moderator, and its open reports are
+	// resolved: upheld when status is rejected or deleted, dismissed when
+	// approved. When the status stays the same but the comment newly
+	// becomes seen or reports are resolved, queue.changed is recorded, as
+	// the comment leaves a queue. ENotFound.
+	SetStatus(ctx context.Context, id int64, status string, reasons []parley.Reason, seen bool) (old string, err error)
+	// SetFeatured pins or unpins a comment, recording comment.updated. ENotFound.
+	SetFeatured(ctx context.Context, id int64, featured bool) error
+
+	// AddReport stores a report; a reader's repeated report of the same
+	// comment is not stored again and returns created=false with no error.
+	// ENotFound when the comment does not exist. Records queue.changed
+	// when the report is created, nothing for a repeated one.
+	AddReport(ctx context.Context, r *parley.Report) (created bool, err error)
+	// Reports returns a comment's reports, oldest first.
+	Reports(ctx context.Context, commentID int64) ([]*parley.Report, error)
+
+	// Vote records a reader's vote (value 0 withdraws it), keeps the
+	// comment's score equal to the sum of its votes, records
+	// comment.updated when the score changed, and returns the new score.
+	// ENotFound when the comment does not exist.
+	Vote(ctx context.Context, v parley.Vote) (score int, err error)
+	// Votes returns a reader's non-zero votes on a page's comments.
+	Votes(ctx context.Context, pageID int64, userID string) (map[int64]int, error)
+
+	// Activity counts a poster's recent comments, for flood control.
+	Activity(ctx context.Context, q ActivityQuery) (Activity, error)
+	// History summarises a reader's moderated comments, for trust.
+	History(ctx context.Context, userID string, recent int) (History, error)
+
+	// Queue lists comments for moderators, with their reports. The work
+	// queues (pending, reported, unmoderated) are ordered by priority:
+	// the weight of the open reports (the sum of ReporterWeight over
+	// their reporters' records), then toxicity, both descending, then the
+	// oldest first; the approved and rejected queues newest first.
+	// EInvalid for an unknown queue.
+	Queue(ctx context.Context, q QueueQuery) ([]*QueueItem, error)
+
+	// QueueCounts returns the number of comments in each queue of siteID
+	// ("" for every site), keyed by queue name; every queue is present.
+	QueueCounts(ctx context.Context, siteID string) (map[string]int, error)
+
+	// SetPassword stores the password hash of a user (the service hashes;
+	// the store never sees a password). ENotFound.
+	SetPassword(ctx context.Context, userID, hash string) error
+	// Credentials returns the moderator or admin whose e-mail address is
+	// email, exactly as stored (the service stores addresses lower-cased),
+	// with their password hash. ENotFound when no staff member has it. Two
+	// staff members cannot share an address: CreateUser and UpdateUser
+	// return EConflict.
+	Credentials(ctx context.Context, email string) (*parley.User, string, error)
+	// StaffUsers returns the moderators and admins ordered by e-mail.
+	StaffUsers(ctx context.Context) ([]*parley.User, error)
+
+	// CreateStaffSession stores a new moderator session. EConflict when
+	// the token hash exists; ENotFound when the user does not.
+	CreateStaffSession(ctx context.Context, s *StaffSession) error
+	// StaffSession returns a session by its token hash, revoked and
+	// expired ones included (the caller judges them). ENotFound.
+	StaffSession(ctx context.Context, tokenHash string) (*StaffSession, error)
+	// RevokeStaffSessions revokes the session with tokenHash, or when
+	// tokenHash is "" every session of userID, and returns how many were
+	// open. Revoking a revoked or unknown session is not an error.
+	RevokeStaffSessions(ctx context.Context, userID, tokenHash string) (int, error)
+	// PruneStaffSessions deletes the sessions that expired before the
+	// time, and revoked ones, and returns how many it deleted.
+	PruneStaffSessions(ctx context.Context, before time.Time) (int, error)
+
+	// Sanction returns a reader's sanction on a site: the zero Sanction
+	// (with UserID and SiteID set) when they have none.
+	Sanction(ctx context.Context, userID, siteID string) (Sanction, error)
+	// SetSanction stores a reader's sanction on a site, replacing the
+	// previous one. ENotFound when the user or the site does not exist.
+	SetSanction(ctx context.Context, s Sanction) error
+
+	// AddAction records a moderator action in the audit log and assigns
+	// its ID and Created (when zero). Entries are never changed.
+	AddAction(ctx context.Context, a *Action) error
+	// Actions lists audit entries, newest first, of a comment, a user (as
+	// the target), or a site, whichever fields of q are set (all must
+	// match). EInvalid when none is set.
+	Actions(ctx context.Context, q ActionQuery) ([]*Action, error)
+
+	// AddNote stores a moderator's note on a reader and assigns its ID and
+	// Created (when zero). ENotFound when the reader or site does not exist.
+	AddNote(ctx context.Context, n *Note) error
+	// Notes returns the notes on a reader for one site, newest first.
+	Notes(ctx context.Context, userID, siteID string) ([]*Note, error)
+
+	// ReporterRecords returns the report record of each of the readers
+	// that exists; unknown ids are absent from the map.
+	ReporterRecords(ctx context.Context, userIDs []string) (map[string]ReporterRecord, error)
+	// ReportsAgainst returns the reports created at or after q.Since on
+	// the comments of q.AuthorID or on the page q.PageID, oldest first,
+	// at most 1,000. EInvalid unless exactly one of the two is set.
+	ReportsAgainst(ctx context.Context, q ReportQuery) ([]*parley.Report, error)
+
+	// EventsSince returns up to limit events with ID > after, oldest first.
+	EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error)
+	// LastEventID returns the newest event's ID, 0 when there is none.
+	LastEventID(ctx context.Context) (int64, error)
+}
+
+// ActivityQuery asks how much a poster wrote recently.
+type ActivityQuery struct {
+	AuthorID  string
+	IPHash    string    // "" to skip the per-IP count
+	Since     time.Time // count comments created at or after Since
+	Text      string    // look for this exact text by AuthorID ...
+	TextSince time.Time // ... created at or after TextSince
+	// Cap bounds the counts: when > 0 a count stops at Cap (enough to
+	// compare with a flood limit without visiting a prolific poster's every
+	// comment); when < 0 nothing is counted and only Duplicate is answered.
+	Cap int
+}
+
+// Activity is the answer to an ActivityQuery.
+type Activity struct {
+	ByAuthor  int  // comments by AuthorID since Since
+	ByIP      int  // comments from IPHash since Since
+	Duplicate bool // AuthorID wrote Text since TextSince
+}
+
+// History summarises a reader's comments for the trust rules.
+type History struct {
+	Approved      int      // comments currently approved
+	Rejected      int      // comments currently rejected
+	Pending       int      // comments currently pending
+	ReportsUpheld int      // reports against the reader's comments that were upheld
+	Recent        []string // statuses of their newest moderated comments (approved or rejected), newest first
+}
+
+// Queue names.
+const (
+	QueuePending  = "pending"  // held comments
+	QueueReported = "reported" // comments with open reports, any status but deleted
+	QueueRejected = "rejected"
+	QueueApproved = "approved"    // recently approved
+	QueueUnseen   = "unmoderated" // approved, never seen by a moderator
+)
+
+// QueueQuery selects a moderation queue.
+type QueueQuery struct {
+	SiteID   string // "" for every site
+	Queue    string // one of the Queue names
+	PageID   int64  // 0 for every page
+	AuthorID string // "" for every author
+	Limit    int    // default 50
+	Offset   int
+}
+
+// QueueItem is one comment in a moderation queue.
+type QueueItem struct {
+	Comment      *parley.Comment
+	Page         *parley.Page
+	Reports      []*parley.Report // open reports, oldest first
+	Reporters    int              // distinct readers with open reports
+	ReportWeight float64          // the open reports' weight (see Queue)
+}
+
+// QueueNames lists every moderation queue.
+var QueueNames = []string{QueuePending, QueueReported, QueueUnseen, QueueRejected, QueueApproved}
+
+// ReporterWeight is how much a reader's report counts, from their record:
+// the share of their decided reports that moderators upheld, smoothed so
+// that a reader without decided reports weighs 0.5 and each outcome moves
+// it gradually: (upheld+1)/(upheld+dismissed+2). Backends order the queues
+// by the same formula in SQL.
+func ReporterWeight(upheld, dismissed int) float64 {
+	return float64(upheld+1) / float64(upheld+dismissed+2)
+}
+
+// StaffSession is a moderator's signed-in browser. Only a hash of the
+// session token is stored, so a copy of the database opens no session.
+type StaffSession struct {
+	TokenHash string
+	UserID    string
+	Created   time.Time
+	Expires   time.Time
+	Revoked   bool
+}
+
+// Sanction is a moderator's restriction of one reader on one site; a ban
+// on every site is parley.User.BannedUntil, which only an admin sets.
+type Sanction struct {
+	UserID         string
+	SiteID         string
+	SuspendedUntil time.Time // zero when not suspended; far future for a site ban
+	Premoderated   bool      // every comment of the reader on the site is held
+	Updated        time.Time
+}
+
+// Suspended reports whether the sanction forbids writing at time now.
+func (s Sanction) Suspended(now time.Time) bool {
+	return !s.SuspendedUntil.IsZero() && now.Before(s.SuspendedUntil)
+}
+
+// Action is one entry of the audit log: a moderator's action, what it
+// targeted, and the changed fields before and after.
+type Action struct {
+	ID        int64
+	ActorID   string // the staff user; "" for the admin token
+	ActorName string // as the actor was named at the time
+	Action    string // e.g. "approve", "reject", "feature", "suspend", "policy"
+	CommentID int64  // 0 when the action is not on a comment
+	UserID    string // the reader concerned (a comment's author), "" for none
+	SiteID    string
+	Note      string // the moderator's reason
+	Before    []byte // JSON object of the changed fields before, nil for none
+	After     []byte // JSON object of the changed fields after, nil for none
+	Created   time.Time
+}
+
+// ActionQuery selects audit entries; set at least one of its filters.
+type ActionQuery struct {
+	CommentID int64
+	UserID    string
+	SiteID    string
+	Limit     int // default 100
+}
+
+// Note is a moderator's note on a reader, visible to the moderators of its site.
+type Note struct {
+	ID         int64
+	UserID     string // the reader
+	SiteID     string
+	AuthorID   string // the moderator; "" for the admin token
+	AuthorName string
+	Text       string
+	Created    time.Time
+}
+
+// ReporterRecord is a reader's record as a reporter, and their age.
+type ReporterRecord struct {
+	Made      int // reports made
+	Upheld    int // of them, upheld by a moderator
+	Dismissed int // of them, dismissed
+	Joined    time.Time
+}
+
+// Weight is ReporterWeight of the record.
+func (r ReporterRecord) Weight() float64 { return ReporterWeight(r.Upheld, r.Dismissed) }
+
+// ReportQuery selects recent reports against one author or one page.
+type ReportQuery struct {
+	AuthorID string
+	PageID   int64
+	Since    time.Time
+}
