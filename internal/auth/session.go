@@ -1,0 +1,207 @@
+// Package auth identifies callers: readers by a signed session cookie, the
+// automation by the admin bearer token, and (later) moderators by their
+// accounts. It holds no state beyond a signing key.
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ReaderCookie is the name of the reader session cookie.
+const ReaderCookie = "parley_reader"
+
+// Sessions signs and verifies reader session cookies. The cookie holds the
+// reader's user id and its issue time, signed with HMAC-SHA256; nothing about
+// the reader is stored in the cookie that the server does not already know.
+type Sessions struct {
+	key    []byte
+	Secure bool          // HTTPS: SameSite=None; Secure, so the cross-site embed works
+	MaxAge time.Duration // cookie lifetime; default one year
+	Now    func() time.Time
+}
+
+// NewSessions returns Sessions signing with key (at least 32 bytes).
+func NewSessions(key []byte, secure bool) (*Sessions, error) {
+	if len(key) < 32 {
+		return nil, errors.New("session key must be at least 32 bytes")
+	}
+	return &Sessions{key: key, Secure: secure, MaxAge: 365 * 24 * time.Hour, Now: time.Now}, nil
+}
+
+func (s *Sessions) mac(payload string) string {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte(payload))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Token returns a signed session value for userID.
+func (s *Sessions) Token(userID string) string {
+	payload := userID + "." + strconv.FormatInt(s.Now().Unix(), 36)
+	return payload + "." + s.mac(payload)
+}
+
+// Verify returns the user id in a signed session value, or an error when the
+// value is malformed, forged or expired.
+func (s *Sessions) Verify(token string) (string, error) {
+	if len(token) > 256 {
+		return "", errors.New("session too long")
+	}
+	i := strings.LastIndexByte(token, '.')
+	if i < 0 {
+		return "", errors.New("malformed session")
+	}
+	payload, sig := token[:i], token[i+1:]
+	if subtle.ConstantTimeCompare([]byte(sig), []byte(s.mac(payload))) != 1 {
+		return "", errors.New("bad session signature")
+	}
+	id, ts, ok := strings.Cut(payload, ".")
+	if !ok || id == "" {
+		return "", errors.New("malformed session")
+	}
+	issued, err := strconv.ParseInt(ts, 36, 64)
+	if err != nil {
+		return "", errors.New("malformed session time")
+	}
+	if s.Now().Sub(time.Unix(issued, 0)) > s.MaxAge {
+		return "", errors.New("session expired")
+	}
+	return id, nil
+}
+
+// Reader returns the reader id of the request's session cookie, or "".
+func (s *Sessions) Reader(r *http.Request) string {
+	c, err := r.Cookie(ReaderCookie)
+	if err != nil {
+		return ""
+	}
+	id, err := s.Verify(c.Value)
+	if err != nil {
+		return ""
+	}
+	return id
+}
+
+// SetReader sets the session cookie for userID on w. Over HTTPS the cookie is
+// SameSite=None; Secure so that it travels with the widget's cross-site
+// requests; on plain http (local use) it is SameSite=Lax. Always HttpOnly.
+func (s *Sessions) SetReader(w http.ResponseWriter, userID string) {
+	c := &http.Cookie{
+		Name:     ReaderCookie,
+		Value:    s.Token(userID),
+		Path:     "/",
+		MaxAge:   int(s.MaxAge / time.Second),
+		HttpOnly: true,
+		SameSite: http.SameSiteLaxMode,
+	}
+	if s.Secure {
+		c.Secure = true
+		c.SameSite = http.SameSiteNoneMode
+		c.Partitioned = true
+	}
+	http.SetCookie(w, c)
+}
+
+// NewID returns a random 16-byte identifier in hex.
+func NewID() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return hex.EncodeToString(b)
+}
+
+// LoadOrCreateKey reads a hex key from path, or generates a 32-byte key and
+// stores it there with mode 0600.
+func LoadOrCreateKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		key, err := hex.DecodeString(strings.TrimSpace(string(b)))
+		if err != nil || len(key) < 32 {
+			return nil, fmt.Errorf("key file %s is corrupt", path)
+		}
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("read key: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := writeSecret(path, hex.EncodeToString(key)); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// LoadOrCreateToken reads the admin token from path, or generates one and
+// stores it there. created reports whether it is new (so it can be printed once).
+func LoadOrCreateToken(path string) (token string, created bool, err error) {
+	b, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(b)), false, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", false, fmt.Errorf("read admin token: %w", err)
+	}
+	raw := make([]byte, 24)
+	if _, err := rand.Read(raw); err != nil {
+		return "", false, err
+	}
+	token = base64.RawURLEncoding.EncodeToString(raw)
+	if err := writeSecret(path, token); err != nil {
+		return "", false, err
+	}
+	return token, true, nil
+}
+
+func writeSecret(path, value string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := f.WriteString(value + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// TokenEqual compares a presented bearer token with the configured one in
+// constant time.
+func TokenEqual(got, want string) bool {
+	if want == "" || got == "" {
+		return false
+	}
+	g, w := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(want))
+	return subtle.ConstantTimeCompare(g[:], w[:]) == 1
+}
+
+// BearerToken returns the token of an "Authorization: Bearer …" header.
+func BearerToken(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}

@@ -1,0 +1,96 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// StaffCookie is the name of the moderator session cookie.
+const StaffCookie = "parley_staff"
+
+// StaffCookiePath limits the moderator cookie to the admin API: no other
+// request of the browser carries it.
+const StaffCookiePath = "/api/v1/admin"
+
+// StaffSessionTTL is how long a moderator stays signed in.
+const StaffSessionTTL = 12 * time.Hour
+
+// NewStaffToken returns a random session token for a staff cookie and the
+// hash under which the server stores it.
+func NewStaffToken() (token, hash string) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, HashStaffToken(token)
+}
+
+// HashStaffToken returns the stored form of a session token: its SHA-256 in
+// hex. The token has 256 random bits, so a fast hash is enough.
+func HashStaffToken(token string) string {
+	h := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(h[:])
+}
+
+// CSRF returns the anti-forgery token of a staff session: an HMAC of the
+// session token under the server's key. It is bound to the session, so it
+// changes at every sign-in and dies with the session, and the server needs
+// to store nothing for it.
+func (s *Sessions) CSRF(sessionToken string) string {
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("csrf\x00"))
+	m.Write([]byte(sessionToken))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// CheckCSRF reports whether got is the CSRF token of the session, in
+// constant time.
+func (s *Sessions) CheckCSRF(sessionToken, got string) bool {
+	want := s.CSRF(sessionToken)
+	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1
+}
+
+// StaffToken returns the session token of the request's staff cookie, or "".
+func StaffToken(r *http.Request) string {
+	c, err := r.Cookie(StaffCookie)
+	if err != nil || len(c.Value) > 128 {
+		return ""
+	}
+	return c.Value
+}
+
+// SetStaff sets the staff session cookie: HttpOnly, SameSite=Strict, limited
+// to the admin API, Secure over HTTPS, and expiring with the session.
+func (s *Sessions) SetStaff(w http.ResponseWriter, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     StaffCookie,
+		Value:    token,
+		Path:     StaffCookiePath,
+		Expires:  expires,
+		MaxAge:   int(time.Until(expires) / time.Second),
+		HttpOnly: true,
+		Secure:   s.Secure,
+		SameSite: http.SameSiteStrictMode,
+	})
+}
+
+// ClearStaff removes the staff session cookie.
+func (s *Sessions) ClearStaff(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     StaffCookie,
+		Value:    "",
+		Path:     StaffCookiePath,
+		MaxAge:   -1,
+		HttpOnly: true,
+		Secure:   s.Secure,
+		SameSite: http.SameSiteStrictMode,
+	})
+}

@@ -1,0 +1,260 @@
+// Package config holds Parley's one configuration value: defaults, then
+// PARLEY_* environment variables, then command-line flags, then Validate.
+// There is no global configuration; the cli package builds a Config and
+// passes the pieces each component needs.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is the configuration of `parley serve` and the other subcommands.
+type Config struct {
+	Addr        string        // listen address, e.g. ":8080"
+	DataDir     string        // where the SQLite database, the secret key and the admin token live
+	DatabaseURL string        // postgres://… selects PostgreSQL; empty means SQLite in DataDir
+	BaseURL     string        // public base URL, e.g. https://comments.example.com; derived from Addr when empty
+	AdminToken  string        // bearer token for the admin API; generated and stored in DataDir when empty
+	SecretKey   string        // hex key signing reader cookies; generated and stored in DataDir when empty
+	Demo        bool          // create the demo site and serve /demo
+	ModelPath   string        // a publisher's own toxicity model file; empty means the embedded model
+	NoModel     bool          // run the moderation pipeline without the toxicity model
+	AutoTune    time.Duration // retrain each site's model on its moderators' decisions this often; 0 = never
+	TrustProxy  bool          // take the client IP from X-Forwarded-For / X-Real-IP (only behind your own proxy)
+
+	RateLimit  bool          // per-reader and per-IP write limits; PARLEY_RATE_LIMIT=off disables
+	PostRate   Rate          // comments per reader and per IP
+	ActionRate Rate          // votes and reports per reader and per IP
+	EditWindow time.Duration // how long an author may edit a comment
+	LogLevel   string        // debug, info, warn, error
+	LogFormat  string        // text or json
+
+	// ThreadCache serves thread reads from the per-page response cache. Off
+	// (PARLEY_THREAD_CACHE=off) every read queries, renders and compresses
+	// the page: only for measuring that path, as `parley bench --uncached` does.
+	ThreadCache bool
+}
+
+// Rate is a token bucket: Burst events at once, refilled at N per Per.
+type Rate struct {
+	N     int
+	Per   time.Duration
+	Burst int
+}
+
+// String formats r as "N/PER,BURST", e.g. "10/1m0s,5".
+func (r Rate) String() string { return fmt.Sprintf("%d/%s,%d", r.N, r.Per, r.Burst) }
+
+// ParseRate parses "N/PER[,BURST]", e.g. "10/1m" or "30/1m,10".
+func ParseRate(s string) (Rate, error) {
+	var r Rate
+	spec, burst, hasBurst := strings.Cut(strings.TrimSpace(s), ",")
+	n, per, ok := strings.Cut(spec, "/")
+	if !ok {
+		return r, fmt.Errorf("rate %q: want N/DURATION[,BURST], e.g. 10/1m,5", s)
+	}
+	var err error
+	if r.N, err = strconv.Atoi(n); err != nil || r.N <= 0 {
+		return r, fmt.Errorf("rate %q: count must be a positive integer", s)
+	}
+	if r.Per, err = time.ParseDuration(per); err != nil || r.Per <= 0 {
+		return r, fmt.Errorf("rate %q: period must be a positive duration like 1m", s)
+	}
+	r.Burst = r.N
+	if hasBurst {
+		if r.Burst, err = strconv.Atoi(burst); err != nil || r.Burst <= 0 {
+			return r, fmt.Errorf("rate %q: burst must be a positive integer", s)
+		}
+	}
+	return r, nil
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Addr:       "127.0.0.1:8080",
+		DataDir:    "parley-data",
+		RateLimit:  true,
+		PostRate:   Rate{N: 10, Per: time.Minute, Burst: 5},
+		ActionRate: Rate{N: 60, Per: time.Minute, Burst: 20},
+		EditWindow: 10 * time.Minute,
+		LogLevel:   "info",
+		LogFormat:  "text",
+
+		ThreadCache: true,
+	}
+}
+
+// rateValue adapts *Rate to flag.Value.
+type rateValue struct{ r *Rate }
+
+func (v rateValue) String() string {
+	if v.r == nil {
+		return ""
+	}
+	return v.r.String()
+}
+func (v rateValue) Set(s string) error {
+	r, err := ParseRate(s)
+	if err == nil {
+		*v.r = r
+	}
+	return err
+}
+
+// boolEnv parses on/off style booleans.
+func boolEnv(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "on", "yes":
+		return true, nil
+	case "0", "false", "off", "no":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not on/off", s)
+}
+
+// FromEnv applies PARLEY_* variables from getenv to c.
+func (c *Config) FromEnv(getenv func(string) string) error {
+	str := map[string]*string{
+		"PARLEY_ADDR":         &c.Addr,
+		"PARLEY_DATA_DIR":     &c.DataDir,
+		"PARLEY_DATABASE_URL": &c.DatabaseURL,
+		"PARLEY_BASE_URL":     &c.BaseURL,
+		"PARLEY_ADMIN_TOKEN":  &c.AdminToken,
+		"PARLEY_SECRET_KEY":   &c.SecretKey,
+		"PARLEY_MODEL":        &c.ModelPath,
+		"PARLEY_LOG_LEVEL":    &c.LogLevel,
+		"PARLEY_LOG_FORMAT":   &c.LogFormat,
+	}
+	for k, p := range str {
+		if v := getenv(k); v != "" {
+			*p = v
+		}
+	}
+	bools := map[string]*bool{
+		"PARLEY_RATE_LIMIT":  &c.RateLimit,
+		"PARLEY_TRUST_PROXY": &c.TrustProxy,
+		"PARLEY_DEMO":        &c.Demo,
+		"PARLEY_NO_MODEL":    &c.NoModel,
+
+		"PARLEY_THREAD_CACHE": &c.ThreadCache,
+	}
+	for k, p := range bools {
+		if v := getenv(k); v != "" {
+			b, err := boolEnv(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+			*p = b
+		}
+	}
+	rates := map[string]*Rate{"PARLEY_POST_RATE": &c.PostRate, "PARLEY_ACTION_RATE": &c.ActionRate}
+	for k, p := range rates {
+		if v := getenv(k); v != "" {
+			r, err := ParseRate(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+			*p = r
+		}
+	}
+	if v := getenv("PARLEY_AUTO_TUNE"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("PARLEY_AUTO_TUNE: %w", err)
+		}
+		c.AutoTune = d
+	}
+	if v := getenv("PARLEY_EDIT_WINDOW"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("PARLEY_EDIT_WINDOW: %w", err)
+		}
+		c.EditWindow = d
+	}
+	return nil
+}
+
+// Flags registers the serve flags on fs, writing into c. Call after FromEnv
+// so that flags override the environment.
+func (c *Config) Flags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address (PARLEY_ADDR)")
+	fs.StringVar(&c.DataDir, "data", c.DataDir, "data directory for SQLite, keys and tokens (PARLEY_DATA_DIR)")
+	fs.StringVar(&c.DatabaseURL, "database", c.DatabaseURL, "postgres://… to use PostgreSQL instead of SQLite (PARLEY_DATABASE_URL)")
+	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public base URL, e.g. https://comments.example.com (PARLEY_BASE_URL)")
+	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "admin API bearer token; generated when empty (PARLEY_ADMIN_TOKEN)")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo site and serve a demo article at /demo (PARLEY_DEMO)")
+	fs.StringVar(&c.ModelPath, "model", c.ModelPath, "toxicity model file; default: the embedded model (PARLEY_MODEL)")
+	fs.BoolVar(&c.NoModel, "no-model", c.NoModel, "moderate without the toxicity model (PARLEY_NO_MODEL)")
+	fs.DurationVar(&c.AutoTune, "auto-tune", c.AutoTune, "retrain each site's model on its moderators' decisions this often, e.g. 24h; 0 = never (PARLEY_AUTO_TUNE)")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "read client IPs from X-Forwarded-For (PARLEY_TRUST_PROXY)")
+	fs.BoolVar(&c.RateLimit, "rate-limit", c.RateLimit, "rate-limit writes per reader and IP (PARLEY_RATE_LIMIT=off disables)")
+	fs.BoolVar(&c.ThreadCache, "thread-cache", c.ThreadCache, "serve thread reads from the per-page response cache; false only to measure without it (PARLEY_THREAD_CACHE)")
+	fs.Var(rateValue{&c.PostRate}, "post-rate", "comments per reader and per IP, N/PERIOD[,BURST] (PARLEY_POST_RATE)")
+	fs.Var(rateValue{&c.ActionRate}, "action-rate", "votes and reports per reader and per IP (PARLEY_ACTION_RATE)")
+	fs.DurationVar(&c.EditWindow, "edit-window", c.EditWindow, "how long authors may edit their comments (PARLEY_EDIT_WINDOW)")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
+}
+
+// Validate checks c and fills derived values (BaseURL from Addr).
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		return fmt.Errorf("addr must not be empty")
+	}
+	if c.DatabaseURL == "" && c.DataDir == "" {
+		return fmt.Errorf("data dir must not be empty")
+	}
+	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
+		return fmt.Errorf("database URL must start with postgres://")
+	}
+	if c.BaseURL == "" {
+		host := c.Addr
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+		c.BaseURL = "http://" + host
+	}
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("base URL %q must be an absolute http(s) URL", c.BaseURL)
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("log level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return fmt.Errorf("log format %q: want text or json", c.LogFormat)
+	}
+	if c.AutoTune < 0 || (c.AutoTune > 0 && c.AutoTune < time.Minute) {
+		return fmt.Errorf("auto-tune must be 0 (off) or at least 1m")
+	}
+	if c.EditWindow < 0 {
+		return fmt.Errorf("edit window must not be negative")
+	}
+	return nil
+}
+
+// Secure reports whether Parley is served over HTTPS, which decides the
+// cookie attributes (SameSite=None; Secure for cross-site embeds).
+func (c *Config) Secure() bool { return strings.HasPrefix(c.BaseURL, "https://") }
+
+// DBPath returns the SQLite database file in DataDir.
+func (c *Config) DBPath() string { return filepath.Join(c.DataDir, "parley.db") }
+
+// EnsureDataDir creates DataDir with private permissions.
+func (c *Config) EnsureDataDir() error {
+	if err := os.MkdirAll(c.DataDir, 0o700); err != nil {
+		return fmt.Errorf("create data dir: %w", err)
+	}
+	return nil
+}

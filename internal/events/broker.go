@@ -1,0 +1,266 @@
+// Package events fans out live updates. Every store records its events in
+// the same transaction as the change they describe; the Broker tails that
+// log and hands each event to the subscribers of its page or site. Tailing
+// the shared log is what makes several Parley instances agree: a write on one
+// instance reaches streams on all of them, and a stream that reconnects with
+// Last-Event-ID resumes from the log without a gap.
+package events
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// Log is the part of the store the broker reads.
+type Log interface {
+	EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error)
+	LastEventID(ctx context.Context) (int64, error)
+	PageByID(ctx context.Context, id int64) (*parley.Page, error)
+}
+
+// Enriched is an event with what every subscriber of its page needs, read
+// once per event rather than once per subscriber.
+type Enriched struct {
+	parley.Event
+	PageCount int // for EventPageCount: the page's approved count
+}
+
+// Broker tails the event log and fans events out to subscribers. Create it
+// with New, start Run in a goroutine, and cancel Run's context to stop it.
+type Broker struct {
+	log Log
+
+	// Optional, set before Run.
+	Poll      time.Duration                   // how often to look for events nobody announced; default 1s
+	PageCount func(pageID int64) (int, error) // fills Enriched.PageCount
+	OnEvent   func(parley.Event)              // called once per event before fan-out (cache invalidation)
+	Logger    *slog.Logger
+
+	nudge chan struct{}
+
+	mu     sync.Mutex
+	last   int64
+	pages  map[int64]map[*Sub]struct{}
+	sites  map[string]map[*Sub]struct{}
+	nsubs  int
+	closed bool
+}
+
+// Sub is one subscription. Events arrive on C; C is closed when the
+// subscriber was too slow to keep up (it should reconnect and resume with
+// Last-Event-ID) or the broker stopped.
+type Sub struct {
+	C      chan Enriched
+	pageID int64
+	siteID string
+	gone   bool
+}
+
+// New returns a Broker reading log.
+func New(log Log) *Broker {
+	return &Broker{
+		log:    log,
+		Poll:   time.Second,
+		Logger: slog.Default(),
+		nudge:  make(chan struct{}, 1),
+		pages:  make(map[int64]map[*Sub]struct{}),
+		sites:  make(map[string]map[*Sub]struct{}),
+	}
+}
+
+// Notify tells the broker that new events may be in the log (after a local
+// write, or a PostgreSQL notification). It never blocks.
+func (b *Broker) Notify() {
+	select {
+	case b.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// Subscribers returns the number of open subscriptions.
+func (b *Broker) Subscribers() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.nsubs
+}
+
+// LastID returns the id of the newest event the broker has delivered.
+func (b *Broker) LastID() int64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.last
+}
+
+// SubscribePage subscribes to the events of one page.
+func (b *Broker) SubscribePage(pageID int64, buffer int) *Sub {
+	s := &Sub{C: make(chan Enriched, buffer), pageID: pageID}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.add(s, func() { join(b.pages, pageID, s) })
+	return s
+}
+
+// SubscribeSite subscribes to every event of a site (the moderator queue, and
+// streams of pages that have no comments yet).
+func (b *Broker) SubscribeSite(siteID string, buffer int) *Sub {
+	s := &Sub{C: make(chan Enriched, buffer), siteID: siteID}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.add(s, func() { join(b.sites, siteID, s) })
+	return s
+}
+
+// add registers s with register, or hands it back closed when the broker has
+// stopped; b.mu is held.
+func (b *Broker) add(s *Sub, register func()) {
+	if b.closed {
+		close(s.C)
+		s.gone = true
+		return
+	}
+	register()
+	b.nsubs++
+}
+
+// join puts s in the set of subscribers under key.
+func join[K comparable](m map[K]map[*Sub]struct{}, key K, s *Sub) {
+	set := m[key]
+	if set == nil {
+		set = make(map[*Sub]struct{})
+		m[key] = set
+	}
+	set[s] = struct{}{}
+}
+
+// Unsubscribe ends a subscription; it is safe to call more than once.
+func (b *Broker) Unsubscribe(s *Sub) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.drop(s)
+}
+
+// drop removes s; b.mu is held.
+func (b *Broker) drop(s *Sub) {
+	if s.gone {
+		return
+	}
+	s.gone = true
+	if s.siteID != "" {
+		delete(b.sites[s.siteID], s)
+		if len(b.sites[s.siteID]) == 0 {
+			delete(b.sites, s.siteID)
+		}
+	} else {
+		delete(b.pages[s.pageID], s)
+		if len(b.pages[s.pageID]) == 0 {
+			delete(b.pages, s.pageID)
+		}
+	}
+	b.nsubs--
+	close(s.C)
+}
+
+// Run tails the log until ctx is done, then closes every subscription. It
+// starts from the newest event: history is for resuming streams, which read
+// it from the log themselves.
+func (b *Broker) Run(ctx context.Context) {
+	defer b.shutdown()
+	for {
+		last, err := b.log.LastEventID(ctx)
+		if err == nil {
+			b.mu.Lock()
+			b.last = last
+			b.mu.Unlock()
+			break
+		}
+		b.Logger.Warn("events: cannot read the event log", "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(b.Poll):
+		}
+	}
+	t := time.NewTicker(b.Poll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-b.nudge:
+		case <-t.C:
+		}
+		b.drain(ctx)
+	}
+}
+
+// drain delivers every event after the last one delivered.
+func (b *Broker) drain(ctx context.Context) {
+	for {
+		b.mu.Lock()
+		after := b.last
+		b.mu.Unlock()
+		evs, err := b.log.EventsSince(ctx, after, 500)
+		if err != nil {
+			if ctx.Err() == nil {
+				b.Logger.Warn("events: cannot read the event log", "error", err.Error())
+			}
+			return
+		}
+		for _, ev := range evs {
+			b.deliver(ctx, ev)
+		}
+		if len(evs) < 500 {
+			return
+		}
+	}
+}
+
+func (b *Broker) deliver(ctx context.Context, ev parley.Event) {
+	if b.OnEvent != nil {
+		b.OnEvent(ev)
+	}
+	e := Enriched{Event: ev}
+	if ev.Type == parley.EventPageCount {
+		// Read once here, not once per subscriber. The count is the page's
+		// current one, which is what a reader wants even if events queued.
+		if p, err := b.log.PageByID(ctx, ev.PageID); err == nil {
+			e.PageCount = p.Count
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.last = ev.ID
+	send := func(m map[*Sub]struct{}) {
+		for s := range m {
+			select {
+			case s.C <- e:
+			default:
+				// A subscriber that cannot keep up is dropped rather than
+				// allowed to stall everyone; its client resumes from the log.
+				b.drop(s)
+			}
+		}
+	}
+	send(b.pages[ev.PageID])
+	send(b.sites[ev.SiteID])
+}
+
+func (b *Broker) shutdown() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closed = true
+	for _, m := range b.pages {
+		for s := range m {
+			b.drop(s)
+		}
+	}
+	for _, m := range b.sites {
+		for s := range m {
+			b.drop(s)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+package events_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/events"
+	"github.com/parleyhq/parley/internal/store/sqlite"
+)
+
+// setup returns a real store with a site, two pages and a reader, and a
+// running broker on it.
+func setup(t *testing.T) (*sqlite.DB, *events.Broker, [2]*parley.Page) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.CreateSite(ctx, &parley.Site{ID: "news", Name: "News"}); err != nil {
+		t.Fatal(err)
+	}
+	var pages [2]*parley.Page
+	for i, u := range []string{"https://n.example/a", "https://n.example/b"} {
+		if pages[i], err = db.EnsurePage(ctx, "news", u, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.CreateUser(ctx, &parley.User{ID: "u", Name: "U", Role: parley.RoleReader, Created: time.Now()})
+	// One event before the broker starts, so LastID tells when it has read
+	// the head of the log (events up to the head are history, not news).
+	post(t, db, pages[1])
+	b := events.New(db)
+	b.Poll = 20 * time.Millisecond
+	bctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { b.Run(bctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	deadline := time.Now().Add(2 * time.Second)
+	for b.LastID() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the broker never read the log")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return db, b, pages
+}
+
+func post(t *testing.T, db *sqlite.DB, page *parley.Page) int64 {
+	t.Helper()
+	c := &parley.Comment{PageID: page.ID, AuthorID: "u", AuthorName: "U", Text: "t", HTML: "<p>t</p>", Status: parley.StatusApproved}
+	if err := db.CreateComment(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	return c.ID
+}
+
+func TestFanOutByPageAndSite(t *testing.T) {
+	db, b, pages := setup(t)
+	var seen []parley.Event
+	b.OnEvent = func(ev parley.Event) { seen = append(seen, ev) }
+	a := b.SubscribePage(pages[0].ID, 16)
+	other := b.SubscribePage(pages[1].ID, 16)
+	site := b.SubscribeSite("news", 16)
+	if n := b.Subscribers(); n != 3 {
+		t.Fatalf("Subscribers = %d, want 3", n)
+	}
+
+	id := post(t, db, pages[0])
+	b.Notify()
+	for _, want := range []string{parley.EventCommentCreated, parley.EventPageCount} {
+		select {
+		case ev := <-a.C:
+			if ev.Type != want || ev.PageID != pages[0].ID {
+				t.Fatalf("page subscriber got %+v, want %s", ev, want)
+			}
+			if ev.Type == parley.EventCommentCreated && ev.CommentID != id {
+				t.Fatalf("event for comment %d, want %d", ev.CommentID, id)
+			}
+			if ev.Type == parley.EventPageCount && ev.PageCount != 1 {
+				t.Fatalf("page count %d, want 1 (read once by the broker)", ev.PageCount)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("no %s event for the page's subscriber", want)
+		}
+		select {
+		case ev := <-site.C:
+			if ev.Type != want {
+				t.Fatalf("site subscriber got %s, want %s", ev.Type, want)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("no %s event for the site's subscriber", want)
+		}
+	}
+	select {
+	case ev := <-other.C:
+		t.Fatalf("the other page's subscriber got %+v", ev)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if len(seen) != 2 {
+		t.Errorf("OnEvent saw %d events, want 2", len(seen))
+	}
+	b.Unsubscribe(a)
+	b.Unsubscribe(a) // twice is fine
+	if _, ok := <-a.C; ok {
+		t.Error("an ended subscription's channel must be closed")
+	}
+}
+
+// A subscriber that cannot keep up is dropped, not allowed to stall others.
+func TestSlowSubscriberIsDropped(t *testing.T) {
+	db, b, pages := setup(t)
+	slow := b.SubscribePage(pages[0].ID, 1)
+	fast := b.SubscribePage(pages[0].ID, 64)
+	for i := 0; i < 5; i++ {
+		post(t, db, pages[0])
+	}
+	b.Notify()
+	got := 0
+	timeout := time.After(3 * time.Second)
+	for got < 10 {
+		select {
+		case <-fast.C:
+			got++
+		case <-timeout:
+			t.Fatalf("fast subscriber got %d of 10 events", got)
+		}
+	}
+	// The slow one holds at most its buffer, then its channel is closed.
+	n := 0
+	for range slow.C {
+		n++
+	}
+	if n > 1 {
+		t.Errorf("slow subscriber received %d events with a buffer of 1", n)
+	}
+	if b.Subscribers() != 1 {
+		t.Errorf("Subscribers = %d after dropping the slow one, want 1", b.Subscribers())
+	}
+}
+
+// Stopping the broker closes every subscription, so streams end.
+func TestRunStopClosesSubscriptions(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	b := events.New(db)
+	s := b.SubscribeSite("news", 4)
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { b.Run(rctx); close(done) }()
+	cancel()
+	<-done
+	if _, ok := <-s.C; ok {
+		t.Fatal("subscription still open after the broker stopped")
+	}
+	if late := b.SubscribePage(1, 4); late != nil {
+		if _, ok := <-late.C; ok {
+			t.Fatal("a subscription after stop must come closed")
+		}
+	}
+}

@@ -1,0 +1,484 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/moderation"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// PostInput is a new comment as the reader sent it.
+type PostInput struct {
+	SiteID   string
+	URL      string
+	Title    string
+	ParentID int64
+	QuoteID  int64
+	Text     string
+	Name     string
+}
+
+// PostResult is the stored comment with the moderation decision and, when
+// the reader was new, the user created for them.
+type PostResult struct {
+	Comment  *parley.Comment
+	Decision parley.Decision
+	Message  string          // for the author; "" when approved
+	NewUser  *parley.User    // set when a reader identity was created (set its cookie)
+	Quote    *parley.Comment // the quoted comment, when there is one the author may see
+}
+
+// draft is a comment that passed validation, with its page and context.
+type draft struct {
+	site   *parley.Site
+	page   *parley.Page // nil for a precheck on a page without comments yet
+	text   string
+	parent *parley.Comment
+	quote  *parley.Comment
+	// sanction is the author's on the site; Premoderated holds every comment.
+	sanction store.Sanction
+}
+
+func (s *Service) prepare(ctx context.Context, a Actor, in PostInput, create bool) (*draft, error) {
+	text, err := cleanText(in.Text)
+	if err != nil {
+		return nil, err
+	}
+	site, err := s.Site(ctx, in.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	url, err := parley.CanonicalURL(in.URL, site.IgnoreParams)
+	if err != nil {
+		return nil, err
+	}
+	title, err := cleanShort("title", in.Title, MaxTitle)
+	if err != nil {
+		return nil, err
+	}
+	d := &draft{site: site, text: text}
+	if create {
+		d.page, err = s.store.EnsurePage(ctx, site.ID, url, title)
+	} else {
+		d.page, err = s.store.Page(ctx, site.ID, url)
+		if parley.ErrorCode(err) == parley.ENotFound {
+			err = nil
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if d.page != nil && d.page.Closed {
+		return nil, parley.Errorf(parley.EForbidden, "Comments are closed on this page.")
+	}
+	if d.sanction, err = s.restrictions(ctx, a, site.ID); err != nil {
+		return nil, err
+	}
+	if in.ParentID != 0 {
+		if d.parent, err = s.visibleOnPage(ctx, a, d.page, in.ParentID, "parent"); err != nil {
+			return nil, err
+		}
+	}
+	if in.QuoteID != 0 {
+		if d.quote, err = s.visibleOnPage(ctx, a, d.page, in.QuoteID, "quoted comment"); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func banned(u *parley.User, now time.Time) error {
+	if u.BannedUntil.Sub(now) > 50*365*24*time.Hour {
+		return parley.Errorf(parley.EForbidden, "You are banned from commenting on this site.")
+	}
+	return parley.Errorf(parley.EForbidden, "You are suspended from commenting until %s.", u.BannedUntil.UTC().Format("2 January 2006 15:04 MST"))
+}
+
+// visibleOnPage returns comment id when it is on page and the actor can see it.
+func (s *Service) visibleOnPage(ctx context.Context, a Actor, page *parley.Page, id int64, what string) (*parley.Comment, error) {
+	c, err := s.store.Comment(ctx, id)
+	if parley.ErrorCode(err) == parley.ENotFound || (err == nil && (page == nil || c.PageID != page.ID)) {
+		return nil, parley.Errorf(parley.EInvalid, "the %s (id %d) is not a comment on this page", what, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ownPending := c.Status == parley.StatusPending && a.User != nil && c.AuthorID == a.User.ID
+	if c.Status != parley.StatusApproved && !ownPending {
+		return nil, parley.Errorf(parley.EInvalid, "the %s (#%d) is no longer available", what, c.Number)
+	}
+	return c, nil
+}
+
+// decide runs the moderation pipeline of the draft's site and page.
+func (s *Service) decide(ctx context.Context, a Actor, d *draft) (parley.Decision, error) {
+	pipe, policy, err := s.pipeline(d.site, d.page)
+	if err != nil {
+		return parley.Decision{}, err
+	}
+	in := moderation.Input{Text: d.text, Staff: a.User != nil && a.User.IsStaff()}
+	if d.quote != nil {
+		in.Quote = d.quote.Text
+	}
+	if a.User != nil {
+		h, err := s.store.History(ctx, a.User.ID, 10)
+		if err != nil {
+			return parley.Decision{}, err
+		}
+		in.Trust = moderation.Trust{
+			Approved:             h.Approved,
+			Rejected:             h.Rejected,
+			UpheldReportsAgainst: h.ReportsUpheld,
+			Recent:               h.Recent,
+			Premoderated:         d.sanction.Premoderated,
+		}
+	}
+	now := s.now()
+	// Counting stops just past the larger flood limit; with the flood rules
+	// off only the duplicate check runs.
+	q := store.ActivityQuery{IPHash: s.hashIP(a.IP), Since: now.Add(-time.Minute),
+		Cap: max(policy.FloodPerMinute, policy.FloodPerMinuteIP) + 1}
+	if s.NoFlood {
+		q.Cap = -1
+	}
+	if a.User != nil {
+		q.AuthorID = a.User.ID
+		q.Text = d.text
+		q.TextSince = now.Add(-policy.DuplicateWindow())
+	}
+	act, err := s.store.Activity(ctx, q)
+	if err != nil {
+		return parley.Decision{}, err
+	}
+	in.Duplicate = act.Duplicate
+	if !s.NoFlood {
+		in.RecentByAuthor, in.RecentByIP = act.ByAuthor, act.ByIP
+	}
+	if s.Scorer != nil {
+		in.Scorer = s.Scorer
+	}
+	if s.SiteScorer != nil {
+		if sc := s.SiteScorer(d.site.ID); sc != nil {
+			in.Scorer = sc
+		}
+	}
+	return pipe.Decide(in), nil
+}
+
+// Precheck tells an author what would happen to their comment, storing
+// nothing: the widget uses it to nudge before posting.
+func (s *Service) Precheck(ctx context.Context, a Actor, in PostInput) (parley.Decision, string, error) {
+	d, err := s.prepare(ctx, a, in, false)
+	if err != nil {
+		return parley.Decision{}, "", err
+	}
+	dec, err := s.decide(ctx, a, d)
+	if err != nil {
+		return parley.Decision{}, "", err
+	}
+	return dec, moderation.AuthorMessage(dec), nil
+}
+
+// Post validates, moderates, renders and stores a new comment.
+func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult, error) {
+	if a.User == nil {
+		if _, err := cleanName(in.Name); err != nil {
+			return nil, err
+		}
+	}
+	d, err := s.prepare(ctx, a, in, true)
+	if err != nil {
+		return nil, err
+	}
+	res := &PostResult{}
+	if res.NewUser, err = s.ensureReader(ctx, &a, in.Name); err != nil {
+		return nil, err
+	}
+	dec, err := s.decide(ctx, a, d)
+	if err != nil {
+		return nil, err
+	}
+	c := &parley.Comment{
+		PageID:     d.page.ID,
+		AuthorID:   a.User.ID,
+		AuthorName: a.User.Name,
+		IPHash:     s.hashIP(a.IP),
+		Text:       d.text,
+		HTML:       s.render.Render(d.text),
+		Status:     dec.Status,
+		Reasons:    dec.Reasons,
+		Toxicity:   dec.Toxicity,
+		Created:    s.now(),
+	}
+	if d.parent != nil {
+		c.ParentID = d.parent.ID
+	}
+	if d.quote != nil {
+		c.QuoteID = d.quote.ID
+	}
+	if err := s.store.CreateComment(ctx, c); err != nil {
+		return nil, fmt.Errorf("create comment: %w", err)
+	}
+	s.changed(c.PageID)
+	res.Comment, res.Decision, res.Message, res.Quote = c, dec, moderation.AuthorMessage(dec), d.quote
+	return res, nil
+}
+
+// ensureReader makes sure the actor has a user, creating an anonymous reader
+// (with the display name given, when valid) on their first write. It returns
+// the new user, or nil when the actor already had one; a changed display
+// name is stored.
+func (s *Service) ensureReader(ctx context.Context, a *Actor, name string) (*parley.User, error) {
+	if a.User != nil {
+		if name == "" || a.User.IsStaff() {
+			return nil, nil
+		}
+		clean, err := cleanName(name)
+		if err != nil {
+			return nil, err
+		}
+		if clean != a.User.Name {
+			u := *a.User
+			u.Name = clean
+			if err := s.store.UpdateUser(ctx, &u); err != nil {
+				return nil, fmt.Errorf("rename reader: %w", err)
+			}
+			a.User = &u
+		}
+		return nil, nil
+	}
+	clean := "Reader"
+	if name != "" {
+		var err error
+		if clean, err = cleanName(name); err != nil {
+			return nil, err
+		}
+	}
+	u := &parley.User{ID: auth.NewID(), Name: clean, Role: parley.RoleReader, Created: s.now()}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, fmt.Errorf("create reader: %w", err)
+	}
+	a.User = u
+	return u, nil
+}
+
+// own returns comment id when the actor wrote it or may moderate its site.
+func (s *Service) own(ctx context.Context, a Actor, id int64) (*parley.Comment, *parley.Page, bool, error) {
+	c, err := s.store.Comment(ctx, id)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	p, err := s.store.PageByID(ctx, c.PageID)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	author := a.User != nil && a.User.ID == c.AuthorID
+	if !author && !a.CanModerate(p.SiteID) {
+		return nil, nil, false, parley.Errorf(parley.EForbidden, "You can only change your own comments.")
+	}
+	return c, p, author, nil
+}
+
+// Edit replaces the text of the author's own comment within the edit window;
+// the new text goes through moderation again.
+func (s *Service) Edit(ctx context.Context, a Actor, id int64, text string) (*PostResult, error) {
+	text, err := cleanText(text)
+	if err != nil {
+		return nil, err
+	}
+	c, p, author, err := s.own(ctx, a, id)
+	if err != nil {
+		return nil, err
+	}
+	if !author {
+		return nil, parley.Errorf(parley.EForbidden, "Only the author can edit a comment.")
+	}
+	sanction, err := s.restrictions(ctx, a, p.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status == parley.StatusDeleted || c.Status == parley.StatusRejected {
+		return nil, parley.Errorf(parley.EForbidden, "This comment can no longer be edited.")
+	}
+	if s.now().Sub(c.Created) > s.EditWindow {
+		return nil, parley.Errorf(parley.EForbidden, "Comments can be edited for %s after posting.", s.EditWindow)
+	}
+	if p.Closed {
+		return nil, parley.Errorf(parley.EForbidden, "Comments are closed on this page.")
+	}
+	site, err := s.Site(ctx, p.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	d := &draft{site: site, page: p, text: text, sanction: sanction}
+	if c.QuoteID != 0 {
+		if q, err := s.store.Comment(ctx, c.QuoteID); err == nil {
+			d.quote = q
+		}
+	}
+	dec, err := s.decide(ctx, a, d)
+	if err != nil {
+		return nil, err
+	}
+	// An edit is not a duplicate of the comment it edits, nor flooding.
+	dec = withoutRules(dec, "duplicate", "flood")
+	at := s.now()
+	if err := s.store.EditComment(ctx, id, text, s.render.Render(text), at); err != nil {
+		return nil, err
+	}
+	// The edit can only make moderation stricter: an approved comment may be
+	// held, a held one stays held until a moderator decides.
+	if dec.Status != parley.StatusApproved && c.Status == parley.StatusApproved {
+		if _, err := s.store.SetStatus(ctx, id, dec.Status, dec.Reasons, false); err != nil {
+			return nil, err
+		}
+	}
+	s.changed(c.PageID)
+	out, err := s.store.Comment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return &PostResult{Comment: out, Decision: dec, Message: moderation.AuthorMessage(dec), Quote: d.quote}, nil
+}
+
+// withoutRules drops reasons by rule id and recomputes the status from the rest.
+func withoutRules(d parley.Decision, rules ...string) parley.Decision {
+	out := parley.Decision{Status: parley.StatusApproved, Toxicity: d.Toxicity}
+	for _, r := range d.Reasons {
+		drop := false
+		for _, x := range rules {
+			drop = drop || r.Rule == x
+		}
+		if drop {
+			continue
+		}
+		out.Reasons = append(out.Reasons, r)
+	}
+	if len(out.Reasons) == len(d.Reasons) {
+		return d
+	}
+	// Recompute: any remaining reason keeps the original strictness only if
+	// rejection came from a remaining rule; be conservative and hold.
+	if len(out.Reasons) > 0 {
+		out.Status = parley.StatusPending
+		if d.Status == parley.StatusRejected {
+			for _, r := range out.Reasons {
+				if moderation.Rejects(r.Rule) {
+					out.Status = parley.StatusRejected
+				}
+			}
+		}
+	}
+	return out
+}
+
+// Delete removes a comment: its author or a moderator of its site may.
+func (s *Service) Delete(ctx context.Context, a Actor, id int64) error {
+	c, p, author, err := s.own(ctx, a, id)
+	if err != nil {
+		return err
+	}
+	if c.Status == parley.StatusDeleted {
+		return nil
+	}
+	old, err := s.store.SetStatus(ctx, id, parley.StatusDeleted, c.Reasons, false)
+	if err != nil {
+		return err
+	}
+	s.changed(c.PageID)
+	if !author {
+		// A moderator removed it: that goes in the audit log.
+		return s.audit(ctx, a, store.Action{Action: AuditDelete, CommentID: id, UserID: c.AuthorID, SiteID: p.SiteID},
+			map[string]any{"status": old}, map[string]any{"status": parley.StatusDeleted})
+	}
+	return nil
+}
+
+// Vote records the reader's vote (+1, -1, or 0 to withdraw) and returns the
+// comment's new score.
+func (s *Service) Vote(ctx context.Context, a Actor, id int64, value int) (int, *parley.User, error) {
+	if value < -1 || value > 1 {
+		return 0, nil, parley.Errorf(parley.EInvalid, "value must be 1, 0 or -1")
+	}
+	c, err := s.store.Comment(ctx, id)
+	if err != nil {
+		return 0, nil, err
+	}
+	if c.Status != parley.StatusApproved {
+		return 0, nil, parley.Errorf(parley.EForbidden, "Only published comments can be voted on.")
+	}
+	if a.User != nil && a.User.ID == c.AuthorID {
+		return 0, nil, parley.Errorf(parley.EForbidden, "You cannot vote on your own comment.")
+	}
+	if a.User != nil {
+		p, err := s.store.PageByID(ctx, c.PageID)
+		if err != nil {
+			return 0, nil, err
+		}
+		if _, err := s.restrictions(ctx, a, p.SiteID); err != nil {
+			return 0, nil, err
+		}
+	}
+	created, err := s.ensureReader(ctx, &a, "")
+	if err != nil {
+		return 0, nil, err
+	}
+	score, err := s.store.Vote(ctx, parley.Vote{CommentID: id, UserID: a.User.ID, Value: value})
+	if err != nil {
+		return 0, nil, err
+	}
+	s.changed(c.PageID)
+	return score, created, nil
+}
+
+// ReportInput is a reader's "Report abuse".
+type ReportInput struct {
+	Reason string
+	Note   string
+}
+
+// Report records a reader's report of a comment; a repeated report by the
+// same reader counts once. When distinct readers' reports reach the site's
+// threshold, the comment is held for a moderator.
+func (s *Service) Report(ctx context.Context, a Actor, id int64, in ReportInput) (*parley.User, error) {
+	if !parley.ValidReportReason(in.Reason) {
+		return nil, parley.Errorf(parley.EInvalid, "reason must be one of %v", parley.ReportReasons)
+	}
+	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.store.Comment(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if c.Status != parley.StatusApproved && c.Status != parley.StatusPending {
+		return nil, parley.Errorf(parley.EInvalid, "This comment is no longer shown.")
+	}
+	p, err := s.store.PageByID(ctx, c.PageID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.restrictions(ctx, a, p.SiteID); err != nil {
+		return nil, err
+	}
+	created, err := s.ensureReader(ctx, &a, "")
+	if err != nil {
+		return nil, err
+	}
+	if a.User.ID == c.AuthorID {
+		return created, parley.Errorf(parley.EInvalid, "You cannot report your own comment.")
+	}
+	r := &parley.Report{CommentID: id, ReporterID: a.User.ID, Reason: in.Reason, Note: note, Created: s.now()}
+	if _, err := s.store.AddReport(ctx, r); err != nil {
+		return created, err
+	}
+	if err := s.applyReportThreshold(ctx, c); err != nil {
+		return created, err
+	}
+	return created, nil
+}

@@ -1,0 +1,246 @@
+package service
+
+import (
+	"context"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Sanction actions a moderator takes on a reader.
+const (
+	SanctionSuspend     = "suspend"     // refuse the reader's writes on the site for a duration
+	SanctionBan         = "ban"         // refuse them for good: on the site, or everywhere (admins, no site)
+	SanctionLift        = "lift"        // end a suspension or ban
+	SanctionPremoderate = "premoderate" // hold every comment of the reader on the site
+	SanctionRelease     = "release"     // end that
+)
+
+// permanent is how far away a ban ends: past any date a reader will see.
+const permanent = 100 * 365 * 24 * time.Hour
+
+// MaxSuspension bounds a suspension; longer is a ban.
+const MaxSuspension = 5 * 365 * 24 * time.Hour
+
+// SanctionInput is a moderator's sanction of a reader.
+type SanctionInput struct {
+	SiteID   string        // the site; "" for the global ban or lift, which only an admin may set
+	Action   string        // one of the Sanction* actions
+	Duration time.Duration // for SanctionSuspend
+	Note     string
+}
+
+// Standing is a reader as moderators of one site see them: the user, with
+// their global ban, and their sanction on the site.
+type Standing struct {
+	User     *parley.User
+	Sanction store.Sanction
+}
+
+// isAdmin reports whether the actor acts as an admin on every site.
+func (a Actor) isAdmin() bool { return a.Admin || (a.User != nil && a.User.Role == parley.RoleAdmin) }
+
+// Sanction applies a sanction to a reader and records it in the audit log.
+// A moderator sanctions on the sites they moderate (EForbidden elsewhere);
+// the global ban (no site) is an admin's. EInvalid for a staff member, an
+// unknown action or a missing duration; ENotFound for an unknown reader or
+// site.
+func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in SanctionInput) (*Standing, error) {
+	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Action {
+	case SanctionSuspend:
+		if in.Duration <= 0 || in.Duration > MaxSuspension {
+			return nil, parley.Errorf(parley.EInvalid, "a suspension needs a duration between 1s and %s, e.g. \"24h\"", MaxSuspension)
+		}
+	case SanctionBan, SanctionLift, SanctionPremoderate, SanctionRelease:
+	default:
+		return nil, parley.Errorf(parley.EInvalid, "action must be suspend, ban, lift, premoderate or release")
+	}
+	if in.SiteID == "" {
+		if in.Action == SanctionPremoderate || in.Action == SanctionRelease || in.Action == SanctionSuspend {
+			return nil, parley.Errorf(parley.EInvalid, "site is required")
+		}
+		if !a.isAdmin() {
+			return nil, parley.Errorf(parley.EForbidden, "Only an admin may ban a reader from every site; give the site.")
+		}
+	} else {
+		if _, err := s.Site(ctx, in.SiteID); err != nil {
+			return nil, err
+		}
+		if err := mayModerate(a, in.SiteID); err != nil {
+			return nil, err
+		}
+	}
+	u, err := s.store.User(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	if u.IsStaff() {
+		return nil, parley.Errorf(parley.EInvalid, "Staff accounts cannot be sanctioned; change their role instead.")
+	}
+	now := s.now()
+	entry := store.Action{Action: in.Action, UserID: u.ID, SiteID: in.SiteID, Note: note}
+	if in.SiteID == "" {
+		old := u.BannedUntil
+		if in.Action == SanctionBan {
+			u.BannedUntil = now.Add(permanent)
+		} else {
+			u.BannedUntil = time.Time{}
+		}
+		if err := s.store.UpdateUser(ctx, u); err != nil {
+			return nil, err
+		}
+		if err := s.audit(ctx, a, entry, map[string]any{"banned_until": timeOrNil(old)}, map[string]any{"banned_until": timeOrNil(u.BannedUntil)}); err != nil {
+			return nil, err
+		}
+		return &Standing{User: u, Sanction: store.Sanction{UserID: u.ID}}, nil
+	}
+
+	old, err := s.store.Sanction(ctx, u.ID, in.SiteID)
+	if err != nil {
+		return nil, err
+	}
+	next := old
+	next.Updated = now
+	before, after := map[string]any{}, map[string]any{}
+	switch in.Action {
+	case SanctionSuspend, SanctionBan, SanctionLift:
+		switch in.Action {
+		case SanctionSuspend:
+			next.SuspendedUntil = now.Add(in.Duration)
+		case SanctionBan:
+			next.SuspendedUntil = now.Add(permanent)
+		default:
+			next.SuspendedUntil = time.Time{}
+		}
+		before["suspended_until"], after["suspended_until"] = timeOrNil(old.SuspendedUntil), timeOrNil(next.SuspendedUntil)
+	case SanctionPremoderate, SanctionRelease:
+		next.Premoderated = in.Action == SanctionPremoderate
+		before["premoderated"], after["premoderated"] = old.Premoderated, next.Premoderated
+	}
+	if err := s.store.SetSanction(ctx, next); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, a, entry, before, after); err != nil {
+		return nil, err
+	}
+	return &Standing{User: u, Sanction: next}, nil
+}
+
+// timeOrNil is a time for the audit log: null when zero.
+func timeOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC()
+}
+
+// restrictions returns the actor's sanction on a site, and EForbidden with
+// a message for the reader when a ban or suspension forbids writing there.
+// Staff and the admin token have none.
+func (s *Service) restrictions(ctx context.Context, a Actor, siteID string) (store.Sanction, error) {
+	if a.User == nil || a.User.IsStaff() {
+		return store.Sanction{}, nil
+	}
+	now := s.now()
+	if a.User.Banned(now) {
+		return store.Sanction{}, banned(a.User, now)
+	}
+	sn, err := s.store.Sanction(ctx, a.User.ID, siteID)
+	if err != nil {
+		return sn, err
+	}
+	if sn.Suspended(now) {
+		if sn.SuspendedUntil.Sub(now) > 50*365*24*time.Hour {
+			return sn, parley.Errorf(parley.EForbidden, "You are banned from commenting on this site.")
+		}
+		return sn, parley.Errorf(parley.EForbidden, "You are suspended from commenting on this site until %s.",
+			sn.SuspendedUntil.UTC().Format("2 January 2006 15:04 MST"))
+	}
+	return sn, nil
+}
+
+// RejectPending rejects every pending comment of a reader on a site and
+// records each in the audit log, with one entry for the reader. It returns
+// how many were rejected.
+func (s *Service) RejectPending(ctx context.Context, a Actor, userID, siteID, note string) (int, error) {
+	note, err := cleanShort("note", note, MaxNoteRunes)
+	if err != nil {
+		return 0, err
+	}
+	if siteID == "" {
+		return 0, parley.Errorf(parley.EInvalid, "site is required")
+	}
+	if _, err := s.Site(ctx, siteID); err != nil {
+		return 0, err
+	}
+	if err := mayModerate(a, siteID); err != nil {
+		return 0, err
+	}
+	if _, err := s.store.User(ctx, userID); err != nil {
+		return 0, err
+	}
+	n := 0
+	for {
+		items, err := s.store.Queue(ctx, store.QueueQuery{Queue: store.QueuePending, SiteID: siteID, AuthorID: userID, Limit: 200})
+		if err != nil {
+			return n, err
+		}
+		if len(items) == 0 {
+			break
+		}
+		for _, it := range items {
+			c := it.Comment
+			if _, err := s.store.SetStatus(ctx, c.ID, parley.StatusRejected, c.Reasons, true); err != nil {
+				return n, err
+			}
+			s.changed(c.PageID)
+			if err := s.audit(ctx, a, store.Action{Action: ActionReject, CommentID: c.ID, UserID: userID, SiteID: siteID, Note: note},
+				map[string]any{"status": parley.StatusPending}, map[string]any{"status": parley.StatusRejected}); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+	err = s.audit(ctx, a, store.Action{Action: AuditRejectPending, UserID: userID, SiteID: siteID, Note: note}, nil, map[string]any{"rejected": n})
+	return n, err
+}
+
+// MaxNoteText bounds a moderator's note on a reader.
+const MaxNoteText = 2000
+
+// AddNote stores a moderator's note on a reader of a site they moderate.
+func (s *Service) AddNote(ctx context.Context, a Actor, userID, siteID, text string) (*store.Note, error) {
+	text, err := cleanShort("text", text, MaxNoteText)
+	if err != nil {
+		return nil, err
+	}
+	if text == "" {
+		return nil, parley.Errorf(parley.EInvalid, "text is required")
+	}
+	if siteID == "" {
+		return nil, parley.Errorf(parley.EInvalid, "site is required")
+	}
+	if _, err := s.Site(ctx, siteID); err != nil {
+		return nil, err
+	}
+	if err := mayModerate(a, siteID); err != nil {
+		return nil, err
+	}
+	if _, err := s.store.User(ctx, userID); err != nil {
+		return nil, err
+	}
+	id, name := a.actorName()
+	n := &store.Note{UserID: userID, SiteID: siteID, AuthorID: id, AuthorName: name, Text: text, Created: s.now()}
+	if err := s.store.AddNote(ctx, n); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, a, store.Action{Action: AuditNote, UserID: userID, SiteID: siteID, Note: text}, nil, nil); err != nil {
+		return nil, err
+	}
+	return n, nil
+}

@@ -1,0 +1,153 @@
+// Package service holds Parley's use cases: posting, editing, voting,
+// reporting, listing threads and moderating. It validates input, applies the
+// moderation pipeline, renders markdown once at write time, and tells the
+// read path which pages changed. It never sees SQL or HTTP.
+package service
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/moderation"
+	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// Limits on what a reader may send.
+const (
+	MaxTextBytes = 64 << 10 // hard cap on a comment's markdown, whatever the policy says
+	MaxNameRunes = 64
+	MaxNoteRunes = 500
+	MaxTitle     = 300
+)
+
+// Actor is who is calling: a reader (maybe not yet known), a moderator, or
+// the automation holding the admin token.
+type Actor struct {
+	User  *parley.User // nil for a reader without a session yet
+	IP    string       // client address, hashed before it is stored
+	Admin bool         // holds the admin token: may act on every site
+}
+
+// CanModerate reports whether the actor may moderate siteID.
+func (a Actor) CanModerate(siteID string) bool {
+	if a.Admin {
+		return true
+	}
+	if a.User == nil || !a.User.IsStaff() {
+		return false
+	}
+	return a.User.Role == parley.RoleAdmin || a.User.SiteID == "" || a.User.SiteID == siteID
+}
+
+// Service implements the use cases on top of a Store.
+type Service struct {
+	store  store.Store
+	render *render.Renderer
+
+	// Optional dependencies, set before use.
+	Scorer moderation.Scorer // the toxicity model; nil runs the pipeline without one
+	// SiteScorer returns a site's tuned model (the base model adapted to
+	// its moderators' decisions), or nil to use Scorer.
+	SiteScorer func(siteID string) moderation.Scorer
+	Now        func() time.Time
+	EditWindow time.Duration
+	IPKey      []byte // keys the IP hash; without it IPs are hashed unkeyed
+	// NoFlood turns off the per-minute flood rules (not duplicate
+	// detection), like PARLEY_RATE_LIMIT=off does for load tests.
+	NoFlood bool
+	Logger  *slog.Logger // for failures that do not reach a caller
+	// PasswordParams are the argon2id costs of new password hashes;
+	// defaults to auth.DefaultArgon2.
+	PasswordParams auth.Argon2Params
+	// StaffSessionTTL is how long a moderator stays signed in; defaults to
+	// auth.StaffSessionTTL.
+	StaffSessionTTL time.Duration
+
+	// OnChange is called after a write that may change what readers see of
+	// a page (the read path drops that page's cached responses).
+	OnChange func(pageID int64)
+
+	mu    sync.Mutex
+	sites map[string]cachedSite
+	pipes map[string]*moderation.Pipeline
+}
+
+type cachedSite struct {
+	site *parley.Site
+	at   time.Time
+}
+
+// siteTTL bounds how long a site read from the store is reused: sites are
+// edited from the command line or another instance, rarely.
+const siteTTL = 5 * time.Second
+
+// New returns a Service on s.
+func New(s store.Store, r *render.Renderer) *Service {
+	return &Service{
+		store:      s,
+		render:     r,
+		Now:        time.Now,
+		EditWindow: 10 * time.Minute,
+
+		PasswordParams:  auth.DefaultArgon2,
+		StaffSessionTTL: auth.StaffSessionTTL,
+		Logger:          slog.Default(),
+		sites:           make(map[string]cachedSite),
+		pipes:           make(map[string]*moderation.Pipeline),
+	}
+}
+
+// Store returns the underlying store (for the command line and tests).
+func (s *Service) Store() store.Store { return s.store }
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
+
+func (s *Service) changed(pageID int64) {
+	if s.OnChange != nil {
+		s.OnChange(pageID)
+	}
+}
+
+// Site returns a site, from a short-lived cache.
+func (s *Service) Site(ctx context.Context, id string) (*parley.Site, error) {
+	s.mu.Lock()
+	c, ok := s.sites[id]
+	s.mu.Unlock()
+	if ok && s.Now().Sub(c.at) < siteTTL {
+		return c.site, nil
+	}
+	site, err := s.store.Site(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	s.sites[id] = cachedSite{site, s.Now()}
+	s.mu.Unlock()
+	return site, nil
+}
+
+// forgetSite drops a cached site after this instance changed it.
+func (s *Service) forgetSite(id string) {
+	s.mu.Lock()
+	delete(s.sites, id)
+	s.mu.Unlock()
+}
+
+// hashIP returns a keyed hash of an IP address: enough to count a poster's
+// comments per minute, useless for recovering the address.
+func (s *Service) hashIP(ip string) string {
+	if ip == "" {
+		return ""
+	}
+	m := hmac.New(sha256.New, s.IPKey)
+	m.Write([]byte(ip))
+	return hex.EncodeToString(m.Sum(nil)[:12])
+}

@@ -1,0 +1,121 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/moderation"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
+
+// ValidateSite checks a site's fields and normalises its origins.
+func ValidateSite(site *parley.Site) error {
+	if !slugRE.MatchString(site.ID) {
+		return parley.Errorf(parley.EInvalid, "site id %q must be 1-63 lower-case letters, digits or '-'", site.ID)
+	}
+	if strings.TrimSpace(site.Name) == "" {
+		site.Name = site.ID
+	}
+	for i, o := range site.Origins {
+		u, err := url.Parse(strings.TrimSpace(o))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" {
+			return parley.Errorf(parley.EInvalid, "origin %q must be scheme://host[:port], e.g. https://news.example.com", o)
+		}
+		site.Origins[i] = strings.ToLower(u.Scheme + "://" + u.Host)
+	}
+	if site.PolicyURL != "" {
+		u, err := url.Parse(site.PolicyURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https" && !strings.HasPrefix(site.PolicyURL, "/")) {
+			return parley.Errorf(parley.EInvalid, "policy URL %q must be an http(s) URL or a path", site.PolicyURL)
+		}
+	}
+	return nil
+}
+
+// CreateSite validates and stores a new site.
+func (s *Service) CreateSite(ctx context.Context, site *parley.Site) error {
+	if err := ValidateSite(site); err != nil {
+		return err
+	}
+	if site.Created.IsZero() {
+		site.Created = s.now()
+	}
+	return s.store.CreateSite(ctx, site)
+}
+
+// UpdateSite validates and stores a site's new fields.
+func (s *Service) UpdateSite(ctx context.Context, site *parley.Site) error {
+	if err := ValidateSite(site); err != nil {
+		return err
+	}
+	defer s.forgetSite(site.ID)
+	return s.store.UpdateSite(ctx, site)
+}
+
+// Policy returns a site's moderation policy.
+func (s *Service) Policy(ctx context.Context, a Actor, siteID string) (moderation.Policy, error) {
+	site, err := s.store.Site(ctx, siteID)
+	if err != nil {
+		return moderation.Policy{}, err
+	}
+	if err := mayModerate(a, siteID); err != nil {
+		return moderation.Policy{}, err
+	}
+	return effectivePolicy(site, nil)
+}
+
+// SetPolicy validates and stores a site's moderation policy.
+func (s *Service) SetPolicy(ctx context.Context, a Actor, siteID string, p moderation.Policy) (moderation.Policy, error) {
+	site, err := s.store.Site(ctx, siteID)
+	if err != nil {
+		return p, err
+	}
+	if !a.CanModerate(siteID) || (!a.Admin && a.User.Role != parley.RoleAdmin && a.User.SiteID != siteID) {
+		return p, parley.Errorf(parley.EForbidden, "You may not change the policy of site %q.", siteID)
+	}
+	if err := p.Validate(); err != nil {
+		return p, err
+	}
+	if _, err := moderation.Compile(p); err != nil {
+		return p, parley.Errorf(parley.EInvalid, "policy: %v", err)
+	}
+	prev, err := effectivePolicy(site, nil)
+	if err != nil {
+		return p, err
+	}
+	site.Policy, err = json.Marshal(p)
+	if err != nil {
+		return p, err
+	}
+	defer s.forgetSite(siteID)
+	if err := s.store.UpdateSite(ctx, site); err != nil {
+		return p, err
+	}
+	before, after := policyDiff(prev, p)
+	return p, s.audit(ctx, a, store.Action{Action: AuditPolicy, SiteID: siteID}, before, after)
+}
+
+// policyDiff returns the settings that differ between two policies, as
+// their JSON fields before and after.
+func policyDiff(old, new moderation.Policy) (before, after map[string]json.RawMessage) {
+	fields := func(p moderation.Policy) map[string]json.RawMessage {
+		b, _ := json.Marshal(p)
+		var m map[string]json.RawMessage
+		json.Unmarshal(b, &m)
+		return m
+	}
+	o, n := fields(old), fields(new)
+	before, after = map[string]json.RawMessage{}, map[string]json.RawMessage{}
+	for k, v := range n {
+		if string(o[k]) != string(v) {
+			before[k], after[k] = o[k], v
+		}
+	}
+	return before, after
+}

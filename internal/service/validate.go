@@ -1,0 +1,76 @@
+package service
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/parleyhq/parley"
+)
+
+// cleanText validates a comment's markdown: valid UTF-8, not blank, under the
+// hard cap. It normalises line endings and trims trailing space.
+func cleanText(text string) (string, error) {
+	if !utf8.ValidString(text) {
+		return "", parley.Errorf(parley.EInvalid, "text is not valid UTF-8")
+	}
+	if len(text) > MaxTextBytes {
+		return "", parley.Errorf(parley.ETooLarge, "text is %d bytes; the limit is %d", len(text), MaxTextBytes)
+	}
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	text = strings.TrimRightFunc(text, unicode.IsSpace)
+	text = strings.TrimLeft(text, "\n")
+	if strings.TrimFunc(text, func(r rune) bool { return unicode.IsSpace(r) || isInvisible(r) }) == "" {
+		return "", parley.Errorf(parley.EInvalid, "text is empty")
+	}
+	if strings.ContainsRune(text, 0) {
+		return "", parley.Errorf(parley.EInvalid, "text contains a NUL character")
+	}
+	return text, nil
+}
+
+// cleanName validates a display name: printable, 1–64 characters, no
+// markup-significant control characters.
+func cleanName(name string) (string, error) {
+	if !utf8.ValidString(name) {
+		return "", parley.Errorf(parley.EInvalid, "name is not valid UTF-8")
+	}
+	name = strings.Join(strings.Fields(name), " ")
+	if name == "" {
+		return "", parley.Errorf(parley.EInvalid, "name is required")
+	}
+	if n := utf8.RuneCountInString(name); n > MaxNameRunes {
+		return "", parley.Errorf(parley.EInvalid, "name is %d characters; the limit is %d", n, MaxNameRunes)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) || isInvisible(r) {
+			return "", parley.Errorf(parley.EInvalid, "name contains control or invisible characters")
+		}
+	}
+	return name, nil
+}
+
+// cleanShort validates a short free-text field such as a report note.
+func cleanShort(field, s string, max int) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", parley.Errorf(parley.EInvalid, "%s is not valid UTF-8", field)
+	}
+	s = strings.TrimSpace(s)
+	if n := utf8.RuneCountInString(s); n > max {
+		return "", parley.Errorf(parley.EInvalid, "%s is %d characters; the limit is %d", field, n, max)
+	}
+	if strings.ContainsRune(s, 0) {
+		return "", parley.Errorf(parley.EInvalid, "%s contains a NUL character", field)
+	}
+	return s, nil
+}
+
+// isInvisible reports zero-width and bidi control characters, which must not
+// make a blank comment or name look non-empty.
+func isInvisible(r rune) bool {
+	switch {
+	case r >= 0x200B && r <= 0x200F, r >= 0x202A && r <= 0x202E, r >= 0x2060 && r <= 0x2069, r == 0xFEFF, r == 0x00AD:
+		return true
+	}
+	return false
+}
