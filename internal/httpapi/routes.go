@@ -1,0 +1,61 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/web"
+)
+
+// Handler returns the whole HTTP surface, on one screen.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+
+	// Public API: the widget and integrators.
+	mux.HandleFunc("GET /api/v1/threads", s.handleThread)
+	mux.HandleFunc("GET /api/v1/counts", s.handleCounts)
+	mux.HandleFunc("GET /api/v1/me", s.handleMe)
+	mux.HandleFunc("POST /api/v1/comments", s.handlePost)
+	mux.HandleFunc("POST /api/v1/comments/precheck", s.handlePrecheck)
+	mux.HandleFunc("PATCH /api/v1/comments/{id}", s.handleEdit)
+	mux.HandleFunc("DELETE /api/v1/comments/{id}", s.handleDelete)
+	mux.HandleFunc("POST /api/v1/comments/{id}/report", s.handleReport)
+	mux.HandleFunc("POST /api/v1/comments/{id}/vote", s.handleVote)
+	mux.HandleFunc("GET /api/v1/stream", s.handleStream)
+
+	// Admin API: moderators and automation (docs/admin-api.md).
+	mux.HandleFunc("POST /api/v1/admin/login", s.handleLogin)
+	mux.HandleFunc("POST /api/v1/admin/logout", s.requireStaff(s.handleLogout))
+	mux.HandleFunc("GET /api/v1/admin/me", s.requireStaff(s.handleStaffMe))
+	mux.HandleFunc("GET /api/v1/admin/sites", s.requireStaff(s.handleSites))
+	mux.HandleFunc("GET /api/v1/admin/queue", s.requireStaff(s.handleQueue))
+	mux.HandleFunc("GET /api/v1/admin/counts", s.requireStaff(s.handleQueueCounts))
+	mux.HandleFunc("GET /api/v1/admin/stream", s.requireStaff(s.handleAdminStream))
+	mux.HandleFunc("POST /api/v1/admin/comments/{id}/decision", s.requireStaff(s.handleDecision))
+	mux.HandleFunc("POST /api/v1/admin/comments/bulk", s.requireStaff(s.handleBulk))
+	mux.HandleFunc("GET /api/v1/admin/comments/{id}/audit", s.requireStaff(s.handleCommentAudit))
+	mux.HandleFunc("GET /api/v1/admin/users/{id}", s.requireStaff(s.handleReader))
+	mux.HandleFunc("POST /api/v1/admin/users/{id}/sanction", s.requireStaff(s.handleSanction))
+	mux.HandleFunc("POST /api/v1/admin/users/{id}/reject-pending", s.requireStaff(s.handleRejectPending))
+	mux.HandleFunc("POST /api/v1/admin/users/{id}/notes", s.requireStaff(s.handleAddNote))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handleGetPolicy))
+	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handlePutPolicy))
+
+	// Anything else under /api/ is a JSON 404, not the mux's plain text.
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, parley.Errorf(parley.ENotFound, "no endpoint %s %s", r.Method, r.URL.Path))
+	})
+
+	// Widget, demo and health.
+	mux.HandleFunc("GET /embed.js", s.handleEmbedJS)
+	mux.HandleFunc("GET /demo", s.handleDemo)
+	mux.HandleFunc("GET /demo/policy", s.handleDemoPolicy)
+	mux.HandleFunc("GET /healthz", s.handleHealth)
+	mux.HandleFunc("GET /readyz", s.handleHealth)
+	mux.Handle("GET /metrics", s.handleMetrics())
+	mux.HandleFunc("GET /{$}", s.handleIndex)
+	mux.Handle("GET /admin", web.Admin())
+	mux.Handle("GET /admin/", web.Admin())
+
+	return s.logRequests(s.instrument(securityHeaders(s.cors(mux))))
+}

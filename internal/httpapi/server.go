@@ -1,0 +1,236 @@
+// Package httpapi is Parley's HTTP surface: the public JSON API the widget
+// and integrators use, the admin API, the widget's assets and the demo page.
+// Handlers decode, call the service, and encode; routes.go lists them all.
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/events"
+	"github.com/parleyhq/parley/internal/service"
+)
+
+// Options configures a Server.
+type Options struct {
+	AdminToken string
+	BaseURL    string // public base URL; its origin is always allowed
+	TrustProxy bool   // read the client IP from X-Forwarded-For
+	RateLimit  bool
+	PostRate   config.Rate
+	ActionRate config.Rate
+	DemoSite   string // site slug the /demo page embeds; "" serves no demo
+	Logger     *slog.Logger
+	Broker     *events.Broker // live updates; nil disables /api/v1/stream
+	// NoThreadCache makes every thread read miss the per-page response
+	// cache (query, render, compress each time): for benchmarks only.
+	NoThreadCache bool
+}
+
+// Server serves the API. Create it with New and stop it with Close.
+type Server struct {
+	svc        *service.Service
+	sessions   *auth.Sessions
+	logger     *slog.Logger
+	adminToken string
+	baseOrigin string
+	trustProxy bool
+	demoSite   string
+	rateLimit  bool
+
+	postLimits   limitPair
+	actionLimits limitPair
+	loginLimits  *limiters // sign-in attempts per IP, always on
+	cache        *threadCache
+	origins      *originSet
+	broker       *events.Broker
+	metrics      *metrics
+	streams      atomic.Int64 // open event streams
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	done     sync.WaitGroup
+}
+
+// New returns a Server. It starts one goroutine that sweeps idle rate
+// limiters and refreshes the allowed origins; Close stops it.
+func New(svc *service.Service, sessions *auth.Sessions, o Options) *Server {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	s := &Server{
+		svc:          svc,
+		sessions:     sessions,
+		logger:       o.Logger,
+		adminToken:   o.AdminToken,
+		baseOrigin:   originOf(o.BaseURL),
+		trustProxy:   o.TrustProxy,
+		demoSite:     o.DemoSite,
+		rateLimit:    o.RateLimit,
+		postLimits:   newLimitPair(o.PostRate),
+		actionLimits: newLimitPair(o.ActionRate),
+		loginLimits:  newLimiters(loginRate),
+		cache:        newThreadCache(256 << 20),
+		origins:      &originSet{},
+		broker:       o.Broker,
+		stop:         make(chan struct{}),
+	}
+	s.cache.off = o.NoThreadCache
+	s.metrics = newMetrics(s)
+	s.origins.refresh(context.Background(), svc)
+	s.done.Add(1)
+	go s.housekeeping()
+	return s
+}
+
+// Close stops the housekeeping goroutine and ends open event streams (so a
+// graceful shutdown need not wait for them). It is safe to call twice.
+func (s *Server) Close() {
+	s.stopOnce.Do(func() { close(s.stop) })
+	s.done.Wait()
+}
+
+// Invalidate drops the cached responses of a page. The service calls it
+// after its own writes; the live-update broker calls it for writes made by
+// other instances.
+func (s *Server) Invalidate(pageID int64) { s.cache.invalidate(pageID) }
+
+// housekeeping runs until Close: it sweeps rate limiters and reloads the
+// allowed origins every few seconds.
+func (s *Server) housekeeping() {
+	defer s.done.Done()
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case now := <-t.C:
+			for _, p := range []limitPair{s.postLimits, s.actionLimits} {
+				p.reader.sweep(now)
+				p.ip.sweep(now)
+			}
+			s.loginLimits.sweep(now)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			s.origins.refresh(ctx, s.svc)
+			cancel()
+		}
+	}
+}
+
+// originSet is the set of origins allowed to call the API from a browser:
+// every site's origins plus Parley's own.
+type originSet struct {
+	mu sync.RWMutex
+	m  map[string]bool
+}
+
+func (o *originSet) refresh(ctx context.Context, svc *service.Service) {
+	sites, err := svc.Store().Sites(ctx)
+	if err != nil {
+		return // keep the last good set
+	}
+	m := make(map[string]bool)
+	for _, site := range sites {
+		for _, origin := range site.Origins {
+			m[origin] = true
+		}
+	}
+	o.mu.Lock()
+	o.m = m
+	o.mu.Unlock()
+}
+
+func (o *originSet) allowed(origin string) bool {
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	return o.m[strings.ToLower(origin)]
+}
+
+func originOf(base string) string {
+	if i := strings.Index(base, "://"); i >= 0 {
+		if j := strings.IndexByte(base[i+3:], '/'); j >= 0 {
+			return strings.ToLower(base[:i+3+j])
+		}
+	}
+	return strings.ToLower(base)
+}
+
+// clientIP returns the caller's IP: the socket peer, or behind a trusted
+// proxy the right-most X-Forwarded-For address (the one the proxy added).
+func (s *Server) clientIP(r *http.Request) string {
+	if s.trustProxy {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			parts := strings.Split(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
+				return ip.String()
+			}
+		}
+		if ip := net.ParseIP(strings.TrimSpace(r.Header.Get("X-Real-IP"))); ip != nil {
+			return ip.String()
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// reader returns the user of the request's reader session, nil without one.
+// A session of a deleted user counts as none.
+func (s *Server) reader(r *http.Request) (*parley.User, error) {
+	id := s.sessions.Reader(r)
+	if id == "" {
+		return nil, nil
+	}
+	u, err := s.svc.Store().User(r.Context(), id)
+	if parley.ErrorCode(err) == parley.ENotFound {
+		return nil, nil
+	}
+	return u, err
+}
+
+// actor identifies the caller of a write.
+func (s *Server) actor(r *http.Request) (service.Actor, error) {
+	a := service.Actor{IP: s.clientIP(r)}
+	if tok := auth.BearerToken(r); tok != "" {
+		if !auth.TokenEqual(tok, s.adminToken) {
+			return a, parley.Errorf(parley.EUnauthorized, "invalid admin token")
+		}
+		a.Admin = true
+		return a, nil
+	}
+	u, err := s.reader(r)
+	if err != nil {
+		return a, err
+	}
+	a.User = u
+	return a, nil
+}
+
+type ctxKey int
+
+const requestIDKey ctxKey = 0
+
+func requestID(r *http.Request) string {
+	id, _ := r.Context().Value(requestIDKey).(string)
+	return id
+}
+
+func newRequestID() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}

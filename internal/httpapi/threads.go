@@ -1,0 +1,206 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/service"
+)
+
+// handleThread serves GET /api/v1/threads. Anonymous readers, and signed-in
+// readers without pending comments on the page, get the same cached bytes;
+// what is personal (their votes) comes from GET /api/v1/me.
+func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	req := service.ThreadRequest{SiteID: q.Get("site"), URL: q.Get("url"), Sort: q.Get("sort"), Cursor: q.Get("cursor")}
+	if req.SiteID == "" || req.URL == "" {
+		s.writeError(w, r, parley.Errorf(parley.EInvalid, "site and url are required"))
+		return
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 {
+			s.writeError(w, r, parley.Errorf(parley.EInvalid, "limit must be a number between 1 and 1000"))
+			return
+		}
+		req.Limit = n
+	}
+	ctx := r.Context()
+	_, canon, err := s.svc.Canonical(ctx, req.SiteID, req.URL)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	viewer := s.sessions.Reader(r)
+	key := req.SiteID + "\x00" + canon + "\x00" + req.Sort + "\x00" + strconv.Itoa(req.Limit) + "\x00" + req.Cursor
+	if e := s.cache.get(key); e != nil && (viewer == "" || !e.pending[viewer]) {
+		s.metrics.cacheHits.WithLabelValues("hit").Inc()
+		s.writeCached(w, r, e)
+		return
+	}
+	s.metrics.cacheHits.WithLabelValues("miss").Inc()
+
+	// Build the shared view first (it is what almost everyone gets), then a
+	// personal one only for a reader whose pending comments it lacks. The
+	// page's generation is read before the data, so a write racing with this
+	// build keeps the result out of the cache.
+	req.URL = canon
+	pageKey := req.SiteID + "\x00" + canon
+	pid := s.cache.pageOf(pageKey)
+	gen := s.cache.generation(pid)
+	v, err := s.svc.Thread(ctx, req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if v.Page.ID != pid && v.Page.ID != 0 {
+		// First sight of this page: learn its id and read again under its
+		// generation.
+		s.cache.learn(pageKey, v.Page.ID)
+		gen = s.cache.generation(v.Page.ID)
+		if v, err = s.svc.Thread(ctx, req); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	body, err := marshal(s.threadBody(r, v))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	e := newCached(v.Page.ID, body, v.PendingAuthors)
+	if v.Page.ID != 0 {
+		s.cache.put(key, gen, e)
+	}
+	if viewer != "" && v.PendingAuthors[viewer] {
+		req.Viewer = viewer
+		pv, err := s.svc.Thread(ctx, req)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Cache-Control", "private, no-store")
+		writeJSON(w, http.StatusOK, s.threadBody(r, pv))
+		return
+	}
+	s.writeCached(w, r, e)
+}
+
+func (s *Server) threadBody(r *http.Request, v *service.ThreadView) threadJSON {
+	out := threadJSON{Page: toPage(v.Page, v.Site), Comments: make([]commentJSON, 0, len(v.Thread.Comments)), Cursor: v.Thread.Cursor}
+	for _, c := range v.Thread.Comments {
+		var qn int
+		q := v.Quotes[c.QuoteID]
+		if c.QuoteID != 0 && q == nil {
+			qn = s.svc.QuotedNumber(r.Context(), c.QuoteID)
+		}
+		out.Comments = append(out.Comments, toComment(c, q, qn))
+	}
+	return out
+}
+
+// writeCached answers from cached bytes: 304 when the reader has them,
+// gzipped when the reader accepts it.
+func (s *Server) writeCached(w http.ResponseWriter, r *http.Request, e *cachedThread) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("ETag", e.etag)
+	h.Set("Last-Modified", e.built.Format(http.TimeFormat)) // HTTP dates drop the fraction
+	h.Set("Vary", "Accept-Encoding")
+	// Browsers revalidate every time (a 304 is cheap) so a reader who just
+	// acted sees the result. A CDN in front may keep the shared bytes a few
+	// seconds and serve them stale while it revalidates (RFC 9213 targeted
+	// caching; stale-while-revalidate in Cache-Control would let browsers
+	// show a stale thread too); the live stream covers freshness.
+	h.Set("Cache-Control", "no-cache")
+	h.Set("CDN-Cache-Control", "public, max-age=5, stale-while-revalidate=30")
+	if inm := r.Header.Get("If-None-Match"); inm != "" {
+		if etagMatch(inm, e.etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+	} else if ims, err := http.ParseTime(r.Header.Get("If-Modified-Since")); err == nil && !e.built.After(ims) {
+		// Compared at full precision: a response rebuilt within the same
+		// second as the client's copy is newer, never a 304.
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := e.body
+	if acceptsGzip(r) {
+		h.Set("Content-Encoding", "gzip")
+		body = e.gz
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+}
+
+func etagMatch(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == etag || t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
+			return !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") || strings.Contains(params, "q=0.")
+		}
+	}
+	return false
+}
+
+// handleCounts serves GET /api/v1/counts?site=S&url=U1&url=U2….
+func (s *Server) handleCounts(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	urls := q["url"]
+	if q.Get("site") == "" || len(urls) == 0 {
+		s.writeError(w, r, parley.Errorf(parley.EInvalid, "site and at least one url are required"))
+		return
+	}
+	if len(urls) > 200 {
+		s.writeError(w, r, parley.Errorf(parley.EInvalid, "at most 200 urls per request"))
+		return
+	}
+	counts, err := s.svc.Counts(r.Context(), q.Get("site"), urls)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"counts": counts})
+}
+
+// handleMe serves GET /api/v1/me?site=S&url=U: the signed-in reader's
+// identity and votes on the page, the small personal overlay on the shared
+// thread.
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	w.Header().Set("Cache-Control", "private, no-store")
+	u, err := s.reader(r)
+	if err != nil || u == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"me": nil})
+		return
+	}
+	votes := map[string]int{}
+	if q.Get("site") != "" && q.Get("url") != "" {
+		vs, err := s.svc.Me(r.Context(), u, q.Get("site"), q.Get("url"))
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		for id, v := range vs {
+			votes[strconv.FormatInt(id, 10)] = v
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"me": map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "votes": votes}})
+}

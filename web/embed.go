@@ -1,0 +1,247 @@
+// Package web holds the browser side of Parley, embedded into the binary:
+// the reader's widget (widget/embed.js and widget/embed.css, plain
+// JavaScript and CSS with no build step) and the demo article page that
+// embeds it.
+//
+// The served script is embed.js with embed.css inlined, so a publisher's
+// page makes one request for the widget and the stylesheet can be adopted
+// into the widget's shadow root without a style-src exception in the
+// page's Content-Security-Policy.
+package web
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+//go:embed widget/embed.js widget/embed.css
+var widgetFiles embed.FS
+
+//go:embed demo/index.html
+var demoSource string
+
+// Widget holds the widget's source files as written: embed.js and embed.css.
+// Serve Script instead for readers; Widget is for tests and tools.
+var Widget fs.FS = mustSub(widgetFiles, "widget")
+
+// cssPlaceholder is the string literal in embed.js that the build replaces
+// with the stylesheet.
+const cssPlaceholder = `"__PARLEY_CSS__"`
+
+// script is built once, at start-up, from the embedded sources.
+var script = mustBuildScript()
+
+// Script returns the widget script as served at /embed.js: embed.js with the
+// stylesheet inlined, ready to serve with ETag and gzip. The asset is shared;
+// callers must not modify its byte slices.
+func Script() *Asset { return script }
+
+// Asset is a static file prepared for serving: its bytes, its gzipped bytes
+// and a content hash used as the ETag.
+type Asset struct {
+	Name        string // e.g. "embed.js"
+	ContentType string
+	Body        []byte
+	Gzip        []byte // Body compressed with gzip at the best compression level
+	Hash        string // hex SHA-256 of Body, first 16 characters; changes with every change of the content
+}
+
+// NewAsset prepares body for serving under name with the given content type.
+func NewAsset(name, contentType string, body []byte) (*Asset, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, fmt.Errorf("gzip %s: %w", name, err)
+	}
+	if _, err := zw.Write(body); err != nil {
+		return nil, fmt.Errorf("gzip %s: %w", name, err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("gzip %s: %w", name, err)
+	}
+	sum := sha256.Sum256(body)
+	return &Asset{Name: name, ContentType: contentType, Body: body, Gzip: buf.Bytes(), Hash: hex.EncodeToString(sum[:])[:16]}, nil
+}
+
+// ETag returns the asset's strong entity tag, quoted.
+func (a *Asset) ETag() string { return `"` + a.Hash + `"` }
+
+// ServeHTTP serves the asset for GET and HEAD. Publishers' pages load it from
+// an unversioned URL (/embed.js), so it is cached briefly and revalidated
+// with its ETag; a request carrying ?v=<Hash> may be cached for a year.
+// Gzip is sent to clients that accept it. Cross-Origin-Resource-Policy lets
+// pages that require it (COEP) load the script from the comments host.
+func (a *Asset) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ContentType)
+	h.Set("ETag", a.ETag())
+	h.Set("Vary", "Accept-Encoding")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	if r.URL.Query().Get("v") == a.Hash {
+		h.Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		h.Set("Cache-Control", "public, max-age=300, stale-while-revalidate=86400")
+	}
+	if etagMatch(r.Header.Get("If-None-Match"), a.Hash) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	body := a.Body
+	if acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		h.Set("Content-Encoding", "gzip")
+		body = a.Gzip
+	}
+	h.Set("Content-Length", fmt.Sprint(len(body)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	w.Write(body) //nolint:errcheck // the client went away; nothing to do
+}
+
+// etagMatch reports whether an If-None-Match header names the hash, as a
+// strong or weak tag (compression proxies weaken tags), or is "*".
+func etagMatch(header, hash string) bool {
+	for _, tag := range strings.Split(header, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || tag == `"`+hash+`"` {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsGzip reports whether an Accept-Encoding header allows gzip: gzip,
+// or failing that *, listed with a q-value above zero.
+func acceptsGzip(header string) bool {
+	gzipQ, anyQ := -1.0, -1.0
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(part, ";")
+		q := 1.0
+		if v, ok := strings.CutPrefix(strings.ReplaceAll(params, " ", ""), "q="); ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "gzip":
+			gzipQ = q
+		case "*":
+			anyQ = q
+		}
+	}
+	if gzipQ >= 0 {
+		return gzipQ > 0
+	}
+	return anyQ > 0
+}
+
+// BuildScript returns the served script: js with its CSS placeholder
+// replaced by css as a JavaScript string literal. Comments and indentation
+// are stripped from the CSS; the script is left as written so that errors
+// reported by readers' browsers point at the source lines.
+func BuildScript(js, css []byte) ([]byte, error) {
+	if n := bytes.Count(js, []byte(cssPlaceholder)); n != 1 {
+		return nil, fmt.Errorf("embed.js: want one %s placeholder, found %d", cssPlaceholder, n)
+	}
+	// json.Marshal escapes <, > and & and the line separators U+2028 and
+	// U+2029, so the literal is valid JavaScript that cannot close a tag.
+	lit, err := json.Marshal(compactCSS(string(css)))
+	if err != nil {
+		return nil, fmt.Errorf("embed.css: %w", err)
+	}
+	return bytes.Replace(js, []byte(cssPlaceholder), lit, 1), nil
+}
+
+var (
+	cssComment = regexp.MustCompile(`(?s)/\*.*?\*/`)
+	cssSpace   = regexp.MustCompile(`\s*\n\s*`)
+)
+
+// compactCSS removes comments and line breaks with their indentation. The
+// stylesheet has no strings or urls that contain "/*" or line breaks.
+func compactCSS(css string) string {
+	css = cssComment.ReplaceAllString(css, "")
+	return strings.TrimSpace(cssSpace.ReplaceAllString(css, "\n"))
+}
+
+func mustBuildScript() *Asset {
+	js, err := fs.ReadFile(widgetFiles, "widget/embed.js")
+	if err != nil {
+		panic(err)
+	}
+	css, err := fs.ReadFile(widgetFiles, "widget/embed.css")
+	if err != nil {
+		panic(err)
+	}
+	body, err := BuildScript(js, css)
+	if err != nil {
+		panic(err)
+	}
+	a, err := NewAsset("embed.js", "text/javascript; charset=utf-8", body)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err)
+	}
+	return sub
+}
+
+// demo is the demo article page. Its inline stylesheet is allowed by hash in
+// the page's own Content-Security-Policy, which is as strict as a publisher's
+// could be: the widget must work under it.
+var demo = template.Must(template.New("demo").Parse(demoSource))
+
+var styleBlock = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+
+// DemoCSP is the Content-Security-Policy of the demo page: scripts and
+// connections to its own origin only, its one inline stylesheet by hash, and
+// nothing else. The widget needs no exception in it.
+var DemoCSP = func() string {
+	m := styleBlock.FindStringSubmatch(demoSource)
+	if m == nil {
+		panic("web: demo/index.html has no <style> block")
+	}
+	sum := sha256.Sum256([]byte(m[1]))
+	return "default-src 'none'; script-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+		"style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'; " +
+		"base-uri 'none'; form-action 'self'"
+}()
+
+// DemoPage renders the demo article page for the given site slug. The page
+// loads /embed.js from its own origin, so it is served by the Parley server
+// that holds the site.
+func DemoPage(site string) ([]byte, error) {
+	var buf bytes.Buffer
+	err := demo.Execute(&buf, struct {
+		Site string
+		CSP  string
+	}{site, DemoCSP})
+	if err != nil {
+		return nil, fmt.Errorf("render demo page: %w", err)
+	}
+	return buf.Bytes(), nil
+}

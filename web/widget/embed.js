@@ -1,0 +1,1226 @@
+/*! Parley comments widget. Plain JavaScript, no dependencies, no tracking. */
+/*
+ * A publisher adds
+ *
+ *   <div id="parley"></div>
+ *   <script src="https://comments.example.com/embed.js" data-site="news" async></script>
+ *
+ * and this script renders the thread of the page it runs on.
+ *
+ * Why shadow DOM rather than an iframe: a shadow root isolates styles both
+ * ways (the publisher's CSS cannot break the thread, ours cannot leak into
+ * the article) while the thread stays part of the page. It grows with its
+ * content, so there is no height syncing and no postMessage protocol; the
+ * publisher's fonts and colours inherit into it, and so does the
+ * --parley-accent custom property; its buttons and fields sit in the page's
+ * own tab order for keyboard and screen-reader users; and there is no second
+ * document to load. The root is open so that tests and assistive tools can
+ * reach in.
+ *
+ * Attributes read from the script tag: data-site (required); data-url
+ * (default: <link rel=canonical>, else the location without its fragment);
+ * data-title (default: document.title); data-theme ("light", "dark", "auto"
+ * to follow prefers-color-scheme; unset: match the page's background);
+ * data-sort ("oldest", "newest", "top"); data-target (the id of the element
+ * to mount into, default "parley"). The API base is the directory the script
+ * was loaded from.
+ *
+ * Rules this file keeps: no third-party requests and no cookies set from
+ * script; no inline event handlers and no style attributes, so it works
+ * under a strict Content-Security-Policy; every string that is not the
+ * server's sanitised comment HTML is inserted as text.
+ */
+(() => {
+  "use strict";
+
+  // web/embed.go replaces this string literal with the contents of embed.css
+  // when it builds the served script. When the raw file is served (during
+  // development) the stylesheet is linked instead.
+  const CSS = "__PARLEY_CSS__";
+
+  const MAX_TEXT = 5000;
+  const MAX_NOTE = 500;
+  const EDIT_MS = 10 * 60 * 1000;
+  const PAGE = 50;
+  const DEPTH = 4; // replies are indented up to this many levels
+  const REASONS = [
+    ["abuse", "Abusive or insulting"],
+    ["hate", "Hateful towards a group"],
+    ["harassment", "Harassment of a person"],
+    ["threat", "Threat of violence"],
+    ["spam", "Spam or advertising"],
+    ["off_topic", "Off topic"],
+    ["other", "Something else"],
+  ];
+  const SORTS = [["oldest", "Oldest"], ["newest", "Newest"], ["top", "Top"]];
+  const HELD = "Your comment is held for review by a moderator.";
+
+  const script = document.currentScript || document.querySelector("script[data-site]");
+  if (!script || !script.src) return;
+  const cfg = script.dataset;
+  const base = new URL(".", script.src).href.replace(/\/+$/, "");
+
+  // ---- helpers --------------------------------------------------------
+
+  // h builds an element. Props: class, text (textContent), value, on<event>
+  // (a listener), true (an empty attribute); null, undefined and false are
+  // skipped; anything else is an attribute. Strings among the children
+  // become text nodes.
+  const h = (tag, props, ...kids) => {
+    const el = document.createElement(tag);
+    for (const [k, v] of Object.entries(props || {})) {
+      if (v == null || v === false) continue;
+      if (k === "class") el.className = v;
+      else if (k === "text") el.textContent = v;
+      else if (k === "value") el.value = v;
+      else if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
+      else el.setAttribute(k, v === true ? "" : String(v));
+    }
+    for (const kid of kids.flat()) if (kid != null && kid !== false) el.append(kid);
+    return el;
+  };
+  const btn = (cls, label, props) => h("button", { type: "button", class: cls, text: label, ...props });
+  const num = (n) => Number(n || 0).toLocaleString("en");
+  const plural = (n, one, many) => `${num(n)} ${n === 1 ? one : many}`;
+  const trim = (s) => String(s || "").replace(/[\s.]+$/, "");
+  let uidN = 0;
+  const uid = (p) => `parley-${p}-${++uidN}`;
+  const show = (el, msg) => {
+    el.textContent = msg || "";
+    el.hidden = !msg;
+  };
+  const store = {
+    get(k) {
+      try { return localStorage.getItem("parley:" + k); } catch { return null; }
+    },
+    set(k, v) {
+      try { localStorage.setItem("parley:" + k, v); } catch { /* storage blocked: fine */ }
+    },
+  };
+
+  // The server renders markdown and sanitises the HTML before storing it;
+  // setHTML is the one place that HTML enters the DOM. Under a Trusted Types
+  // CSP the publisher allows the "parley" policy.
+  let tt = null;
+  try {
+    if (window.trustedTypes && trustedTypes.createPolicy) tt = trustedTypes.createPolicy("parley", { createHTML: (s) => s });
+  } catch { /* policy not allowed: HTML can be set only without Trusted Types */ }
+  const setHTML = (el, html) => {
+    el.innerHTML = tt ? tt.createHTML(html || "") : html || "";
+    return el;
+  };
+
+  // Times: Go writes RFC 3339 with nanoseconds; older Safari parses at most
+  // milliseconds. The zero time (year 1) means "never".
+  const when = (s) => {
+    const d = s ? new Date(String(s).replace(/(\.\d{3})\d+/, "$1")) : null;
+    return d && !isNaN(d) && d.getUTCFullYear() > 1 ? d : null;
+  };
+  const full = (d) => d.toLocaleString(undefined, { dateStyle: "long", timeStyle: "short" });
+  const ago = (d) => {
+    const s = (Date.now() - d) / 1000;
+    if (s < 45) return "just now";
+    if (s < 3600) return plural(Math.max(1, Math.floor(s / 60)), "minute", "minutes") + " ago";
+    if (s < 86400) return plural(Math.floor(s / 3600), "hour", "hours") + " ago";
+    if (s < 7 * 86400) return plural(Math.floor(s / 86400), "day", "days") + " ago";
+    const opt = { day: "numeric", month: "short" };
+    if (d.getFullYear() !== new Date().getFullYear()) opt.year = "numeric";
+    return d.toLocaleDateString(undefined, opt);
+  };
+  const timeEl = (d) => h("time", { class: "parley-time", datetime: d.toISOString(), title: full(d), text: ago(d) });
+
+  // pageIsDark reports whether the page behind el has a dark background: the
+  // first opaque background colour among its ancestors, or for a transparent
+  // page the canvas, which is dark only when the page opts into a dark
+  // color-scheme and the reader prefers one.
+  const pageIsDark = (el) => {
+    for (let n = el; n && n.nodeType === 1; n = n.parentElement) {
+      const m = getComputedStyle(n).backgroundColor.match(/^rgba?\(([\d.]+)[, ]+([\d.]+)[, ]+([\d.]+)(?:[,/ ]+([\d.]+%?))?/);
+      if (!m || (m[4] !== undefined && parseFloat(m[4]) < (m[4].endsWith("%") ? 50 : 0.5))) continue;
+      return 0.2126 * m[1] + 0.7152 * m[2] + 0.0722 * m[3] < 128;
+    }
+    const dark = window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches;
+    return !!dark && /dark/.test(getComputedStyle(document.documentElement).colorScheme || "");
+  };
+
+  class APIError extends Error {
+    constructor(status, code, message, retry) {
+      super(message);
+      this.status = status;
+      this.code = code;
+      this.retry = retry;
+    }
+  }
+
+  // api calls the Parley API with the reader's session cookie and returns
+  // the decoded JSON, or throws an APIError whose message can be shown.
+  const api = async (method, path, body) => {
+    const opt = { method, credentials: "include", headers: { Accept: "application/json" } };
+    if (body !== undefined) {
+      opt.headers["Content-Type"] = "application/json";
+      opt.body = JSON.stringify(body);
+    }
+    let res;
+    try {
+      res = await fetch(base + path, opt);
+    } catch {
+      throw new APIError(0, "network", "Could not reach the comment server. Check your connection and try again.");
+    }
+    let data = null;
+    try { data = await res.json(); } catch { /* empty or not JSON */ }
+    if (res.ok) return data || {};
+    const e = (data && data.error) || {};
+    const retry = parseInt(res.headers.get("Retry-After") || "", 10) || 0;
+    let msg = e.message || `Something went wrong (error ${res.status}). Please try again.`;
+    if (res.status === 429 && retry && !/\d/.test(msg)) msg += ` Please wait ${plural(retry, "second", "seconds")}.`;
+    throw new APIError(res.status, e.code || "", msg, retry);
+  };
+
+  // ---- the widget -----------------------------------------------------
+
+  function mount(host) {
+    const site = cfg.site || "";
+    const canon = document.querySelector("link[rel=canonical]");
+    const url = cfg.url ? new URL(cfg.url, location.href).href : (canon && canon.href) || location.href.split("#")[0];
+    const title = cfg.title || document.title || "";
+    let sort = SORTS.some(([v]) => v === cfg.sort) ? cfg.sort : "oldest";
+
+    const shadow = host.attachShadow({ mode: "open" });
+    if (CSS.startsWith("__PARLEY")) {
+      shadow.append(h("link", { rel: "stylesheet", href: base + "/embed.css" }));
+    } else {
+      // A constructed stylesheet is CSSOM, which a style-src CSP does not
+      // block; a <style> element is the fallback for older browsers.
+      try {
+        const sheet = new CSSStyleSheet();
+        sheet.replaceSync(CSS);
+        shadow.adoptedStyleSheets = [sheet];
+      } catch {
+        shadow.append(h("style", { text: CSS }));
+      }
+    }
+
+    // State.
+    let page = { count: 0, closed: false, policy_url: "", title };
+    let me = null; // {id, name} when the reader has a session
+    let votes = {}; // comment id → this reader's vote
+    let cursor = "";
+    let seq = 0; // bumped by every full reload; stale responses are dropped
+    let counted = 0; // page.count events received; they are the true count
+    let started = false; // the first thread has been shown
+    const byId = new Map(); // comment id (string) → comment
+    const els = new Map(); // comment id → <article>
+    const fresh = new Set(); // ids announced by the stream, not shown yet
+    const seen = new Set(); // ids the stream has announced at all
+    const reported = new Set();
+
+    // Skeleton.
+    const ui = h("div", { class: "parley", "aria-busy": "true" });
+    const live = h("div", { class: "parley-sr", "aria-live": "polite" });
+    const countEl = h("h2", { class: "parley-count", text: "Comments" });
+    const sortSel = h("select", { class: "parley-sort", name: "sort" },
+      SORTS.map(([v, l]) => h("option", { value: v, text: l, selected: v === sort })));
+    const policy = h("p", { class: "parley-policy", hidden: true });
+    const compose = h("div", { class: "parley-compose" });
+    const featured = h("section", { class: "parley-featured", hidden: true, "aria-labelledby": "parley-featured-h" },
+      h("h3", { id: "parley-featured-h", text: "Featured" }), h("div", { class: "parley-featured-list" }));
+    const newBtn = btn("parley-new-btn", "", { hidden: true });
+    const thread = h("div", { class: "parley-thread" });
+    const status = h("div", { class: "parley-status", role: "status", text: "Loading comments…" });
+    const more = btn("parley-more", "Load more comments", { hidden: true });
+    ui.append(live,
+      h("div", { class: "parley-head" }, countEl, h("label", { class: "parley-sort-label" }, "Sort by ", sortSel)),
+      policy, compose, featured, h("div", { class: "parley-new-wrap" }, newBtn), thread, status, more);
+    shadow.append(ui);
+
+    const setTheme = () => {
+      const t = cfg.theme;
+      ui.dataset.theme = t === "light" || t === "dark" || t === "auto" ? t : pageIsDark(host) ? "dark" : "light";
+    };
+    setTheme();
+    if (!cfg.theme) {
+      // The publisher's stylesheets may arrive after this async script.
+      window.addEventListener("load", setTheme);
+      const mq = window.matchMedia && matchMedia("(prefers-color-scheme: dark)");
+      if (mq && mq.addEventListener) mq.addEventListener("change", setTheme);
+    }
+
+    const say = (msg) => {
+      live.textContent = "";
+      setTimeout(() => { live.textContent = msg; }, 60);
+    };
+    const setState = (s) => {
+      host.setAttribute("data-parley-state", s);
+      ui.setAttribute("aria-busy", String(s === "loading"));
+      if (s === "ready") host.dispatchEvent(new CustomEvent("parley:ready", { bubbles: true }));
+    };
+
+    // ---- header, policy, form area -----------------------------------
+
+    const header = () => {
+      const n = page.count || 0;
+      const t = page.title || title;
+      const on = t ? ` on ${t}` : "";
+      countEl.textContent = n ? `${plural(n, "comment", "comments")}${on}` : `No comments yet${on}`;
+    };
+
+    const setPolicy = () => {
+      let href = "";
+      try {
+        const u = new URL(page.policy_url || "", base + "/"); // a relative policy URL is on the Parley server
+        if (page.policy_url && (u.protocol === "https:" || u.protocol === "http:")) href = u.href;
+      } catch { /* not a URL */ }
+      policy.textContent = "";
+      if (href) policy.append(h("a", { href, target: "_blank", rel: "noopener", text: "Read our comment policy" }));
+      policy.hidden = !href;
+    };
+
+    let composeClosed = null;
+    const setCompose = () => {
+      const closed = !!page.closed;
+      if (closed === composeClosed) return;
+      composeClosed = closed;
+      compose.textContent = "";
+      if (closed) compose.append(h("p", { class: "parley-closed", text: "Comments are closed." }));
+      else compose.append(h("h3", { class: "parley-form-title", text: "Leave a Reply" }), composer({}));
+    };
+
+    // The thread is the same cached bytes for every reader; who this reader
+    // is and how they voted come with it (d.me) or from /api/v1/me. Most
+    // readers never post, vote or report, so /me is asked only of a browser
+    // that has done so here (the session cookie is HttpOnly: script cannot
+    // see it) or when the thread shows a pending comment, which only its
+    // author can see.
+    const getMe = () => api("GET", "/api/v1/me?" + new URLSearchParams({ site, url })).catch(() => null);
+    const acted = () => store.set("reader", "1");
+    const getThread = async (limit) => {
+      const early = store.get("reader") ? getMe() : null;
+      const d = await api("GET", threadPath("", limit));
+      if (d.me === undefined) {
+        const pending = (d.comments || []).some((c) => c.status === "pending");
+        const m = await (early || (pending ? getMe() : null));
+        d.me = (m && m.me) || null;
+      }
+      return d;
+    };
+
+    const applyMeta = (d) => {
+      if (d.page) page = { ...page, ...d.page };
+      me = d.me || null;
+      votes = (me && me.votes) || {};
+      header();
+      setPolicy();
+      setCompose();
+    };
+
+    // ---- comments ----------------------------------------------------
+
+    const isMine = (c) => !!(me && c.author && c.author.id === me.id);
+    const isStaff = () => !!(me && (me.role === "moderator" || me.role === "admin"));
+    const sig = (c) => JSON.stringify([c.status, c.html, c.score, c.edited, c.featured, c.quote, votes[c.id], isMine(c), isStaff(), page.closed]);
+    const authorName = (a) => (typeof a === "string" ? a : a && a.name) || "Anonymous";
+
+    // quoteOf is the quote to show for a comment this reader has just posted
+    // or edited: the server's, unless it lacks the quoted comment's details
+    // (no number) and the widget knows them.
+    const quoteOf = (srv, known) => (srv && (srv.number || !known) ? srv : known || null);
+    const asQuote = (c) => ({ id: c.id, number: c.number, author: authorName(c.author), html: c.html });
+
+    const quoteBlock = (q) => {
+      if (q.removed) return h("p", { class: "parley-quote parley-quote-removed", text: `Quoted comment #${q.number} was removed.` });
+      return h("blockquote", { class: "parley-quote" },
+        h("p", { class: "parley-quote-meta" },
+          h("a", { class: "parley-quote-link", href: "#parley-c-" + q.id, text: "#" + q.number }),
+          ` ${authorName(q.author)} wrote:`),
+        setHTML(h("div", { class: "parley-quote-body" }), q.html));
+    };
+
+    const actions = (el, c, mine) => {
+      const id = String(c.id);
+      const bar = h("div", { class: "parley-actions" });
+      const open = !page.closed;
+      if (c.status === "approved") {
+        const v = votes[id] || 0;
+        const score = h("span", { class: "parley-score", text: String(c.score || 0) });
+        if (mine) {
+          bar.append(h("span", { class: "parley-vote" }, score, h("span", { class: "parley-points", text: " points" })));
+        } else {
+          bar.append(h("span", { class: "parley-vote", role: "group", "aria-label": `Votes on comment #${c.number}` },
+            btn("parley-up", "▲", { "aria-pressed": String(v === 1), "aria-label": "Upvote", title: "Upvote" }),
+            score,
+            h("span", { class: "parley-sr", text: " points" }),
+            btn("parley-down", "▼", { "aria-pressed": String(v === -1), "aria-label": "Downvote", title: "Downvote" })));
+        }
+        if (open) {
+          const mode = el.children[1].firstChild && el.children[1].firstChild.mode;
+          bar.append(btn("parley-reply-btn", "Reply", { "aria-expanded": String(mode === "reply") }),
+            btn("parley-quote-btn", "Quote", { "aria-expanded": String(mode === "quote") }));
+        }
+      }
+      if (mine) {
+        const t = when(c.created);
+        if (open && t && Date.now() - t < EDIT_MS) bar.append(btn("parley-edit-btn", "Edit", { "data-until": String(+t + EDIT_MS) }));
+        bar.append(btn("parley-delete-btn", "Delete"));
+      } else if (c.status === "approved") {
+        if (isStaff()) bar.append(btn("parley-delete-btn", "Delete"));
+        bar.append(btn("parley-report-btn", reported.has(id) ? "Reported" : "Report abuse"));
+      }
+      return bar;
+    };
+
+    // fill (re)draws a comment's own content; its form slot and replies stay.
+    const fill = (el, c) => {
+      const id = String(c.id);
+      const main = el.firstChild;
+      const mine = isMine(c);
+      el._sig = sig(c);
+      el.dataset.status = c.status || "approved";
+      el.classList.toggle("parley-mine", mine);
+      main.textContent = "";
+      const link = h("a", { class: "parley-number", href: "#parley-c-" + id, text: "#" + c.number });
+      if (c.status === "deleted") {
+        el.setAttribute("aria-label", `Comment #${c.number}, removed`);
+        main.append(h("div", { class: "parley-meta" }, link), h("p", { class: "parley-removed", text: "This comment was removed." }));
+        return;
+      }
+      const name = authorName(c.author);
+      el.setAttribute("aria-label", `Comment #${c.number} by ${name}`);
+      const meta = h("div", { class: "parley-meta" }, link, h("span", { class: "parley-author", text: name }));
+      if (mine) meta.append(h("span", { class: "parley-you", text: "(you)" }));
+      const created = when(c.created);
+      if (created) meta.append(timeEl(created));
+      const edited = when(c.edited);
+      if (edited) meta.append(h("span", { class: "parley-edited", title: "Edited " + full(edited), text: "edited" }));
+      const parent = c.parent && byId.get(String(c.parent));
+      if (parent && +el.dataset.depth > DEPTH) {
+        meta.append(h("a", { class: "parley-parent-link", href: "#parley-c-" + parent.id, text: `in reply to #${parent.number}` }));
+      }
+      if (c.featured) meta.append(h("span", { class: "parley-badge parley-badge-featured", text: "Featured" }));
+      main.append(meta);
+      if (c.status === "pending") {
+        main.append(h("p", { class: "parley-badge parley-status-pending", text: "Awaiting moderation — only you can see this" }));
+      }
+      if (c.quote) main.append(quoteBlock(c.quote));
+      main.append(setHTML(h("div", { class: "parley-body" }), c.html), actions(el, c, mine));
+    };
+
+    // refill redraws a comment and puts the focus back where it was.
+    const refill = (el, c) => {
+      const a = shadow.activeElement;
+      const cls = a && el.firstChild.contains(a) && a.classList[0];
+      fill(el, c);
+      const b = cls && el.firstChild.querySelector("." + cls);
+      if (b) b.focus();
+    };
+
+    const article = (c, depth) => {
+      const id = String(c.id);
+      const el = h("article", { class: "parley-comment", id: "parley-c-" + id, "data-id": id, "data-depth": depth, tabindex: "-1" },
+        h("div", { class: "parley-main" }),
+        h("div", { class: "parley-slot" }),
+        h("div", { class: depth + 1 > DEPTH ? "parley-replies parley-flat" : "parley-replies" }));
+      els.set(id, el);
+      byId.set(id, c);
+      fill(el, c);
+      return el;
+    };
+
+    // add appends comments in thread order: each reply goes under its parent.
+    const add = (list) => {
+      for (const c of list) {
+        const id = String(c.id);
+        if (els.has(id)) {
+          byId.set(id, c);
+          fill(els.get(id), c);
+          continue;
+        }
+        const parent = c.parent ? els.get(String(c.parent)) : null;
+        if (parent) parent.lastChild.append(article(c, +parent.dataset.depth + 1));
+        else thread.append(article(c, 0));
+      }
+      showFeatured();
+    };
+
+    const showFeatured = () => {
+      const list = [...byId.values()].filter((c) => c.featured && c.status === "approved").sort((a, b) => a.number - b.number);
+      const box = featured.lastChild;
+      box.textContent = "";
+      for (const c of list) {
+        const href = "#parley-c-" + c.id;
+        box.append(h("div", { class: "parley-featured-comment", "data-id": String(c.id) },
+          h("div", { class: "parley-meta" },
+            h("a", { class: "parley-featured-number", href, text: "#" + c.number }),
+            h("span", { class: "parley-author", text: authorName(c.author) })),
+          setHTML(h("div", { class: "parley-body" }), c.html),
+          h("a", { class: "parley-goto", href, text: "Go to the comment" })));
+      }
+      featured.hidden = !list.length;
+    };
+
+    const setCursor = (c) => {
+      cursor = c || "";
+      more.hidden = !cursor;
+    };
+
+    // setStatus shows a line under the thread: progress, or an error with a
+    // "Try again" button; an empty message hides it.
+    const setStatus = (msg, retry) => {
+      status.textContent = "";
+      if (retry) status.append(h("span", { class: "parley-error", text: msg }), " ", btn("parley-retry", "Try again", { onclick: retry }));
+      else status.append(msg || "");
+      status.hidden = !msg;
+    };
+    const fail = (e, retry) => setStatus(e.message, retry);
+
+    const threadPath = (cur, limit) => "/api/v1/threads?" + new URLSearchParams({
+      site, url, sort, limit: String(limit), ...(cur ? { cursor: cur } : {}),
+    });
+
+    // reload fetches the thread from the start, keeping at least `keep`
+    // top-level comments, and redraws it. It returns the ids shown before,
+    // or null when it failed or was superseded.
+    const reload = async (keep = 0, quietly = false) => {
+      const mine = ++seq;
+      if (!quietly) {
+        setState("loading");
+        setStatus("Loading comments…");
+      }
+      let d;
+      try {
+        d = await getThread(Math.min(1000, Math.max(PAGE, keep)));
+      } catch (e) {
+        if (mine === seq) {
+          fail(e, () => reload(keep));
+          setState("error");
+        }
+        return null;
+      }
+      if (mine !== seq) return null;
+      const before = new Set(byId.keys());
+      byId.clear();
+      els.clear();
+      thread.textContent = "";
+      applyMeta(d);
+      add(d.comments || []);
+      setCursor(d.cursor);
+      setStatus("");
+      setState("ready");
+      if (!started) {
+        // The first thread shown (perhaps after "Try again"): follow a
+        // permalink, then listen for live updates.
+        started = true;
+        fromHash();
+        stream();
+      }
+      return before;
+    };
+
+    const loadMore = async () => {
+      if (!cursor) return;
+      const mine = seq;
+      more.disabled = true;
+      more.textContent = "Loading…";
+      try {
+        const d = await api("GET", threadPath(cursor, PAGE));
+        if (mine !== seq) return;
+        const n = byId.size;
+        add(d.comments || []);
+        setCursor(d.cursor);
+        setStatus("");
+        say(`${plural(byId.size - n, "more comment", "more comments")} loaded.`);
+      } catch (e) {
+        fail(e, loadMore);
+      } finally {
+        more.disabled = false;
+        more.textContent = "Load more comments";
+      }
+    };
+    more.addEventListener("click", loadMore);
+
+    sortSel.addEventListener("change", () => {
+      sort = sortSel.value;
+      reload().then((ok) => ok && say(`Comments sorted by ${sortSel.selectedOptions[0].textContent.toLowerCase()}.`));
+    });
+
+    // jump scrolls to a comment inside the shadow root (the document cannot
+    // resolve #parley-c-… there) and focuses it.
+    const jump = (id, permalink) => {
+      const el = els.get(String(id));
+      if (!el) return false;
+      el.scrollIntoView({ block: "center" });
+      el.focus({ preventScroll: true });
+      el.classList.remove("parley-flash");
+      void el.offsetWidth; // restart the highlight animation
+      el.classList.add("parley-flash");
+      if (permalink) {
+        try { history.replaceState(history.state, "", "#parley-c-" + id); } catch { /* sandboxed */ }
+      }
+      return true;
+    };
+
+    // reveal jumps to a comment, loading further pages when it is not here yet.
+    const reveal = async (id, permalink) => {
+      for (let i = 0; i < 20 && !els.has(String(id)) && cursor; i++) await loadMore();
+      if (!jump(id, permalink)) say("That comment is not available.");
+    };
+
+    const fromHash = () => {
+      const m = /^#parley-c-(\w+)$/.exec(location.hash);
+      if (m) reveal(m[1], false);
+    };
+    window.addEventListener("hashchange", fromHash);
+
+    const message = (el, text) => {
+      let p = el.firstChild.querySelector(".parley-msg");
+      if (!p) el.firstChild.append((p = h("p", { class: "parley-msg" })));
+      p.textContent = text;
+      say(text);
+    };
+
+    // bump adjusts the header count after this reader's own change, unless
+    // the stream has already reported the new count since `mark`.
+    const bump = (delta, mark) => {
+      if (counted !== mark) return;
+      page.count = Math.max(0, (page.count || 0) + delta);
+      header();
+    };
+
+    // insert shows a comment this reader has just posted: a reply under its
+    // parent, a new comment at the top of the thread where they can see it.
+    // mark is the page.count event tally when the post was sent.
+    const insert = (c, parent, mark) => {
+      const pel = parent ? els.get(String(parent.id)) : null;
+      const el = article(c, pel ? +pel.dataset.depth + 1 : 0);
+      if (pel) pel.lastChild.append(el);
+      else thread.prepend(el);
+      if (c.status === "approved") bump(1, mark);
+      el.classList.add("parley-fresh");
+      el.scrollIntoView({ block: "nearest" });
+      el.focus({ preventScroll: true });
+      return el;
+    };
+
+    // markRemoved turns a comment into the removed placeholder, or drops it
+    // when it has no replies and the reader removed it themselves.
+    // mark is as for bump; the stream's own removals pass null and leave the
+    // count to its page.count event.
+    const markRemoved = (id, drop, mark) => {
+      const el = els.get(id);
+      const c = byId.get(id);
+      if (!el || !c || c.status === "deleted") return;
+      if (c.status === "approved" && mark != null) bump(-1, mark);
+      if (drop && !el.lastChild.firstChild) {
+        el.remove();
+        els.delete(id);
+        byId.delete(id);
+      } else {
+        byId.set(id, { ...c, status: "deleted", featured: false });
+        refill(el, byId.get(id));
+      }
+      showFeatured();
+    };
+
+    // ---- this reader's own text, for editing -------------------------
+    // The thread carries rendered HTML only. The text a reader posted is
+    // kept in localStorage for the edit window so that "Edit" starts from
+    // their markdown; otherwise it starts from the rendered text.
+
+    const ownTexts = () => {
+      let all = {};
+      try { all = JSON.parse(store.get("own") || "{}") || {}; } catch { /* corrupt: start again */ }
+      const now = Date.now();
+      for (const k of Object.keys(all)) if (!(now - all[k][0] < EDIT_MS + 60000)) delete all[k];
+      return all;
+    };
+    const remember = (id, text) => {
+      const all = ownTexts();
+      all[id] = [Date.now(), text];
+      store.set("own", JSON.stringify(all));
+    };
+    const ownText = (c) => {
+      if (typeof c.text === "string") return c.text;
+      const kept = ownTexts()[c.id];
+      if (kept) return kept[1];
+      const doc = document.implementation.createHTMLDocument(""); // inert: loads nothing
+      const div = setHTML(doc.createElement("div"), c.html);
+      return [...div.children].map((n) => n.textContent.trim()).join("\n\n") || div.textContent.trim();
+    };
+
+    // ---- forms --------------------------------------------------------
+
+    // explain tells an author why a rule would hold or refuse their text.
+    // Reason messages are written for moderators ("toxicity 0.91"), so a
+    // reason with evidence is shown as the words it flagged (spans count
+    // code points, as Array.from does); one without, by its message.
+    const explain = (reasons, text) => {
+      const chars = Array.from(text || "");
+      const words = [];
+      const notes = [];
+      for (const r of reasons || []) {
+        const spans = (r.spans || []).filter((x) => x.end > x.start);
+        for (const x of spans) {
+          const w = chars.slice(x.start, x.end).join("").trim();
+          if (w && !words.includes(w)) words.push(w);
+        }
+        if (!spans.length && r.message) notes.push(trim(r.message));
+      }
+      const list = words.slice(0, 8).map((w) => `“${w}”`).join(", ");
+      return [list && `it contains ${list}`, ...notes].filter(Boolean).join("; ");
+    };
+
+    // composer builds the comment form. o.parent: reply to it; o.quote: quote
+    // it; o.edit: edit it; o.text: initial text; o.done: called when a reply
+    // or edit form is finished or cancelled.
+    const FORM_CLASS = {
+      new: "parley-form parley-form-new",
+      reply: "parley-form parley-form-reply",
+      quote: "parley-form parley-form-quote",
+      edit: "parley-form parley-form-edit",
+    };
+    function composer(o) {
+      const kind = o.edit ? "edit" : o.quote ? "quote" : o.parent ? "reply" : "new";
+      const f = h("form", { class: FORM_CLASS[kind], novalidate: true });
+      f.mode = kind;
+      const hintId = uid("hint");
+      const countId = uid("count");
+      if (o.quote) {
+        f.append(h("div", { class: "parley-quoting" },
+          h("p", { class: "parley-quoting-label", text: `Quoting #${o.quote.number}` }),
+          quoteBlock(o.quote)));
+      }
+      let nameIn = null;
+      if (!o.edit) {
+        nameIn = h("input", {
+          name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true,
+          value: (me && me.name) || store.get("name") || "",
+        });
+        f.append(h("label", { class: "parley-field" }, h("span", { text: "Your name" }), nameIn));
+      }
+      const ta = h("textarea", {
+        name: "text", rows: o.parent || o.edit ? "3" : "4", required: true,
+        "aria-describedby": `${hintId} ${countId}`, value: o.text || "",
+      });
+      f.ta = ta;
+      const label = o.edit ? `Edit comment #${o.edit.number}` : o.parent ? `Your reply to #${o.parent.number}` : "Your comment";
+      f.append(h("label", { class: "parley-field" }, h("span", { text: label }), ta));
+      const counter = h("span", { class: "parley-counter", id: countId });
+      f.append(h("div", { class: "parley-form-foot" },
+        h("span", { class: "parley-hint", id: hintId, text: "Markdown: *italic*, **bold**, > quote, `code`. Links are made clickable." }),
+        counter));
+      const nudge = h("div", { class: "parley-nudge", role: "alert", hidden: true });
+      const err = h("p", { class: "parley-error", role: "alert", hidden: true });
+      const note = h("p", { class: "parley-notice", role: "status", hidden: true });
+      const submit = h("button", { type: "submit", class: "parley-primary", text: o.edit ? "Save" : o.parent ? "Post reply" : "Post comment" });
+      const buttons = h("div", { class: "parley-buttons" }, submit);
+      if (o.done) buttons.append(btn("parley-cancel", "Cancel", { onclick: () => o.done(false) }));
+      f.append(nudge, err, note, buttons);
+
+      const len = () => [...ta.value].length;
+      const count = () => {
+        const n = len();
+        counter.textContent = `${num(n)} / ${num(MAX_TEXT)}`;
+        counter.classList.toggle("parley-over", n > MAX_TEXT);
+      };
+      count();
+      ta.addEventListener("input", () => {
+        count();
+        nudge.hidden = true;
+        ta.removeAttribute("aria-invalid");
+      });
+      if (nameIn) nameIn.addEventListener("input", () => nameIn.removeAttribute("aria-invalid"));
+      ta.addEventListener("keydown", (e) => {
+        if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+          e.preventDefault();
+          send(false);
+        } else if (e.key === "Escape" && o.done && !ta.value.trim()) {
+          o.done(false); // an empty reply form closes; typed text is never lost to a key
+        }
+      });
+
+      const invalid = (field, msg) => {
+        field.setAttribute("aria-invalid", "true");
+        show(err, msg);
+        field.focus();
+      };
+
+      const nudgeFor = (pc, text) => {
+        const why = explain(pc.reasons, text);
+        const rejected = pc.status === "rejected";
+        nudge.textContent = "";
+        nudge.append(h("p", {
+          text: rejected
+            ? `Your comment can't be posted as it is${why ? ": " + why : ""}. Please edit it.`
+            : `Your comment may be held for review${why ? ": " + why : ""}. Edit it, or post anyway.`,
+        }));
+        const row = h("div", { class: "parley-buttons" }, btn("parley-nudge-edit", "Edit", {
+          onclick: () => {
+            nudge.hidden = true;
+            ta.focus();
+          },
+        }));
+        if (!rejected) row.append(btn("parley-primary parley-nudge-post", o.edit ? "Save anyway" : "Post anyway", { onclick: () => send(true) }));
+        nudge.append(row);
+        nudge.hidden = false;
+      };
+
+      const wait = (secs) => {
+        submit.disabled = true;
+        setTimeout(() => { submit.disabled = false; }, Math.min(secs, 300) * 1000);
+      };
+
+      const post = async (text, name) => {
+        const mark = counted;
+        const r = await api("POST", "/api/v1/comments", {
+          site, url, title,
+          parent: o.parent ? o.parent.id : null,
+          quote: o.quote ? o.quote.id : null,
+          text, name,
+        });
+        store.set("name", name);
+        acted();
+        const c = r.comment;
+        if (c && o.quote) c.quote = quoteOf(c.quote, asQuote(o.quote));
+        const st = r.status || (c && c.status);
+        if (!c || st === "rejected") {
+          const why = explain(r.reasons, text);
+          show(err, (r.message || "Your comment was not published.") + (why ? ` (${why[0].toUpperCase() + why.slice(1)}.)` : ""));
+          return;
+        }
+        if (!me && c.author) me = { id: c.author.id, name: c.author.name };
+        remember(c.id, text);
+        ta.value = "";
+        count();
+        const el = insert(c, o.parent, mark);
+        const held = st !== "approved" ? r.message || HELD : "";
+        if (o.done) o.done(true);
+        if (held && o.parent) message(el, held);
+        else if (held) show(note, held);
+        say(held || "Your comment is published.");
+      };
+
+      const save = async (text) => {
+        const id = String(o.edit.id);
+        const r = await api("PATCH", "/api/v1/comments/" + encodeURIComponent(id), { text });
+        const c = { ...o.edit, ...(r.comment || r) };
+        c.quote = quoteOf(c.quote, o.edit.quote);
+        const st = r.status || c.status;
+        if (st === "rejected") {
+          show(err, r.message || "Your edit was not accepted.");
+          return;
+        }
+        remember(id, text);
+        byId.set(id, c);
+        o.done(true);
+        const el = els.get(id);
+        if (el) {
+          fill(el, c);
+          if (st !== "approved") message(el, r.message || HELD);
+        }
+      };
+
+      const send = async (force) => {
+        if (f.busy) return;
+        show(err, "");
+        show(note, "");
+        nudge.hidden = true;
+        const text = ta.value;
+        const name = nameIn ? nameIn.value.trim() : "";
+        if (nameIn && !name) return invalid(nameIn, "Please enter your name.");
+        if (!text.trim()) return invalid(ta, "Please write something first.");
+        if (len() > MAX_TEXT) return invalid(ta, `Please shorten your comment by ${plural(len() - MAX_TEXT, "character", "characters")}.`);
+        f.busy = true;
+        submit.disabled = true;
+        f.setAttribute("aria-busy", "true");
+        let retry = 0;
+        try {
+          if (!force) {
+            // The pre-check stores nothing; when it fails the comment is
+            // simply posted and the server decides.
+            const q = o.quote || (o.edit && o.edit.quote) || null;
+            const pc = await api("POST", "/api/v1/comments/precheck", { site, url, text, quote: q ? q.id : null }).catch(() => null);
+            if (pc && (pc.status === "pending" || pc.status === "rejected")) return nudgeFor(pc, text);
+          }
+          await (o.edit ? save(text) : post(text, name));
+        } catch (e) {
+          show(err, e.message);
+          retry = e.retry || 0;
+        } finally {
+          f.busy = false;
+          submit.disabled = false;
+          f.removeAttribute("aria-busy");
+          if (retry) wait(retry);
+        }
+      };
+      f.addEventListener("submit", (e) => {
+        e.preventDefault();
+        send(false);
+      });
+      return f;
+    }
+
+    // openForm opens (or, pressed again, closes) the reply, quote or edit
+    // form under a comment; switching between them keeps the typed text.
+    const openForm = (el, c, kind, opener) => {
+      const slot = el.children[1];
+      const cur = slot.firstChild;
+      const close = () => {
+        slot.textContent = "";
+        el.classList.remove("parley-editing");
+        for (const b of el.firstChild.querySelectorAll("[aria-expanded]")) b.setAttribute("aria-expanded", "false");
+      };
+      if (cur && cur.mode === kind) {
+        close();
+        return;
+      }
+      const text = kind === "edit" ? ownText(c) : cur && cur.mode !== "edit" ? cur.ta.value : "";
+      close();
+      const f = composer({
+        parent: kind === "edit" ? null : c,
+        quote: kind === "quote" ? c : null,
+        edit: kind === "edit" ? c : null,
+        text,
+        done: (ok) => {
+          close();
+          if (!ok && opener.isConnected) opener.focus();
+        },
+      });
+      slot.append(f);
+      el.classList.toggle("parley-editing", kind === "edit");
+      if (kind !== "edit") opener.setAttribute("aria-expanded", "true");
+      const name = f.querySelector("input[name=name]");
+      (name && !name.value ? name : f.ta).focus();
+    };
+
+    const vote = async (el, c, dir, b) => {
+      const id = String(c.id);
+      const group = b.parentNode;
+      const value = votes[id] === dir ? 0 : dir;
+      for (const x of group.querySelectorAll("button")) x.disabled = true;
+      try {
+        const r = await api("POST", `/api/v1/comments/${encodeURIComponent(id)}/vote`, { value });
+        acted();
+        votes[id] = r.value;
+        c.score = r.score;
+        group.querySelector(".parley-up").setAttribute("aria-pressed", String(r.value === 1));
+        group.querySelector(".parley-down").setAttribute("aria-pressed", String(r.value === -1));
+        group.querySelector(".parley-score").textContent = String(r.score);
+        el._sig = sig(c);
+      } catch (e) {
+        message(el, e.message);
+      } finally {
+        for (const x of group.querySelectorAll("button")) x.disabled = false;
+        b.focus();
+      }
+    };
+
+    const confirmDelete = (el, c, b) => {
+      const bar = b.parentNode;
+      const box = h("div", { class: "parley-confirm", role: "group", "aria-label": "Confirm deletion" },
+        h("span", { text: isMine(c) ? "Delete your comment? This cannot be undone." : `Delete comment #${c.number}?` }));
+      const no = btn("parley-cancel", "Cancel", {
+        onclick: () => {
+          box.remove();
+          bar.hidden = false;
+          b.focus();
+        },
+      });
+      const yes = btn("parley-danger parley-confirm-delete", "Delete", {
+        onclick: async () => {
+          yes.disabled = true;
+          const mark = counted;
+          try {
+            await api("DELETE", "/api/v1/comments/" + encodeURIComponent(c.id));
+            say(`Comment #${c.number} was deleted.`);
+            markRemoved(String(c.id), true, mark);
+            if (el.isConnected) el.focus();
+          } catch (e) {
+            box.remove();
+            bar.hidden = false;
+            message(el, e.message);
+          }
+        },
+      });
+      box.append(" ", yes, " ", no);
+      bar.hidden = true;
+      bar.after(box);
+      yes.focus();
+    };
+
+    // ---- "Report abuse" dialog ---------------------------------------
+    // A native modal <dialog> (focus stays inside, Esc closes, the page is
+    // inert); where showModal is missing, a role=dialog box that traps Tab
+    // and closes on Esc itself.
+
+    let report = null;
+    const reportDialog = () => {
+      if (report) return report;
+      const heading = h("h3", { id: "parley-report-title", class: "parley-dialog-title" });
+      const radios = REASONS.map(([v, l]) => h("input", { type: "radio", name: "reason", value: v }));
+      const note = h("textarea", { name: "note", rows: "3", maxlength: String(MAX_NOTE), "aria-describedby": "parley-note-count" });
+      const noteCount = h("span", { class: "parley-counter", id: "parley-note-count" });
+      const err = h("p", { class: "parley-error", role: "alert", hidden: true });
+      const sendBtn = h("button", { type: "submit", class: "parley-primary", text: "Send report" });
+      const form = h("form", { class: "parley-report-form", novalidate: true }, heading,
+        h("fieldset", {}, h("legend", { text: "What is wrong with this comment?" }),
+          radios.map((r, i) => h("label", { class: "parley-radio" }, r, " " + REASONS[i][1]))),
+        h("label", { class: "parley-field" }, h("span", { text: "Anything a moderator should know? (optional)" }), note),
+        noteCount, err,
+        h("div", { class: "parley-buttons" }, btn("parley-cancel", "Cancel", { onclick: () => close() }), sendBtn));
+      const closeBtn = btn("parley-primary parley-close", "Close", { onclick: () => close() });
+      const thanks = h("div", { class: "parley-thanks", hidden: true },
+        h("p", { role: "status", text: "Thank you — a moderator will review it." }),
+        h("div", { class: "parley-buttons" }, closeBtn));
+      const dlg = h("dialog", { class: "parley-report", "aria-labelledby": "parley-report-title" }, form, thanks);
+      const native = typeof dlg.showModal === "function";
+      if (!native) {
+        dlg.setAttribute("role", "dialog");
+        dlg.setAttribute("aria-modal", "true");
+      }
+      ui.append(dlg);
+
+      let target = null;
+      let opener = null;
+      const restore = () => {
+        const el = target && els.get(String(target.id));
+        if (opener && opener.isConnected) opener.focus();
+        else if (el) el.focus();
+      };
+      const close = () => {
+        if (native) {
+          if (dlg.open) dlg.close();
+          return;
+        }
+        dlg.removeAttribute("open");
+        dlg.classList.remove("parley-fallback");
+        restore();
+      };
+      if (native) dlg.addEventListener("close", restore);
+      const countNote = () => { noteCount.textContent = `${num(note.value.length)} / ${num(MAX_NOTE)}`; };
+      note.addEventListener("input", countNote);
+
+      // A click on the backdrop closes the dialog; a drag that ends there does not.
+      let downOut = false;
+      dlg.addEventListener("mousedown", (e) => { downOut = e.target === dlg; });
+      dlg.addEventListener("click", (e) => {
+        if (downOut && e.target === dlg) close();
+      });
+      dlg.addEventListener("keydown", (e) => {
+        if (native) return;
+        if (e.key === "Escape") {
+          e.preventDefault();
+          close();
+        } else if (e.key === "Tab") {
+          const all = [...dlg.querySelectorAll("button, input, textarea")].filter((x) => !x.disabled && x.getClientRects().length);
+          const first = all[0];
+          const last = all[all.length - 1];
+          const a = shadow.activeElement;
+          const atFirst = a === first || (a && a.type === "radio" && first.type === "radio");
+          if (e.shiftKey && atFirst) {
+            e.preventDefault();
+            last.focus();
+          } else if (!e.shiftKey && a === last) {
+            e.preventDefault();
+            (radios.find((r) => r.checked) || first).focus();
+          }
+        }
+      });
+
+      form.addEventListener("submit", async (e) => {
+        e.preventDefault();
+        const r = radios.find((x) => x.checked);
+        if (!r) {
+          show(err, "Please choose a reason.");
+          radios[0].focus();
+          return;
+        }
+        show(err, "");
+        sendBtn.disabled = true;
+        try {
+          const id = String(target.id);
+          await api("POST", `/api/v1/comments/${encodeURIComponent(id)}/report`, { reason: r.value, note: note.value.trim().slice(0, MAX_NOTE) });
+          acted();
+          reported.add(id);
+          if (opener && opener.isConnected) opener.textContent = "Reported";
+          form.hidden = true;
+          thanks.hidden = false;
+          closeBtn.focus();
+        } catch (x) {
+          show(err, x.message);
+        } finally {
+          sendBtn.disabled = false;
+        }
+      });
+
+      report = {
+        open(c, b) {
+          target = c;
+          opener = b;
+          heading.textContent = `Report comment #${c.number}`;
+          form.reset();
+          countNote();
+          show(err, "");
+          form.hidden = false;
+          thanks.hidden = true;
+          if (native) dlg.showModal();
+          else {
+            dlg.setAttribute("open", "");
+            dlg.classList.add("parley-fallback");
+          }
+          radios[0].focus();
+        },
+      };
+      return report;
+    };
+
+    // ---- clicks ---------------------------------------------------------
+
+    ui.addEventListener("click", (e) => {
+      const t = e.target.closest("a, button");
+      if (!t) return;
+      if (t.tagName === "A") {
+        const href = t.getAttribute("href") || "";
+        if (href.startsWith("#parley-c-")) {
+          e.preventDefault();
+          reveal(href.slice(10), true);
+        }
+        return;
+      }
+      const el = t.closest(".parley-comment");
+      const c = el && byId.get(el.dataset.id);
+      if (!c || !el.firstChild.contains(t)) return;
+      const cl = t.classList;
+      if (cl.contains("parley-up")) vote(el, c, 1, t);
+      else if (cl.contains("parley-down")) vote(el, c, -1, t);
+      else if (cl.contains("parley-reply-btn")) openForm(el, c, "reply", t);
+      else if (cl.contains("parley-quote-btn")) openForm(el, c, "quote", t);
+      else if (cl.contains("parley-edit-btn")) openForm(el, c, "edit", t);
+      else if (cl.contains("parley-delete-btn")) confirmDelete(el, c, t);
+      else if (cl.contains("parley-report-btn")) reportDialog().open(c, t);
+    });
+
+    // ---- live updates -------------------------------------------------
+    // New comments never move the page: a button counts them and shows them
+    // when pressed. Edits and score changes of comments on screen are
+    // merged in place; removals become placeholders.
+
+    const showNew = () => {
+      const n = fresh.size;
+      newBtn.textContent = `${plural(n, "new comment", "new comments")} — show`;
+      if (n && newBtn.hidden) say("New comments have arrived. A button above the thread shows them.");
+      newBtn.hidden = !n;
+    };
+    newBtn.addEventListener("click", async () => {
+      const keep = thread.children.length + fresh.size;
+      fresh.clear();
+      showNew();
+      const before = await reload(keep, true);
+      if (!before) return;
+      const added = [...els.keys()].filter((id) => !before.has(id));
+      for (const id of added) els.get(id).classList.add("parley-fresh");
+      if (!added.length || !jump(added[0], false)) thread.focus();
+      say(added.length ? `${plural(added.length, "new comment", "new comments")} shown.` : "The thread is up to date.");
+    });
+    thread.setAttribute("tabindex", "-1");
+
+    // merge refetches the thread quietly and updates the comments on screen
+    // in place, without adding any (the new-comments button does that).
+    let mergeTimer = 0;
+    let mergedAt = 0;
+    const merge = async () => {
+      const mine = seq;
+      let d;
+      try {
+        d = await getThread(Math.min(1000, Math.max(PAGE, thread.children.length)));
+      } catch { return; }
+      if (mine !== seq) return;
+      applyMeta(d);
+      const got = new Set();
+      for (const c of d.comments || []) {
+        const id = String(c.id);
+        got.add(id);
+        const el = els.get(id);
+        if (!el) continue;
+        byId.set(id, c);
+        if (el._sig !== sig(c)) refill(el, c);
+      }
+      if (!d.cursor) {
+        for (const [id, c] of byId) if (!got.has(id) && c.status === "approved") markRemoved(id, false);
+      }
+      showFeatured();
+    };
+    const scheduleMerge = () => {
+      if (mergeTimer) return;
+      mergeTimer = setTimeout(() => {
+        mergeTimer = 0;
+        mergedAt = Date.now();
+        merge();
+      }, Math.max(1500, mergedAt + 5000 - Date.now()));
+    };
+
+    const stream = () => {
+      if (!window.EventSource) return;
+      let es;
+      try {
+        es = new EventSource(base + "/api/v1/stream?" + new URLSearchParams({ site, url }), { withCredentials: true });
+      } catch { return; }
+      const on = (name, fn) => es.addEventListener(name, (ev) => {
+        let d;
+        try { d = JSON.parse(ev.data); } catch { return; }
+        if (d) fn(d, String(d.comment_id || ""));
+      });
+      on("comment.created", (d, id) => {
+        // Wait a moment: this reader's own comment arrives here before the
+        // answer to their POST does.
+        setTimeout(() => {
+          const known = byId.get(id);
+          if (known) {
+            if (known.status !== "approved") scheduleMerge(); // e.g. their held comment was approved
+          } else if (id && !seen.has(id)) {
+            seen.add(id);
+            fresh.add(id);
+            showNew();
+          }
+        }, 1500);
+      });
+      on("comment.updated", (d, id) => {
+        if (byId.has(id)) scheduleMerge();
+      });
+      on("comment.removed", (d, id) => {
+        if (fresh.delete(id)) showNew();
+        if (byId.has(id)) markRemoved(id, false);
+      });
+      on("page.count", (d) => {
+        if (typeof d.page_count === "number") {
+          counted++;
+          page.count = d.page_count;
+          header();
+        }
+      });
+      // On an error EventSource reconnects by itself (with Last-Event-ID);
+      // when it gives up, the thread simply stays as it is.
+    };
+
+    // Relative times age and edit windows close while the page is open.
+    setInterval(() => {
+      for (const t of ui.querySelectorAll("time.parley-time")) t.textContent = ago(new Date(t.getAttribute("datetime")));
+      for (const b of ui.querySelectorAll(".parley-edit-btn")) if (Date.now() > +b.dataset.until) b.remove();
+    }, 30000);
+
+    reload();
+  }
+
+  const start = () => {
+    const host = document.getElementById(cfg.target || "parley");
+    if (!host) {
+      console.warn(`Parley: no element with id "${cfg.target || "parley"}" to show comments in.`);
+      return;
+    }
+    if (host.shadowRoot) return; // already mounted
+    mount(host);
+  };
+  if (document.readyState === "loading" && !document.getElementById(cfg.target || "parley")) {
+    document.addEventListener("DOMContentLoaded", start, { once: true });
+  } else {
+    start();
+  }
+})();
