@@ -1,0 +1,87 @@
+// Package cli is Parley's command line: one file per subcommand. It is the
+// only place that wires concrete pieces (store, model, server) together.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+)
+
+// Version is set at build time with -ldflags "-X …/cli.Version=v1.2.3";
+// otherwise it comes from the module's build information.
+var Version = ""
+
+const usage = `Parley — comments and moderation for news sites.
+
+Usage:
+  parley serve [flags]          run the server (try: parley serve --demo)
+  parley site add|list|set      manage sites
+  parley user add|list|passwd   manage moderator and admin accounts
+  parley model train|eval|score|tune
+                                the toxicity model
+  parley bench [flags]          measure reads, posts and memory on this machine
+  parley version                print the version
+
+Run "parley COMMAND -h" for a command's flags.
+`
+
+// errUsage reports bad arguments; the message was already printed.
+var errUsage = errors.New("usage")
+
+// Run runs the command line args and returns the process exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	var err error
+	switch args[0] {
+	case "serve":
+		err = runServe(ctx, args[1:], stdout, stderr)
+	case "site":
+		err = runSite(ctx, args[1:], stdout, stderr)
+	case "user":
+		err = runUser(ctx, args[1:], stdin, stdout, stderr)
+	case "model":
+		err = runModelCmd(ctx, args[1:], stdin, stdout, stderr)
+	case "bench":
+		err = runBench(ctx, args[1:], stdout, stderr)
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, "parley", version())
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "parley: unknown command %q\n\n%s", args[0], usage)
+		return 2
+	}
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, errUsage), errors.Is(err, flag.ErrHelp):
+		return 2
+	default:
+		fmt.Fprintln(stderr, "parley:", err)
+		return 1
+	}
+}
+
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// newFlagSet returns a flag set that reports errors instead of exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}

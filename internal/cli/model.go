@@ -1,0 +1,573 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/toxicity"
+)
+
+const modelUsage = `Usage:
+  parley model train --out FILE [--data DIR] [--seed N] [--baseline] [--include-restricted olid,globe_and_mail]
+  parley model eval [--model FILE | --embedded] [--data DIR] [--bias] [--baseline] [--loso=false]
+  parley model score [--model FILE] ["text"]      (no text: JSON Lines {"text","quote"} on stdin)
+  parley model tune --site S [--decisions FILE] [--model FILE] [--out FILE] [--data DIR | --database URL]
+                   (no --decisions: the site's moderator decisions from the database)
+
+DIR defaults to $PARLEY_TOXICITY_DATA, else ../shared/data/toxicity.
+The default model is embedded in the binary; --model (or PARLEY_MODEL for serve) points at a
+publisher's own model file.
+`
+
+// loadScorer returns the toxicity model at path, or the embedded default
+// model when path is empty.
+func loadScorer(path string) (*toxicity.Model, error) {
+	if path == "" {
+		return toxicity.Default()
+	}
+	return toxicity.LoadFile(path)
+}
+
+// runModel runs `parley model …` reading stdin from the process.
+func runModel(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	return runModelCmd(ctx, args, os.Stdin, stdout, stderr)
+}
+
+// runModelCmd runs `parley model train|eval|score|tune`.
+func runModelCmd(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, modelUsage)
+		return errUsage
+	}
+	switch args[0] {
+	case "train":
+		return modelTrain(ctx, args[1:], stdout, stderr)
+	case "eval":
+		return modelEval(ctx, args[1:], stdout, stderr)
+	case "score":
+		return modelScore(args[1:], stdin, stdout, stderr)
+	case "tune":
+		return modelTune(args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, modelUsage)
+		return nil
+	}
+	fmt.Fprintf(stderr, "parley model: unknown subcommand %q\n\n%s", args[0], modelUsage)
+	return errUsage
+}
+
+func modelTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("model train", stderr)
+	data := fs.String("data", toxicity.DataDir(), "toxicity data folder")
+	out := fs.String("out", "", "model file to write (required)")
+	seed := fs.Int64("seed", 1, "random seed; the same seed and data give the same model")
+	baseline := fs.Bool("baseline", false, "train the plain logistic-regression baseline instead")
+	var include listFlag
+	fs.Var(&include, "include-restricted", "also train on restricted sources: olid, globe_and_mail (read their licences)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" {
+		fmt.Fprintln(stderr, "parley model train: --out is required")
+		return errUsage
+	}
+	for _, s := range include {
+		lic, ok := toxicity.Restricted[s]
+		if !ok {
+			return fmt.Errorf("--include-restricted: unknown source %q (known: olid, globe_and_mail)", s)
+		}
+		fmt.Fprintf(stderr, "training on %s — licence: %s\n", s, lic)
+	}
+	d, err := toxicity.LoadData(*data)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	m, err := toxicity.Train(d, toxicity.TrainOptions{
+		Seed: *seed, Baseline: *baseline, Include: include,
+		Command: strings.TrimSpace("parley model train " + strings.Join(args, " ")),
+	})
+	if err != nil {
+		return err
+	}
+	took := time.Since(start)
+	if err := m.SaveFile(*out); err != nil {
+		return err
+	}
+	st, _ := os.Stat(*out)
+	fmt.Fprintf(stdout, "trained in %s on %d cores; wrote %s (%s)\n", took.Round(time.Millisecond), runtime.GOMAXPROCS(0), *out, sizeOf(st))
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "source\texamples")
+	for _, s := range sortedSources(m.Info.Sources) {
+		fmt.Fprintf(tw, "%s\t%d\n", s, m.Info.Sources[s])
+	}
+	tw.Flush()
+	nc := toxicity.CheckNews(m, d, m.Threshold)
+	fmt.Fprintf(stdout, "hold threshold %.2f (%s)\n", m.Threshold, m.Info.Calibration)
+	fmt.Fprintf(stdout, "at it: %.1f%% of %d non-toxic Globe and Mail comments held, %.1f%% of %d held-out Civil Comments toxic posts caught\n",
+		100*nc.GlobeFPR, nc.GlobeN, 100*nc.CivilRecal, nc.CivilN)
+	return ctx.Err()
+}
+
+func sizeOf(st os.FileInfo) string {
+	if st == nil {
+		return "?"
+	}
+	return fmt.Sprintf("%.2f MB", float64(st.Size())/1e6)
+}
+
+func sortedSources(m map[string]int) []string {
+	var out []string
+	for _, s := range toxicity.EvalSources {
+		if m[s] > 0 {
+			out = append(out, s)
+		}
+	}
+	for s := range m {
+		found := false
+		for _, o := range out {
+			found = found || o == s
+		}
+		if !found && m[s] > 0 {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func modelEval(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("model eval", stderr)
+	path := fs.String("model", "", "model file to evaluate")
+	embedded := fs.Bool("embedded", false, "evaluate the embedded default model (the default without --model)")
+	data := fs.String("data", toxicity.DataDir(), "toxicity data folder")
+	bias := fs.Bool("bias", false, "print the per-identity bias table")
+	baseline := fs.Bool("baseline", false, "also train the plain baseline and print its figures beside")
+	loso := fs.Bool("loso", true, "leave-one-source-out AUC (trains one model per source)")
+	seed := fs.Int64("seed", 1, "seed of the models eval trains (baseline, leave-one-source-out)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *path != "" && *embedded {
+		return errors.New("--model and --embedded exclude each other")
+	}
+	m, size, name, err := openModel(*path)
+	if err != nil {
+		return err
+	}
+	d, err := toxicity.LoadData(*data)
+	if err != nil {
+		return err
+	}
+	type column struct {
+		name string
+		m    *toxicity.Model
+	}
+	cols := []column{{"model", m}}
+	if *baseline {
+		b, err := toxicity.Train(d, toxicity.TrainOptions{Seed: *seed, Baseline: true})
+		if err != nil {
+			return err
+		}
+		cols = append(cols, column{"baseline", b})
+	}
+	fmt.Fprintf(stdout, "model %s: %s, 2^%d buckets, hold threshold %.2f (%s)\n", name, size, m.Bits, m.Threshold, m.Info.Calibration)
+	if m.Info.Command != "" {
+		fmt.Fprintf(stdout, "trained by: %s (seed %d)\n", m.Info.Command, m.Info.Seed)
+	}
+	for s, lic := range m.Info.Licences {
+		fmt.Fprintf(stdout, "trained on restricted source %s: %s\n", s, lic)
+	}
+
+	for _, c := range cols {
+		fmt.Fprintf(stdout, "\n== %s: toxicity per source (held-out fifth of trained sources, all rows of the others; P/R/F1/FPR at the %s's hold threshold %.2f)\n", c.name, c.name, c.m.Threshold)
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprintln(tw, "source\tn\ttoxic\tROC-AUC\tPR-AUC\tprecision\trecall\tF1\tFPR\ttrained\t")
+		for _, s := range toxicity.EvalSources {
+			r := toxicity.EvaluateSource(c.m, d, s)
+			if r.N == 0 {
+				continue
+			}
+			trained := "no"
+			if c.m.Info.Sources[s] > 0 {
+				trained = "yes"
+			}
+			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s, r.N, r.Pos, f3(r.AUC), f3(r.PRAUC),
+				f3(r.At.Precision()), f3(r.At.Recall()), f3(r.At.F1()), f3(r.At.FPR()), trained)
+		}
+		tw.Flush()
+		nc := toxicity.CheckNews(c.m, d, c.m.Threshold)
+		fmt.Fprintf(stdout, "news check at %.2f: %.1f%% of %d non-toxic Globe and Mail comments held (want <= 5%%); %.1f%% of %d held-out Civil Comments toxic posts caught (want >= 80%%)\n",
+			c.m.Threshold, 100*nc.GlobeFPR, nc.GlobeN, 100*nc.CivilRecal, nc.CivilN)
+		if !c.m.Info.Baseline {
+			sp := toxicity.EvaluateSpans(c.m, d)
+			fmt.Fprintf(stdout, "explanations vs human toxic spans (%d held-out Civil Comments posts): span F1 %.3f\n", sp.Posts, sp.F1)
+		}
+	}
+
+	if *loso {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		fmt.Fprintln(stdout, "\n== leave-one-source-out ROC-AUC (train the recipe without the source, score all of it)")
+		mine, err := toxicity.LeaveOneOut(d, toxicity.TrainOptions{Seed: *seed})
+		if err != nil {
+			return err
+		}
+		var base []toxicity.LOSOResult
+		if *baseline {
+			if base, err = toxicity.LeaveOneOut(d, toxicity.TrainOptions{Seed: *seed, Baseline: true}); err != nil {
+				return err
+			}
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+		fmt.Fprint(tw, "left out\tn\tmodel\t")
+		if base != nil {
+			fmt.Fprint(tw, "baseline\t")
+		}
+		fmt.Fprintln(tw)
+		for i, r := range mine {
+			fmt.Fprintf(tw, "%s\t%d\t%s\t", r.Source, r.N, f3(r.AUC))
+			if base != nil {
+				fmt.Fprintf(tw, "%s\t", f3(base[i].AUC))
+			}
+			fmt.Fprintln(tw)
+		}
+		tw.Flush()
+		fmt.Fprintln(stdout, "(civil: trained without Civil Comments posts and sentences, scored on its sentences labelled by the human spans)")
+	}
+
+	for _, c := range cols {
+		rep := toxicity.RunSuite(c.m, toxicity.Suite())
+		fmt.Fprintf(stdout, "\n== %s: functional suite at %.2f (ROC-AUC over all cases %.3f)\n", c.name, c.m.Threshold, rep.AUC)
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "category\tcorrect\taccuracy")
+		for _, r := range rep.Categories {
+			fmt.Fprintf(tw, "%s\t%d/%d\t%.2f\n", r.Category, r.Correct, r.N, r.Accuracy())
+		}
+		tw.Flush()
+	}
+
+	for _, c := range cols {
+		tr := toxicity.EvaluateTemplates(c.m)
+		fmt.Fprintf(stdout, "\n== %s: identity templates: ROC-AUC %.3f, Jigsaw bias final score %.3f, worst BPSN %s, neutral templates held at %.2f: %d (highest neutral score %.3f)\n",
+			c.name, tr.Bias.Overall, tr.Bias.Final, worstBPSN(tr.Bias), c.m.Threshold, len(tr.NeutralHeld), tr.MaxNeutral)
+		if *bias {
+			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			fmt.Fprintln(tw, "identity\tn\tsubgroup AUC\tBPSN AUC\tBNSP AUC\tmax neutral\t")
+			for _, r := range tr.Bias.Rows {
+				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", r.Group, r.N, f3(r.Subgroup), f3(r.BPSN), f3(r.BNSP), f3(r.MaxNeutral))
+			}
+			tw.Flush()
+			w := toxicity.EvaluateWikiIdentity(c.m, d)
+			fmt.Fprintf(stdout, "Wikipedia sentences (all non-toxic): mean score with identity terms %.3f vs random %.3f; held %.1f%% vs %.1f%%\n",
+				w.IdentityMean, w.RandomMean, 100*w.IdentityHeld, 100*w.RandomHeld)
+		}
+	}
+
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	fast, explain := toxicity.Throughput(m, d, 5000)
+	fmt.Fprintf(stdout, "\n== throughput on one core (~500-character comments): %.0f comments/s without explanation, %.0f/s with; model file %s\n", fast, explain, size)
+	return nil
+}
+
+// worstBPSN names the identity with the lowest BPSN AUC.
+func worstBPSN(b toxicity.BiasReport) string {
+	worst := ""
+	v := math.Inf(1)
+	for _, r := range b.Rows {
+		if r.BPSN < v {
+			v, worst = r.BPSN, r.Group
+		}
+	}
+	return fmt.Sprintf("%.3f (%s)", v, worst)
+}
+
+func f3(v float64) string {
+	if math.IsNaN(v) {
+		return "-"
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// openModel loads the model at path, or the embedded one when path is empty,
+// with its size and a name for reports.
+func openModel(path string) (*toxicity.Model, string, string, error) {
+	if path == "" {
+		m, err := toxicity.Default()
+		return m, fmt.Sprintf("%.2f MB", float64(toxicity.EmbeddedSize())/1e6), "embedded", err
+	}
+	m, err := toxicity.LoadFile(path)
+	if err != nil {
+		return nil, "", "", err
+	}
+	st, _ := os.Stat(path)
+	return m, sizeOf(st), path, nil
+}
+
+// scoreJSON is the wire form of scores for `parley model score`.
+type scoreJSON struct {
+	Toxicity       float64        `json:"toxicity"`
+	IdentityAttack float64        `json:"identity_attack"`
+	Spam           float64        `json:"spam"`
+	Hold           bool           `json:"hold"`
+	Evidence       []evidenceJSON `json:"evidence,omitempty"`
+}
+
+type evidenceJSON struct {
+	Start   int     `json:"start"`
+	End     int     `json:"end"`
+	Text    string  `json:"text"`
+	Feature string  `json:"feature"`
+	Weight  float64 `json:"weight"`
+}
+
+func scoresJSON(m *toxicity.Model, text, quote string, explain bool) scoreJSON {
+	s := m.ScoreFast(text, quote)
+	if explain {
+		s = m.Score(text, quote)
+	}
+	out := scoreJSON{Toxicity: round4(s.Toxicity), IdentityAttack: round4(s.IdentityAttack), Spam: round4(s.Spam), Hold: s.Toxicity >= m.Threshold}
+	runes := []rune(text)
+	for _, e := range s.Evidence {
+		ev := evidenceJSON{Start: e.Start, End: e.End, Feature: e.Feature, Weight: round4(e.Weight)}
+		if e.Start >= 0 && e.End <= len(runes) && e.Start <= e.End {
+			ev.Text = string(runes[e.Start:e.End])
+		}
+		out.Evidence = append(out.Evidence, ev)
+	}
+	return out
+}
+
+func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
+
+func modelScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := newFlagSet("model score", stderr)
+	path := fs.String("model", "", "model file (default: the embedded model)")
+	quote := fs.String("quote", "", "the quoted parent text (with a text argument)")
+	explain := fs.Bool("explain", true, "include the evidence spans")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	m, _, _, err := openModel(*path)
+	if err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		text := strings.Join(fs.Args(), " ")
+		s := scoresJSON(m, text, *quote, *explain)
+		verdict := "approve"
+		if s.Hold {
+			verdict = "hold"
+		}
+		fmt.Fprintf(stdout, "toxicity         %.4f  (%s at %.2f)\n", s.Toxicity, verdict, m.Threshold)
+		fmt.Fprintf(stdout, "identity_attack  %.4f\n", s.IdentityAttack)
+		fmt.Fprintf(stdout, "spam             %.4f\n", s.Spam)
+		if len(s.Evidence) > 0 {
+			fmt.Fprintln(stdout, "evidence (code points, strongest first):")
+			for _, e := range s.Evidence {
+				fmt.Fprintf(stdout, "  [%d,%d) %-20q %+.3f\n", e.Start, e.End, e.Text, e.Weight)
+			}
+		}
+		return nil
+	}
+	// JSON Lines: one object in, one object out, in order.
+	sc := bufio.NewScanner(stdin)
+	sc.Buffer(make([]byte, 1<<16), 16<<20)
+	bw := bufio.NewWriter(stdout)
+	defer bw.Flush()
+	enc := json.NewEncoder(bw)
+	line := 0
+	for sc.Scan() {
+		line++
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var in struct {
+			Text  string `json:"text"`
+			Quote string `json:"quote"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &in); err != nil {
+			return fmt.Errorf("stdin line %d: %w", line, err)
+		}
+		if err := enc.Encode(scoresJSON(m, in.Text, in.Quote, *explain)); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+func modelTune(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("model tune", stderr)
+	site := fs.String("site", "", "site slug (required)")
+	decisions := fs.String("decisions", "", `JSON Lines of moderators' decisions {"text","quote","rejected"}; default: the site's decisions in the database`)
+	cfg := configFlags(fs)
+	path := fs.String("model", "", "base model file (default: the embedded model)")
+	out := fs.String("out", "", "site model file to write (default: DATA/models/SITE.site, which serve loads)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *site == "" {
+		fmt.Fprintln(stderr, "parley model tune: --site is required")
+		return errUsage
+	}
+	base, _, _, err := openModel(*path)
+	if err != nil {
+		return err
+	}
+	var ds []toxicity.Labelled
+	if *decisions != "" {
+		ds, err = readDecisions(*decisions)
+	} else {
+		ds, err = storedDecisions(context.Background(), cfg, *site)
+	}
+	if err != nil {
+		return err
+	}
+	if len(ds) < 20 {
+		return fmt.Errorf("site %s has %d moderator decisions; tuning needs at least 20", *site, len(ds))
+	}
+	s := toxicity.Tune(base, ds)
+	s.Site = *site
+	if *out == "" {
+		if err := os.MkdirAll(filepath.Join(cfg.DataDir, "models"), 0o700); err != nil {
+			return err
+		}
+		*out = filepath.Join(cfg.DataDir, "models", *site+".site")
+	}
+	f, err := os.Create(*out)
+	if err != nil {
+		return err
+	}
+	if err := s.Save(f); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	rejected := 0
+	for _, d := range ds {
+		if d.Rejected {
+			rejected++
+		}
+	}
+	fmt.Fprintf(stdout, "site %s: tuned on %d decisions (%d rejected); offset %+.3f; wrote %s\n", *site, len(ds), rejected, s.B, *out)
+	fmt.Fprintln(stdout, "precision/recall of the moderators' rejections, each decision scored by a site model tuned without it (5-fold):")
+	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "threshold\tbase precision\tbase recall\tsite precision\tsite recall\tsite held\t")
+	baseXs := make([]toxicity.Scored, len(ds))
+	siteXs := make([]toxicity.Scored, len(ds))
+	for i, d := range ds {
+		baseXs[i] = toxicity.Scored{Score: base.ScoreFast(d.Text, d.Quote).Toxicity, Label: d.Rejected}
+		siteXs[i] = toxicity.Scored{Score: s.OOF[i], Label: d.Rejected}
+	}
+	for _, t := range []float64{0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9} {
+		b, c := toxicity.At(baseXs, t), toxicity.At(siteXs, t)
+		fmt.Fprintf(tw, "%.2f\t%s\t%s\t%s\t%s\t%d\t\n", t, f3(b.Precision()), f3(b.Recall()), f3(c.Precision()), f3(c.Recall()), c.TP+c.FP)
+	}
+	tw.Flush()
+	fmt.Fprintf(stdout, "suggested hold threshold for %s: %.2f (best F1 on held-out folds)\n", *site, s.Threshold)
+	return nil
+}
+
+// readDecisions reads JSON Lines of {"text","quote","rejected"}; a
+// "decision" field of "reject"/"rejected" or "approve"/"approved" is accepted
+// in place of "rejected".
+func readDecisions(path string) ([]toxicity.Labelled, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []toxicity.Labelled
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<16), 16<<20)
+	line := 0
+	for sc.Scan() {
+		line++
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var in struct {
+			toxicity.Labelled
+			Decision string `json:"decision"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &in); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		switch strings.ToLower(in.Decision) {
+		case "reject", "rejected":
+			in.Rejected = true
+		case "approve", "approved":
+			in.Rejected = false
+		case "":
+		default:
+			return nil, fmt.Errorf("%s:%d: unknown decision %q", path, line, in.Decision)
+		}
+		out = append(out, in.Labelled)
+	}
+	return out, sc.Err()
+}
+
+// storedDecisions reads a site's moderator decisions from the database.
+func storedDecisions(ctx context.Context, cfg *config.Config, site string) ([]toxicity.Labelled, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	if _, err := st.Site(ctx, site); err != nil {
+		return nil, fmt.Errorf("site %s: %s", site, parley.ErrorMessage(err))
+	}
+	return decisionsOf(ctx, st, site)
+}
+
+// decisionsOf returns every comment of a site a moderator approved or
+// rejected (not those the rules decided alone), with the text it quoted.
+func decisionsOf(ctx context.Context, st store.Store, site string) ([]toxicity.Labelled, error) {
+	var out []toxicity.Labelled
+	for _, queue := range []string{store.QueueApproved, store.QueueRejected} {
+		for offset := 0; ; offset += 500 {
+			items, err := st.Queue(ctx, store.QueueQuery{SiteID: site, Queue: queue, Limit: 500, Offset: offset})
+			if err != nil {
+				return nil, err
+			}
+			for _, it := range items {
+				c := it.Comment
+				if !c.Seen {
+					continue
+				}
+				d := toxicity.Labelled{Text: c.Text, Rejected: c.Status == parley.StatusRejected}
+				if c.QuoteID != 0 {
+					if q, err := st.Comment(ctx, c.QuoteID); err == nil {
+						d.Quote = q.Text
+					}
+				}
+				out = append(out, d)
+			}
+			if len(items) < 500 {
+				break
+			}
+		}
+	}
+	return out, nil
+}

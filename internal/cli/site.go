@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/service"
+)
+
+const siteUsage = `Usage:
+  parley site add --id SLUG [--name NAME] [--origin URL ...] [--policy-url URL] [--ignore-param P ...]
+  parley site set --id SLUG [--name NAME] [--origin URL ...] [--policy-url URL] [--ignore-param P ...]
+  parley site list
+
+--origin and --ignore-param may be repeated or comma-separated; on "set" they replace the lists.
+The database is chosen like "serve" does: --data / PARLEY_DATA_DIR or PARLEY_DATABASE_URL.
+`
+
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+func (l *listFlag) Set(s string) error {
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			*l = append(*l, p)
+		}
+	}
+	return nil
+}
+
+func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, siteUsage)
+		return errUsage
+	}
+	sub := args[0]
+	fs := newFlagSet("site "+sub, stderr)
+	cfg := configFlags(fs)
+	var id, name, policyURL string
+	var origins, ignore listFlag
+	fs.StringVar(&id, "id", "", "site slug, e.g. news")
+	fs.StringVar(&name, "name", "", "site name shown to moderators")
+	fs.Var(&origins, "origin", "allowed embedding origin, e.g. https://news.example.com")
+	fs.StringVar(&policyURL, "policy-url", "", "URL of the comment policy")
+	fs.Var(&ignore, "ignore-param", "query parameter to strip from article URLs")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := service.New(st, render.New())
+
+	switch sub {
+	case "add":
+		if id == "" {
+			return fmt.Errorf("site add: --id is required")
+		}
+		s := &parley.Site{ID: id, Name: name, Origins: origins, PolicyURL: policyURL, IgnoreParams: ignore}
+		if err := svc.CreateSite(ctx, s); err != nil {
+			return fmt.Errorf("site add: %s", parley.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "Added site %s. Embed it with:\n  <div id=\"parley\"></div>\n  <script src=\"%s/embed.js\" data-site=\"%s\" async></script>\n", s.ID, cfg.BaseURL, s.ID)
+	case "set":
+		if id == "" {
+			return fmt.Errorf("site set: --id is required")
+		}
+		s, err := st.Site(ctx, id)
+		if err != nil {
+			return fmt.Errorf("site set: %s", parley.ErrorMessage(err))
+		}
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if set["name"] {
+			s.Name = name
+		}
+		if set["origin"] {
+			s.Origins = origins
+		}
+		if set["policy-url"] {
+			s.PolicyURL = policyURL
+		}
+		if set["ignore-param"] {
+			s.IgnoreParams = ignore
+		}
+		if err := svc.UpdateSite(ctx, s); err != nil {
+			return fmt.Errorf("site set: %s", parley.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "Updated site %s.\n", s.ID)
+	case "list":
+		sites, err := st.Sites(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tORIGINS\tPOLICY")
+		for _, s := range sites {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.ID, s.Name, strings.Join(s.Origins, ","), s.PolicyURL)
+		}
+		tw.Flush()
+	default:
+		fmt.Fprint(stderr, siteUsage)
+		return errUsage
+	}
+	return nil
+}
