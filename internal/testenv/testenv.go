@@ -1,0 +1,74 @@
+// Package testenv finds the real components tests run against: the shared
+// data folder, a PostgreSQL server and a Chromium binary. Each finder skips the
+// test when the component is absent on a developer's machine and fails it in
+// CI (CI=true), where every component must be proven.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"testing"
+)
+
+// InCI reports whether the tests run in CI, where skipping is a failure.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// skip skips the test, or fails it in CI.
+func skip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("CI=true but "+format, args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// Root returns the repository root (the directory holding go.mod).
+func Root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// SharedData returns the path of ../shared/data/<sub> beside the repository
+// (or $PARLEY_SHARED_DATA/<sub>), skipping the test when it is absent.
+func SharedData(t testing.TB, sub string) string {
+	t.Helper()
+	base := os.Getenv("PARLEY_SHARED_DATA")
+	if base == "" {
+		base = filepath.Join(Root(), "..", "shared", "data")
+	}
+	dir := filepath.Join(base, sub)
+	if _, err := os.Stat(dir); err != nil {
+		skip(t, "shared data %s not found: %v", dir, err)
+	}
+	return dir
+}
+
+// Postgres returns the DSN in PARLEY_TEST_POSTGRES, skipping the test when it
+// is unset.
+func Postgres(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("PARLEY_TEST_POSTGRES")
+	if dsn == "" {
+		skip(t, "PARLEY_TEST_POSTGRES is not set")
+	}
+	return dsn
+}
+
+// Chromium returns the path of a Chromium binary ($PARLEY_CHROMIUM, or
+// chromium / chromium-browser / google-chrome on PATH), skipping the test when
+// none is installed.
+func Chromium(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("PARLEY_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	skip(t, "no Chromium found (apt-get install -y chromium)")
+	return ""
+}
