@@ -112,10 +112,25 @@ func open(t testing.TB) *DB {
 		spare.free = append(spare.free, schema)
 	})
 	db := openIn(t, dsn, schema, nil)
-	// Deleting the sites deletes their pages, comments, reports and votes.
-	if _, err := db.pool.Exec(context.Background(), `DELETE FROM sites; DELETE FROM users; DELETE FROM events`,
-		pgx.QueryExecModeSimpleProtocol); err != nil {
-		t.Fatalf("empty schema %s: %v", schema, err)
+	// Every table but the migrations' is emptied, identities restarted: a
+	// reused schema must look exactly like a new one, or a test would see
+	// the rows (audit entries, sessions, …) of whichever test had it before.
+	ctx := context.Background()
+	var tables []string
+	rows, err := db.pool.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> 'schema_migrations'`, schema)
+	if err == nil {
+		tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	}
+	if err != nil {
+		t.Fatalf("list the tables of %s: %v", schema, err)
+	}
+	for i, name := range tables {
+		tables[i] = pgx.Identifier{schema, name}.Sanitize()
+	}
+	if len(tables) > 0 {
+		if _, err := db.pool.Exec(ctx, `TRUNCATE `+strings.Join(tables, ", ")+` RESTART IDENTITY CASCADE`); err != nil {
+			t.Fatalf("empty schema %s: %v", schema, err)
+		}
 	}
 	return db
 }
