@@ -50,9 +50,14 @@ keep-alive load generator (Accept-Encoding: gzip, whole bodies read):
     peak RSS (VmHWM) after each phase, the last phase being --peak-clients
     concurrent readers.
 
-Each measurement runs --duration after --warmup; the whole suite runs --runs
-times on a fresh server and the table shows the median of the runs. All
-traffic goes to 127.0.0.1 and every loop is bounded by its duration.
+Each measurement runs --duration after --warmup. The six read measurements
+are interleaved: in up to five rounds (one per second of --duration) each
+runs a slice of --duration, in an order that rotates per round, so that
+load from elsewhere on a shared machine falls on Parley and the minimal
+server alike. The whole suite runs --runs times on a fresh server; the table
+shows the median of the runs, and the Parley / minimal ratios the median of
+each run's ratio. All traffic goes to 127.0.0.1 and every loop is bounded by
+its duration.
 
   --database postgres://USER@HOST/DB   runs the server on PostgreSQL: each run
       creates a fresh database through this admin connection and drops it
@@ -200,6 +205,52 @@ type benchPhase struct {
 	CPUms    float64 `json:"server_cpu_ms_per_op"`
 	Cores    float64 `json:"server_cores"`
 	FirstErr string  `json:"first_error,omitempty"`
+
+	lat []time.Duration // sorted latencies of the completed operations
+	dur time.Duration   // the measured window
+	cpu time.Duration   // the server's CPU time in it; 0 if unknown
+}
+
+// benchRounds is how many interleaved rounds the read phases of a run take:
+// one slice of at least a second per phase and round, at most five rounds.
+func benchRounds(d time.Duration) int {
+	return max(1, min(5, int(d/time.Second)))
+}
+
+// mergePhases sums the slices of one measurement taken in several rounds.
+func mergePhases(parts []benchPhase) benchPhase {
+	var p benchPhase
+	var all []time.Duration
+	for _, q := range parts {
+		all = append(all, q.lat...)
+		p.dur += q.dur
+		p.cpu += q.cpu
+		p.Errors += q.Errors
+		if p.FirstErr == "" {
+			p.FirstErr = q.FirstErr
+		}
+	}
+	slices.Sort(all)
+	p.summarise(all)
+	return p
+}
+
+// summarise sets the rate, latencies and CPU figures from the sorted
+// latencies all, p.dur and p.cpu.
+func (p *benchPhase) summarise(all []time.Duration) {
+	p.lat = all
+	p.Count = len(all)
+	p.Rate = float64(len(all)) / p.dur.Seconds()
+	if p.cpu > 0 {
+		p.Cores = p.cpu.Seconds() / p.dur.Seconds()
+		if p.Count > 0 {
+			p.CPUms = ms(p.cpu) / float64(p.Count)
+		}
+	}
+	if n := len(all); n > 0 {
+		p.P50ms = ms(all[n/2])
+		p.P99ms = ms(all[min(n-1, n*99/100)])
+	}
 }
 
 // benchRun is one pass of the whole suite on a fresh server.
@@ -299,8 +350,10 @@ func (r *benchReport) summarise() {
 		m.CPUms, m.Cores = med(cpu), med(cores)
 		r.Median.Phases = append(r.Median.Phases, m)
 	}
-	find := func(name, server string, clients int) float64 {
-		for _, p := range r.Median.Phases {
+	// Each run's ratio pairs rates measured side by side (interleaved
+	// rounds); the report gives the median of those ratios.
+	find := func(run benchRun, name, server string, clients int) float64 {
+		for _, p := range run.Phases {
 			if p.Name == name && p.Server == server && p.Clients == clients {
 				return p.Rate
 			}
@@ -310,14 +363,19 @@ func (r *benchReport) summarise() {
 	r.Ratios = r.Ratios[:0]
 	for _, c := range []int{1, r.Config.Clients} {
 		for _, who := range []string{"anonymous", "signed in"} {
-			minimal := find("read thread", "minimal", c)
-			if minimal == 0 {
+			var ratios []float64
+			for _, run := range r.Runs {
+				if minimal := find(run, "read thread", "minimal", c); minimal > 0 {
+					ratios = append(ratios, find(run, "read thread, "+who, "parley", c)/minimal)
+				}
+			}
+			if len(ratios) == 0 {
 				continue
 			}
 			r.Ratios = append(r.Ratios, struct {
 				Name  string  `json:"name"`
 				Ratio float64 `json:"ratio"`
-			}{fmt.Sprintf("read, %s, %d client(s)", who, c), find("read thread, "+who, "parley", c) / minimal})
+			}{fmt.Sprintf("read, %s, %d client(s)", who, c), med(ratios)})
 		}
 	}
 }
@@ -350,7 +408,7 @@ func (r *benchReport) writeTable(w io.Writer) {
 	tw.Flush()
 	fmt.Fprintln(w)
 	for _, q := range r.Ratios {
-		fmt.Fprintf(w, "Parley / minimal server, %s: %.2f\n", q.Name, q.Ratio)
+		fmt.Fprintf(w, "Parley / minimal server, %s: %.2f (median of the runs' interleaved ratios)\n", q.Name, q.Ratio)
 	}
 	fmt.Fprintf(w, "Seeding rate (8 writers, median): %.0f comments/s\n", r.Median.SeedRate)
 	if r.Median.Held > 0 {
@@ -454,22 +512,62 @@ func benchOnce(ctx context.Context, cfg benchConfig, rep *benchReport, log io.Wr
 	reader := func(u, cookie string) func(int) benchOp {
 		return func(int) benchOp { return getOp(u, cookie, len(snap.body)) }
 	}
-	for _, c := range []int{1, cfg.Clients} {
-		phase("read thread, anonymous", "parley", c, "requests/s", reader(readURL, ""), pid)
-	}
-	for _, c := range []int{1, cfg.Clients} {
-		phase("read thread, signed in", "parley", c, "requests/s", reader(readURL, cookie), pid)
-	}
-
+	// The reads are measured in rounds, each phase a slice of --duration
+	// per round, in an order that rotates from round to round, Parley's and
+	// the minimal server's phases side by side: load from elsewhere on a
+	// shared machine comes and goes over seconds, and interleaving makes it
+	// fall on both servers alike, so their ratio holds still while the
+	// rates move.
 	static, err := startBenchChild(ctx, cfg.exe, []string{"bench", "static", "--addr", "127.0.0.1:0", "--file", staticFile})
 	if err != nil {
 		return nil, err
 	}
 	staticURL := static.url + "/api/v1/threads?" + strings.SplitN(readURL, "?", 2)[1]
-	for _, c := range []int{1, cfg.Clients} {
-		phase("read thread", "minimal", c, "requests/s", reader(staticURL, ""), static.cmd.Process.Pid)
+	type readPhase struct {
+		name, server string
+		clients      int
+		op           func(int) benchOp
+		pid          int
+		parts        []benchPhase
+	}
+	var reads []*readPhase
+	for _, who := range []struct{ name, server, url, cookie string }{
+		{"read thread, anonymous", "parley", readURL, ""},
+		{"read thread, signed in", "parley", readURL, cookie},
+		{"read thread", "minimal", staticURL, ""},
+	} {
+		p := pid
+		if who.server == "minimal" {
+			p = static.cmd.Process.Pid
+		}
+		for _, c := range []int{1, cfg.Clients} {
+			reads = append(reads, &readPhase{name: who.name, server: who.server, clients: c, op: reader(who.url, who.cookie), pid: p})
+		}
+	}
+	rounds := benchRounds(cfg.Duration)
+	slice := cfg.Duration / time.Duration(rounds)
+	for round := range rounds {
+		warm := cfg.Warmup // the first round warms caches and connections
+		if round > 0 {
+			warm = min(cfg.Warmup, 200*time.Millisecond) // fresh connections only
+		}
+		for i := range reads {
+			rp := reads[(i+round)%len(reads)]
+			if round == 0 {
+				fmt.Fprintf(log, "bench:   %s (%s, %d clients), %d rounds\n", rp.name, rp.server, rp.clients, rounds)
+			}
+			rp.parts = append(rp.parts, measureLoad(ctx, rp.clients, warm, slice, rp.pid, rp.op))
+		}
 	}
 	static.close()
+	for _, rp := range reads {
+		p := mergePhases(rp.parts)
+		p.Name, p.Server, p.Clients, p.Unit = rp.name, rp.server, rp.clients, "requests/s"
+		if rp.server == "parley" {
+			p.PeakRSS = peakRSS(pid)
+		}
+		run.Phases = append(run.Phases, p)
+	}
 
 	var seq, writers atomic.Int64
 	seq.Store(int64(cfg.Comments) + 1) // texts distinct from the seeded ones
@@ -621,18 +719,11 @@ func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pi
 		p.FirstErr = ctx.Err().Error()
 	}
 	slices.Sort(all)
-	p.Count = len(all)
-	p.Rate = float64(len(all)) / dur.Seconds()
+	p.dur = dur
 	if used := <-cpu; pid != 0 && used > 0 {
-		p.Cores = used.Seconds() / dur.Seconds()
-		if p.Count > 0 {
-			p.CPUms = ms(used) / float64(p.Count)
-		}
+		p.cpu = used
 	}
-	if n := len(all); n > 0 {
-		p.P50ms = ms(all[n/2])
-		p.P99ms = ms(all[min(n-1, n*99/100)])
-	}
+	p.summarise(all)
 	return p
 }
 
