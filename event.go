@@ -6,6 +6,7 @@ const (
 	EventCommentUpdated = "comment.updated" // edited, or its score changed
 	EventCommentRemoved = "comment.removed" // rejected or deleted
 	EventPageCount      = "page.count"      // the page's approved count changed
+	EventPageUpdated    = "page.updated"    // a moderator closed or reopened the page or changed its policy
 	EventQueueChanged   = "queue.changed"   // the moderation queue of a site changed
 )
 

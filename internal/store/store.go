@@ -47,6 +47,17 @@ type Store interface {
 	// Counts returns the approved-comment count of each of the canonical
 	// urls of siteID that has a page; urls without a page are absent.
 	Counts(ctx context.Context, siteID string, urls []string) (map[string]int, error)
+	// Pages lists the pages of q.SiteID for moderators, newest activity
+	// first (see PageActivity), then by id descending: at most q.Limit
+	// (default 50), starting after q.After when it is set. q.Search, when
+	// set, keeps the pages whose URL or title contains it, ignoring the
+	// case of ASCII letters at least.
+	Pages(ctx context.Context, q PageQuery) ([]PageActivity, error)
+	// SetPageSettings stores a page's closed flag and policy override (not
+	// its title) and returns the settings it replaced, read in the same
+	// transaction. When they changed it records parley.EventPageUpdated
+	// in that transaction; when they did not it records nothing. ENotFound.
+	SetPageSettings(ctx context.Context, pageID int64, s PageSettings) (old PageSettings, err error)
 
 	// CreateUser stores a new user. EConflict if the id exists.
 	CreateUser(ctx context.Context, u *parley.User) error

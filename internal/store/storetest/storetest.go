@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Sites", siteTests},
 		{"Pages", pageTests},
+		{"PageList", pageListTests},
 		{"Users", userTests},
 		{"Comments", commentTests},
 		{"Numbering", numberingTests},
