@@ -20,6 +20,8 @@ const usage = `Parley — comments and moderation for news sites.
 Usage:
   parley serve [flags]          run the server (try: parley serve --demo)
   parley site add|list|set      manage sites
+  parley page list|close|open|policy
+                                close a page or override its site's policy
   parley user add|list|passwd   manage moderator and admin accounts
   parley model train|eval|score|tune
                                 the toxicity model
@@ -44,6 +46,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runServe(ctx, args[1:], stdout, stderr)
 	case "site":
 		err = runSite(ctx, args[1:], stdout, stderr)
+	case "page":
+		err = runPage(ctx, args[1:], stdin, stdout, stderr)
 	case "user":
 		err = runUser(ctx, args[1:], stdin, stdout, stderr)
 	case "model":
