@@ -385,17 +385,21 @@ func (s *Service) Delete(ctx context.Context, a Actor, id int64) error {
 	if c.Status == parley.StatusDeleted {
 		return nil
 	}
-	old, err := s.store.SetStatus(ctx, id, parley.StatusDeleted, c.Reasons, false)
-	if err != nil {
+	finish := func() error { return nil }
+	wctx := ctx
+	if !author {
+		// A moderator removed it: that goes in the audit log, with it.
+		wctx, finish, err = s.audited(ctx, a, store.Action{Action: AuditDelete, CommentID: id, UserID: c.AuthorID, SiteID: p.SiteID},
+			map[string]any{"status": c.Status}, map[string]any{"status": parley.StatusDeleted})
+		if err != nil {
+			return err
+		}
+	}
+	if _, err := s.store.SetStatus(wctx, id, parley.StatusDeleted, c.Reasons, false); err != nil {
 		return err
 	}
 	s.changed(c.PageID)
-	if !author {
-		// A moderator removed it: that goes in the audit log.
-		return s.audit(ctx, a, store.Action{Action: AuditDelete, CommentID: id, UserID: c.AuthorID, SiteID: p.SiteID},
-			map[string]any{"status": old}, map[string]any{"status": parley.StatusDeleted})
-	}
-	return nil
+	return finish()
 }
 
 // Vote records the reader's vote (+1, -1, or 0 to withdraw) and returns the

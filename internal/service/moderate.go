@@ -106,38 +106,49 @@ func (s *Service) Decide(ctx context.Context, a Actor, id int64, in DecideInput)
 	if c.Status == parley.StatusDeleted {
 		return nil, parley.Errorf(parley.EConflict, "The comment was deleted by its author.")
 	}
+	// The audit entry is written by the first change, in its transaction;
+	// its "before" is the comment as read above.
 	entry := store.Action{Action: in.Action, CommentID: c.ID, UserID: c.AuthorID, SiteID: p.SiteID, Note: note}
 	var before, after map[string]any
+	status, reasons := parley.StatusApproved, []parley.Reason(nil)
+	want := in.Action == ActionFeature
 	switch in.Action {
 	case ActionApprove, ActionReject:
-		status, reasons := parley.StatusApproved, []parley.Reason(nil)
 		if in.Action == ActionReject {
 			status, reasons = parley.StatusRejected, c.Reasons
 		}
-		old, err := s.store.SetStatus(ctx, id, status, reasons, true)
-		if err != nil {
-			return nil, err
-		}
-		before, after = map[string]any{"status": old}, map[string]any{"status": status}
+		before, after = map[string]any{"status": c.Status}, map[string]any{"status": status}
 		if status == parley.StatusRejected && c.Featured {
-			// A rejected comment is no longer pinned anywhere.
-			if err := s.store.SetFeatured(ctx, id, false); err != nil {
-				return nil, err
-			}
 			before["featured"], after["featured"] = true, false
 		}
 	case ActionFeature, ActionUnfeature:
-		want := in.Action == ActionFeature
 		if want && c.Status != parley.StatusApproved {
 			return nil, parley.Errorf(parley.EConflict, "Only a published comment can be featured.")
 		}
-		if err := s.store.SetFeatured(ctx, id, want); err != nil {
-			return nil, err
-		}
 		before, after = map[string]any{"featured": c.Featured}, map[string]any{"featured": want}
 	}
+	actx, finish, err := s.audited(ctx, a, entry, before, after)
+	if err != nil {
+		return nil, err
+	}
+	switch in.Action {
+	case ActionApprove, ActionReject:
+		if _, err := s.store.SetStatus(actx, id, status, reasons, true); err != nil {
+			return nil, err
+		}
+		if status == parley.StatusRejected && c.Featured {
+			// A rejected comment is no longer pinned anywhere.
+			if err := s.store.SetFeatured(actx, id, false); err != nil {
+				return nil, err
+			}
+		}
+	case ActionFeature, ActionUnfeature:
+		if err := s.store.SetFeatured(actx, id, want); err != nil {
+			return nil, err
+		}
+	}
 	s.changed(c.PageID)
-	if err := s.audit(ctx, a, entry, before, after); err != nil {
+	if err := finish(); err != nil {
 		return nil, err
 	}
 	return s.store.Comment(ctx, id)

@@ -161,17 +161,25 @@ func (s *Service) UpdatePage(ctx context.Context, a Actor, ref PageRef, in PageU
 			return nil, err
 		}
 	}
-	old, err := s.store.SetPageSettings(ctx, p.ID, next)
+	// The audit entry commits with the change (store.WithAudit); its
+	// "before" is the page as read above.
+	before, after := pageDiff(store.PageSettings{Closed: p.Closed, Policy: p.Policy}, next)
+	wctx, finish := ctx, func() error { return nil }
+	if len(after) > 0 {
+		before["page"], after["page"] = p.URL, p.URL
+		if wctx, finish, err = s.audited(ctx, a, store.Action{Action: AuditPage, SiteID: site.ID, Note: note}, before, after); err != nil {
+			return nil, err
+		}
+	}
+	old, err := s.store.SetPageSettings(wctx, p.ID, next)
 	if err != nil {
 		return nil, err
 	}
 	p.Closed, p.Policy = next.Closed, next.Policy
-	before, after := pageDiff(old, next)
 	if len(after) > 0 {
 		s.forgetPipeline(site, old.Policy)
 		s.changed(p.ID)
-		before["page"], after["page"] = p.URL, p.URL
-		if err := s.audit(ctx, a, store.Action{Action: AuditPage, SiteID: site.ID, Note: note}, before, after); err != nil {
+		if err := finish(); err != nil {
 			return nil, err
 		}
 	}

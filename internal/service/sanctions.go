@@ -91,10 +91,14 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 		} else {
 			u.BannedUntil = time.Time{}
 		}
-		if err := s.store.UpdateUser(ctx, u); err != nil {
+		actx, finish, err := s.audited(ctx, a, entry, map[string]any{"banned_until": timeOrNil(old)}, map[string]any{"banned_until": timeOrNil(u.BannedUntil)})
+		if err != nil {
 			return nil, err
 		}
-		if err := s.audit(ctx, a, entry, map[string]any{"banned_until": timeOrNil(old)}, map[string]any{"banned_until": timeOrNil(u.BannedUntil)}); err != nil {
+		if err := s.store.UpdateUser(actx, u); err != nil {
+			return nil, err
+		}
+		if err := finish(); err != nil {
 			return nil, err
 		}
 		return &Standing{User: u, Sanction: store.Sanction{UserID: u.ID}}, nil
@@ -122,10 +126,14 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 		next.Premoderated = in.Action == SanctionPremoderate
 		before["premoderated"], after["premoderated"] = old.Premoderated, next.Premoderated
 	}
-	if err := s.store.SetSanction(ctx, next); err != nil {
+	actx, finish, err := s.audited(ctx, a, entry, before, after)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, a, entry, before, after); err != nil {
+	if err := s.store.SetSanction(actx, next); err != nil {
+		return nil, err
+	}
+	if err := finish(); err != nil {
 		return nil, err
 	}
 	return &Standing{User: u, Sanction: next}, nil
@@ -195,12 +203,16 @@ func (s *Service) RejectPending(ctx context.Context, a Actor, userID, siteID, no
 		}
 		for _, it := range items {
 			c := it.Comment
-			if _, err := s.store.SetStatus(ctx, c.ID, parley.StatusRejected, c.Reasons, true); err != nil {
+			actx, finish, err := s.audited(ctx, a, store.Action{Action: ActionReject, CommentID: c.ID, UserID: userID, SiteID: siteID, Note: note},
+				map[string]any{"status": parley.StatusPending}, map[string]any{"status": parley.StatusRejected})
+			if err != nil {
+				return n, err
+			}
+			if _, err := s.store.SetStatus(actx, c.ID, parley.StatusRejected, c.Reasons, true); err != nil {
 				return n, err
 			}
 			s.changed(c.PageID)
-			if err := s.audit(ctx, a, store.Action{Action: ActionReject, CommentID: c.ID, UserID: userID, SiteID: siteID, Note: note},
-				map[string]any{"status": parley.StatusPending}, map[string]any{"status": parley.StatusRejected}); err != nil {
+			if err := finish(); err != nil {
 				return n, err
 			}
 			n++
@@ -236,10 +248,14 @@ func (s *Service) AddNote(ctx context.Context, a Actor, userID, siteID, text str
 	}
 	id, name := a.actorName()
 	n := &store.Note{UserID: userID, SiteID: siteID, AuthorID: id, AuthorName: name, Text: text, Created: s.now()}
-	if err := s.store.AddNote(ctx, n); err != nil {
+	actx, finish, err := s.audited(ctx, a, store.Action{Action: AuditNote, UserID: userID, SiteID: siteID, Note: text}, nil, nil)
+	if err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, a, store.Action{Action: AuditNote, UserID: userID, SiteID: siteID, Note: text}, nil, nil); err != nil {
+	if err := s.store.AddNote(actx, n); err != nil {
+		return nil, err
+	}
+	if err := finish(); err != nil {
 		return nil, err
 	}
 	return n, nil

@@ -94,11 +94,15 @@ func (s *Service) SetPolicy(ctx context.Context, a Actor, siteID string, p moder
 		return p, err
 	}
 	defer s.forgetSite(siteID)
-	if err := s.store.UpdateSite(ctx, site); err != nil {
+	before, after := policyDiff(prev, p)
+	actx, finish, err := s.audited(ctx, a, store.Action{Action: AuditPolicy, SiteID: siteID}, before, after)
+	if err != nil {
 		return p, err
 	}
-	before, after := policyDiff(prev, p)
-	return p, s.audit(ctx, a, store.Action{Action: AuditPolicy, SiteID: siteID}, before, after)
+	if err := s.store.UpdateSite(actx, site); err != nil {
+		return p, err
+	}
+	return p, finish()
 }
 
 // policyDiff returns the settings that differ between two policies, as

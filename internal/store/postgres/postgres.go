@@ -33,6 +33,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -40,6 +41,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/parleyhq/parley"
@@ -237,6 +239,29 @@ func (db *DB) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 }
 
+// exec runs one statement: on its own, or, when ctx carries an audit
+// entry not yet recorded, in a transaction with it (see store.WithAudit).
+func (db *DB) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if !store.AuditPending(ctx) {
+		return db.pool.Exec(ctx, sql, args...)
+	}
+	var tag pgconn.CommandTag
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		var err error
+		if tag, err = tx.Exec(ctx, sql, args...); err == nil && tag.RowsAffected() == 0 {
+			return errNoRows // roll back: no change, no entry; the caller reports it
+		}
+		return err
+	})
+	if errors.Is(err, errNoRows) {
+		err = nil
+	}
+	return tag, err
+}
+
+// errNoRows ends a write of exec that changed no row.
+var errNoRows = errors.New("no row changed")
+
 func (db *DB) tryWrite(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
@@ -246,8 +271,24 @@ func (db *DB) tryWrite(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
+	// The caller's audit entry commits with its change, or neither does.
+	a, done := store.ClaimAudit(ctx)
+	var id int64
+	var created time.Time
+	if a != nil {
+		if id, created, err = insertAction(ctx, tx, a, db.now()); err != nil {
+			done(false, 0, time.Time{})
+			return err
+		}
+	}
 	if err := tx.Commit(ctx); err != nil {
+		if a != nil {
+			done(false, 0, time.Time{})
+		}
 		return wrap(err, "commit")
+	}
+	if a != nil {
+		done(true, id, created)
 	}
 	return nil
 }

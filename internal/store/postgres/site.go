@@ -31,7 +31,7 @@ func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
 
 // UpdateSite replaces the site's fields but its id and creation time. ENotFound.
 func (db *DB) UpdateSite(ctx context.Context, s *parley.Site) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE sites SET name = $2, origins = $3, policy_url = $4, ignore_params = $5, policy = $6
+	tag, err := db.exec(ctx, `UPDATE sites SET name = $2, origins = $3, policy_url = $4, ignore_params = $5, policy = $6
 		WHERE id = $1`, s.ID, s.Name, list(s.Origins), s.PolicyURL, list(s.IgnoreParams), s.Policy)
 	if err != nil {
 		return domainError(err, "update site", "site %q rejected by the database", s.ID)

@@ -144,7 +144,7 @@ func (db *DB) SetSanction(ctx context.Context, s store.Sanction) error {
 	if updated.IsZero() {
 		updated = db.now()
 	}
-	_, err := db.pool.Exec(ctx, `INSERT INTO sanctions (user_id, site_id, suspended_until, premoderated, updated) VALUES ($1, $2, $3, $4, $5)
+	_, err := db.exec(ctx, `INSERT INTO sanctions (user_id, site_id, suspended_until, premoderated, updated) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (user_id, site_id) DO UPDATE SET suspended_until = excluded.suspended_until,
 			premoderated = excluded.premoderated, updated = excluded.updated`,
 		s.UserID, s.SiteID, nullTime(s.SuspendedUntil), s.Premoderated, updated)
@@ -160,16 +160,35 @@ func (db *DB) AddAction(ctx context.Context, a *store.Action) error {
 	if created.IsZero() {
 		created = db.now()
 	}
+	e := *a
+	e.Created = created
+	id, stored, err := insertAction(ctx, db.pool, &e, created)
+	if err != nil {
+		return err
+	}
+	a.ID, a.Created = id, stored
+	return nil
+}
+
+// insertAction inserts an audit entry through q (the pool or a write's
+// transaction), stamped now when a.Created is zero, and returns its id and
+// stored time.
+func insertAction(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, a *store.Action, now time.Time) (int64, time.Time, error) {
+	created := a.Created
+	if created.IsZero() {
+		created = now
+	}
 	var id int64
-	err := db.pool.QueryRow(ctx, `INSERT INTO actions (actor_id, actor_name, action, comment_id, user_id, site_id, note, before, after, created)
+	err := q.QueryRow(ctx, `INSERT INTO actions (actor_id, actor_name, action, comment_id, user_id, site_id, note, before, after, created)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		a.ActorID, a.ActorName, a.Action, a.CommentID, a.UserID, a.SiteID, a.Note,
 		nullBytes(a.Before), nullBytes(a.After), created).Scan(&id)
 	if err != nil {
-		return domainError(err, "record action", "action %q rejected by the database", a.Action)
+		return 0, time.Time{}, domainError(err, "record action", "action %q rejected by the database", a.Action)
 	}
-	a.ID, a.Created = id, roundTrip(created)
-	return nil
+	return id, roundTrip(created), nil
 }
 
 func nullBytes(b []byte) []byte {
@@ -231,8 +250,10 @@ func (db *DB) AddNote(ctx context.Context, n *store.Note) error {
 		created = db.now()
 	}
 	var id int64
-	err := db.pool.QueryRow(ctx, `INSERT INTO notes (user_id, site_id, author_id, author_name, text, created)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, n.UserID, n.SiteID, n.AuthorID, n.AuthorName, n.Text, created).Scan(&id)
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `INSERT INTO notes (user_id, site_id, author_id, author_name, text, created)
+			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, n.UserID, n.SiteID, n.AuthorID, n.AuthorName, n.Text, created).Scan(&id)
+	})
 	if err != nil {
 		return domainError(err, "insert note", "user %q or site %q not found", n.UserID, n.SiteID)
 	}

@@ -32,7 +32,7 @@ func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
 
 // UpdateUser stores the user's name, e-mail, role, site and ban. ENotFound.
 func (db *DB) UpdateUser(ctx context.Context, u *parley.User) error {
-	tag, err := db.pool.Exec(ctx, `UPDATE users SET name = $2, email = $3, role = $4, site_id = $5, banned_until = $6
+	tag, err := db.exec(ctx, `UPDATE users SET name = $2, email = $3, role = $4, site_id = $5, banned_until = $6
 		WHERE id = $1`, u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil))
 	if err != nil {
 		return domainError(err, "update user", "user %q rejected by the database (is its e-mail address another staff member's?)", u.ID)

@@ -181,16 +181,34 @@ func (db *DB) AddAction(ctx context.Context, a *store.Action) error {
 	}
 	var id int64
 	err := db.write(ctx, func(w *wtx) error {
-		return w.queryRow(`INSERT INTO actions (actor_id, actor_name, action, comment_id, user_id, site_id, note, before, after, created)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			a.ActorID, a.ActorName, a.Action, a.CommentID, a.UserID, a.SiteID, a.Note,
-			nullJSON(a.Before), nullJSON(a.After), millis(created)).Scan(&id)
+		var err error
+		id, _, err = w.insertAction(&store.Action{ActorID: a.ActorID, ActorName: a.ActorName, Action: a.Action,
+			CommentID: a.CommentID, UserID: a.UserID, SiteID: a.SiteID, Note: a.Note, Before: a.Before, After: a.After, Created: created})
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("record action: %w", err)
 	}
 	a.ID, a.Created = id, roundTrip(created)
 	return nil
+}
+
+// insertAction inserts an audit entry (stamped now when a.Created is zero)
+// and returns its id and stored time.
+func (w *wtx) insertAction(a *store.Action) (int64, time.Time, error) {
+	created := a.Created
+	if created.IsZero() {
+		created = w.db.now()
+	}
+	var id int64
+	err := w.queryRow(`INSERT INTO actions (actor_id, actor_name, action, comment_id, user_id, site_id, note, before, after, created)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.ActorID, a.ActorName, a.Action, a.CommentID, a.UserID, a.SiteID, a.Note,
+		nullJSON(a.Before), nullJSON(a.After), millis(created)).Scan(&id)
+	if err != nil {
+		return 0, time.Time{}, fmt.Errorf("record action: %w", err)
+	}
+	return id, roundTrip(created), nil
 }
 
 func nullJSON(b []byte) any {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // op is one queued write: fn runs inside the batch transaction, and its
@@ -147,7 +148,16 @@ func (db *DB) commit(batch []*op) {
 	db.batches.Add(1)
 	db.opsDone.Add(int64(len(batch)))
 	errs := make([]error, len(batch))
+	type audited struct {
+		done    func(bool, int64, time.Time)
+		id      int64
+		created time.Time
+	}
+	var audits []audited // entries inserted, to mark recorded on commit
 	fail := func(err error) {
+		for _, a := range audits {
+			a.done(false, 0, time.Time{})
+		}
 		for _, o := range batch {
 			o.done <- err
 		}
@@ -168,7 +178,22 @@ func (db *DB) commit(batch []*op) {
 			fail(fmt.Errorf("savepoint: %w", err))
 			return
 		}
-		if errs[i] = w.run(o.fn); errs[i] != nil {
+		errs[i] = w.run(o.fn)
+		if a, done := store.ClaimAudit(o.ctx); a != nil {
+			// The operation's audit entry commits with its change, or
+			// neither does.
+			if errs[i] == nil {
+				var id int64
+				var created time.Time
+				if id, created, errs[i] = w.insertAction(a); errs[i] == nil {
+					audits = append(audits, audited{done, id, created})
+				}
+			}
+			if errs[i] != nil {
+				done(false, 0, time.Time{})
+			}
+		}
+		if errs[i] != nil {
 			if _, err := w.exec("ROLLBACK TO op"); err != nil {
 				tx.Rollback()
 				fail(fmt.Errorf("rollback to savepoint: %w", err))
@@ -188,6 +213,9 @@ func (db *DB) commit(batch []*op) {
 		db.wdb.ExecContext(ctx, "ROLLBACK")
 		fail(db.unavailable("commit", err))
 		return
+	}
+	for _, a := range audits {
+		a.done(true, a.id, a.created)
 	}
 	for i, o := range batch {
 		o.done <- errs[i]

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"StaffSessions", staffSessionTests},
 		{"Sanctions", sanctionTests},
 		{"Audit", auditTests},
+		{"AuditedWrites", auditedWriteTests},
 		{"Notes", noteTests},
 		{"Reporters", reporterTests},
 		{"Priority", priorityTests},
