@@ -658,6 +658,13 @@ type benchOp func(ctx context.Context) error
 // When pid is not 0, the CPU time that process spends in the window is
 // measured too.
 func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pid int, newOp func(i int) benchOp) benchPhase {
+	// A window in which no operation completed measures nothing: it is
+	// extended until one does (a stalled disk or a starved CPU can hold a
+	// post longer than a short window), and the rate is taken over the
+	// window as extended.
+	const minOps = 1
+	var completed, failed atomic.Int64
+	enough := func() bool { return completed.Load() >= minOps || failed.Load() > 0 }
 	begin := time.Now()
 	from, end := begin.Add(warmup), begin.Add(warmup+dur)
 	ctx, cancel := context.WithDeadline(ctx, end.Add(30*time.Second))
@@ -676,6 +683,7 @@ func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pi
 		lat      []time.Duration
 		errs     int
 		firstErr error
+		last     time.Time // when its last counted operation ended
 	}
 	results := make([]result, clients)
 	var wg sync.WaitGroup
@@ -686,15 +694,16 @@ func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pi
 			r.lat = make([]time.Duration, 0, 1024)
 			for ctx.Err() == nil {
 				t0 := time.Now()
-				if !t0.Before(end) {
+				if !t0.Before(end) && enough() {
 					return
 				}
 				err := op(ctx)
 				t1 := time.Now()
-				if t0.Before(from) || t1.After(end) {
+				if t0.Before(from) || (t1.After(end) && enough()) {
 					continue // warm-up, or past the window
 				}
 				if err != nil {
+					failed.Add(1)
 					r.errs++
 					if r.firstErr == nil {
 						r.firstErr = err
@@ -702,13 +711,17 @@ func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pi
 					continue
 				}
 				r.lat = append(r.lat, t1.Sub(t0))
+				r.last = t1
+				completed.Add(1)
 			}
 		})
 	}
 	wg.Wait()
 	var p benchPhase
 	var all []time.Duration
+	p.dur = dur
 	for _, r := range results {
+		p.dur = max(p.dur, r.last.Sub(from))
 		all = append(all, r.lat...)
 		p.Errors += r.errs
 		if r.firstErr != nil && p.FirstErr == "" {
@@ -719,7 +732,6 @@ func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pi
 		p.FirstErr = ctx.Err().Error()
 	}
 	slices.Sort(all)
-	p.dur = dur
 	if used := <-cpu; pid != 0 && used > 0 {
 		p.cpu = used
 	}
