@@ -190,7 +190,7 @@
     csrf: "", // in memory only: a reload asks /me again
     sites: [],
     site: "",
-    view: "queue", // or "settings"
+    view: "queue", // or "pages" or "settings"
     queue: "pending",
     filter: { page: null, author: null }, // {id, label}
     items: [], // the queue as shown, in order
@@ -202,6 +202,10 @@
     seq: 0, // bumped by every queue load; stale answers are dropped
     panel: null, // {kind: "user"|"audit", id}
     policy: null, // the policy as loaded
+    pages: [], // the pages view's list, newest activity first
+    pagesCursor: "", // continues the list; "" at its end
+    pagesQ: "", // the pages view's search
+    pagesSeq: 0, // bumped by every pages load; stale answers are dropped
     es: null,
   };
   const els = new Map(); // comment id → <li>
@@ -227,6 +231,11 @@
     panelBody: $("panel-body"),
     queueView: $("queue-view"),
     settingsView: $("settings-view"),
+    pagesView: $("pages-view"),
+    pagesSearch: $("pages-search"),
+    pagesList: $("pages-list"),
+    pagesEmpty: $("pages-empty"),
+    pagesMore: $("pages-more"),
     policyForm: $("policy-form"),
     toasts: $("toasts"),
     help: $("help"),
@@ -342,19 +351,21 @@
     const p = new URLSearchParams(location.hash.slice(1));
     return {
       site: p.get("site") || "",
-      view: p.get("view") === "settings" ? "settings" : "queue",
+      view: ["settings", "pages"].includes(p.get("view")) ? p.get("view") : "queue",
       queue: QUEUES.some(([k]) => k === p.get("queue")) ? p.get("queue") : "pending",
       page: p.get("page") || "",
       author: p.get("author") || "",
+      q: p.get("q") || "",
     };
   };
   const writeHash = () => {
     const s = q({
       site: S.site,
-      view: S.view === "settings" ? "settings" : "",
+      view: S.view !== "queue" ? S.view : "",
       queue: S.view === "queue" && S.queue !== "pending" ? S.queue : "",
       page: S.filter.page && S.filter.page.id,
       author: S.filter.author && S.filter.author.id,
+      q: S.view === "pages" ? S.pagesQ : "",
     });
     history.replaceState(null, "", s ? "#" + s : location.pathname + location.search);
   };
@@ -380,6 +391,8 @@
     S.filter.page = want.page ? { id: want.page, label: "page " + want.page } : null;
     S.filter.author = want.author ? { id: want.author, label: "reader " + want.author } : null;
     renderTabs();
+    S.pagesQ = want.q;
+    ui.pagesSearch.elements.q.value = want.q;
     if (want.view !== "settings") loadPolicy();
     setView(want.view);
     startStream();
@@ -393,7 +406,8 @@
     closePanel();
     startStream();
     loadPolicy();
-    if (S.view !== "settings") loadQueue();
+    if (S.view === "queue") loadQueue();
+    if (S.view === "pages") loadPages();
     loadCounts();
   });
 
@@ -403,10 +417,13 @@
     S.view = v;
     ui.queueView.hidden = v !== "queue";
     ui.settingsView.hidden = v !== "settings";
+    ui.pagesView.hidden = v !== "pages";
     for (const b of document.querySelectorAll(".view-btn")) b.setAttribute("aria-pressed", String(b.dataset.view === v));
     writeHash();
     if (v === "settings") {
       if (!S.policy || ui.policyForm.dataset.site !== S.site) loadPolicy();
+    } else if (v === "pages") {
+      loadPages();
     } else {
       loadQueue();
       loadCounts();
@@ -1092,6 +1109,255 @@
     loadPolicy();
   });
 
+  // ---- pages ------------------------------------------------------------------
+
+  // The settings a page may override, as the policy JSON names them: a
+  // field left empty follows the site, and only values that differ from
+  // the site's are sent.
+  const MODES = { post: "Post-moderation", pre_new: "Pre-moderate new readers", pre_all: "Pre-moderate everything" };
+  const OVERRIDE_FIELDS = [
+    ["mode", "Mode", "mode"],
+    ["pre_new_min_approved", "Approved comments before a new reader is trusted", "int", 0, 1000],
+    ["max_length", "Maximum length (characters, 0 = no limit)", "int", 0, 100000],
+    ["max_links", "Maximum links (−1 = no limit, 0 holds any link)", "int", -1, 1000],
+    ["report_threshold", "Report threshold (distinct readers, 0 = off)", "int", 0, 1000],
+    ["banned_words", "Banned words — reject (one per line)", "list"],
+    ["suspect_words", "Suspect words — hold for review (one per line)", "list"],
+    ["flood_per_minute", "Comments per minute per reader (0 = off)", "int", 0, 1000],
+    ["flood_per_minute_ip", "Comments per minute per IP address (0 = off)", "int", 0, 10000],
+    ["flood_duplicate_window", "Refuse the same text again within (seconds, 0 = off)", "int", 0, 604800],
+    ["toxicity_hold", "Hold at toxicity ≥ (0–1, 0 = off)", "float", 0, 1],
+    ["toxicity_reject", "Reject at toxicity ≥ (0–1, 0 = off)", "float", 0, 1],
+    ["auto_premod.window", "Automatic pre-moderation: recent comments considered (0 = off)", "int", 0, 1000],
+    ["auto_premod.rejected", "…of them rejected that pre-moderate the reader", "int", 0, 1000],
+  ];
+  const pick = (obj, name) => {
+    const [a, b] = name.split(".");
+    const v = (obj || {})[a];
+    return b ? (v == null ? undefined : v[b]) : v;
+  };
+  const show = (v) => (Array.isArray(v) ? (v.length ? v.join(", ") : "none") : v == null ? "—" : MODES[v] || String(v));
+  const pagePath = (id) => `/sites/${encodeURIComponent(S.site)}/pages/policy?` + q({ id });
+
+  const loadPages = async (more) => {
+    if (!S.site) return;
+    const seq = ++S.pagesSeq;
+    ui.pagesList.setAttribute("aria-busy", "true");
+    try {
+      const d = await api("GET", `/sites/${encodeURIComponent(S.site)}/pages?` + q({ q: S.pagesQ, cursor: more ? S.pagesCursor : "", limit: PAGE }));
+      if (seq !== S.pagesSeq) return;
+      const got = d.pages || [];
+      if (more) {
+        S.pages.push(...got);
+        ui.pagesList.append(...got.map(pageRow));
+      } else {
+        S.pages = got;
+        clear(ui.pagesList).append(...got.map(pageRow));
+      }
+      S.pagesCursor = d.cursor || "";
+      ui.pagesMore.hidden = !S.pagesCursor;
+      ui.pagesEmpty.textContent = S.pagesQ ? `No page of ${S.site} matches “${S.pagesQ}”.` : `No page of ${S.site} has comments yet.`;
+      ui.pagesEmpty.hidden = S.pages.length > 0;
+    } catch (e) {
+      if (seq === S.pagesSeq && e.status !== 401) fail(e);
+    } finally {
+      if (seq === S.pagesSeq) ui.pagesList.removeAttribute("aria-busy");
+    }
+  };
+  ui.pagesSearch.addEventListener("submit", (e) => {
+    e.preventDefault();
+    S.pagesQ = ui.pagesSearch.elements.q.value.trim();
+    writeHash();
+    loadPages();
+  });
+  ui.pagesMore.addEventListener("click", () => loadPages(true));
+
+  // pageRow builds one page of the list: what it is, whether it is closed
+  // or has settings of its own, and its controls.
+  const pageRow = (pg) => {
+    const href = safeURL(pg.url);
+    const title = pg.title || pg.url;
+    const li = h("li", { class: "page-row" + (pg.closed ? " is-closed" : ""), "data-id": String(pg.id), "data-closed": String(!!pg.closed) },
+      h("div", { class: "page-head" },
+        href ? h("a", { class: "page-title", href, target: "_blank", rel: "noopener noreferrer", text: title }) : h("span", { class: "page-title", text: title }),
+        pg.closed ? h("span", { class: "badge badge-closed", text: "Closed" }) : null,
+        pg.override ? h("span", { class: "badge badge-override", text: "Own settings" }) : null,
+        h("span", { class: "spacer" }),
+        h("span", { class: "muted", text: plural(pg.count || 0, "comment", "comments") }),
+        timeEl(pg.activity)),
+      pg.title ? h("p", { class: "page-url muted", text: pg.url }) : null,
+      h("div", { class: "actions" },
+        btn("close-toggle" + (pg.closed ? "" : " danger"), pg.closed ? "Reopen comments" : "Close comments", () => setClosed(pg, !pg.closed)),
+        btn("override-btn", "Moderation settings…", () => toggleEditor(pg), { "aria-expanded": "false", "aria-controls": "override-" + pg.id }),
+        btn("link page-queue", "Its comments in the queue", () => {
+          S.filter = { page: { id: String(pg.id), label: title }, author: null };
+          setView("queue");
+        })));
+    return li;
+  };
+  const rowOf = (id) => ui.pagesList.querySelector(`.page-row[data-id="${Number(id)}"]`);
+
+  // replaceRow shows a page's new state, keeping its editor open (with d,
+  // the page's settings as the server answered) and the focus where it was.
+  const replaceRow = (pg, d, focusSel) => {
+    const i = S.pages.findIndex((x) => x.id === pg.id);
+    if (i >= 0) S.pages[i] = pg;
+    const old = rowOf(pg.id);
+    const li = pageRow(pg);
+    if (old) old.replaceWith(li);
+    if (d) showEditor(li, pg, d);
+    const f = focusSel && li.querySelector(focusSel);
+    if (f) f.focus();
+  };
+
+  const setClosed = async (pg, closed) => {
+    const title = pg.title || pg.url;
+    let note;
+    if (closed) {
+      const ok = await confirmAction(`Close comments on “${title}”?`,
+        "Readers keep the thread as it is; new comments and replies are refused with a clear message. You can reopen it at any time.", "Close comments", false);
+      if (!ok) return;
+      note = ok.note || undefined;
+    }
+    try {
+      const d = await api("PUT", pagePath(pg.id), { closed, note });
+      const open = rowOf(pg.id) && rowOf(pg.id).querySelector(".override");
+      replaceRow({ ...pg, ...pageOf(d) }, open ? d : null, ".close-toggle");
+      toast(closed ? `Comments closed on “${title}”` : `Comments reopened on “${title}”`);
+    } catch (e) {
+      fail(e);
+    }
+  };
+  const pageOf = (d) => ({ closed: !!(d.page || {}).closed, override: !!(d.page || {}).override, count: (d.page || {}).count });
+
+  const toggleEditor = async (pg) => {
+    const li = rowOf(pg.id);
+    if (!li) return;
+    const open = li.querySelector(".override");
+    if (open) return closeEditor(li);
+    for (const other of ui.pagesList.querySelectorAll(".page-row .override")) closeEditor(other.closest(".page-row"));
+    const b = li.querySelector(".override-btn");
+    b.setAttribute("aria-expanded", "true");
+    const box = h("div", { class: "override", id: "override-" + pg.id }, h("p", { class: "muted", role: "status", text: "Loading…" }));
+    li.append(box);
+    try {
+      const d = await api("GET", pagePath(pg.id));
+      if (box.isConnected) showEditor(li, pg, d, true);
+    } catch (e) {
+      box.replaceChildren(h("p", { class: "form-error", role: "alert", text: e.message }));
+    }
+  };
+  const closeEditor = (li) => {
+    const box = li && li.querySelector(".override");
+    if (!box) return;
+    box.remove();
+    const b = li.querySelector(".override-btn");
+    b.setAttribute("aria-expanded", "false");
+    b.focus();
+  };
+
+  // showEditor puts the override form and the effective policy under a
+  // page's row. d is {page, policy (the override), site_policy, effective}.
+  const showEditor = (li, pg, d, focus) => {
+    const site = d.site_policy || {};
+    const own = d.policy || {};
+    const form = h("form", { class: "override-form", method: "post", action: "/admin/", novalidate: true, "data-page": String(pg.id) });
+    for (const [name, label, kind, min, max] of OVERRIDE_FIELDS) {
+      const sv = pick(site, name);
+      const ov = pick(own, name);
+      let el;
+      if (kind === "mode") {
+        el = h("select", { name },
+          h("option", { value: "", text: `As the site (${MODES[sv] || sv})` }),
+          Object.entries(MODES).map(([k, t]) => h("option", { value: k, text: t })));
+        el.value = ov || "";
+      } else if (kind === "list") {
+        el = h("textarea", { name, rows: "3", spellcheck: "false", placeholder: `As the site: ${show(sv)}` });
+        el.value = ov ? ov.join("\n") : "";
+      } else {
+        el = h("input", { type: "number", name, min, max, step: kind === "float" ? "0.01" : "1", placeholder: `As the site: ${show(sv)}` });
+        el.value = ov == null ? "" : String(ov);
+      }
+      form.append(h("label", { class: ov != null ? "overridden" : null }, label, el));
+    }
+    form.append(
+      h("p", { class: "form-error", role: "alert", hidden: true }),
+      h("div", { class: "form-actions" },
+        h("button", { type: "submit", class: "primary", text: "Save page settings" }),
+        btn("override-clear", "Use the site's settings", () => saveOverride(pg, {}, form), { disabled: Object.keys(own).length === 0 }),
+        btn("", "Close", () => closeEditor(rowOf(pg.id)))));
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      saveOverride(pg, readOverride(form, site), form);
+    });
+
+    const eff = d.effective || {};
+    const summary = h("dl", { class: "effective", "aria-label": "Effective policy" },
+      OVERRIDE_FIELDS.map(([name]) => {
+        const mine = pick(own, name) != null;
+        return h("div", { class: mine ? "overridden" : null },
+          h("dt", null, h("code", { text: name })),
+          h("dd", { text: show(pick(eff, name)) + (mine ? " (this page)" : "") }));
+      }));
+
+    let box = li.querySelector(".override");
+    if (!box) {
+      box = h("div", { class: "override", id: "override-" + pg.id });
+      li.append(box);
+      li.querySelector(".override-btn").setAttribute("aria-expanded", "true");
+    }
+    box.replaceChildren(
+      h("h3", { text: "Moderation settings of this page" }),
+      h("p", { class: "muted", text: "Leave a setting empty to follow the site's. Only the settings that differ from the site's are kept." }),
+      form,
+      h("h3", { text: "Effective policy" }),
+      summary);
+    if (focus) form.elements[0].focus();
+  };
+
+  // readOverride returns the settings of the form that are filled in and
+  // differ from the site's, as the override JSON.
+  const readOverride = (form, site) => {
+    const o = {};
+    const premod = {};
+    for (const [name, , kind] of OVERRIDE_FIELDS) {
+      const raw = form.elements[name].value.trim();
+      if (raw === "") continue;
+      let v = raw;
+      if (kind === "list") v = raw.split("\n").map((x) => x.trim()).filter(Boolean);
+      else if (kind === "int") v = Number(raw);
+      else if (kind === "float") v = parseFloat(raw);
+      if (JSON.stringify(v) === JSON.stringify(pick(site, name))) continue;
+      const [a, b] = name.split(".");
+      if (b) premod[b] = v;
+      else o[a] = v;
+    }
+    if (Object.keys(premod).length) o.auto_premod = { ...(site.auto_premod || {}), ...premod };
+    return o;
+  };
+
+  const saveOverride = async (pg, override, form) => {
+    for (const e of form.querySelectorAll(".field-error")) e.remove();
+    for (const e of form.querySelectorAll("[aria-invalid]")) e.removeAttribute("aria-invalid");
+    formError(form, "");
+    try {
+      const d = await api("PUT", pagePath(pg.id), { policy: override });
+      replaceRow({ ...pg, ...pageOf(d) }, d, ".override-form button[type=submit]");
+      const n = Object.keys(d.policy || {}).length;
+      toast(n ? `Saved: ${plural(n, "setting", "settings")} of its own on “${pg.title || pg.url}”` : `“${pg.title || pg.url}” follows the site's settings`);
+    } catch (err) {
+      // The server names the setting first ("max_links must be …").
+      const m = err.status === 400 && /^([a-z_]+(?:\.[a-z_]+)?)\b/.exec(err.message);
+      const el = m && form.elements[m[1]];
+      if (!el || !el.closest) return formError(form, err.message);
+      const id = `err-${pg.id}-${m[1].replace(".", "-")}`;
+      el.setAttribute("aria-invalid", "true");
+      el.setAttribute("aria-describedby", id);
+      el.closest("label").after(h("p", { class: "field-error", id, role: "alert", text: err.message }));
+      el.focus();
+    }
+  };
+
   // ---- live updates ------------------------------------------------------------
 
   const stopStream = () => {
@@ -1213,6 +1479,10 @@
     if (e.key === "Escape") {
       if (S.panel) closePanel();
       else if (S.ticked.size) clearTicks();
+      else if (S.view === "pages") {
+        const open = ui.pagesList.querySelector(".override");
+        if (open) closeEditor(open.closest(".page-row"));
+      }
       return;
     }
     if (S.view !== "queue") return;
