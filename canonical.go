@@ -163,55 +163,62 @@ func fixPercents(s string) string {
 // canonicalHost lower-cases host, drops a trailing dot, converts an
 // internationalised name to punycode and shortens an IPv6 address. It refuses
 // anything that is not a plausible DNS name or IP address.
+// invalidHost is canonicalHost's error, made only when needed.
+func invalidHost() error {
+	return Errorf(EInvalid, "URL host is not a valid domain name or IP address")
+}
+
+// fullStops maps the ideographic full stops to ".".
+var fullStops = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
+
 func canonicalHost(host string) (string, error) {
-	invalid := Errorf(EInvalid, "URL host is not a valid domain name or IP address")
 	if host == "" {
 		return "", Errorf(EInvalid, "URL has no host")
 	}
 	if !utf8.ValidString(host) {
-		return "", invalid
+		return "", invalidHost()
 	}
 	if strings.Contains(host, ":") { // IPv6: url.Hostname removed the brackets
 		a, err := netip.ParseAddr(host)
 		if err != nil || !a.Is6() || a.Zone() != "" {
-			return "", invalid
+			return "", invalidHost()
 		}
 		return "[" + a.String() + "]", nil
 	}
 	// The ideographic full stops are label separators in IDNA (UTS #46).
-	host = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(host)
+	host = fullStops.Replace(host)
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if host == "" || len(host) > 253*4 {
-		return "", invalid
+		return "", invalidHost()
 	}
 	labels := strings.Split(host, ".")
 	for i, l := range labels {
 		if l == "" {
-			return "", invalid
+			return "", invalidHost()
 		}
 		ascii := true
 		for _, r := range l {
 			switch {
 			case r < utf8.RuneSelf:
 				if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
-					return "", invalid
+					return "", invalidHost()
 				}
 			case unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsNumber(r) || unicode.IsSymbol(r):
 				ascii = false
 			default:
-				return "", invalid
+				return "", invalidHost()
 			}
 		}
 		if !ascii {
 			labels[i] = "xn--" + punycode(l)
 		}
 		if len(labels[i]) > 63 {
-			return "", invalid
+			return "", invalidHost()
 		}
 	}
 	host = strings.Join(labels, ".")
 	if len(host) > 253 {
-		return "", invalid
+		return "", invalidHost()
 	}
 	return host, nil
 }

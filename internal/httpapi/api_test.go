@@ -33,7 +33,7 @@ const (
 
 // env is a real Parley API over a real SQLite file.
 type env struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	svc *service.Service
 	api *httpapi.Server
@@ -45,7 +45,7 @@ type envOpts struct {
 	flood     bool // keep the policy's per-minute flood rules (all test readers share one IP)
 }
 
-func newEnv(t *testing.T, o envOpts) *env {
+func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
@@ -105,7 +105,7 @@ type resp struct {
 	body   []byte
 }
 
-func (r resp) json(t *testing.T) map[string]any {
+func (r resp) json(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
 	if err := json.Unmarshal(r.body, &m); err != nil {
@@ -172,7 +172,7 @@ func commentsOf(m map[string]any) []map[string]any {
 	return out
 }
 
-func errCode(t *testing.T, r resp) string {
+func errCode(t testing.TB, r resp) string {
 	t.Helper()
 	m := r.json(t)
 	e, ok := m["error"].(map[string]any)
@@ -436,6 +436,16 @@ func TestConditionalAndGzip(t *testing.T) {
 	plain, _ := io.ReadAll(zr)
 	if !bytes.Contains(plain, []byte("hello")) {
 		t.Fatalf("gzipped body: %s", plain)
+	}
+	// A shared cache must keep apart what differs by encoding and by
+	// origin (the CORS headers), with or without an Origin header.
+	if vary := strings.Join(res.Header.Values("Vary"), ","); !strings.Contains(vary, "Origin") || !strings.Contains(vary, "Accept-Encoding") {
+		t.Fatalf("Vary = %q, want Origin and Accept-Encoding", vary)
+	}
+	withOrigin := r.do("GET", "/api/v1/threads?site=news&url="+escape(articleURL), nil, "Origin", siteOrigin)
+	if vary := strings.Join(withOrigin.header.Values("Vary"), ","); withOrigin.header.Get("Access-Control-Allow-Origin") != siteOrigin ||
+		!strings.Contains(vary, "Origin") || !strings.Contains(vary, "Accept-Encoding") {
+		t.Fatalf("with Origin: ACAO %q, Vary %q", withOrigin.header.Get("Access-Control-Allow-Origin"), vary)
 	}
 	etag := res.Header.Get("ETag")
 	lm := res.Header.Get("Last-Modified")

@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"crypto/sha256"
 	"encoding/base64"
+	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -26,12 +28,14 @@ type threadCache struct {
 }
 
 type cachedThread struct {
-	pageID  int64
-	body    []byte
-	gz      []byte
-	etag    string
-	built   time.Time       // when the response was rendered (its Last-Modified, to the second)
-	pending map[string]bool // readers with pending comments on the page
+	pageID int64
+	body   []byte
+	gz     []byte
+	etag   string
+	built  time.Time // when the response was rendered (its Last-Modified, to the second)
+	// The header values, formatted once.
+	lastModified, bodyLen, gzLen string
+	pending                      map[string]bool // readers with pending comments on the page
 }
 
 func newThreadCache(maxBytes int) *threadCache {
@@ -134,12 +138,16 @@ func newCached(pageID int64, body []byte, pending map[string]bool) *cachedThread
 	zw.Write(body)
 	zw.Close()
 	sum := sha256.Sum256(body)
+	built := time.Now().UTC()
 	return &cachedThread{
-		pageID:  pageID,
-		body:    body,
-		gz:      buf.Bytes(),
-		etag:    `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
-		built:   time.Now().UTC(),
-		pending: pending,
+		pageID:       pageID,
+		body:         body,
+		gz:           buf.Bytes(),
+		etag:         `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`,
+		built:        built,
+		pending:      pending,
+		lastModified: built.Format(http.TimeFormat), // HTTP dates drop the fraction
+		bodyLen:      strconv.Itoa(len(body)),
+		gzLen:        strconv.Itoa(buf.Len()),
 	}
 }

@@ -49,7 +49,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	if status >= 500 {
 		s.metrics.errors.WithLabelValues(code).Inc()
-		s.logger.Error("request failed", "request_id", requestID(r), "method", r.Method, "path", r.URL.Path, "error", err.Error())
+		s.logger.Error("request failed", "request_id", requestID(w), "method", r.Method, "path", r.URL.Path, "error", err.Error())
 	}
 	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: parley.ErrorMessage(err)}})
 }

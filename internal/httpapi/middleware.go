@@ -1,8 +1,8 @@
 package httpapi
 
 import (
-	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"time"
@@ -15,6 +15,7 @@ import (
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	id     uint64 // the request's number in this process
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -39,9 +40,7 @@ func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		id := newRequestID()
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &statusWriter{ResponseWriter: w, id: requestSeq.Add(1)}
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
@@ -49,8 +48,10 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 				}
 				s.writeError(sw, r, fmt.Errorf("panic: %v", v))
 			}
-			s.logger.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			if s.logger.Enabled(r.Context(), slog.LevelDebug) {
+				s.logger.Debug("request", "request_id", sw.requestID(), "method", r.Method, "path", r.URL.Path,
+					"status", sw.status, "duration_ms", float64(time.Since(start).Microseconds())/1000)
+			}
 		}()
 		next.ServeHTTP(sw, r)
 	})
@@ -78,11 +79,15 @@ func (s *Server) cors(next http.Handler) http.Handler {
 		// The admin API answers Parley's own origin only: a script on a
 		// site's pages must not read a moderator's CSRF token.
 		allowed := origin != "" && (strings.EqualFold(origin, s.baseOrigin) || (!adminPath(r.URL.Path) && s.origins.allowed(origin)))
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			// Whether the CORS headers are there depends on Origin, with
+			// or without one: a shared cache must keep them apart.
+			w.Header()["Vary"] = []string{"Origin"}
+		}
 		if allowed {
 			h := w.Header()
 			h.Set("Access-Control-Allow-Origin", origin)
 			h.Set("Access-Control-Allow-Credentials", "true")
-			h.Add("Vary", "Origin")
 			h.Set("Access-Control-Expose-Headers", "ETag, Retry-After")
 		}
 		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -220,17 +221,36 @@ func (s *Server) actor(r *http.Request) (service.Actor, error) {
 	return a, nil
 }
 
+// ctxKey is the type of this package's context keys.
 type ctxKey int
 
-const requestIDKey ctxKey = 0
+// Request ids are this process's random prefix and a sequence number: the
+// log lines of one request share one, and several instances never do. They
+// are formatted only when something is logged.
+var (
+	requestSeq    atomic.Uint64
+	requestPrefix = func() string {
+		b := make([]byte, 4)
+		rand.Read(b)
+		return hex.EncodeToString(b)
+	}()
+)
 
-func requestID(r *http.Request) string {
-	id, _ := r.Context().Value(requestIDKey).(string)
-	return id
+// requestID returns the id of the request w answers, "" when w is not
+// (or does not wrap) the writer logRequests made.
+func requestID(w http.ResponseWriter) string {
+	for {
+		switch x := w.(type) {
+		case *statusWriter:
+			return x.requestID()
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = x.Unwrap()
+		default:
+			return ""
+		}
+	}
 }
 
-func newRequestID() string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return hex.EncodeToString(b)
+func (w *statusWriter) requestID() string {
+	return requestPrefix + "-" + strconv.FormatUint(w.id, 10)
 }

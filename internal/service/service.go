@@ -76,13 +76,44 @@ type Service struct {
 	OnChange func(pageID int64)
 
 	mu    sync.Mutex
-	sites map[string]cachedSite
+	sites map[string]*cachedSite
 	pipes map[string]*moderation.Pipeline
 }
 
 type cachedSite struct {
 	site *parley.Site
 	at   time.Time
+	// urls maps the raw URLs readers' widgets send to their canonical
+	// form under this version of the site (its ignored parameters): a
+	// thread read served from the page cache would otherwise spend a third
+	// of its time parsing and normalising the same URL again.
+	mu   sync.RWMutex
+	urls map[string]string
+}
+
+// maxCachedURLs bounds a site's canonical-URL cache; when full it starts
+// over.
+const maxCachedURLs = 8192
+
+// canonical returns the canonical form of rawURL on the site.
+func (c *cachedSite) canonical(rawURL string) (string, error) {
+	c.mu.RLock()
+	u, ok := c.urls[rawURL]
+	c.mu.RUnlock()
+	if ok {
+		return u, nil
+	}
+	u, err := parley.CanonicalURL(rawURL, c.site.IgnoreParams)
+	if err != nil {
+		return "", err
+	}
+	c.mu.Lock()
+	if len(c.urls) >= maxCachedURLs {
+		clear(c.urls)
+	}
+	c.urls[rawURL] = u
+	c.mu.Unlock()
+	return u, nil
 }
 
 // siteTTL bounds how long a site read from the store is reused: sites are
@@ -100,7 +131,7 @@ func New(s store.Store, r *render.Renderer) *Service {
 		PasswordParams:  auth.DefaultArgon2,
 		StaffSessionTTL: auth.StaffSessionTTL,
 		Logger:          slog.Default(),
-		sites:           make(map[string]cachedSite),
+		sites:           make(map[string]*cachedSite),
 		pipes:           make(map[string]*moderation.Pipeline),
 	}
 }
@@ -118,20 +149,31 @@ func (s *Service) changed(pageID int64) {
 
 // Site returns a site, from a short-lived cache.
 func (s *Service) Site(ctx context.Context, id string) (*parley.Site, error) {
+	c, err := s.cachedSite(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return c.site, nil
+}
+
+// cachedSite returns the cache entry of a site, reading it from the store
+// when it is missing or older than siteTTL.
+func (s *Service) cachedSite(ctx context.Context, id string) (*cachedSite, error) {
 	s.mu.Lock()
 	c, ok := s.sites[id]
 	s.mu.Unlock()
 	if ok && s.Now().Sub(c.at) < siteTTL {
-		return c.site, nil
+		return c, nil
 	}
 	site, err := s.store.Site(ctx, id)
 	if err != nil {
 		return nil, err
 	}
+	c = &cachedSite{site: site, at: s.Now(), urls: make(map[string]string)}
 	s.mu.Lock()
-	s.sites[id] = cachedSite{site, s.Now()}
+	s.sites[id] = c
 	s.mu.Unlock()
-	return site, nil
+	return c, nil
 }
 
 // forgetSite drops a cached site after this instance changed it.

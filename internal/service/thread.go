@@ -32,12 +32,12 @@ type ThreadView struct {
 
 // Canonical returns the canonical URL of rawURL on siteID.
 func (s *Service) Canonical(ctx context.Context, siteID, rawURL string) (*parley.Site, string, error) {
-	site, err := s.Site(ctx, siteID)
+	c, err := s.cachedSite(ctx, siteID)
 	if err != nil {
 		return nil, "", err
 	}
-	u, err := parley.CanonicalURL(rawURL, site.IgnoreParams)
-	return site, u, err
+	u, err := c.canonical(rawURL)
+	return c.site, u, err
 }
 
 // Thread returns one page of a thread.
