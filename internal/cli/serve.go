@@ -154,6 +154,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		api.Invalidate(pageID)
 		broker.Notify()
 	}
+	svc.OnSiteChange = api.InvalidateSite
 	brokerCtx, stopBroker := context.WithCancel(context.Background())
 	brokerDone := make(chan struct{})
 	go func() { broker.Run(brokerCtx); close(brokerDone) }()

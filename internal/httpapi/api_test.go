@@ -80,6 +80,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 	})
 	broker.OnEvent = func(ev parley.Event) { api.Invalidate(ev.PageID) }
 	svc.OnChange = func(id int64) { api.Invalidate(id); broker.Notify() }
+	svc.OnSiteChange = api.InvalidateSite
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	t.Cleanup(api.Close) // runs first: ends open streams so the server can close
@@ -645,5 +646,58 @@ func TestMetricsAndHealth(t *testing.T) {
 	}
 	if strings.Contains(string(m.body), "route=\"/api/v1/comments/1") {
 		t.Error("metrics must be labelled by route pattern, not path")
+	}
+}
+
+// TestSiteClosedByPolicy closes every page of a site with its policy's
+// "closed" setting: posts (and prechecks) are refused on pages with and
+// without comments, the cached thread says so at once, and reopening
+// takes effect as quickly.
+func TestSiteClosedByPolicy(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	r := e.reader("Ann")
+	if res := r.post("before closing", nil); res.status != 201 {
+		t.Fatal(string(res.body))
+	}
+	threadQuery := "site=news&url=" + escape(articleURL)
+	if closed := r.thread(threadQuery)["page"].(map[string]any)["closed"]; closed != false {
+		t.Fatalf("open site: page.closed = %v", closed)
+	}
+	admin := []string{"Authorization", "Bearer " + adminToken}
+	setClosed := func(closed bool) {
+		t.Helper()
+		get := r.do("GET", "/api/v1/admin/sites/news/policy", nil, admin...)
+		if get.status != 200 {
+			t.Fatalf("GET policy: %d %s", get.status, get.body)
+		}
+		p := get.json(t)
+		p["closed"] = closed
+		if put := r.do("PUT", "/api/v1/admin/sites/news/policy", p, admin...); put.status != 200 {
+			t.Fatalf("PUT policy: %d %s", put.status, put.body)
+		}
+	}
+	setClosed(true)
+	if closed := r.thread(threadQuery)["page"].(map[string]any)["closed"]; closed != true {
+		t.Errorf("closed site: cached thread still says page.closed = %v", closed)
+	}
+	other := "https://news.example.com/2026/11/never-commented"
+	for _, u := range []string{articleURL, other} {
+		body := map[string]any{"site": "news", "url": u, "title": "T", "text": "after closing", "name": "Bob"}
+		if res := e.reader("Bob").do("POST", "/api/v1/comments", body); res.status != 403 || !strings.Contains(string(res.body), "closed") {
+			t.Errorf("post on %s of a closed site: %d %s", u, res.status, res.body)
+		}
+		if res := e.reader("Bob").do("POST", "/api/v1/comments/precheck", body); res.status != 403 {
+			t.Errorf("precheck on %s of a closed site: %d %s", u, res.status, res.body)
+		}
+	}
+	if closed := r.thread("site=news&url=" + escape(other))["page"].(map[string]any)["closed"]; closed != true {
+		t.Errorf("closed site, page without comments: page.closed = %v", closed)
+	}
+	setClosed(false)
+	if res := r.post("after reopening", nil); res.status != 201 {
+		t.Errorf("reopened site: %d %s", res.status, res.body)
+	}
+	if closed := r.thread(threadQuery)["page"].(map[string]any)["closed"]; closed != false {
+		t.Errorf("reopened site: page.closed = %v", closed)
 	}
 }

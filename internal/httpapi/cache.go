@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -149,5 +150,21 @@ func newCached(pageID int64, body []byte, pending map[string]bool) *cachedThread
 		lastModified: built.Format(http.TimeFormat), // HTTP dates drop the fraction
 		bodyLen:      strconv.Itoa(len(body)),
 		gzLen:        strconv.Itoa(buf.Len()),
+	}
+}
+
+// invalidateSite drops the entries of every page of siteID, after a change
+// to the site's policy (which can close all its pages).
+func (c *threadCache) invalidateSite(siteID string) {
+	c.mu.Lock()
+	pages := make(map[int64]bool)
+	for key, id := range c.pages {
+		if strings.HasPrefix(key, siteID+"\x00") {
+			pages[id] = true
+		}
+	}
+	c.mu.Unlock()
+	for id := range pages {
+		c.invalidate(id)
 	}
 }

@@ -107,6 +107,9 @@ func (s *Server) Close() {
 // other instances.
 func (s *Server) Invalidate(pageID int64) { s.cache.invalidate(pageID) }
 
+// InvalidateSite drops the cached responses of every page of a site.
+func (s *Server) InvalidateSite(siteID string) { s.cache.invalidateSite(siteID) }
+
 // housekeeping runs until Close: it sweeps rate limiters and reloads the
 // allowed origins every few seconds.
 func (s *Server) housekeeping() {

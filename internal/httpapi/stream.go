@@ -124,7 +124,8 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, st *eventSt
 
 // handleStream serves GET /api/v1/stream?site=S&url=U: server-sent events
 // for one thread. Events: comment.created, comment.updated,
-// comment.removed, page.count, each with data {"id","comment_id",
+// comment.removed, page.count, page.updated (closed or reopened, policy
+// override changed), each with data {"id","comment_id",
 // "page_count"}; Last-Event-ID resumes without loss or repeats.
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	if s.broker == nil {

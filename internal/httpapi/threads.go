@@ -93,7 +93,7 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) threadBody(r *http.Request, v *service.ThreadView) threadJSON {
-	out := threadJSON{Page: toPage(v.Page, v.Site), Comments: make([]commentJSON, 0, len(v.Thread.Comments)), Cursor: v.Thread.Cursor}
+	out := threadJSON{Page: toPage(v.Page, v.Site, v.Closed), Comments: make([]commentJSON, 0, len(v.Thread.Comments)), Cursor: v.Thread.Cursor}
 	for _, c := range v.Thread.Comments {
 		var qn int
 		q := v.Quotes[c.QuoteID]

@@ -70,8 +70,10 @@ type postResponse struct {
 	Message string       `json:"message,omitempty"`
 }
 
-func toPage(p *parley.Page, s *parley.Site) pageJSON {
-	return pageJSON{URL: p.URL, Title: p.Title, Count: p.Count, Closed: p.Closed, PolicyURL: s.PolicyURL}
+// toPage is a page for readers; closed is whether new comments are
+// refused, by the page's flag or its policy.
+func toPage(p *parley.Page, s *parley.Site, closed bool) pageJSON {
+	return pageJSON{URL: p.URL, Title: p.Title, Count: p.Count, Closed: closed, PolicyURL: s.PolicyURL}
 }
 
 // toComment renders a comment for readers. quote is the quoted comment as

@@ -72,7 +72,9 @@ func (s *Service) prepare(ctx context.Context, a Actor, in PostInput, create boo
 	if err != nil {
 		return nil, err
 	}
-	if d.page != nil && d.page.Closed {
+	if closed, err := s.closed(site, d.page); err != nil {
+		return nil, err
+	} else if closed {
 		return nil, parley.Errorf(parley.EForbidden, "Comments are closed on this page.")
 	}
 	if d.sanction, err = s.restrictions(ctx, a, site.ID); err != nil {
@@ -307,12 +309,14 @@ func (s *Service) Edit(ctx context.Context, a Actor, id int64, text string) (*Po
 	if s.now().Sub(c.Created) > s.EditWindow {
 		return nil, parley.Errorf(parley.EForbidden, "Comments can be edited for %s after posting.", s.EditWindow)
 	}
-	if p.Closed {
-		return nil, parley.Errorf(parley.EForbidden, "Comments are closed on this page.")
-	}
 	site, err := s.Site(ctx, p.SiteID)
 	if err != nil {
 		return nil, err
+	}
+	if closed, err := s.closed(site, p); err != nil {
+		return nil, err
+	} else if closed {
+		return nil, parley.Errorf(parley.EForbidden, "Comments are closed on this page.")
 	}
 	d := &draft{site: site, page: p, text: text, sanction: sanction}
 	if c.QuoteID != 0 {

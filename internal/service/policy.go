@@ -12,24 +12,32 @@ import (
 // site policy (plus page override).
 const maxPipelines = 1000
 
-// pipeline returns the compiled moderation pipeline for a site and page,
-// compiling a policy once per distinct text.
+// compiledPolicy is an effective policy and its pipeline.
+type compiledPolicy struct {
+	pipe   *moderation.Pipeline
+	policy moderation.Policy
+}
+
+// pipeline returns the compiled moderation pipeline for a site and page and
+// the effective policy, decoding and compiling a policy once per distinct
+// text (a policy with long word lists costs more to decode than a comment
+// to moderate).
 func (s *Service) pipeline(site *parley.Site, page *parley.Page) (*moderation.Pipeline, moderation.Policy, error) {
 	key := string(site.Policy)
 	if page != nil && len(page.Policy) > 0 {
 		key += "\x00" + string(page.Policy)
 	}
+	s.mu.Lock()
+	c, ok := s.pipes[key]
+	s.mu.Unlock()
+	if ok {
+		return c.pipe, c.policy, nil
+	}
 	policy, err := effectivePolicy(site, page)
 	if err != nil {
 		return nil, policy, err
 	}
-	s.mu.Lock()
-	p, ok := s.pipes[key]
-	s.mu.Unlock()
-	if ok {
-		return p, policy, nil
-	}
-	p, err = moderation.Compile(policy)
+	p, err := moderation.Compile(policy)
 	if err != nil {
 		return nil, policy, fmt.Errorf("compile policy of site %s: %w", site.ID, err)
 	}
@@ -37,9 +45,20 @@ func (s *Service) pipeline(site *parley.Site, page *parley.Page) (*moderation.Pi
 	if len(s.pipes) >= maxPipelines {
 		clear(s.pipes)
 	}
-	s.pipes[key] = p
+	s.pipes[key] = compiledPolicy{p, policy}
 	s.mu.Unlock()
 	return p, policy, nil
+}
+
+// closed reports whether new comments are refused on the page (nil: one
+// nobody has commented on yet) of the site: the page's own flag, or the
+// "closed" setting of the site's policy or of the page's override.
+func (s *Service) closed(site *parley.Site, page *parley.Page) (bool, error) {
+	if page != nil && page.Closed {
+		return true, nil
+	}
+	_, policy, err := s.pipeline(site, page)
+	return policy.Closed, err
 }
 
 // effectivePolicy is the site's policy with the page's overrides applied.

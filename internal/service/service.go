@@ -74,10 +74,13 @@ type Service struct {
 	// OnChange is called after a write that may change what readers see of
 	// a page (the read path drops that page's cached responses).
 	OnChange func(pageID int64)
+	// OnSiteChange is called after a change to a site's policy, which may
+	// change what readers see of all its pages (it can close them).
+	OnSiteChange func(siteID string)
 
 	mu    sync.Mutex
 	sites map[string]*cachedSite
-	pipes map[string]*moderation.Pipeline
+	pipes map[string]compiledPolicy
 }
 
 type cachedSite struct {
@@ -132,7 +135,7 @@ func New(s store.Store, r *render.Renderer) *Service {
 		StaffSessionTTL: auth.StaffSessionTTL,
 		Logger:          slog.Default(),
 		sites:           make(map[string]*cachedSite),
-		pipes:           make(map[string]*moderation.Pipeline),
+		pipes:           make(map[string]compiledPolicy),
 	}
 }
 

@@ -102,6 +102,9 @@ func (s *Service) SetPolicy(ctx context.Context, a Actor, siteID string, p moder
 	if err := s.store.UpdateSite(actx, site); err != nil {
 		return p, err
 	}
+	if s.OnSiteChange != nil {
+		s.OnSiteChange(siteID)
+	}
 	return p, finish()
 }
 

@@ -28,6 +28,9 @@ type ThreadView struct {
 	// PendingAuthors lists readers who have pending comments on the page:
 	// their view differs from everyone else's.
 	PendingAuthors map[string]bool
+	// Closed tells that new comments are refused: the page's flag or its
+	// site's (or override's) policy.
+	Closed bool
 }
 
 // Canonical returns the canonical URL of rawURL on siteID.
@@ -60,11 +63,17 @@ func (s *Service) Thread(ctx context.Context, r ThreadRequest) (*ThreadView, err
 		if _, err := store.BuildThread(nil, store.ThreadQuery{Sort: r.Sort, Cursor: r.Cursor}); err != nil {
 			return nil, err
 		}
+		if v.Closed, err = s.closed(site, nil); err != nil {
+			return nil, err
+		}
 		return v, nil
 	} else if err != nil {
 		return nil, err
 	}
 	v.Page = page
+	if v.Closed, err = s.closed(site, page); err != nil {
+		return nil, err
+	}
 	all, err := s.store.PageComments(ctx, page.ID)
 	if err != nil {
 		return nil, err

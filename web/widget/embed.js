@@ -1189,6 +1189,9 @@
         if (fresh.delete(id)) showNew();
         if (byId.has(id)) markRemoved(id, false);
       });
+      // A moderator closed or reopened the page (or changed its policy):
+      // the form follows.
+      on("page.updated", () => scheduleMerge());
       on("page.count", (d) => {
         if (typeof d.page_count === "number") {
           counted++;
