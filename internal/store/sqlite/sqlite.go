@@ -74,8 +74,12 @@ var pragmas = []string{
 	"synchronous(FULL)",
 	"foreign_keys(ON)",
 	"temp_store(MEMORY)",
-	// 32 MiB of page cache per connection: a busy site's hot threads stay in memory.
-	"cache_size(-32768)",
+	// 8 MiB of page cache per connection (five or more of them): the hot
+	// index pages stay; threads are served from Parley's own row and
+	// response caches, and other pages come from the OS page cache, which
+	// is shared and not the process's memory. 32 MiB each let a server's
+	// memory grow with its database (a cache per connection).
+	"cache_size(-8192)",
 	// Truncate the log back to 64 MiB after a checkpoint so a burst does not keep the disk.
 	"journal_size_limit(67108864)",
 }
