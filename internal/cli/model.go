@@ -252,11 +252,18 @@ func modelEval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 	for _, c := range cols {
 		rep := toxicity.RunSuite(c.m, toxicity.Suite())
-		fmt.Fprintf(stdout, "\n== %s: functional suite at %.2f (ROC-AUC over all cases %.3f)\n", c.name, c.m.Threshold, rep.AUC)
+		held := toxicity.RunSuite(c.m, toxicity.HeldOutSuite())
+		fmt.Fprintf(stdout, "\n== %s: functional suite at %.2f (ROC-AUC over all cases %.3f; held-out cases, never tuned on, %.3f)\n", c.name, c.m.Threshold, rep.AUC, held.AUC)
 		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "category\tcorrect\taccuracy")
+		fmt.Fprintln(tw, "category\tcorrect\taccuracy\theld-out correct\t")
 		for _, r := range rep.Categories {
-			fmt.Fprintf(tw, "%s\t%d/%d\t%.2f\n", r.Category, r.Correct, r.N, r.Accuracy())
+			fmt.Fprintf(tw, "%s\t%d/%d\t%.2f\t", r.Category, r.Correct, r.N, r.Accuracy())
+			if h := categoryOf(held, r.Category); h != nil {
+				fmt.Fprintf(tw, "%d/%d", h.Correct, h.N)
+			} else {
+				fmt.Fprint(tw, "-")
+			}
+			fmt.Fprintln(tw, "\t")
 		}
 		tw.Flush()
 	}
@@ -283,6 +290,16 @@ func modelEval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	fast, explain := toxicity.Throughput(m, d, 5000)
 	fmt.Fprintf(stdout, "\n== throughput on one core (~500-character comments): %.0f comments/s without explanation, %.0f/s with; model file %s\n", fast, explain, size)
+	return nil
+}
+
+// categoryOf returns the result of category cat in rep, or nil.
+func categoryOf(rep toxicity.SuiteReport, cat string) *toxicity.CategoryResult {
+	for i := range rep.Categories {
+		if rep.Categories[i].Category == cat {
+			return &rep.Categories[i]
+		}
+	}
 	return nil
 }
 

@@ -36,6 +36,7 @@ var wordClass = func() map[string]uint8 {
 	for _, ws := range swapWords {
 		add(clsGroup, ws...)
 	}
+	add(clsGroup, groupToken[:]...)
 	add(clsGroup, "people", "they", "them", "their", "those", "these", "you", "your", "yours",
 		"whites", "white", "jew", "negroes", "foreigners", "migrants", "aliens", "liberals", "conservatives",
 		"leftists", "politicians", "trans", "gays", "roma", "gypsies", "natives")
@@ -62,9 +63,10 @@ var wordClass = func() map[string]uint8 {
 	return m
 }()
 
-// appendClassFeatures appends the class features of token i, given the set
-// of classes seen earlier in its sentence, and returns the updated set.
-func appendClassFeatures(dst []uint32, w string, seen uint8) ([]uint32, uint8) {
+// appendClassFeatures appends the class features of word w, each repeat
+// times, given the set of classes seen earlier in its sentence, and returns
+// the updated set.
+func appendClassFeatures(dst []uint32, w string, seen uint8, repeat int) ([]uint32, uint8) {
 	c := wordClass[w]
 	if c == 0 {
 		return dst, seen
@@ -73,10 +75,16 @@ func appendClassFeatures(dst []uint32, w string, seen uint8) ([]uint32, uint8) {
 		if c&(1<<k) == 0 {
 			continue
 		}
-		dst = append(dst, finalize(uint32(kindClass)^uint32(k+1)*0x9e3779b1))
+		f := finalize(uint32(kindClass) ^ uint32(k+1)*0x9e3779b1)
+		for r := 0; r < repeat; r++ {
+			dst = append(dst, f)
+		}
 		for j := 0; j < numClasses; j++ {
 			if seen&(1<<j) != 0 && j != k {
-				dst = append(dst, finalize(uint32(kindClass)^uint32((j+1)*16+k+1)*0x85ebca6b))
+				f := finalize(uint32(kindClass) ^ uint32((j+1)*16+k+1)*0x85ebca6b)
+				for r := 0; r < repeat; r++ {
+					dst = append(dst, f)
+				}
 			}
 		}
 	}

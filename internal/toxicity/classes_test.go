@@ -25,8 +25,8 @@ func TestClassFeatures(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			with, without := &scratch{}, &scratch{}
-			featurize(with, textnorm.Normalize(c.text), c.classes)
-			featurize(without, textnorm.Normalize(c.text), false)
+			featurize(with, textnorm.Normalize(c.text), featureSet{classes: c.classes})
+			featurize(without, textnorm.Normalize(c.text), featureSet{})
 			if got := len(with.feats) - len(without.feats); got != c.want {
 				t.Errorf("%q: %d class features, want %d", c.text, got, c.want)
 			}

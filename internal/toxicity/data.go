@@ -58,7 +58,13 @@ type Example struct {
 	Spans    []parley.Span
 	HasSpans bool // Spans were annotated (Civil Comments); empty Spans then means none
 	Threat   bool // raters marked a threat span (Civil Comments), kept for weighting
-	Test     bool // in the held-out fifth (hash of the id), never trained on
+	// Soft is a graded toxicity target in [0,1] that training may use in
+	// place of the binary label (HasSoft): the mean human rating of a
+	// ToxiGen statement, or a Wikipedia talk comment's label blended with
+	// its Perspective score. Evaluation always uses Toxicity.
+	Soft    float64
+	HasSoft bool
+	Test    bool // in the held-out fifth (hash of the id), never trained on
 }
 
 // Dataset is every example read from a data folder, in file order.
@@ -227,7 +233,11 @@ func LoadData(dir string) (*Dataset, error) {
 			if !ok {
 				return skip(SourceToxiGen)
 			}
-			add(Example{Source: SourceToxiGen, Text: r["text"], Toxicity: l, Identity: l, Spam: 0, Group: r["target_group"]})
+			e := Example{Source: SourceToxiGen, Text: r["text"], Toxicity: l, Identity: l, Spam: 0, Group: r["target_group"]}
+			if h, ok := atof(r["toxicity_human"]); ok && h >= 1 && h <= 5 {
+				e.Soft, e.HasSoft = (h-1)/4, true // ratings 1–5
+			}
+			add(e)
 			return nil
 		}},
 		{"toxigen_seed_statements.csv.gz", func(r map[string]string) error {
@@ -247,7 +257,11 @@ func LoadData(dir string) (*Dataset, error) {
 			if l == 1 {
 				ia = Unknown // an insult or an identity attack: the file does not say
 			}
-			add(Example{Source: SourceWikiTalk, ID: r["id"], Text: r["text"], Toxicity: l, Identity: ia, Spam: 0})
+			e := Example{Source: SourceWikiTalk, ID: r["id"], Text: r["text"], Toxicity: l, Identity: ia, Spam: 0}
+			if p, ok := atof(r["perspective_api_score"]); ok && p >= 0 && p <= 1 {
+				e.Soft, e.HasSoft = (l+p)/2, true
+			}
+			add(e)
 			return nil
 		}},
 		{"olid_train.csv.gz", func(r map[string]string) error {

@@ -16,9 +16,10 @@
 // The recipe in Train answers that with data, not word lists: the Civil
 // Comments posts are cut into sentences labelled by the raters' toxic spans
 // (in-domain non-toxic text), the features cannot see punctuation, spacing or
-// length, identity terms are swapped in training copies so that naming a
-// group carries no evidence, and the hold threshold is calibrated on
-// ordinary news comments. Evaluate, LeaveOneOut, Bias, RunSuite and
+// length, identity terms are hashed as one "group" token (and swapped in
+// training copies) so that naming a group carries no evidence, ToxiGen and
+// Wikipedia talk train on graded ratings rather than yes/no labels, and the
+// hold threshold is calibrated on ordinary news comments. Evaluate, LeaveOneOut, Bias, RunSuite and
 // EvaluateTemplates measure it per source, across sources, per identity and
 // on hand-written functional cases; docs/toxicity-figures.md has the numbers.
 //

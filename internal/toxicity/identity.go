@@ -108,3 +108,22 @@ func swapIdentities(text string, rng *rand.Rand) (string, bool) {
 	}
 	return b.String(), found
 }
+
+// groupToken is the token an identity term of each swap class (adjective or
+// singular noun; plural noun) becomes when a model masks identities.
+var groupToken = [2]string{"_group", "_groups"}
+
+// maskIdentities replaces every identity term among toks by its class's
+// group token. Swapping terms in training copies makes groups
+// interchangeable, but each name still kept a weight of its own, learned
+// from how often hate sources name the group ("Muslims" alone added more to
+// the logit than "stupid" in "I would never say Muslims are terrorists").
+// Masked, no group's name can carry evidence: what is said about a group
+// does, through the words around the token and the word-class features.
+func maskIdentities(toks []token) {
+	for i := range toks {
+		if c, ok := swapClass[toks[i].text]; ok {
+			toks[i].text = groupToken[c]
+		}
+	}
+}

@@ -62,6 +62,14 @@ type Info struct {
 	SentenceMax bool `json:"sentence_max,omitempty"`
 	// WordClasses adds the word-class features of classes.go.
 	WordClasses bool `json:"word_classes,omitempty"`
+	// ClassRepeat is how many times each word-class feature is counted
+	// (0 means once): a larger value lets a handful of class features weigh
+	// against the many n-grams of a sentence.
+	ClassRepeat int `json:"class_repeat,omitempty"`
+	// MaskIdentity hashes every identity term as one token per grammatical
+	// class ("_group", "_groups"), so no group's name carries weight of its
+	// own (identity.go).
+	MaskIdentity bool `json:"mask_identity,omitempty"`
 	// Calibration says how Threshold was chosen.
 	Calibration string `json:"calibration,omitempty"`
 }
@@ -82,17 +90,36 @@ type scratch struct {
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
 
+// featureSet says which features a model computes; it is read from the
+// model's Info, so a model file always scores with the features it was
+// trained on.
+type featureSet struct {
+	raw          bool // the baseline's raw n-grams
+	classes      bool // word-class features (classes.go)
+	classRepeat  int  // times each class feature counts; 0 means 1
+	maskIdentity bool // identity terms hashed as one token (identity.go)
+}
+
+func (i Info) features() featureSet {
+	return featureSet{raw: i.RawFeatures, classes: i.WordClasses, classRepeat: i.ClassRepeat, maskIdentity: i.MaskIdentity}
+}
+
 // featurize fills sc with the words and hashed features of t.
-// With classes, each word also adds its word-class features (classes.go).
-func featurize(sc *scratch, t textnorm.Text, classes bool) {
+// With fs.classes, each word also adds its word-class features
+// (classes.go).
+func featurize(sc *scratch, t textnorm.Text, fs featureSet) {
 	sc.toks = words(t, sc.toks[:0], &sc.ntoks)
+	if fs.maskIdentity {
+		maskIdentities(sc.toks)
+	}
 	sc.feats = sc.feats[:0]
 	sc.ends = sc.ends[:0]
+	repeat := max(fs.classRepeat, 1)
 	var seen uint8
 	for i := range sc.toks {
 		sc.feats = appendWordFeatures(sc.feats, sc.toks, i)
-		if classes {
-			sc.feats, seen = appendClassFeatures(sc.feats, sc.toks[i].text, seen)
+		if fs.classes {
+			sc.feats, seen = appendClassFeatures(sc.feats, sc.toks[i].text, seen, repeat)
 			if sc.toks[i].sentEnd {
 				seen = 0
 			}
@@ -141,7 +168,7 @@ func (m *Model) score(text, quote string, explain bool) parley.Scores {
 		sc.feats = appendRawFeatures(sc.feats[:0], strings.ToLower(own))
 		explain = false
 	} else {
-		featurize(sc, nt, m.Info.WordClasses)
+		featurize(sc, nt, m.Info.features())
 	}
 	logits := m.logits(sc)
 	s := parley.Scores{

@@ -32,8 +32,8 @@ func TestFunctionalSuite(t *testing.T) {
 			t.Errorf("%s accuracy %.2f, want >= %.2f", cat, acc[cat], want)
 		}
 	}
-	if rep.AUC < 0.84 {
-		t.Errorf("suite ROC-AUC %.3f, want >= 0.84 (0.861 measured; the plain baseline scores 0.75)", rep.AUC)
+	if rep.AUC < 0.87 {
+		t.Errorf("suite ROC-AUC %.3f, want >= 0.87 (0.890 measured; the plain baseline scores 0.75)", rep.AUC)
 	}
 	// Ranking: every hateful category scores above the neutral statements
 	// about groups on average.
@@ -50,6 +50,22 @@ func TestFunctionalSuite(t *testing.T) {
 		if mean[cat] <= mean[CatNeutralGroup]+0.1 {
 			t.Errorf("%s mean score %.3f not clearly above neutral statements about groups (%.3f)", cat, mean[cat], mean[CatNeutralGroup])
 		}
+	}
+}
+
+// TestHeldOutSuite: the cases written before the second recipe was tuned
+// and never used to choose it. They are reported, not tuned to; the floor
+// is the plain baseline's figure (0.693), which the first model (0.702) and
+// the current one (0.746 measured) both clear.
+func TestHeldOutSuite(t *testing.T) {
+	m := defaultModelT(t)
+	rep := RunSuite(m, HeldOutSuite())
+	for _, r := range rep.Categories {
+		t.Logf("%-22s %2d/%2d", r.Category, r.Correct, r.N)
+	}
+	t.Logf("held-out suite ROC-AUC %.3f", rep.AUC)
+	if rep.AUC < 0.70 {
+		t.Errorf("held-out suite ROC-AUC %.3f, want >= 0.70", rep.AUC)
 	}
 }
 

@@ -48,6 +48,34 @@ type TrainOptions struct {
 	SourceWeight map[string]float64
 	// NoWordClasses leaves out the word-class features (ablation).
 	NoWordClasses bool
+	// NoSoftLabels trains on the binary labels of ToxiGen and Wikipedia
+	// talk instead of their graded ratings (ablation).
+	NoSoftLabels bool
+	// NoMaskIdentity keeps each identity term's own features (ablation).
+	NoMaskIdentity bool
+	// ClassRepeat is how many times each word-class feature counts; 0
+	// means defaultClassRepeat.
+	ClassRepeat int
+}
+
+// defaultClassRepeat is the default TrainOptions.ClassRepeat: 3 took the
+// functional suite's ROC-AUC from 0.866 to 0.890 and Stormfront's
+// leave-one-out AUC from 0.804 to 0.807, news figures unchanged.
+const defaultClassRepeat = 3
+
+// features returns the feature set of a model trained with opt.
+func (opt TrainOptions) features() featureSet {
+	if opt.Baseline || opt.RawFeatures {
+		return featureSet{raw: true}
+	}
+	fs := featureSet{classes: opt.wordClasses(), maskIdentity: !opt.NoMaskIdentity}
+	if fs.classes {
+		fs.classRepeat = opt.ClassRepeat
+		if fs.classRepeat == 0 {
+			fs.classRepeat = defaultClassRepeat
+		}
+	}
+	return fs
 }
 
 // wordClasses reports whether the model trained with opt has word-class
@@ -76,7 +104,7 @@ var defaultSourceWeight = map[string]float64{
 	SourcePerspective:    3,
 	SourceToxiGen:        1,
 	SourceToxiGenSeeds:   1,
-	SourceWikiTalk:       1,
+	SourceWikiTalk:       4,
 	SourceOLID:           1,
 	SourceGlobeAndMail:   1,
 }
@@ -92,12 +120,12 @@ type trainSet struct {
 }
 
 // featuresOf returns the hashed features of text as the model sees them.
-func featuresOf(text string, baseline, classes bool) []uint32 {
-	if baseline {
+func featuresOf(text string, fs featureSet) []uint32 {
+	if fs.raw {
 		return appendRawFeatures(nil, strings.ToLower(text))
 	}
 	sc := &scratch{}
-	featurize(sc, textnorm.Normalize(text), classes)
+	featurize(sc, textnorm.Normalize(text), fs)
 	return sc.feats
 }
 
@@ -175,8 +203,10 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 	}
 	ts := featurizeSet(exs, opt)
 	m := newModel(opt.Bits)
+	fs := opt.features()
 	m.Info = Info{Version: 1, Command: opt.Command, Seed: opt.Seed, Sources: ts.counts, Baseline: opt.Baseline,
-		RawFeatures: opt.Baseline || opt.RawFeatures, SentenceMax: !opt.Baseline && !opt.RawFeatures && !opt.NoSentenceMax, WordClasses: opt.wordClasses()}
+		RawFeatures: fs.raw, SentenceMax: !opt.Baseline && !opt.RawFeatures && !opt.NoSentenceMax, WordClasses: fs.classes,
+		ClassRepeat: fs.classRepeat, MaskIdentity: fs.maskIdentity}
 	if len(licences) > 0 {
 		m.Info.Licences = licences
 	}
@@ -241,13 +271,14 @@ const DefaultHoldRate = 0.049
 // featurizeSet computes the features of exs on opt.Workers goroutines.
 func featurizeSet(exs []Example, opt TrainOptions) *trainSet {
 	per := make([][]uint32, len(exs))
+	fs := opt.features()
 	var wg sync.WaitGroup
 	for w := 0; w < opt.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(exs); i += opt.Workers {
-				per[i] = featuresOf(exs[i].Text, opt.Baseline || opt.RawFeatures, opt.wordClasses())
+				per[i] = featuresOf(exs[i].Text, fs)
 			}
 		}()
 	}
@@ -267,6 +298,9 @@ func featurizeSet(exs []Example, opt TrainOptions) *trainSet {
 		ts.feats = append(ts.feats, per[i]...)
 		ts.offs = append(ts.offs, len(ts.feats))
 		ts.labels[HeadToxicity][i] = float32(e.Toxicity)
+		if e.HasSoft && !opt.Baseline && !opt.NoSoftLabels {
+			ts.labels[HeadToxicity][i] = float32(e.Soft)
+		}
 		ts.labels[HeadIdentity][i] = float32(e.Identity)
 		ts.labels[HeadSpam][i] = float32(e.Spam)
 		w := 1.0
