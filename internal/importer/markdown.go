@@ -59,7 +59,7 @@ type converter struct {
 	skip   int             // inside script, style and the like
 	quote  int             // block-quote depth
 	pre    int
-	code   int // inside inline code
+	code   int   // inside inline code
 	list   []int // per open list: 0 for bulleted, else the next number
 	links  []string
 	pendNL bool // a line break is due before the next text

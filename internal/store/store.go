@@ -187,6 +187,17 @@ type Store interface {
 	EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error)
 	// LastEventID returns the newest event's ID, 0 when there is none.
 	LastEventID(ctx context.Context) (int64, error)
+
+	// Import stores a batch of comments from another system and their
+	// authors in one transaction (see ImportBatch): each comment is
+	// numbered and counted like CreateComment, its source id recorded, and
+	// a comment whose source id the site has imported before is left as it
+	// is (Existing), so running an import again adds nothing. Every page
+	// that received comments gets one parley.EventPageUpdated, and the site
+	// one parley.EventQueueChanged when a comment is not approved, instead
+	// of the events of each comment. ENotFound when a comment's page is
+	// not a page of b.SiteID; EInvalid for an unknown status.
+	Import(ctx context.Context, b *ImportBatch) (ImportResult, error)
 }
 
 // ActivityQuery asks how much a poster wrote recently.

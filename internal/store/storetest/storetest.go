@@ -52,6 +52,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Notes", noteTests},
 		{"Reporters", reporterTests},
 		{"Priority", priorityTests},
+		{"Import", importTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
