@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store/sqlite"
