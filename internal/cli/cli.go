@@ -23,6 +23,11 @@ Usage:
   parley page list|close|open|policy
                                 close a page or override its site's policy
   parley user add|list|passwd   manage moderator and admin accounts
+  parley import --site S --from disqus|wordpress|remark42|parley FILE
+                                import comments from another system or an export
+  parley export --site S [--out FILE]
+                                export a site's pages, users and comments
+  parley backup --out FILE      copy the SQLite database while the server runs
   parley model train|eval|score|tune
                                 the toxicity model
   parley bench [flags]          measure reads, posts and memory on this machine
@@ -50,6 +55,12 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runPage(ctx, args[1:], stdin, stdout, stderr)
 	case "user":
 		err = runUser(ctx, args[1:], stdin, stdout, stderr)
+	case "import":
+		err = runImport(ctx, args[1:], stdin, stdout, stderr)
+	case "export":
+		err = runExport(ctx, args[1:], stdout, stderr)
+	case "backup":
+		err = runBackup(ctx, args[1:], stdout, stderr)
 	case "model":
 		err = runModelCmd(ctx, args[1:], stdin, stdout, stderr)
 	case "bench":
