@@ -42,10 +42,18 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 	fs.StringVar(&from, "from", "", "the export's format: "+strings.Join(importer.Formats, ", "))
 	fs.BoolVar(&moderate, "moderate", false, "run the site's moderation pipeline on imported comments")
 	fs.IntVar(&batch, "batch", 1000, "comments per transaction")
-	if err := fs.Parse(args); err != nil {
-		return err
+	// Flags may come before or after FILE.
+	var files []string
+	for err := fs.Parse(args); ; err = fs.Parse(fs.Args()[1:]) {
+		if err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
 	}
-	if fs.NArg() != 1 {
+	if len(files) != 1 {
 		fs.Usage()
 		return errUsage
 	}
@@ -59,7 +67,7 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	var in io.Reader = stdin
-	if name := fs.Arg(0); name != "-" {
+	if name := files[0]; name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
 			return fmt.Errorf("import: %w", err)
