@@ -588,7 +588,7 @@ func benchOnce(ctx context.Context, cfg benchConfig, rep *benchReport, log io.Wr
 // directory under dir and, with cfg.Database, on a fresh PostgreSQL database.
 // stop ends the server and drops that database.
 func startBenchServer(ctx context.Context, cfg benchConfig, dir string) (srv *benchChild, stop func(), err error) {
-	args := []string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--admin-token", randomToken()}
+	args := []string{"serve", "--demo", "--demo-data=false", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--admin-token", randomToken()}
 	if cfg.NoModel {
 		args = append(args, "--no-model")
 	}

@@ -370,7 +370,7 @@ func serveInProcess(tb testing.TB, args ...string) string {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	argv := append([]string{"--demo", "--addr", "127.0.0.1:0", "--data", tb.TempDir(), "--admin-token", randomToken()}, args...)
+	argv := append([]string{"--demo", "--demo-data=false", "--addr", "127.0.0.1:0", "--data", tb.TempDir(), "--admin-token", randomToken()}, args...)
 	go func() { done <- runServe(ctx, argv, pw, io.Discard); pw.Close() }()
 	tb.Cleanup(func() {
 		cancel()

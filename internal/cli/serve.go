@@ -137,10 +137,27 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		NoThreadCache: !cfg.ThreadCache,
 	}
 	if cfg.Demo {
-		if err := ensureDemoSite(ctx, svc, cfg.BaseURL); err != nil {
+		created, err := ensureDemoSite(ctx, svc, cfg.BaseURL)
+		if err != nil {
 			return err
 		}
 		opts.DemoSite = DemoSite
+		if created && cfg.DemoData {
+			posted, held, err := seedDemo(ctx, svc, cfg.BaseURL+"/demo")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdout, "Demo discussion: %d comments, %d held for the moderators\n", posted, held)
+		}
+		if cfg.DemoData {
+			email, password, err := ensureDemoModerator(ctx, svc, cfg.DataDir)
+			if err != nil {
+				return err
+			}
+			if email != "" {
+				fmt.Fprintf(stdout, "Demo moderator (saved in %s): %s / %s\n", filepath.Join(cfg.DataDir, "demo-login"), email, password)
+			}
+		}
 	}
 	broker := events.New(st)
 	broker.Logger = logger
@@ -183,6 +200,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fmt.Fprintf(stdout, "Parley %s listening on %s\n", version(), cfg.BaseURL)
 	if cfg.Demo {
 		fmt.Fprintf(stdout, "Demo article: %s/demo\n", cfg.BaseURL)
+		if cfg.DemoData {
+			fmt.Fprintf(stdout, "Moderation: %s/admin\n", cfg.BaseURL)
+		}
 	}
 	logger.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", storeKind(cfg))
 
@@ -210,13 +230,14 @@ func storeKind(cfg *config.Config) string {
 	return "sqlite"
 }
 
-// ensureDemoSite creates the demo site, allowing the server's own origin.
-func ensureDemoSite(ctx context.Context, svc *service.Service, baseURL string) error {
+// ensureDemoSite creates the demo site, allowing the server's own origin,
+// and reports whether it did.
+func ensureDemoSite(ctx context.Context, svc *service.Service, baseURL string) (bool, error) {
 	_, err := svc.Store().Site(ctx, DemoSite)
 	if err == nil {
-		return nil
+		return false, nil
 	} else if parley.ErrorCode(err) != parley.ENotFound {
-		return err
+		return false, err
 	}
 	site := &parley.Site{
 		ID:        DemoSite,
@@ -224,10 +245,12 @@ func ensureDemoSite(ctx context.Context, svc *service.Service, baseURL string) e
 		Origins:   []string{baseURL},
 		PolicyURL: "/demo/policy",
 	}
-	if err := svc.CreateSite(ctx, site); err != nil && parley.ErrorCode(err) != parley.EConflict {
-		return fmt.Errorf("create demo site: %w", err)
+	if err := svc.CreateSite(ctx, site); parley.ErrorCode(err) == parley.EConflict {
+		return false, nil // another instance made it first
+	} else if err != nil {
+		return false, fmt.Errorf("create demo site: %w", err)
 	}
-	return nil
+	return true, nil
 }
 
 // openStore opens the configured backend for an offline command.

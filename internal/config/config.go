@@ -24,6 +24,7 @@ type Config struct {
 	AdminToken  string        // bearer token for the admin API; generated and stored in DataDir when empty
 	SecretKey   string        // hex key signing reader cookies; generated and stored in DataDir when empty
 	Demo        bool          // create the demo site and serve /demo
+	DemoData    bool          // with Demo: seed a discussion and a moderator account on first start
 	ModelPath   string        // a publisher's own toxicity model file; empty means the embedded model
 	NoModel     bool          // run the moderation pipeline without the toxicity model
 	AutoTune    time.Duration // retrain each site's model on its moderators' decisions this often; 0 = never
@@ -89,6 +90,7 @@ func Default() Config {
 		LogFormat:  "text",
 
 		ThreadCache: true,
+		DemoData:    true,
 	}
 }
 
@@ -142,6 +144,7 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 		"PARLEY_RATE_LIMIT":  &c.RateLimit,
 		"PARLEY_TRUST_PROXY": &c.TrustProxy,
 		"PARLEY_DEMO":        &c.Demo,
+		"PARLEY_DEMO_DATA":   &c.DemoData,
 		"PARLEY_NO_MODEL":    &c.NoModel,
 
 		"PARLEY_THREAD_CACHE": &c.ThreadCache,
@@ -191,6 +194,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.BaseURL, "base-url", c.BaseURL, "public base URL, e.g. https://comments.example.com (PARLEY_BASE_URL)")
 	fs.StringVar(&c.AdminToken, "admin-token", c.AdminToken, "admin API bearer token; generated when empty (PARLEY_ADMIN_TOKEN)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo site and serve a demo article at /demo (PARLEY_DEMO)")
+	fs.BoolVar(&c.DemoData, "demo-data", c.DemoData, "with --demo, on first start: seed a discussion under the demo article and create a demo moderator (PARLEY_DEMO_DATA)")
 	fs.StringVar(&c.ModelPath, "model", c.ModelPath, "toxicity model file; default: the embedded model (PARLEY_MODEL)")
 	fs.BoolVar(&c.NoModel, "no-model", c.NoModel, "moderate without the toxicity model (PARLEY_NO_MODEL)")
 	fs.DurationVar(&c.AutoTune, "auto-tune", c.AutoTune, "retrain each site's model on its moderators' decisions this often, e.g. 24h; 0 = never (PARLEY_AUTO_TUNE)")

@@ -85,7 +85,7 @@ var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
 // process is stopped when the test ends.
 func startServer(t *testing.T, dataDir string, args ...string) *server {
 	t.Helper()
-	argv := append([]string{"serve", "--demo", "--addr", "127.0.0.1:0", "--data", dataDir, "--admin-token", adminToken}, args...)
+	argv := append([]string{"serve", "--demo", "--demo-data=false", "--addr", "127.0.0.1:0", "--data", dataDir, "--admin-token", adminToken}, args...)
 	cmd := exec.Command(binary, argv...)
 	cmd.Env = append(os.Environ(), "PARLEY_RATE_LIMIT=off", "PARLEY_LOG_LEVEL=warn")
 	s := &server{t: t, cmd: cmd, DataDir: dataDir, logs: &syncBuffer{}, exited: make(chan struct{})}
