@@ -150,6 +150,7 @@ func (s *Service) Import(ctx context.Context, rd importer.Reader, opt ImportOpti
 		return rep, err
 	}
 	if err := im.write(ctx); err != nil {
+		im.wait() // the batch in flight, if any, finishes before the spool goes
 		return rep, err
 	}
 	rep.Elapsed = time.Since(start)
@@ -169,8 +170,9 @@ type importRun struct {
 	entries []importEntry
 	byID    map[string]int32
 
-	users map[string]bool // user ids created or found in this run
-	batch *store.ImportBatch
+	users    map[string]bool // user ids created or found in this run
+	batch    *store.ImportBatch
+	inflight chan batchResult // the batch being stored, nil when none
 	// reports waiting for their comment's batch (Parley's own export)
 	reports map[*store.ImportedComment][]importer.Report
 }
@@ -380,6 +382,9 @@ func (im *importRun) write(ctx context.Context) error {
 	if err := im.flush(ctx); err != nil {
 		return err
 	}
+	if err := im.wait(); err != nil {
+		return err
+	}
 	for _, p := range im.pages {
 		if p.page != nil {
 			im.rep.Pages++
@@ -497,37 +502,75 @@ func (im *importRun) moderate(page *parley.Page, text string) (parley.Decision, 
 	return pipe.Decide(in), nil
 }
 
-// flush stores the batch, then the reports on its new comments.
+// flush hands the batch to a goroutine that stores it, after the batch
+// before it has been stored: the next batch is prepared (rendered,
+// moderated) while this one is written, and batches still commit in order,
+// so a reply's parent is stored before it.
 func (im *importRun) flush(ctx context.Context) error {
-	b := im.batch
+	if err := im.wait(); err != nil {
+		return err
+	}
+	b, reports := im.batch, im.reports
 	if len(b.Comments) == 0 && len(b.Users) == 0 {
 		return nil
 	}
+	im.batch = &store.ImportBatch{SiteID: b.SiteID}
+	im.reports = map[*store.ImportedComment][]importer.Report{}
+	done := make(chan batchResult, 1)
+	im.inflight = done
+	go func() { done <- im.store(ctx, b, reports) }() // exits once the batch is stored or failed
+	return nil
+}
+
+// wait waits for the batch being stored and counts it in the report.
+func (im *importRun) wait() error {
+	if im.inflight == nil {
+		return nil
+	}
+	r := <-im.inflight
+	im.inflight = nil
+	if r.err != nil {
+		return r.err
+	}
+	im.rep.UsersCreated += r.res.UsersCreated
+	im.rep.Imported += r.res.Created
+	im.rep.Existing += r.res.Existing
+	for st, n := range r.byStatus {
+		im.rep.ByStatus[st] += n
+	}
+	return nil
+}
+
+// batchResult is what storing one batch did.
+type batchResult struct {
+	res      store.ImportResult
+	byStatus map[string]int
+	err      error
+}
+
+// store stores a batch, then the reports on its new comments.
+func (im *importRun) store(ctx context.Context, b *store.ImportBatch, reports map[*store.ImportedComment][]importer.Report) batchResult {
 	res, err := im.s.store.Import(ctx, b)
 	if err != nil {
-		return fmt.Errorf("import: %w", err)
+		return batchResult{err: fmt.Errorf("import: %w", err)}
 	}
-	im.rep.UsersCreated += res.UsersCreated
-	im.rep.Imported += res.Created
-	im.rep.Existing += res.Existing
+	out := batchResult{res: res, byStatus: map[string]int{}}
 	for _, ic := range b.Comments {
 		if ic.Existing {
 			continue
 		}
-		im.rep.ByStatus[ic.Comment.Status]++
-		for _, r := range im.reports[ic] {
+		out.byStatus[ic.Comment.Status]++
+		for _, r := range reports[ic] {
 			if !parley.ValidReportReason(r.Reason) {
 				r.Reason = "other"
 			}
 			rp := &parley.Report{CommentID: ic.Comment.ID, ReporterID: r.Reporter.ID, Reason: r.Reason, Note: r.Note, Created: r.Created}
 			if _, err := im.s.store.AddReport(ctx, rp); err != nil {
-				return fmt.Errorf("import report: %w", err)
+				return batchResult{err: fmt.Errorf("import report: %w", err)}
 			}
 		}
 	}
-	clear(im.reports)
-	im.batch = &store.ImportBatch{SiteID: b.SiteID}
-	return nil
+	return out
 }
 
 // authorKey identifies an author within a source: the source's id, else
