@@ -3,6 +3,7 @@ package moderation
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -181,20 +182,36 @@ func (p *Pipeline) Decide(in Input) parley.Decision {
 
 // toxicityReason explains a toxicity verdict with the model's evidence.
 func toxicityReason(sc parley.Scores, threshold float64) parley.Reason {
-	r := parley.Reason{
-		Rule:    RuleToxicity,
-		Message: fmt.Sprintf("toxicity %.2f (threshold %.2f)", sc.Toxicity, threshold),
-	}
+	r := parley.Reason{Rule: RuleToxicity}
+	var words []string
 	for _, e := range sc.Evidence {
 		if len(r.Spans) == maxEvidence {
 			break
 		}
 		if e.Weight > 0 && e.End > e.Start {
 			r.Spans = append(r.Spans, e.Span)
+			if len(words) < 3 && e.Feature != "" {
+				words = append(words, strconv.Quote(e.Feature))
+			}
 		}
 	}
+	// For the moderator: the score against the threshold, what weighed
+	// most, and whether the model reads it as an attack on a group.
+	var b strings.Builder
+	fmt.Fprintf(&b, "toxicity %.2f (threshold %.2f)", sc.Toxicity, threshold)
+	if len(words) > 0 {
+		b.WriteString("; strongest words: " + strings.Join(words, ", "))
+	}
+	if sc.IdentityAttack >= identityHint {
+		fmt.Fprintf(&b, "; reads as an attack on a group (%.2f)", sc.IdentityAttack)
+	}
+	r.Message = b.String()
 	return r
 }
+
+// identityHint is the identity-attack score from which a toxicity reason
+// says the comment reads as an attack on a group.
+const identityHint = 0.7
 
 // matchWords finds the banned and suspect words in text and returns one
 // reason for each list that matched (Rule empty when none did).

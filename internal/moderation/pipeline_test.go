@@ -319,3 +319,38 @@ func TestDecideConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestToxicityReasonExplains: a moderator reads the score against the
+// threshold, the words that weighed most, and whether the model reads the
+// comment as an attack on a group.
+func TestToxicityReasonExplains(t *testing.T) {
+	p := DefaultPolicy()
+	p.SuspectWords = nil
+	pl := compile(t, p)
+	d := pl.Decide(Input{Text: "a stupid, pathetic plan", Scorer: testScorer})
+	if len(d.Reasons) != 1 {
+		t.Fatalf("reasons = %+v", d.Reasons)
+	}
+	msg := d.Reasons[0].Message
+	for _, want := range []string{"toxicity 0.88", "threshold", `strongest words: "stupid", "pathetic"`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("message %q lacks %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "group") {
+		t.Errorf("message %q: no identity-attack score, no group hint", msg)
+	}
+	group := scorerFunc(func(text, quote string) parley.Scores {
+		s := testScorer.Score(text, quote)
+		s.IdentityAttack = 0.9
+		return s
+	})
+	d = pl.Decide(Input{Text: "a stupid, pathetic plan", Scorer: group})
+	if msg := d.Reasons[0].Message; !strings.Contains(msg, "attack on a group (0.90)") {
+		t.Errorf("message %q lacks the group hint", msg)
+	}
+}
+
+type scorerFunc func(text, quote string) parley.Scores
+
+func (f scorerFunc) Score(text, quote string) parley.Scores { return f(text, quote) }

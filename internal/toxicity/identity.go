@@ -113,6 +113,18 @@ func swapIdentities(text string, rng *rand.Rand) (string, bool) {
 // singular noun; plural noun) becomes when a model masks identities.
 var groupToken = [2]string{"_group", "_groups"}
 
+// isIdentityToken reports whether a token names a group (masked or not).
+// Evidence never points at one: what a comment says about a group may be
+// toxic, naming the group is not, and a moderator shown "Muslims"
+// highlighted as the reason a comment was held would learn the opposite.
+func isIdentityToken(text string) bool {
+	if text == groupToken[0] || text == groupToken[1] {
+		return true
+	}
+	_, ok := swapClass[text]
+	return ok
+}
+
 // maskIdentities replaces every identity term among toks by its class's
 // group token. Swapping terms in training copies makes groups
 // interchangeable, but each name still kept a weight of its own, learned

@@ -255,7 +255,7 @@ func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string) []parley.Ev
 	}
 	idx := make([]int, 0, len(contrib))
 	for i, c := range contrib {
-		if c > 0 {
+		if c > 0 && !isIdentityToken(sc.toks[i].text) {
 			idx = append(idx, i)
 		}
 	}

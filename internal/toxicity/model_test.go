@@ -279,3 +279,26 @@ func TestScoreEdgeInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestEvidenceNeverNamesAGroup: the words that explain a score are what a
+// comment says about a group, never the group's name.
+func TestEvidenceNeverNamesAGroup(t *testing.T) {
+	m := defaultModelT(t)
+	for _, text := range []string{
+		"Muslims are vermin and should all be deported, every last one of them.",
+		"Jews are parasites and everyone knows it.",
+		"Gay people are disgusting freaks.",
+		"Go back to your country, immigrant scum.",
+	} {
+		s := m.Score(text, "")
+		if len(s.Evidence) == 0 {
+			t.Errorf("%q: no evidence", text)
+		}
+		for _, e := range s.Evidence {
+			w := strings.ToLower(string([]rune(text)[e.Span.Start:e.Span.End]))
+			if isIdentityToken(w) || isIdentityToken(strings.TrimSuffix(w, "s")) {
+				t.Errorf("%q: evidence %q names a group", text, w)
+			}
+		}
+	}
+}
