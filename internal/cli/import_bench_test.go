@@ -43,9 +43,10 @@ func writeDisqus(w io.Writer, threads, perThread int) error {
 }
 
 // BenchmarkImportDisqus imports a generated Disqus export of
-// PARLEY_BENCH_COMMENTS comments (default 20,000; the figure in
-// BENCHMARKS.md uses 100,000) into a fresh SQLite database and reports
-// comments per second:
+// PARLEY_BENCH_COMMENTS comments (default 20,000; the figure in the README
+// uses 100,000) into a fresh SQLite database, or into a new site on the
+// PostgreSQL database PARLEY_BENCH_DATABASE names, and reports comments
+// per second:
 //
 //	PARLEY_BENCH_COMMENTS=100000 go test ./internal/cli -run XXX -bench ImportDisqus -benchtime 1x
 func BenchmarkImportDisqus(b *testing.B) {
@@ -66,12 +67,16 @@ func BenchmarkImportDisqus(b *testing.B) {
 	for range b.N {
 		b.StopTimer()
 		dir := b.TempDir()
-		if code, out := cliRunB(b, dir, "site", "add", "--id", "news"); code != 0 {
+		site, extra := "news", []string{}
+		if pg := os.Getenv("PARLEY_BENCH_DATABASE"); pg != "" {
+			site, extra = fmt.Sprintf("bench-%d", time.Now().UnixNano()), []string{"--database", pg}
+		}
+		if code, out := cliRunB(b, dir, append([]string{"site", "add", "--id", site}, extra...)...); code != 0 {
 			b.Fatal(out)
 		}
 		b.StartTimer()
 		start := time.Now()
-		code, out := cliRunB(b, dir, "import", "--site", "news", "--from", "disqus", export)
+		code, out := cliRunB(b, dir, append([]string{"import", "--site", site, "--from", "disqus", export}, extra...)...)
 		if code != 0 {
 			b.Fatal(out)
 		}
