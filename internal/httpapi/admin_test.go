@@ -188,6 +188,36 @@ func TestLoginRateLimit(t *testing.T) {
 	}
 }
 
+// TestStaffWriteRateLimit: a moderator session's state-changing requests
+// are limited (a runaway script, a stolen session); reads are not, and
+// neither is the admin token.
+func TestStaffWriteRateLimit(t *testing.T) {
+	e := newEnv(t, envOpts{rateLimit: true})
+	e.addStaff(parley.RoleModerator, "news", "mod@example.com")
+	m := e.signIn("mod@example.com")
+	note := map[string]any{"site": "news", "text": "watch this reader"}
+	_, author := postID(t, e.reader("Ann"), "a comment", nil)
+	var last resp
+	n := 0
+	for ; n < 100; n++ {
+		if last = m.act("POST", "/api/v1/admin/users/"+author+"/notes", note); last.status != 201 && last.status != 200 {
+			break
+		}
+	}
+	if last.status != 429 || last.header.Get("Retry-After") == "" || n < 60 {
+		t.Fatalf("after %d notes: %d %s; want 429 with Retry-After after the burst of 60", n, last.status, last.body)
+	}
+	if res := m.do("GET", "/api/v1/admin/queue?site=news&status=pending", nil); res.status != 200 {
+		t.Errorf("a read while limited: %d", res.status)
+	}
+	admin := e.reader("")
+	for range 5 {
+		if res := admin.do("POST", "/api/v1/admin/users/"+author+"/notes", note, "Authorization", "Bearer "+adminToken); res.status == 429 {
+			t.Fatalf("the admin token was limited")
+		}
+	}
+}
+
 func TestModeratorScope(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	ctx := context.Background()

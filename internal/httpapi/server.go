@@ -53,6 +53,7 @@ type Server struct {
 	postLimits   limitPair
 	actionLimits limitPair
 	loginLimits  *limiters // sign-in attempts per IP, always on
+	staffLimits  *limiters // state-changing requests per moderator session
 	cache        *threadCache
 	origins      *originSet
 	broker       *events.Broker
@@ -82,6 +83,7 @@ func New(svc *service.Service, sessions *auth.Sessions, o Options) *Server {
 		postLimits:   newLimitPair(o.PostRate),
 		actionLimits: newLimitPair(o.ActionRate),
 		loginLimits:  newLimiters(loginRate),
+		staffLimits:  newLimiters(staffWriteRate),
 		cache:        newThreadCache(256 << 20),
 		origins:      &originSet{},
 		broker:       o.Broker,
@@ -126,6 +128,7 @@ func (s *Server) housekeeping() {
 				p.ip.sweep(now)
 			}
 			s.loginLimits.sweep(now)
+			s.staffLimits.sweep(now)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			s.origins.refresh(ctx, s.svc)
 			cancel()

@@ -16,6 +16,13 @@ import (
 // plenty for a moderator who mistypes, hopeless for guessing passwords.
 var loginRate = config.Rate{N: 10, Per: time.Minute, Burst: 10}
 
+// staffWriteRate bounds the state-changing requests of one moderator
+// session: a moderator working a queue from the keyboard makes about one a
+// second (bulk actions are one request), so this only stops a runaway
+// script or a stolen session from rewriting a site at machine speed. The
+// admin token, the operator's own automation, is not limited.
+var staffWriteRate = config.Rate{N: 300, Per: time.Minute, Burst: 60}
+
 // actorKey holds the staff actor requireStaff identified.
 const actorKey ctxKey = 1
 
@@ -38,6 +45,12 @@ func (s *Server) requireStaff(next http.HandlerFunc) http.HandlerFunc {
 		if err != nil {
 			s.writeError(w, r, err)
 			return
+		}
+		if s.rateLimit && a.User != nil && unsafeMethod(r.Method) {
+			if d := s.staffLimits.reserve(a.User.ID, time.Now()); d > 0 {
+				s.writeRateLimited(w, r, &rateLimited{d})
+				return
+			}
 		}
 		next(w, r.WithContext(context.WithValue(r.Context(), actorKey, a)))
 	}
