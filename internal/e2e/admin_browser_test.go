@@ -372,7 +372,10 @@ func TestBrowserModeratorTools(t *testing.T) {
 		t.Errorf("filter chip %q, want Page: %s", chip, title)
 	}
 	waitFor[bool](mod, "the comment in the filtered queue", `location.hash.includes('page=') && !!document.querySelector(`+jsString(item)+`)`)
-	mod.do("focus the item", chromedp.Focus(chromedp.CSS(item)))
+	// Focused from the page, and again until it holds: the filtered queue
+	// may render once more after the hash change, replacing the node a
+	// DevTools focus would have found.
+	waitFor[bool](mod, "the item focused", `(() => { const el = document.querySelector(`+jsString(item)+`); if (!el) return false; el.focus(); return document.activeElement === el; })()`)
 
 	// b bans the author after asking how long; their next comment is refused.
 	mod.do("press b", chromedp.KeyEvent("b"))
