@@ -1,5 +1,7 @@
 package toxicity
 
+import "math/bits"
+
 // Word classes: a few hand-written lists of words that play the same part in
 // abuse — a group named, an animal or disease it is likened to, an act of
 // violence, a threat's modal ("will", "should"), a negation or report of
@@ -17,12 +19,13 @@ const kindClass = 0x27d4eb2f
 
 // Word classes, as bits of a sentence's class set.
 const (
-	clsGroup    = 1 << iota // a group or a target: "immigrants", "they", "you"
-	clsDehuman              // animals, vermin, disease
-	clsViolence             // acts and instruments of violence
-	clsModal                // future, wish or obligation: "will", "should", "hope"
-	clsNegation             // negation and reported speech: "never", "wrong to say"
-	numClasses  = 5
+	clsGroup     = 1 << iota // a group or a target: "immigrants", "they", "you"
+	clsDehuman               // animals, vermin, disease
+	clsViolence              // acts and instruments of violence
+	clsModal                 // future, wish or obligation: "will", "should", "hope"
+	clsNegation              // negation and reported speech: "never", "wrong to say"
+	clsAddressee             // the reader addressed: "you", "your" (Info.ClassSets)
+	numClasses   = 6
 )
 
 // wordClass maps a normalised word to its class bits.
@@ -54,6 +57,7 @@ var wordClass = func() map[string]uint8 {
 		"ditch", "bury", "buried", "rape", "raped", "destroy", "wipe", "eliminate", "execute", "executed",
 		"torture", "punch", "smash", "behead", "beheaded", "massacre", "die", "dead", "death", "deported",
 		"deport", "eradicate", "purge", "genocide", "hurt", "attack", "break", "senseless")
+	add(clsAddressee, "you", "your", "yours", "yourself", "ya", "u", "ur")
 	add(clsModal, "will", "ll", "gonna", "going", "should", "shall", "hope", "deserve", "deserves",
 		"must", "ought", "need", "needs", "wish", "let", "lets", "gotta")
 	add(clsNegation, "never", "not", "no", "nobody", "nothing", "don", "dont", "doesn", "didn",
@@ -65,9 +69,13 @@ var wordClass = func() map[string]uint8 {
 
 // appendClassFeatures appends the class features of word w, each repeat
 // times, given the set of classes seen earlier in its sentence, and returns
-// the updated set.
-func appendClassFeatures(dst []uint32, w string, seen uint8, repeat int) ([]uint32, uint8) {
+// the updated set. With sets, the addressee class and the class-set
+// features are added too.
+func appendClassFeatures(dst []uint32, w string, seen uint8, repeat int, sets bool) ([]uint32, uint8) {
 	c := wordClass[w]
+	if !sets {
+		c &^= clsAddressee
+	}
 	if c == 0 {
 		return dst, seen
 	}
@@ -85,6 +93,14 @@ func appendClassFeatures(dst []uint32, w string, seen uint8, repeat int) ([]uint
 				for r := 0; r < repeat; r++ {
 					dst = append(dst, f)
 				}
+			}
+		}
+	}
+	if sets {
+		if all := seen | c; all != seen && bits.OnesCount8(all) >= 3 {
+			f := finalize(uint32(kindClass) ^ (0x1000+uint32(all))*0xc2b2ae35)
+			for r := 0; r < repeat; r++ {
+				dst = append(dst, f)
 			}
 		}
 	}

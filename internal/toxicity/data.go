@@ -57,7 +57,11 @@ type Example struct {
 	Group    string  // the identity group the text is about, when the source says
 	Spans    []parley.Span
 	HasSpans bool // Spans were annotated (Civil Comments); empty Spans then means none
-	Threat   bool // raters marked a threat span (Civil Comments), kept for weighting
+	Threat   bool // two raters marked a threat span (Civil Comments), kept for weighting
+	// ThreatShare is the threat head's graded target for Civil Comments
+	// posts and their toxic sentences: 1 when two or more raters marked a
+	// threat span, 0.5 when one did, 0 when none did.
+	ThreatShare float64
 	// Soft is a graded toxicity target in [0,1] that training may use in
 	// place of the binary label (HasSoft): the mean human rating of a
 	// ToxiGen statement, or a Wikipedia talk comment's label blended with
@@ -184,6 +188,7 @@ func LoadData(dir string) (*Dataset, error) {
 				e.Identity = 1
 			}
 			e.Threat = types["Threat"] >= 2
+			e.ThreatShare = min(float64(types["Threat"])/2, 1)
 			if r["spans_majority_toxic"] == "0" {
 				// Raters of the spans mostly found no toxic span: keep the
 				// post as toxic (the original raters said so) but do not
@@ -316,7 +321,8 @@ func jigsawRow(add func(Example), skip func(string) error) func(map[string]strin
 		if v, _ := atof(r["identity_hate"]); v > 0 {
 			ia = 1
 		}
-		add(Example{Source: SourceJigsaw, ID: r["id"], Text: r["comment_text"], Toxicity: any1, Identity: ia, Spam: 0})
+		threat, _ := atof(r["threat"])
+		add(Example{Source: SourceJigsaw, ID: r["id"], Text: r["comment_text"], Toxicity: any1, Identity: ia, Spam: 0, ThreatShare: min(threat, 1)})
 		return nil
 	}
 }
@@ -347,7 +353,7 @@ func civilSentences(post Example) []Example {
 			if toxic == 1 {
 				ia = Unknown
 			}
-			out = append(out, Example{Source: SourceCivilSentences, ID: post.ID, Text: s, Toxicity: toxic, Identity: ia, Spam: 0, Threat: post.Threat && toxic == 1})
+			out = append(out, Example{Source: SourceCivilSentences, ID: post.ID, Text: s, Toxicity: toxic, Identity: ia, Spam: 0, Threat: post.Threat && toxic == 1, ThreatShare: post.ThreatShare * toxic})
 		}
 	}
 	for i := 0; i < len(text); {

@@ -108,18 +108,23 @@ func Load(r io.Reader) (*Model, error) {
 	if err := json.Unmarshal(hdr, &h); err != nil {
 		return nil, fmt.Errorf("read model header: %w", err)
 	}
-	if h.Bits < 8 || h.Bits > 26 || len(h.Heads) != numHeads {
-		return nil, fmt.Errorf("read model: unsupported shape (bits %d, %d heads)", h.Bits, len(h.Heads))
+	// Files written before the threat head have its first three heads only;
+	// the missing head's weights stay zero.
+	nh := len(h.Heads)
+	if h.Bits < 8 || h.Bits > 26 || nh < HeadThreat || nh > numHeads {
+		return nil, fmt.Errorf("read model: unsupported shape (bits %d, %d heads)", h.Bits, nh)
 	}
 	m := newModel(h.Bits)
 	m.Bias, m.Threshold, m.Info = h.Bias, h.Threshold, h.Info
-	raw := make([]byte, 2*len(m.W))
+	raw := make([]byte, 2*nh<<h.Bits)
 	if _, err := io.ReadFull(br, raw); err != nil {
 		return nil, fmt.Errorf("read model weights: %w", err)
 	}
-	for i := range m.W {
-		q := int16(binary.LittleEndian.Uint16(raw[2*i:]))
-		m.W[i] = float32(float64(q) * h.Scale[i%numHeads])
+	for b := 0; b < 1<<h.Bits; b++ {
+		for k := 0; k < nh; k++ {
+			q := int16(binary.LittleEndian.Uint16(raw[2*(b*nh+k):]))
+			m.W[b*numHeads+k] = float32(float64(q) * h.Scale[k])
+		}
 	}
 	return m, nil
 }

@@ -15,11 +15,17 @@ const (
 	HeadToxicity = iota
 	HeadIdentity
 	HeadSpam
+	// HeadThreat is learned from the threats the Civil Comments raters
+	// marked (and Jigsaw's threat label), over the word-class features
+	// only; a model with Info.ThreatHead blends it into toxicity, so a
+	// threat without abusive words can be held. It is not a score of its
+	// own.
+	HeadThreat
 	numHeads
 )
 
 // headNames name the heads in files and reports.
-var headNames = [numHeads]string{"toxicity", "identity_attack", "spam"}
+var headNames = [numHeads]string{"toxicity", "identity_attack", "spam", "threat"}
 
 // DefaultHoldThreshold is the toxicity score at or above which the moderation
 // pipeline holds a comment for review by default (moderation.Policy's
@@ -70,6 +76,14 @@ type Info struct {
 	// class ("_group", "_groups"), so no group's name carries weight of its
 	// own (identity.go).
 	MaskIdentity bool `json:"mask_identity,omitempty"`
+	// ClassSets adds the addressee word class and the class-set features
+	// (classes.go).
+	ClassSets bool `json:"class_sets,omitempty"`
+	// ThreatHead scores toxicity as the larger of the toxicity logit and the
+	// threat branch's, ThreatMix·threat + (1−ThreatMix)·toxicity, where the
+	// threat head sees the word-class features only.
+	ThreatHead bool    `json:"threat_head,omitempty"`
+	ThreatMix  float64 `json:"threat_mix,omitempty"`
 	// Calibration says how Threshold was chosen.
 	Calibration string `json:"calibration,omitempty"`
 }
@@ -85,7 +99,10 @@ type scratch struct {
 	toks  []token
 	feats []uint32
 	ends  []int32 // ends[i] is the end of token i's features in feats
-	text  []byte
+	// cls[i] is the start of token i's word-class features in feats (they
+	// end at ends[i]): the threat head sees those only.
+	cls  []int32
+	text []byte
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
@@ -98,10 +115,12 @@ type featureSet struct {
 	classes      bool // word-class features (classes.go)
 	classRepeat  int  // times each class feature counts; 0 means 1
 	maskIdentity bool // identity terms hashed as one token (identity.go)
+	classSets    bool // the addressee class and class-set features (classes.go)
 }
 
 func (i Info) features() featureSet {
-	return featureSet{raw: i.RawFeatures, classes: i.WordClasses, classRepeat: i.ClassRepeat, maskIdentity: i.MaskIdentity}
+	return featureSet{raw: i.RawFeatures, classes: i.WordClasses, classRepeat: i.ClassRepeat, maskIdentity: i.MaskIdentity,
+		classSets: i.ClassSets}
 }
 
 // featurize fills sc with the words and hashed features of t.
@@ -114,12 +133,14 @@ func featurize(sc *scratch, t textnorm.Text, fs featureSet) {
 	}
 	sc.feats = sc.feats[:0]
 	sc.ends = sc.ends[:0]
+	sc.cls = sc.cls[:0]
 	repeat := max(fs.classRepeat, 1)
 	var seen uint8
 	for i := range sc.toks {
 		sc.feats = appendWordFeatures(sc.feats, sc.toks, i)
+		sc.cls = append(sc.cls, int32(len(sc.feats)))
 		if fs.classes {
-			sc.feats, seen = appendClassFeatures(sc.feats, sc.toks[i].text, seen, repeat)
+			sc.feats, seen = appendClassFeatures(sc.feats, sc.toks[i].text, seen, repeat, fs.classSets)
 			if sc.toks[i].sentEnd {
 				seen = 0
 			}
@@ -170,14 +191,14 @@ func (m *Model) score(text, quote string, explain bool) parley.Scores {
 	} else {
 		featurize(sc, nt, m.Info.features())
 	}
-	logits := m.logits(sc)
+	logits, head := m.logitsWhich(sc)
 	s := parley.Scores{
 		Toxicity:       sigmoid(logits[HeadToxicity]),
 		IdentityAttack: sigmoid(logits[HeadIdentity]),
 		Spam:           sigmoid(logits[HeadSpam]),
 	}
 	if explain {
-		s.Evidence = m.evidence(sc, nt, text)
+		s.Evidence = m.evidence(sc, nt, text, head)
 	}
 	return s
 }
@@ -186,13 +207,22 @@ func (m *Model) score(text, quote string, explain bool) parley.Scores {
 // logit is the larger of the whole text's and its most toxic sentence's: one
 // abusive sentence in a long, otherwise civil comment is not diluted away.
 func (m *Model) logits(sc *scratch) [numHeads]float64 {
+	out, _ := m.logitsWhich(sc)
+	return out
+}
+
+// logitsWhich is logits, also returning the head whose weights the toxicity
+// score comes from (HeadThreat when the threat branch is the larger). The
+// threat head's logit is over the word-class features of the whole text or
+// of its most threatening sentence, scaled by their own count.
+func (m *Model) logitsWhich(sc *scratch) ([numHeads]float64, int) {
 	mask := uint32(1)<<m.Bits - 1
 	var sum [numHeads]float32
 	w := m.W
 	feats := sc.feats
-	best := float32(math.Inf(-1))
-	var sent float32
-	sentStart := 0
+	best, bestT := float32(math.Inf(-1)), float32(math.Inf(-1))
+	var sent, sentT float32
+	sentStart, nT, sentT0 := 0, 0, 0
 	k := 0
 	for i, end := range sc.ends {
 		for ; k < int(end); k++ {
@@ -202,13 +232,22 @@ func (m *Model) logits(sc *scratch) [numHeads]float64 {
 			sum[2] += w[j+2]
 			sent += w[j]
 		}
-		if m.Info.SentenceMax && (sc.toks[i].sentEnd || i == len(sc.ends)-1) {
-			if v := sent * featureScale(k-sentStart); v > best {
-				best = v
+		if c := int(sc.cls[i]); c < int(end) {
+			for _, f := range feats[c:end] {
+				sentT += w[int(f&mask)*numHeads+HeadThreat]
 			}
-			sent, sentStart = 0, k
+			nT += int(end) - c
+		}
+		if m.Info.SentenceMax && (sc.toks[i].sentEnd || i == len(sc.ends)-1) {
+			best = max(best, sent*featureScale(k-sentStart))
+			if nT > sentT0 {
+				bestT = max(bestT, sentT*featureScale(nT-sentT0))
+			}
+			sum[HeadThreat] += sentT
+			sent, sentT, sentStart, sentT0 = 0, 0, k, nT
 		}
 	}
+	sum[HeadThreat] += sentT
 	if k < len(feats) { // raw baseline features carry no token structure
 		for ; k < len(feats); k++ {
 			j := int(feats[k]&mask) * numHeads
@@ -219,20 +258,33 @@ func (m *Model) logits(sc *scratch) [numHeads]float64 {
 	}
 	scale := featureScale(len(feats))
 	var out [numHeads]float64
-	for h := range out {
+	for h := range HeadThreat {
 		out[h] = float64(m.Bias[h] + scale*sum[h])
 	}
 	if whole := scale * sum[0]; best > whole {
 		out[HeadToxicity] = float64(m.Bias[HeadToxicity] + best)
 	}
-	return out
+	out[HeadThreat] = math.Inf(-1) // no word-class feature, no threat evidence
+	if nT > 0 {
+		out[HeadThreat] = float64(m.Bias[HeadThreat] + max(featureScale(nT)*sum[HeadThreat], bestT))
+	}
+	head := HeadToxicity
+	if m.Info.ThreatHead {
+		mix := m.Info.ThreatMix
+		out[HeadThreat] = mix*out[HeadThreat] + (1-mix)*out[HeadToxicity]
+		if out[HeadThreat] > out[HeadToxicity] {
+			out[HeadToxicity], head = out[HeadThreat], HeadThreat
+		}
+	}
+	return out, head
 }
 
-// evidence attributes the toxicity logit to words: each word gets the
-// weights of its unigram and character n-grams and half of each bigram it is
-// part of. The words that raise the score most, strongest first, are located
+// evidence attributes the toxicity logit to words, by the weights of head
+// (the toxicity or the threat head): each word gets the weights of its
+// unigram, character n-grams and class features and half of each bigram it
+// is part of. The words that raise the score most, strongest first, are located
 // in the original text.
-func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string) []parley.Evidence {
+func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string, head int) []parley.Evidence {
 	if len(sc.toks) == 0 {
 		return nil
 	}
@@ -243,7 +295,7 @@ func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string) []parley.Ev
 	for i, end := range sc.ends {
 		for k := start; k < end; k++ {
 			f := sc.feats[k]
-			w := m.W[int(f&mask)*numHeads+HeadToxicity] * scale
+			w := m.W[int(f&mask)*numHeads+head] * scale
 			if k == start+1 && i+1 < len(sc.toks) { // the bigram this word starts
 				contrib[i] += w / 2
 				contrib[i+1] += w / 2

@@ -56,6 +56,11 @@ type TrainOptions struct {
 	// ClassRepeat is how many times each word-class feature counts; 0
 	// means defaultClassRepeat.
 	ClassRepeat int
+	// NoThreatHead leaves toxicity to the toxicity head alone (ablation).
+	NoThreatHead bool
+	// NoClassSets leaves out the addressee class and the class-set
+	// features (ablation).
+	NoClassSets bool
 }
 
 // defaultClassRepeat is the default TrainOptions.ClassRepeat: 3 took the
@@ -70,6 +75,7 @@ func (opt TrainOptions) features() featureSet {
 	}
 	fs := featureSet{classes: opt.wordClasses(), maskIdentity: !opt.NoMaskIdentity}
 	if fs.classes {
+		fs.classSets = !opt.NoClassSets
 		fs.classRepeat = opt.ClassRepeat
 		if fs.classRepeat == 0 {
 			fs.classRepeat = defaultClassRepeat
@@ -112,21 +118,29 @@ var defaultSourceWeight = map[string]float64{
 // trainSet is the featurised training data: example i has features
 // feats[offs[i]:offs[i+1]] and per-head labels and weights.
 type trainSet struct {
-	feats  []uint32
-	offs   []int
+	feats []uint32
+	offs  []int
+	// cfeats[coffs[i]:coffs[i+1]] are example i's word-class features, the
+	// threat head's input.
+	cfeats []uint32
+	coffs  []int
 	labels [numHeads][]float32
 	weight []float32
 	counts map[string]int
 }
 
-// featuresOf returns the hashed features of text as the model sees them.
-func featuresOf(text string, fs featureSet) []uint32 {
+// featuresOf returns the hashed features of text as the model sees them, and
+// its word-class features (the threat head's input; nil for raw features).
+func featuresOf(text string, fs featureSet) (all, cls []uint32) {
 	if fs.raw {
-		return appendRawFeatures(nil, strings.ToLower(text))
+		return appendRawFeatures(nil, strings.ToLower(text)), nil
 	}
 	sc := &scratch{}
 	featurize(sc, textnorm.Normalize(text), fs)
-	return sc.feats
+	for i, end := range sc.ends {
+		cls = append(cls, sc.feats[sc.cls[i]:end]...)
+	}
+	return sc.feats, cls
 }
 
 // Train fits a model to the training side of d (examples not in the held-out
@@ -202,11 +216,23 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 		return nil, fmt.Errorf("no training examples")
 	}
 	ts := featurizeSet(exs, opt)
+	fs0 := opt.features()
+	pos := 0.0
+	for _, y := range ts.labels[HeadThreat] {
+		pos += float64(max(y, 0))
+	}
+	if pos < minThreatPositives || !fs0.classes {
+		opt.NoThreatHead = true // nothing to learn threats from (Civil Comments left out)
+	}
 	m := newModel(opt.Bits)
 	fs := opt.features()
 	m.Info = Info{Version: 1, Command: opt.Command, Seed: opt.Seed, Sources: ts.counts, Baseline: opt.Baseline,
 		RawFeatures: fs.raw, SentenceMax: !opt.Baseline && !opt.RawFeatures && !opt.NoSentenceMax, WordClasses: fs.classes,
-		ClassRepeat: fs.classRepeat, MaskIdentity: fs.maskIdentity}
+		ClassRepeat: fs.classRepeat, MaskIdentity: fs.maskIdentity, ClassSets: fs.classSets,
+		ThreatHead: !opt.NoThreatHead}
+	if m.Info.ThreatHead {
+		m.Info.ThreatMix = threatMix
+	}
 	if len(licences) > 0 {
 		m.Info.Licences = licences
 	}
@@ -252,6 +278,22 @@ func (m *Model) calibrate(d *Dataset, rate float64) {
 		m.Info.Calibration = "default"
 		return
 	}
+	if m.Info.ThreatHead {
+		// The toxicity head alone first, then the threat branch so that it
+		// alone holds threatHoldRate, then both together.
+		m.Info.ThreatHead = false
+		m.shiftToHold(neg, rate)
+		m.Info.ThreatHead = true
+		m.calibrateThreat(neg, threatHoldRate)
+	}
+	m.shiftToHold(neg, rate)
+	m.Threshold = DefaultHoldThreshold
+	m.Info.Calibration = fmt.Sprintf("holds %.1f%% of %d non-toxic Globe and Mail comments at %.2f", 100*rate, len(neg), DefaultHoldThreshold)
+}
+
+// shiftToHold shifts the toxicity logit (and the threat head's with it) so
+// that a share rate of neg score at or above DefaultHoldThreshold.
+func (m *Model) shiftToHold(neg []Example, rate float64) {
 	scores := m.ScoreAll(neg)
 	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
 	k := int(rate * float64(len(scores))) // scores[k] is the first not held
@@ -259,10 +301,54 @@ func (m *Model) calibrate(d *Dataset, rate float64) {
 	// Shift the toxicity logit so that the calibrated threshold is the
 	// pipeline's default hold threshold: every model then means the same
 	// thing by a score of DefaultHoldThreshold.
-	m.Bias[HeadToxicity] += float32(logit(DefaultHoldThreshold) - logit(t))
-	m.Threshold = DefaultHoldThreshold
-	m.Info.Calibration = fmt.Sprintf("holds %.1f%% of %d non-toxic Globe and Mail comments at %.2f", 100*rate, len(neg), DefaultHoldThreshold)
+	shift := float32(logit(DefaultHoldThreshold) - logit(t))
+	m.Bias[HeadToxicity] += shift
+	if m.Info.ThreatHead {
+		m.Bias[HeadThreat] += shift // the threat branch mixes in the toxicity logit
+	}
 }
+
+// calibrateThreat shifts the threat head's bias so that the threat branch
+// alone (model.go: the threat and toxicity logits mixed) reaches the hold
+// threshold on a share rate of the non-toxic news comments neg. The
+// toxicity head must be calibrated already; the calibration of both that
+// follows moves the two together.
+func (m *Model) calibrateThreat(neg []Example, rate float64) {
+	sc := &scratch{}
+	fs := m.Info.features()
+	scores := make([]float64, len(neg))
+	for i, e := range neg {
+		featurize(sc, textnorm.Normalize(e.Text), fs)
+		l, _ := m.logitsWhich(sc)
+		scores[i] = l[HeadThreat]
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
+	k := int(rate * float64(len(scores)))
+	t := (scores[k] + scores[max(k-1, 0)]) / 2
+	m.Bias[HeadThreat] += float32((logit(DefaultHoldThreshold) - t) / m.Info.ThreatMix)
+}
+
+// The threat head's recipe, chosen on the news check and the
+// leave-one-source-out AUCs (docs/toxicity-figures.md).
+const (
+	// threatHoldRate is the share of non-toxic news comments the threat
+	// branch alone holds: at 0.4%, or with the threat head's logit alone
+	// (threatMix 1), Wikipedia talk's leave-one-out AUC fell by 0.008–0.012
+	// (talk of dead links and hang-on tags).
+	threatHoldRate = 0.002
+	// threatMix is the threat head's share of the threat branch's logit.
+	threatMix = 0.7
+	// threatPosWeight multiplies the threat head's positive examples: about
+	// one Civil Comments post in ten has a threat marked, and no other
+	// source but the small Jigsaw file labels threats.
+	threatPosWeight = 5
+	// threatL2 is the threat head's L2 penalty.
+	threatL2 = 1e-2
+	// minThreatPositives is how many threat examples (summed targets) it
+	// takes to train the threat head: without Civil Comments the data has a
+	// handful, and a head calibrated on them ranks at random.
+	minThreatPositives = 100
+)
 
 // DefaultHoldRate is the share of ordinary news comments the calibrated hold
 // threshold holds.
@@ -271,6 +357,7 @@ const DefaultHoldRate = 0.049
 // featurizeSet computes the features of exs on opt.Workers goroutines.
 func featurizeSet(exs []Example, opt TrainOptions) *trainSet {
 	per := make([][]uint32, len(exs))
+	perCls := make([][]uint32, len(exs))
 	fs := opt.features()
 	var wg sync.WaitGroup
 	for w := 0; w < opt.Workers; w++ {
@@ -278,7 +365,7 @@ func featurizeSet(exs []Example, opt TrainOptions) *trainSet {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(exs); i += opt.Workers {
-				per[i] = featuresOf(exs[i].Text, fs)
+				per[i], perCls[i] = featuresOf(exs[i].Text, fs)
 			}
 		}()
 	}
@@ -290,6 +377,7 @@ func featurizeSet(exs []Example, opt TrainOptions) *trainSet {
 	}
 	ts.feats = make([]uint32, 0, n)
 	ts.offs = make([]int, 1, len(exs)+1)
+	ts.coffs = make([]int, 1, len(exs)+1)
 	for h := range ts.labels {
 		ts.labels[h] = make([]float32, len(exs))
 	}
@@ -297,12 +385,15 @@ func featurizeSet(exs []Example, opt TrainOptions) *trainSet {
 	for i, e := range exs {
 		ts.feats = append(ts.feats, per[i]...)
 		ts.offs = append(ts.offs, len(ts.feats))
+		ts.cfeats = append(ts.cfeats, perCls[i]...)
+		ts.coffs = append(ts.coffs, len(ts.cfeats))
 		ts.labels[HeadToxicity][i] = float32(e.Toxicity)
 		if e.HasSoft && !opt.Baseline && !opt.NoSoftLabels {
 			ts.labels[HeadToxicity][i] = float32(e.Soft)
 		}
 		ts.labels[HeadIdentity][i] = float32(e.Identity)
 		ts.labels[HeadSpam][i] = float32(e.Spam)
+		ts.labels[HeadThreat][i] = float32(threatLabel(e))
 		w := 1.0
 		if !opt.Baseline {
 			w = defaultSourceWeight[e.Source]
@@ -336,6 +427,10 @@ func trainHead(ts *trainSet, head int, opt TrainOptions) ([]float32, float32) {
 	var b, bg2 float64
 	labels := ts.labels[head]
 	weight := ts.weight
+	feats, offs := ts.feats, ts.offs
+	if head == HeadThreat {
+		feats, offs = ts.cfeats, ts.coffs // word-class features only
+	}
 	var order []int
 	for i, y := range labels {
 		if y >= 0 && weight[i] > 0 {
@@ -345,10 +440,13 @@ func trainHead(ts *trainSet, head int, opt TrainOptions) ([]float32, float32) {
 	rng := rand.New(rand.NewPCG(uint64(opt.Seed), uint64(head)+1))
 	rate := float32(opt.Rate)
 	l2 := float32(opt.L2)
+	if head == HeadThreat {
+		l2 = threatL2
+	}
 	for epoch := 0; epoch < opt.Epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
-			fs := ts.feats[ts.offs[i]:ts.offs[i+1]]
+			fs := feats[offs[i]:offs[i+1]]
 			scale := featureScale(len(fs))
 			var s float32
 			for _, f := range fs {
@@ -356,6 +454,9 @@ func trainHead(ts *trainSet, head int, opt TrainOptions) ([]float32, float32) {
 			}
 			p := sigmoid(b + float64(scale*s))
 			g := float32(p-float64(labels[i])) * weight[i]
+			if head == HeadThreat {
+				g *= 1 + (threatPosWeight-1)*labels[i]
+			}
 			gs := g * scale
 			for _, f := range fs {
 				j := f & mask
@@ -397,3 +498,17 @@ func mentionsIdentity(text string) bool {
 // whose raters marked a threat: threats are rare in the data and the ones a
 // moderator must never miss.
 const threatWeight = 3
+
+// threatLabel is the threat head's target of e: whether the raters marked a
+// threat (Civil Comments posts and sentences: Example.ThreatShare; Jigsaw's
+// label), no threat for any
+// non-toxic text, and Unknown for toxic text of the sources that do not say.
+func threatLabel(e Example) float64 {
+	switch {
+	case e.Source == SourceCivil || e.Source == SourceCivilSentences || e.Source == SourceJigsaw:
+		return e.ThreatShare
+	case e.Toxicity >= 0 && e.Toxicity < 0.5:
+		return 0
+	}
+	return Unknown
+}
