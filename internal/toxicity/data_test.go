@@ -107,4 +107,21 @@ func TestLoadSharedData(t *testing.T) {
 	if count[SourceCivilSentences] < 10000 {
 		t.Errorf("only %d Civil Comments sentences derived", count[SourceCivilSentences])
 	}
+	// A sentence is on its post's side of the split: the held-back posts'
+	// sentences are never trained on.
+	postTest := map[string]bool{}
+	for _, e := range d.Examples {
+		if e.Source == SourceCivil {
+			postTest[e.ID] = e.Test
+		}
+	}
+	wrong := 0
+	for _, e := range d.Examples {
+		if e.Source == SourceCivilSentences && e.Test != postTest[e.ID] {
+			wrong++
+		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d Civil Comments sentences are on the other side of the split from their post", wrong)
+	}
 }
