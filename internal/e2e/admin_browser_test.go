@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -122,8 +123,24 @@ func TestBrowserModeratorApprovesWithKeyboard(t *testing.T) {
 	if v.Text != text {
 		t.Errorf("item text %q, want the comment as written %q", v.Text, text)
 	}
-	if len(v.Marks) != 1 || !strings.EqualFold(v.Marks[0], word) {
-		t.Errorf("highlighted evidence %q, want one <mark> around %q", v.Marks, word)
+	// The UI marks exactly the evidence the server returned for all the
+	// reasons, once each, in the text's order, and the word that made the
+	// comment toxic is among it.
+	var spans []struct{ Start, End int }
+	for _, r := range posted.Reasons {
+		for _, sp := range r.Spans {
+			if !slices.Contains(spans, sp) {
+				spans = append(spans, sp)
+			}
+		}
+	}
+	slices.SortFunc(spans, func(a, b struct{ Start, End int }) int { return a.Start - b.Start })
+	var want []string
+	for _, sp := range spans {
+		want = append(want, string([]rune(text)[sp.Start:sp.End]))
+	}
+	if !slices.Equal(v.Marks, want) || !slices.ContainsFunc(v.Marks, func(m string) bool { return strings.EqualFold(m, word) }) {
+		t.Errorf("highlighted evidence %q, want the returned spans %q, %q among them", v.Marks, want, word)
 	}
 	if !strings.Contains(v.Reasons, posted.Reasons[0].Rule) {
 		t.Errorf("reasons %q do not name the rule %q", v.Reasons, posted.Reasons[0].Rule)
