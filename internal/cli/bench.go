@@ -1171,13 +1171,20 @@ func processCPU(pid int) time.Duration {
 
 // peakRSS returns a process's peak resident set (VmHWM) in bytes, or 0
 // where /proc is not available.
-func peakRSS(pid int) int64 {
+func peakRSS(pid int) int64 { return procStatusBytes(pid, "VmHWM") }
+
+// processRSS returns a process's resident set (VmRSS) in bytes, or 0.
+func processRSS(pid int) int64 { return procStatusBytes(pid, "VmRSS") }
+
+// procStatusBytes returns a kB field of /proc/PID/status in bytes, or 0
+// where /proc or the field is not available.
+func procStatusBytes(pid int, field string) int64 {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}
 	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			f := strings.Fields(rest)
 			if len(f) == 2 && f[1] == "kB" {
 				kb, _ := strconv.ParseInt(f[0], 10, 64)
