@@ -204,7 +204,6 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-
 // sseOnce starts a fresh server, seeds the page with one comment (so that
 // streams follow the page, as they do on any article with comments), opens
 // the streams, posts, and measures.
