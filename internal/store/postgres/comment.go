@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // commentCols are read by scanComment, in this order.
@@ -283,51 +283,7 @@ func (db *DB) SetFeatured(ctx context.Context, id int64, featured bool) error {
 	})
 }
 
-// reasonJSON is the stored form of a parley.Reason; spans are [start, end]
-// pairs. It is the same form as SQLite's, so that a database can move from
-// one backend to the other through export and import.
-type reasonJSON struct {
-	Rule    string   `json:"rule"`
-	Message string   `json:"message,omitempty"`
-	Spans   [][2]int `json:"spans,omitempty"`
-}
+// encodeReasons and decodeReasons use the stored form every backend shares.
+func encodeReasons(rs []parley.Reason) ([]byte, error) { return store.EncodeReasons(rs) }
 
-// encodeReasons returns the JSON of reasons, nil (NULL) for none.
-func encodeReasons(rs []parley.Reason) ([]byte, error) {
-	if len(rs) == 0 {
-		return nil, nil
-	}
-	js := make([]reasonJSON, len(rs))
-	for i, r := range rs {
-		js[i] = reasonJSON{Rule: r.Rule, Message: r.Message}
-		for _, s := range r.Spans {
-			js[i].Spans = append(js[i].Spans, [2]int{s.Start, s.End})
-		}
-	}
-	b, err := json.Marshal(js)
-	if err != nil {
-		return nil, parley.Errorf(parley.EInvalid, "reasons: %v", err)
-	}
-	return b, nil
-}
-
-func decodeReasons(b []byte) ([]parley.Reason, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	var js []reasonJSON
-	if err := json.Unmarshal(b, &js); err != nil {
-		return nil, fmt.Errorf("reasons: %w", err)
-	}
-	rs := make([]parley.Reason, len(js))
-	for i, j := range js {
-		rs[i] = parley.Reason{Rule: j.Rule, Message: j.Message}
-		if len(j.Spans) > 0 {
-			rs[i].Spans = make([]parley.Span, len(j.Spans))
-			for k, s := range j.Spans {
-				rs[i].Spans[k] = parley.Span{Start: s[0], End: s[1]}
-			}
-		}
-	}
-	return rs, nil
-}
+func decodeReasons(b []byte) ([]parley.Reason, error) { return store.DecodeReasons(b) }

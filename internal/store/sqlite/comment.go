@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // commentCols are read by scanComment, in this order.
@@ -420,49 +420,14 @@ func (db *DB) SetFeatured(ctx context.Context, id int64, featured bool) error {
 	})
 }
 
-// reasonJSON is the stored form of a parley.Reason; spans are [start, end] pairs.
-type reasonJSON struct {
-	Rule    string   `json:"rule"`
-	Message string   `json:"message,omitempty"`
-	Spans   [][2]int `json:"spans,omitempty"`
-}
-
-// encodeReasons returns the JSON of reasons, nil (NULL) for none.
+// encodeReasons returns the stored JSON of reasons (the form every backend
+// shares) as a TEXT value, nil (NULL) for none.
 func encodeReasons(rs []parley.Reason) (any, error) {
-	if len(rs) == 0 {
-		return nil, nil
-	}
-	js := make([]reasonJSON, len(rs))
-	for i, r := range rs {
-		js[i] = reasonJSON{Rule: r.Rule, Message: r.Message}
-		for _, s := range r.Spans {
-			js[i].Spans = append(js[i].Spans, [2]int{s.Start, s.End})
-		}
-	}
-	b, err := json.Marshal(js)
-	if err != nil {
-		return nil, parley.Errorf(parley.EInvalid, "reasons: %v", err)
+	b, err := store.EncodeReasons(rs)
+	if b == nil || err != nil {
+		return nil, err
 	}
 	return string(b), nil
 }
 
-func decodeReasons(b []byte) ([]parley.Reason, error) {
-	if len(b) == 0 {
-		return nil, nil
-	}
-	var js []reasonJSON
-	if err := json.Unmarshal(b, &js); err != nil {
-		return nil, fmt.Errorf("reasons: %w", err)
-	}
-	rs := make([]parley.Reason, len(js))
-	for i, j := range js {
-		rs[i] = parley.Reason{Rule: j.Rule, Message: j.Message}
-		if len(j.Spans) > 0 {
-			rs[i].Spans = make([]parley.Span, len(j.Spans))
-			for k, s := range j.Spans {
-				rs[i].Spans[k] = parley.Span{Start: s[0], End: s[1]}
-			}
-		}
-	}
-	return rs, nil
-}
+func decodeReasons(b []byte) ([]parley.Reason, error) { return store.DecodeReasons(b) }
