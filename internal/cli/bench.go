@@ -137,19 +137,24 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	if cfg.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		rep.writeTable(stdout)
+	if err := printReport(stdout, cfg.JSON, rep); err != nil {
+		return err
 	}
 	if n := rep.failed(); n > 0 {
 		return fmt.Errorf("bench: %d requests failed (see the errors column)", n)
 	}
 	return nil
+}
+
+// printReport writes a bench report as indented JSON or as its table.
+func printReport(w io.Writer, asJSON bool, rep interface{ writeTable(io.Writer) }) error {
+	if !asJSON {
+		rep.writeTable(w)
+		return nil
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rep)
 }
 
 func (c *benchConfig) validate() error {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -101,14 +100,8 @@ func runSSEBenchCommand(ctx context.Context, cfg benchConfig, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	if cfg.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	} else {
-		rep.writeTable(stdout)
+	if err := printReport(stdout, cfg.JSON, rep); err != nil {
+		return err
 	}
 	for _, r := range rep.Runs {
 		if r.Delivered < r.Expected || r.Ready < r.Streams {
