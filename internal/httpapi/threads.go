@@ -3,7 +3,6 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -225,7 +224,7 @@ func parseHTTPTime(v string) time.Time {
 type threadQuery struct{ site, url, sort, limit, cursor string }
 
 func (q *threadQuery) parse(raw string) {
-	var seen [5]bool
+	var seen uint8 // a bit per key: its first value is kept
 	for rest := raw; rest != ""; {
 		var pair string
 		pair, rest, _ = strings.Cut(rest, "&")
@@ -238,8 +237,8 @@ func (q *threadQuery) parse(raw string) {
 			q.parseSlow(raw)
 			return
 		}
-		i := slices.Index([]string{"site", "url", "sort", "limit", "cursor"}, key)
-		if i < 0 || seen[i] {
+		dst, bit := q.field(key)
+		if dst == nil || seen&bit != 0 {
 			continue
 		}
 		if strings.ContainsAny(value, "%+") {
@@ -249,9 +248,27 @@ func (q *threadQuery) parse(raw string) {
 			}
 			value = v
 		}
-		seen[i] = true
-		*[]*string{&q.site, &q.url, &q.sort, &q.limit, &q.cursor}[i] = value
+		seen |= bit
+		*dst = value
 	}
+}
+
+// field returns where the value of key goes and the key's bit, or nil for
+// a key the thread query does not read.
+func (q *threadQuery) field(key string) (*string, uint8) {
+	switch key {
+	case "site":
+		return &q.site, 1
+	case "url":
+		return &q.url, 2
+	case "sort":
+		return &q.sort, 4
+	case "limit":
+		return &q.limit, 8
+	case "cursor":
+		return &q.cursor, 16
+	}
+	return nil, 0
 }
 
 func (q *threadQuery) parseSlow(raw string) {
