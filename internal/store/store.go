@@ -102,6 +102,11 @@ type Store interface {
 	AddReport(ctx context.Context, r *parley.Report) (created bool, err error)
 	// Reports returns a comment's reports, oldest first.
 	Reports(ctx context.Context, commentID int64) ([]*parley.Report, error)
+	// PageReports returns the reports of every comment of a page, in any
+	// status, in one query: keyed by comment id, each comment's reports
+	// oldest first, as Reports returns them. Comments without reports are
+	// absent; a page without reports, or no such page, gives an empty map.
+	PageReports(ctx context.Context, pageID int64) (map[int64][]*parley.Report, error)
 
 	// Vote records a reader's vote (value 0 withdraws it), keeps the
 	// comment's score equal to the sum of its votes, records

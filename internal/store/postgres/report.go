@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -57,6 +58,26 @@ func (db *DB) Reports(ctx context.Context, commentID int64) ([]*parley.Report, e
 		return nil, wrap(err, "read reports")
 	}
 	return scanReports(rows)
+}
+
+// PageReports returns the reports of every comment of a page in one
+// query, keyed by comment id, each comment's reports oldest first.
+func (db *DB) PageReports(ctx context.Context, pageID int64) (map[int64][]*parley.Report, error) {
+	cols := "r." + strings.ReplaceAll(reportCols, ", ", ", r.")
+	rows, err := db.pool.Query(ctx, `SELECT `+cols+` FROM reports r JOIN comments c ON c.id = r.comment_id
+		WHERE c.page_id = $1 ORDER BY r.comment_id, r.created, r.id`, pageID)
+	if err != nil {
+		return nil, wrap(err, "read reports of page")
+	}
+	rs, err := scanReports(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]*parley.Report{}
+	for _, r := range rs {
+		out[r.CommentID] = append(out[r.CommentID], r)
+	}
+	return out, nil
 }
 
 // scanReports reads and closes rows of reportCols.

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/parleyhq/parley"
 )
@@ -55,6 +56,26 @@ func (db *DB) Reports(ctx context.Context, commentID int64) ([]*parley.Report, e
 		return nil, fmt.Errorf("read reports: %w", err)
 	}
 	return scanReports(rows)
+}
+
+// PageReports returns the reports of every comment of a page in one
+// query, keyed by comment id, each comment's reports oldest first.
+func (db *DB) PageReports(ctx context.Context, pageID int64) (map[int64][]*parley.Report, error) {
+	cols := "r." + strings.ReplaceAll(reportCols, ", ", ", r.")
+	rows, err := db.query(ctx, `SELECT `+cols+` FROM reports r JOIN comments c ON c.id = r.comment_id
+		WHERE c.page_id = ? ORDER BY r.comment_id, r.created, r.id`, pageID)
+	if err != nil {
+		return nil, fmt.Errorf("read reports of page %d: %w", pageID, err)
+	}
+	rs, err := scanReports(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64][]*parley.Report{}
+	for _, r := range rs {
+		out[r.CommentID] = append(out[r.CommentID], r)
+	}
+	return out, nil
 }
 
 // scanReports reads and closes rows of reportCols.

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -114,6 +115,74 @@ var reportTests = []test{
 		}
 		if got["bob"] != parley.ReportDismissed || got["carol"] != parley.ReportUpheld {
 			t.Errorf("outcomes: got %v, want bob dismissed and carol upheld", got)
+		}
+	}},
+	{"a page's reports in one call", func(t *testing.T, f *fixture) {
+		other := f.newPage(f.site.ID, "https://news.example.com/2026/other", "Other")
+		a := f.add(spec{})
+		b := f.add(spec{status: parley.StatusPending})
+		quiet := f.add(spec{}) // never reported
+		elsewhere := f.add(spec{page: other})
+		for _, r := range []*parley.Report{
+			{CommentID: b.ID, ReporterID: "dave", Reason: "spam", Created: ms(2026, 11, 20, 10, 0, 3, 0)},
+			{CommentID: a.ID, ReporterID: "carol", Reason: "hate", Note: "again", Created: ms(2026, 11, 20, 10, 0, 2, 0)},
+			{CommentID: a.ID, ReporterID: "bob", Reason: "abuse", Created: ms(2026, 11, 20, 10, 0, 1, 7)},
+			{CommentID: elsewhere.ID, ReporterID: "bob", Reason: "spam", Created: ms(2026, 11, 20, 10, 0, 0, 0)},
+		} {
+			if _, err := f.s.AddReport(f.ctx, r); err != nil {
+				t.Fatalf("AddReport(%d, %s): %v", r.CommentID, r.ReporterID, err)
+			}
+		}
+		f.setStatus(b, parley.StatusRejected, true) // upholds dave's report
+
+		got, err := f.s.PageReports(f.ctx, f.page.ID)
+		if err != nil {
+			t.Fatalf("PageReports: %v", err)
+		}
+		if len(got) != 2 {
+			t.Errorf("PageReports: got reports of %d comments, want 2 (%d and %d)", len(got), a.ID, b.ID)
+		}
+		if rs, ok := got[quiet.ID]; ok {
+			t.Errorf("PageReports: got %d reports of an unreported comment, want it absent", len(rs))
+		}
+		if rs, ok := got[elsewhere.ID]; ok {
+			t.Errorf("PageReports: got %d reports of a comment on another page, want it absent", len(rs))
+		}
+		// Each comment's reports are what Reports returns: same fields, same order.
+		for _, c := range []*parley.Comment{a, b} {
+			want := f.reports(c)
+			if len(got[c.ID]) != len(want) {
+				t.Errorf("comment %d: got %d reports, want %d", c.ID, len(got[c.ID]), len(want))
+				continue
+			}
+			for i, r := range got[c.ID] {
+				w := want[i]
+				if r.ID != w.ID || r.CommentID != c.ID || r.ReporterID != w.ReporterID || r.Reason != w.Reason ||
+					r.Note != w.Note || r.Outcome != w.Outcome {
+					t.Errorf("comment %d, report %d: got %+v, want %+v", c.ID, i, r, w)
+				}
+				wantTime(t, fmt.Sprintf("comment %d, report %d: Created", c.ID, i), r.Created, w.Created)
+			}
+		}
+		var reporters []string
+		for _, r := range got[a.ID] {
+			reporters = append(reporters, r.ReporterID)
+		}
+		if want := []string{"bob", "carol"}; !slices.Equal(reporters, want) {
+			t.Errorf("PageReports: got reporters %q of comment %d, want %q oldest first", reporters, a.ID, want)
+		}
+		if rs := got[b.ID]; len(rs) == 1 && rs[0].Outcome != parley.ReportUpheld {
+			t.Errorf("PageReports: got outcome %q of dave's report, want %q", rs[0].Outcome, parley.ReportUpheld)
+		}
+
+		for _, tc := range []struct {
+			name string
+			page int64
+		}{{"a page without reports", f.newPage(f.site.ID, "https://news.example.com/2026/calm", "Calm").ID}, {"no such page", other.ID + 1000}} {
+			got, err := f.s.PageReports(f.ctx, tc.page)
+			if err != nil || len(got) != 0 {
+				t.Errorf("PageReports of %s: got %v, %v; want an empty map and no error", tc.name, got, err)
+			}
 		}
 	}},
 }
