@@ -8,10 +8,12 @@ const (
 	EventPageCount      = "page.count"      // the page's approved count changed
 	EventPageUpdated    = "page.updated"    // a moderator closed or reopened the page or changed its policy
 	EventQueueChanged   = "queue.changed"   // the moderation queue of a site changed
+	EventSiteUpdated    = "site.updated"    // a site's settings or policy changed (PageID is 0)
 )
 
-// Event is something that happened to a page or a site's moderation queue.
-// Events carry ids, not content: subscribers read the current state.
+// Event is something that happened to a page, to a site's moderation queue
+// or to a site's settings. Events carry ids, not content: subscribers read
+// the current state.
 type Event struct {
 	ID        int64 // monotonically increasing per store; resumes streams (Last-Event-ID)
 	Type      string

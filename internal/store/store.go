@@ -27,7 +27,9 @@ type Store interface {
 
 	// CreateSite stores a new site. EConflict if the id exists.
 	CreateSite(ctx context.Context, s *parley.Site) error
-	// UpdateSite replaces the site's fields (not its id or creation time). ENotFound.
+	// UpdateSite replaces the site's fields (not its id or creation time)
+	// and records parley.EventSiteUpdated in the same transaction, which
+	// tells every instance to drop what it cached of the site. ENotFound.
 	UpdateSite(ctx context.Context, s *parley.Site) error
 	// Site returns one site. ENotFound.
 	Site(ctx context.Context, id string) (*parley.Site, error)

@@ -29,17 +29,20 @@ func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
 	return nil
 }
 
-// UpdateSite replaces the site's fields but its id and creation time. ENotFound.
+// UpdateSite replaces the site's fields but its id and creation time and
+// records site.updated in the same transaction. ENotFound.
 func (db *DB) UpdateSite(ctx context.Context, s *parley.Site) error {
-	tag, err := db.exec(ctx, `UPDATE sites SET name = $2, origins = $3, policy_url = $4, ignore_params = $5, policy = $6
-		WHERE id = $1`, s.ID, s.Name, list(s.Origins), s.PolicyURL, list(s.IgnoreParams), s.Policy)
-	if err != nil {
-		return domainError(err, "update site", "site %q rejected by the database", s.ID)
-	}
-	if tag.RowsAffected() == 0 {
-		return parley.Errorf(parley.ENotFound, "site %q not found", s.ID)
-	}
-	return nil
+	return db.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE sites SET name = $2, origins = $3, policy_url = $4, ignore_params = $5, policy = $6
+			WHERE id = $1`, s.ID, s.Name, list(s.Origins), s.PolicyURL, list(s.IgnoreParams), s.Policy)
+		if err != nil {
+			return domainError(err, "update site", "site %q rejected by the database", s.ID)
+		}
+		if tag.RowsAffected() == 0 {
+			return parley.Errorf(parley.ENotFound, "site %q not found", s.ID)
+		}
+		return db.events(ctx, tx, []parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
+	})
 }
 
 // Site returns one site. ENotFound.

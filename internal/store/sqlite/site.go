@@ -37,7 +37,8 @@ func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
 	return nil
 }
 
-// UpdateSite replaces the site's fields but its id and creation time. ENotFound.
+// UpdateSite replaces the site's fields but its id and creation time and
+// records site.updated in the same transaction. ENotFound.
 func (db *DB) UpdateSite(ctx context.Context, s *parley.Site) error {
 	origins, params := jsonList(s.Origins), jsonList(s.IgnoreParams)
 	return db.write(ctx, func(w *wtx) error {
@@ -46,7 +47,10 @@ func (db *DB) UpdateSite(ctx context.Context, s *parley.Site) error {
 		if err != nil {
 			return fmt.Errorf("update site: %w", err)
 		}
-		return mustAffect(res, "site %q not found", s.ID)
+		if err := mustAffect(res, "site %q not found", s.ID); err != nil {
+			return err
+		}
+		return w.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
 	})
 }
 

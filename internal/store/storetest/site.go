@@ -61,8 +61,14 @@ var siteTests = []test{
 		s := *f.site
 		s.Name, s.Origins, s.PolicyURL, s.IgnoreParams, s.Policy = "Renamed", []string{"https://new.example"}, "https://new.example/rules", []string{"x"}, []byte(`{}`)
 		s.Created = ms(2000, 1, 1, 0, 0, 0, 0) // ignored
+		last := f.lastEvent()
 		if err := f.s.UpdateSite(f.ctx, &s); err != nil {
 			t.Fatalf("UpdateSite: %v", err)
+		}
+		// Other instances learn of the change from the log.
+		want := []parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}}
+		if evs := withoutIDs(f.eventsAfter(last)); !slices.Equal(evs, want) {
+			t.Errorf("events: got %+v, want %+v", evs, want)
 		}
 		got, err := f.s.Site(f.ctx, s.ID)
 		if err != nil {
@@ -79,8 +85,12 @@ var siteTests = []test{
 	{"not found", func(t *testing.T, f *fixture) {
 		_, err := f.s.Site(f.ctx, "nope")
 		wantCode(t, err, parley.ENotFound, "Site")
+		last := f.lastEvent()
 		err = f.s.UpdateSite(f.ctx, &parley.Site{ID: "nope", Name: "x"})
 		wantCode(t, err, parley.ENotFound, "UpdateSite")
+		if evs := f.eventsAfter(last); len(evs) != 0 {
+			t.Errorf("events of an update of no site: got %+v, want none", evs)
+		}
 	}},
 	{"list ordered by id", func(t *testing.T, f *fixture) {
 		for _, id := range []string{"zeta", "alpha", "mid-1"} {
