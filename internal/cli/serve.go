@@ -165,8 +165,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	api := httpapi.New(svc, sessions, opts)
 	defer api.Close()
 	// Writes on this instance drop the page's cached responses at once and
-	// wake the broker; writes on other instances arrive through the log.
-	broker.OnEvent = func(ev parley.Event) { api.Invalidate(ev.PageID) }
+	// wake the broker; writes on other instances arrive through the log. A
+	// site's change (site.updated) makes the service forget the site, which
+	// then drops the cached responses of all its pages (OnSiteChange).
+	broker.OnEvent = func(ev parley.Event) {
+		svc.Observe(ev)
+		if ev.PageID != 0 {
+			api.Invalidate(ev.PageID)
+		}
+	}
 	svc.OnChange = func(pageID int64) {
 		api.Invalidate(pageID)
 		broker.Notify()

@@ -205,3 +205,81 @@ func TestTwoInstancesOnPostgres(t *testing.T) {
 	}
 	t.Logf("%d comments acknowledged by A before SIGKILL, all on B", len(acked))
 }
+
+// TestSiteClosedOnOtherInstance runs two real Parley processes on one
+// PostgreSQL database: when A closes the site through its policy, B, which
+// had the site and the thread's response cached, refuses a post with A's
+// very error and says page.closed in its thread. A cached thread response
+// has no TTL, so B's thread can only change through the site.updated event
+// A's write recorded; the poll below waits for that event to arrive.
+func TestSiteClosedOnOtherInstance(t *testing.T) {
+	dsn := freshDatabase(t)
+	a := startServer(t, t.TempDir(), "--database="+dsn)
+	b := startServer(t, t.TempDir(), "--database="+dsn)
+	const page = "https://news.example.com/2026/11/closing"
+	post := func(s *server) response {
+		t.Helper()
+		res, err := s.client().do("POST", "/api/v1/comments", map[string]any{
+			"site": "demo", "url": page, "title": "Closing", "text": "A comment.", "name": "Ann"})
+		if err != nil {
+			t.Fatalf("post: %v", err)
+		}
+		return res
+	}
+	closedOn := func(s *server) bool {
+		t.Helper()
+		res, err := s.client().do("GET", "/api/v1/threads?site=demo&url="+url.QueryEscape(page), nil)
+		if err != nil || res.Status != http.StatusOK {
+			t.Fatalf("thread: %v %d %s", err, res.Status, res.Body)
+		}
+		var th struct {
+			Page struct {
+				Closed *bool `json:"closed"`
+			} `json:"page"`
+		}
+		if err := res.decode(&th); err != nil || th.Page.Closed == nil {
+			t.Fatalf("thread without page.closed (%v): %s", err, res.Body)
+		}
+		return *th.Page.Closed
+	}
+
+	// B caches the site (a post) and the thread's response (two reads).
+	if res := post(b); res.Status != http.StatusCreated {
+		t.Fatalf("post on B: %d %s", res.Status, res.Body)
+	}
+	for range 2 {
+		if closedOn(b) {
+			t.Fatal("B's thread of an open site says page.closed = true")
+		}
+	}
+
+	ca := a.client()
+	res, err := ca.admin("GET", "/api/v1/admin/sites/demo/policy", nil)
+	if err != nil || res.Status != http.StatusOK {
+		t.Fatalf("GET policy on A: %v %d %s", err, res.Status, res.Body)
+	}
+	var policy map[string]any
+	if err := res.decode(&policy); err != nil {
+		t.Fatal(err)
+	}
+	policy["closed"] = true
+	if res, err := ca.admin("PUT", "/api/v1/admin/sites/demo/policy", policy); err != nil || res.Status != http.StatusOK {
+		t.Fatalf("PUT policy on A: %v %d %s", err, res.Status, res.Body)
+	}
+	want := post(a)
+	if want.Status != http.StatusForbidden {
+		t.Fatalf("post on A after A closed the site: %d %s; want 403", want.Status, want.Body)
+	}
+
+	// Bounded poll: NOTIFY wakes B's broker at once, its poll within 1 s;
+	// 10 s only bounds a failure.
+	for deadline := time.Now().Add(10 * time.Second); !closedOn(b); {
+		if time.Now().After(deadline) {
+			t.Fatalf("B's thread still says page.closed = false 10 s after A closed the site:\n%s", b.logs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if got := post(b); got.Status != want.Status || string(got.Body) != string(want.Body) {
+		t.Errorf("post on B after A closed the site: got %d %s, want %d %s as on A", got.Status, got.Body, want.Status, want.Body)
+	}
+}

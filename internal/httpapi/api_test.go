@@ -22,6 +22,7 @@ import (
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 )
 
@@ -47,17 +48,26 @@ type envOpts struct {
 
 func newEnv(t testing.TB, o envOpts) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newEnvOn(t, db, o)
+}
+
+// newEnvOn is newEnv over db, which several envs may share: each is one
+// Parley instance with its own service, caches and broker, wired as
+// `parley serve` wires them. The site "news" is created unless it exists.
+func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
+	t.Helper()
+	ctx := context.Background()
 	e := &env{t: t, now: time.Now()}
 	svc := service.New(db, render.New())
 	svc.Now = func() time.Time { return e.now }
 	svc.NoFlood = !o.flood
-	if err := svc.CreateSite(ctx, &parley.Site{ID: "news", Name: "News", Origins: []string{siteOrigin}, PolicyURL: "https://news.example.com/policy"}); err != nil {
+	err := svc.CreateSite(ctx, &parley.Site{ID: "news", Name: "News", Origins: []string{siteOrigin}, PolicyURL: "https://news.example.com/policy"})
+	if err != nil && parley.ErrorCode(err) != parley.EConflict {
 		t.Fatal(err)
 	}
 	sessions, err := auth.NewSessions([]byte(strings.Repeat("s", 32)), false)
@@ -70,6 +80,11 @@ func newEnv(t testing.TB, o envOpts) *env {
 	done := make(chan struct{})
 	go func() { broker.Run(bctx); close(done) }()
 	t.Cleanup(func() { stop(); <-done })
+	if l, ok := db.(interface{ Listen(context.Context, func()) }); ok {
+		listened := make(chan struct{})
+		go func() { l.Listen(bctx, broker.Notify); close(listened) }()
+		t.Cleanup(func() { stop(); <-listened })
+	}
 	api := httpapi.New(svc, sessions, httpapi.Options{
 		Broker:     broker,
 		AdminToken: adminToken,
@@ -78,7 +93,12 @@ func newEnv(t testing.TB, o envOpts) *env {
 		PostRate:   config.Rate{N: 10, Per: time.Minute, Burst: 3},
 		ActionRate: config.Rate{N: 60, Per: time.Minute, Burst: 20},
 	})
-	broker.OnEvent = func(ev parley.Event) { api.Invalidate(ev.PageID) }
+	broker.OnEvent = func(ev parley.Event) {
+		svc.Observe(ev)
+		if ev.PageID != 0 {
+			api.Invalidate(ev.PageID)
+		}
+	}
 	svc.OnChange = func(id int64) { api.Invalidate(id); broker.Notify() }
 	svc.OnSiteChange = api.InvalidateSite
 	e.srv = httptest.NewServer(api.Handler())

@@ -74,13 +74,20 @@ type Service struct {
 	// OnChange is called after a write that may change what readers see of
 	// a page (the read path drops that page's cached responses).
 	OnChange func(pageID int64)
-	// OnSiteChange is called after a change to a site's policy, which may
-	// change what readers see of all its pages (it can close them).
+	// OnSiteChange is called after a change to a site's settings or
+	// policy, which may change what readers see of all its pages (it can
+	// close them): a change made here, or one another instance made (see
+	// Observe).
 	OnSiteChange func(siteID string)
 
 	mu    sync.Mutex
 	sites map[string]*cachedSite
-	pipes map[string]compiledPolicy
+	// siteGen counts the sites forgotten; a site read from the store is
+	// cached only if the count has not moved during the read, so a read
+	// racing with a change cannot put the old site back after it was
+	// forgotten.
+	siteGen uint64
+	pipes   map[string]compiledPolicy
 }
 
 type cachedSite struct {
@@ -119,8 +126,10 @@ func (c *cachedSite) canonical(rawURL string) (string, error) {
 	return u, nil
 }
 
-// siteTTL bounds how long a site read from the store is reused: sites are
-// edited from the command line or another instance, rarely.
+// siteTTL bounds how long a site read from the store is reused. A change
+// made anywhere (this instance, another one, the command line) records
+// parley.EventSiteUpdated, and Observe forgets the site as soon as the
+// broker reads it; the TTL is the fallback should an event be missed.
 const siteTTL = 5 * time.Second
 
 // New returns a Service on s.
@@ -164,6 +173,7 @@ func (s *Service) Site(ctx context.Context, id string) (*parley.Site, error) {
 func (s *Service) cachedSite(ctx context.Context, id string) (*cachedSite, error) {
 	s.mu.Lock()
 	c, ok := s.sites[id]
+	gen := s.siteGen
 	s.mu.Unlock()
 	if ok && s.Now().Sub(c.at) < siteTTL {
 		return c, nil
@@ -174,16 +184,41 @@ func (s *Service) cachedSite(ctx context.Context, id string) (*cachedSite, error
 	}
 	c = &cachedSite{site: site, at: s.Now(), urls: make(map[string]string)}
 	s.mu.Lock()
-	s.sites[id] = c
+	if s.siteGen == gen {
+		s.sites[id] = c
+	}
 	s.mu.Unlock()
 	return c, nil
 }
 
-// forgetSite drops a cached site after this instance changed it.
+// forgetSite drops a cached site after it changed.
 func (s *Service) forgetSite(id string) {
 	s.mu.Lock()
 	delete(s.sites, id)
+	s.siteGen++
 	s.mu.Unlock()
+}
+
+// siteChanged forgets a site and then tells OnSiteChange, in that order:
+// a response the read path builds after OnSiteChange reads the site anew.
+func (s *Service) siteChanged(id string) {
+	s.forgetSite(id)
+	if s.OnSiteChange != nil {
+		s.OnSiteChange(id)
+	}
+}
+
+// Observe keeps the service's caches in step with an event of the log,
+// whichever instance recorded it: parley.EventSiteUpdated forgets the site
+// (its settings, and so the policy and pipeline it selects) and calls
+// OnSiteChange. Other events concern pages, which the service does not
+// cache. The live-update broker calls it for every event (Broker.OnEvent),
+// including those of this instance's own changes, which are forgotten
+// twice; it must return quickly.
+func (s *Service) Observe(ev parley.Event) {
+	if ev.Type == parley.EventSiteUpdated && ev.SiteID != "" {
+		s.siteChanged(ev.SiteID)
+	}
 }
 
 // hashIP returns a keyed hash of an IP address: enough to count a poster's

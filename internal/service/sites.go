@@ -54,8 +54,10 @@ func (s *Service) UpdateSite(ctx context.Context, site *parley.Site) error {
 	if err := ValidateSite(site); err != nil {
 		return err
 	}
-	defer s.forgetSite(site.ID)
-	return s.store.UpdateSite(ctx, site)
+	err := s.store.UpdateSite(ctx, site)
+	// Forgotten whatever the outcome: a failed commit may have happened.
+	s.siteChanged(site.ID)
+	return err
 }
 
 // Policy returns a site's moderation policy.
@@ -93,17 +95,18 @@ func (s *Service) SetPolicy(ctx context.Context, a Actor, siteID string, p moder
 	if err != nil {
 		return p, err
 	}
-	defer s.forgetSite(siteID)
 	before, after := policyDiff(prev, p)
 	actx, finish, err := s.audited(ctx, a, store.Action{Action: AuditPolicy, SiteID: siteID}, before, after)
 	if err != nil {
 		return p, err
 	}
-	if err := s.store.UpdateSite(actx, site); err != nil {
+	err = s.store.UpdateSite(actx, site)
+	// Forgotten here at once (whatever the outcome: a failed commit may
+	// have happened), on other instances when their broker reads the
+	// site.updated event UpdateSite recorded.
+	s.siteChanged(siteID)
+	if err != nil {
 		return p, err
-	}
-	if s.OnSiteChange != nil {
-		s.OnSiteChange(siteID)
 	}
 	return p, finish()
 }

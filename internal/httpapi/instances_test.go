@@ -1,0 +1,169 @@
+package httpapi_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/postgres"
+	"github.com/parleyhq/parley/internal/store/sqlite"
+	"github.com/parleyhq/parley/internal/testenv"
+)
+
+// TestSiteChangeReachesOtherInstances runs two instances, A and B, each with
+// its own service, caches and broker, on one database. A closes the site
+// through its policy; B, which had the site, its pipeline and the thread's
+// bytes cached, must refuse a post exactly as A does and say page.closed in
+// its thread, and follow A again when A reopens the site. The services'
+// clocks stand still, so B's site cache never reaches its TTL: only the
+// site.updated event A's write recorded in the log can tell B.
+func TestSiteChangeReachesOtherInstances(t *testing.T) {
+	backends := []struct {
+		name string
+		open func(t *testing.T) (a, b store.Store)
+	}{
+		// One handle shared, as two services in one process would.
+		{"sqlite", func(t *testing.T) (store.Store, store.Store) {
+			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			return db, db
+		}},
+		// Two pools on one database, as two `parley serve` processes: B's
+		// broker hears of A's writes through LISTEN/NOTIFY.
+		{"postgres", func(t *testing.T) (store.Store, store.Store) {
+			dsn, schema := pgSchema(t)
+			return pgOpen(t, dsn, schema), pgOpen(t, dsn, schema)
+		}},
+	}
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			dbA, dbB := be.open(t)
+			a, b := newEnvOn(t, dbA, envOpts{}), newEnvOn(t, dbB, envOpts{})
+			const other = "https://news.example.com/2026/11/never-commented"
+			threadOf := func(e *env, pageURL string) bool {
+				t.Helper()
+				res := e.reader("").do("GET", "/api/v1/threads?site=news&url="+escape(pageURL), nil)
+				if res.status != 200 {
+					t.Fatalf("thread of %s: %d %s", pageURL, res.status, res.body)
+				}
+				closed, ok := res.json(t)["page"].(map[string]any)["closed"].(bool)
+				if !ok {
+					t.Fatalf("thread of %s without page.closed: %s", pageURL, res.body)
+				}
+				return closed
+			}
+			post := func(e *env, pageURL string) resp {
+				return e.reader("Bob").do("POST", "/api/v1/comments", map[string]any{
+					"site": "news", "url": pageURL, "title": "Article", "text": "A comment.", "name": "Bob"})
+			}
+			// waitFor polls B's thread until page.closed is want: the
+			// event is read by B's broker within its poll (50 ms) or at
+			// once on a notification; 10 s only bounds a failure.
+			waitFor := func(want bool) {
+				t.Helper()
+				for deadline := time.Now().Add(10 * time.Second); threadOf(b, articleURL) != want; {
+					if time.Now().After(deadline) {
+						t.Fatalf("B's thread still says page.closed = %v 10 s after A's change", !want)
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}
+
+			// B caches the site and its pipeline (a post) and the thread's
+			// bytes (two reads, the second from the cache).
+			if res := b.reader("Ann").post("Before closing.", nil); res.status != 201 {
+				t.Fatalf("post on B: %d %s", res.status, res.body)
+			}
+			for range 2 {
+				if threadOf(b, articleURL) {
+					t.Fatal("B's thread of an open site says page.closed = true")
+				}
+			}
+
+			setSiteClosed(t, a, true)
+			wantRes := post(a, articleURL)
+			if wantRes.status != 403 || errCode(t, wantRes) != "forbidden" {
+				t.Fatalf("post on A after A closed the site: %d %s; want 403 forbidden", wantRes.status, wantRes.body)
+			}
+			waitFor(true)
+			for _, u := range []string{articleURL, other} {
+				if got := post(b, u); got.status != wantRes.status || string(got.body) != string(wantRes.body) {
+					t.Errorf("post on B of %s after A closed the site: got %d %s, want %d %s as on A",
+						u, got.status, got.body, wantRes.status, wantRes.body)
+				}
+			}
+			if !threadOf(b, other) {
+				t.Error("B's thread of a page without comments: page.closed = false on a closed site")
+			}
+
+			setSiteClosed(t, a, false)
+			waitFor(false)
+			if res := post(b, articleURL); res.status != 201 {
+				t.Errorf("post on B after A reopened the site: %d %s", res.status, res.body)
+			}
+		})
+	}
+}
+
+// setSiteClosed sets the "closed" setting of the site's policy through e's
+// admin API, keeping the rest of the policy.
+func setSiteClosed(t *testing.T, e *env, closed bool) {
+	t.Helper()
+	admin := []string{"Authorization", "Bearer " + adminToken}
+	r := e.reader("")
+	get := r.do("GET", "/api/v1/admin/sites/news/policy", nil, admin...)
+	if get.status != 200 {
+		t.Fatalf("GET policy: %d %s", get.status, get.body)
+	}
+	p := get.json(t)
+	p["closed"] = closed
+	if put := r.do("PUT", "/api/v1/admin/sites/news/policy", p, admin...); put.status != 200 {
+		t.Fatalf("PUT policy: %d %s", put.status, put.body)
+	}
+}
+
+// pgSchema returns the PostgreSQL test server's DSN and a new schema name,
+// the schema dropped with everything in it when the test ends.
+func pgSchema(t *testing.T) (dsn, schema string) {
+	t.Helper()
+	dsn = testenv.Postgres(t)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema = "parley_httpapi_" + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return dsn, schema
+}
+
+// pgOpen opens a store on the schema, closed when the test ends (after the
+// instance on it, whose clean-ups were registered later).
+func pgOpen(t *testing.T, dsn, schema string) *postgres.DB {
+	t.Helper()
+	db := postgres.New(dsn)
+	db.Schema = schema
+	if err := db.Open(context.Background()); err != nil {
+		t.Fatalf("open postgres: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
