@@ -29,10 +29,12 @@ type ExportReport struct {
 // Export writes a site's pages, users and comments to w as JSON Lines in
 // Parley's export format (importer.HeaderLine and the lines after it;
 // docs/export-format.md), which "parley import --from parley" reads back.
-// It streams: one page's comments are in memory at a time, with the ids
-// of the site's authors and reporters. Pages are read twice (first for the
-// users, who come before the comments), so comments written during an
-// export may be missing from it or have authors it does not list.
+// It streams: one page's comments and reports are in memory at a
+// time, with the ids of the site's authors and reporters; a page costs two
+// queries (its comments, then the reports on all of them) on each of the
+// two passes. Pages are read twice (first for the users, who come before
+// the comments), so comments and reports written during an export may be
+// missing from it or have authors or reporters it does not list.
 func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions) (*ExportReport, error) {
 	site, err := s.store.Site(ctx, opt.SiteID)
 	if err != nil {
@@ -50,7 +52,6 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions) (*
 	// Pages, and who wrote and reported on them.
 	var pages []*parley.Page
 	people := map[string]bool{}
-	reports := map[int64][]*parley.Report{}
 	q := store.PageQuery{SiteID: site.ID, Limit: 500}
 	for {
 		list, err := s.store.Pages(ctx, q)
@@ -70,15 +71,14 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions) (*
 			}
 			for _, c := range cs {
 				people[c.AuthorID] = true
-				rs, err := s.store.Reports(ctx, c.ID)
-				if err != nil {
-					return nil, fmt.Errorf("read reports: %w", err)
-				}
-				if len(rs) > 0 {
-					reports[c.ID] = rs
-					for _, r := range rs {
-						people[r.ReporterID] = true
-					}
+			}
+			reports, err := s.store.PageReports(ctx, p.ID)
+			if err != nil {
+				return nil, fmt.Errorf("read reports of %s: %w", p.URL, err)
+			}
+			for _, rs := range reports {
+				for _, r := range rs {
+					people[r.ReporterID] = true
 				}
 			}
 		}
@@ -114,6 +114,10 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions) (*
 		cs, err := s.store.PageComments(ctx, p.ID)
 		if err != nil {
 			return nil, fmt.Errorf("read comments of %s: %w", p.URL, err)
+		}
+		reports, err := s.store.PageReports(ctx, p.ID)
+		if err != nil {
+			return nil, fmt.Errorf("read reports of %s: %w", p.URL, err)
 		}
 		for _, c := range cs {
 			l := importer.CommentLine{Type: "comment", ID: c.ID, Page: p.URL, Parent: c.ParentID, Quote: c.QuoteID,
