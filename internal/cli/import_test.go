@@ -62,6 +62,9 @@ func dumpSite(t *testing.T, dir string) string {
 	for _, pa := range list {
 		p := pa.Page
 		fmt.Fprintf(&b, "page %s %q closed=%v count=%d\n", p.URL, p.Title, p.Closed, p.Count)
+		if len(p.Policy) > 0 {
+			fmt.Fprintf(&b, "  policy %s\n", p.Policy)
+		}
 		cs, err := st.PageComments(ctx, p.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -373,12 +376,13 @@ func threadJSON(t *testing.T, dir, url string) string {
 
 // TestExportImportRoundTrip builds threads through the service (replies,
 // quotes, votes, reports, a held, a rejected and a deleted comment, a
-// featured one, a closed page), exports the site, imports the export into
-// a fresh server, and finds the same threads there.
+// featured one, a closed page, pages with a policy override, one of them
+// with no comments yet), exports the site, imports the export into a fresh
+// server, and finds the same threads and page settings there.
 func TestExportImportRoundTrip(t *testing.T) {
 	dir := newSiteDir(t)
 	ctx := context.Background()
-	const a, b = "https://news.example.com/2026/a", "https://news.example.com/2026/b"
+	const a, b, c = "https://news.example.com/2026/a", "https://news.example.com/2026/b", "https://news.example.com/2026/c"
 	func() {
 		st, err := openSQLite(ctx, filepath.Join(dir, "parley.db"))
 		if err != nil {
@@ -428,8 +432,15 @@ func TestExportImportRoundTrip(t *testing.T) {
 	if code, out := cliRun(t, dir, "", "page", "close", "--site", "news", "--url", b); code != 0 {
 		t.Fatalf("close: %s", out)
 	}
+	// Overrides: on a page with comments, and on one nobody has commented
+	// on yet (made by setting it).
+	for url, override := range map[string]string{a: `{"mode":"pre_all","max_links":1}`, c: `{"banned_words":["spoiler"]}`} {
+		if code, out := cliRun(t, dir, override, "page", "policy", "--site", "news", "--url", url, "--set", "-"); code != 0 {
+			t.Fatalf("policy of %s: %s", url, out)
+		}
+	}
 	export := filepath.Join(t.TempDir(), "news.jsonl")
-	if code, out := cliRun(t, dir, "", "export", "--site", "news", "--out", export); code != 0 || !strings.Contains(out, "2 pages, 3 users, 6 comments, 1 reports") {
+	if code, out := cliRun(t, dir, "", "export", "--site", "news", "--out", export); code != 0 || !strings.Contains(out, "3 pages, 3 users, 6 comments, 1 reports") {
 		t.Fatalf("export: %d %s", code, out)
 	}
 	raw, _ := os.ReadFile(export)
@@ -446,6 +457,16 @@ func TestExportImportRoundTrip(t *testing.T) {
 			t.Errorf("thread of %s after the round trip:\n%s\nwant:\n%s", url, got, want)
 		}
 	}
+	// The pages' settings came along: closed flags and overrides.
+	for _, url := range []string{a, b, c} {
+		got, want := pageSettings(t, fresh, url), pageSettings(t, dir, url)
+		if got != want {
+			t.Errorf("settings of %s after the round trip: got %s, want %s", url, got, want)
+		}
+		if url != b && !strings.Contains(want, "policy={") {
+			t.Errorf("settings of %s before the export: %s; want an override", url, want)
+		}
+	}
 	// The held, rejected and deleted comments and the report came along.
 	st, err := openSQLite(ctx, filepath.Join(fresh, "parley.db"))
 	if err != nil {
@@ -458,7 +479,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	}
 	// Exporting the copy gives the same comments.
 	again := filepath.Join(t.TempDir(), "again.jsonl")
-	if code, out := cliRun(t, fresh, "", "export", "--site", "news", "--out", again); code != 0 || !strings.Contains(out, "6 comments, 1 reports") {
+	if code, out := cliRun(t, fresh, "", "export", "--site", "news", "--out", again); code != 0 || !strings.Contains(out, "3 pages, 3 users, 6 comments, 1 reports") {
 		t.Fatalf("export of the copy: %d %s", code, out)
 	}
 }
@@ -484,4 +505,20 @@ func TestBackupCommand(t *testing.T) {
 	if code != 1 || !strings.Contains(msg, "pg_dump") {
 		t.Errorf("backup on PostgreSQL: %d %s; want exit 1 naming pg_dump", code, msg)
 	}
+}
+
+// pageSettings describes the closed flag and policy override of a page of
+// the site "news".
+func pageSettings(t *testing.T, dir, url string) string {
+	t.Helper()
+	st, err := openSQLite(context.Background(), filepath.Join(dir, "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	p, err := st.Page(context.Background(), "news", url)
+	if err != nil {
+		return fmt.Sprintf("no page (%v)", err)
+	}
+	return fmt.Sprintf("closed=%v policy=%s", p.Closed, p.Policy)
 }

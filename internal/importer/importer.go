@@ -15,6 +15,7 @@ package importer
 import (
 	"bufio"
 	"compress/gzip"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -40,6 +41,10 @@ const (
 	MaxBody  = 256 << 10
 	MaxShort = 2048    // ids, names, e-mail addresses, titles, URLs
 	MaxLine  = 4 << 20 // one JSON line; a longer one is skipped with a warning
+	// MaxPolicy bounds a page's policy override (Parley's own export), as
+	// "parley page policy --set -" reads one; a longer one is skipped
+	// with a warning, the page kept.
+	MaxPolicy = 1 << 20
 )
 
 // Statuses of imported comments, as the source had them.
@@ -58,6 +63,9 @@ type Page struct {
 	Title   string
 	Closed  bool
 	Deleted bool // the source deleted the thread: its comments are not imported
+	// Policy is the page's override of its site's policy, a JSON object
+	// (Parley's own export only; nil for none). The service validates it.
+	Policy json.RawMessage
 }
 
 // Author is who wrote a comment on the source.

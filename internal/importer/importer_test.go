@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -189,5 +191,50 @@ c</pre>`, "`x*y` and\n\n```\na *b*\nc\n```"},
 				t.Errorf("Markdown(%q)\n got %q\nwant %q", tc.in, got, tc.want)
 			}
 		})
+	}
+}
+
+// TestParleyPagePolicy: a page line's policy override is passed on as the
+// JSON it is; a page line without one (an export written before overrides
+// were carried) or with null has none; one over MaxPolicy is dropped with
+// a warning after its page, which is kept.
+func TestParleyPagePolicy(t *testing.T) {
+	const header = `{"type":"header","format":"parley","version":1,"site":"news","exported":"2026-02-01T10:00:00Z"}`
+	page := func(url, rest string) string {
+		return `{"type":"page","url":"https://x.example/` + url + `","title":"T"` + rest + `,"created":"2026-01-20T07:00:00Z"}`
+	}
+	big := `{"banned_words":["` + strings.Repeat("w", MaxPolicy) + `"]}`
+	in := strings.Join([]string{header,
+		page("set", `,"policy": {"mode":"pre_all", "max_links":0} `),
+		page("old", ``),
+		page("null", `,"policy":null`),
+		page("big", `,"closed":true,"policy":`+big),
+		page("after", `,"policy":{"max_links":2}`),
+	}, "\n")
+	recs, err := readAll(t, FormatParley, strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		switch {
+		case r.Page != nil:
+			got = append(got, fmt.Sprintf("page %s closed=%v policy=%s", r.Page.Key[len("https://x.example/"):], r.Page.Closed, r.Page.Policy))
+		case strings.Contains(r.Warning, "policy override of page https://x.example/big is over"):
+			got = append(got, "warning about big")
+		default:
+			got = append(got, fmt.Sprintf("%+v", r))
+		}
+	}
+	want := []string{
+		`page set closed=false policy={"mode":"pre_all", "max_links":0}`,
+		`page old closed=false policy=`,
+		`page null closed=false policy=`,
+		`page big closed=true policy=`,
+		`warning about big`,
+		`page after closed=false policy={"max_links":2}`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("records:\ngot  %q\nwant %q", got, want)
 	}
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,13 +28,17 @@ type HeaderLine struct {
 	Emails   bool      `json:"emails"` // users carry their e-mail addresses
 }
 
-// PageLine is a page: one per line, after the header.
+// PageLine is a page: one per line, after the header. Policy is the page's
+// override of its site's policy, as the admin API and "parley page policy"
+// take it: a JSON object of the settings it changes; absent when the page
+// has none, and in exports written before it was carried.
 type PageLine struct {
-	Type    string    `json:"type"` // "page"
-	URL     string    `json:"url"`
-	Title   string    `json:"title"`
-	Closed  bool      `json:"closed,omitempty"`
-	Created time.Time `json:"created"`
+	Type    string          `json:"type"` // "page"
+	URL     string          `json:"url"`
+	Title   string          `json:"title"`
+	Closed  bool            `json:"closed,omitempty"`
+	Policy  json.RawMessage `json:"policy,omitempty"`
+	Created time.Time       `json:"created"`
 }
 
 // UserLine is an author or reporter of the site's comments.
@@ -86,6 +91,7 @@ type parley struct {
 	l       lineReader
 	started bool
 	users   map[string]Author
+	warning string // about the record just returned, returned next
 }
 
 func newParley(r *bufio.Reader) *parley {
@@ -93,6 +99,11 @@ func newParley(r *bufio.Reader) *parley {
 }
 
 func (x *parley) Next() (Record, error) {
+	if x.warning != "" {
+		w := x.warning
+		x.warning = ""
+		return Record{Warning: w}, nil
+	}
 	for {
 		line, err := x.l.next()
 		if err == errLineTooLong {
@@ -132,7 +143,17 @@ func (x *parley) Next() (Record, error) {
 				return Record{Warning: fmt.Sprintf("line %d: %v", x.l.line, err)}, nil
 			}
 			u := short(p.URL)
-			return Record{Page: &Page{Key: u, URL: u, Title: short(p.Title), Closed: p.Closed}}, nil
+			page := &Page{Key: u, URL: u, Title: short(p.Title), Closed: p.Closed}
+			switch policy := bytes.TrimSpace(p.Policy); {
+			case len(policy) == 0 || string(policy) == "null":
+			case len(policy) > MaxPolicy:
+				// Cut JSON means nothing: the page comes without it, and
+				// the warning after it.
+				x.warning = fmt.Sprintf("line %d: the policy override of page %s is over %d bytes and was skipped", x.l.line, u, MaxPolicy)
+			default:
+				page.Policy = policy
+			}
+			return Record{Page: page}, nil
 		case "user":
 			var u UserLine
 			if err := json.Unmarshal(line, &u); err != nil {

@@ -29,7 +29,8 @@ type ExportReport struct {
 // Export writes a site's pages, users and comments to w as JSON Lines in
 // Parley's export format (importer.HeaderLine and the lines after it;
 // docs/export-format.md), which "parley import --from parley" reads back.
-// It streams: one page's comments and reports are in memory at a
+// Pages carry their closed flag and policy override; comments their
+// reports. It streams: one page's comments and reports are in memory at a
 // time, with the ids of the site's authors and reporters; a page costs two
 // queries (its comments, then the reports on all of them) on each of the
 // two passes. Pages are read twice (first for the users, who come before
@@ -61,8 +62,12 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions) (*
 		for _, pa := range list {
 			p := pa.Page
 			pages = append(pages, p)
-			if err := enc.Encode(importer.PageLine{Type: "page", URL: p.URL, Title: p.Title, Closed: p.Closed, Created: p.Created}); err != nil {
-				return nil, err
+			l := importer.PageLine{Type: "page", URL: p.URL, Title: p.Title, Closed: p.Closed, Created: p.Created}
+			if len(p.Policy) > 0 {
+				l.Policy = json.RawMessage(p.Policy)
+			}
+			if err := enc.Encode(l); err != nil {
+				return nil, fmt.Errorf("write page %s: %w", p.URL, err)
 			}
 			rep.Pages++
 			cs, err := s.store.PageComments(ctx, p.ID)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/sha256"
@@ -42,7 +43,7 @@ type ImportOptions struct {
 // ImportReport tells what an import did.
 type ImportReport struct {
 	Source       string
-	Pages        int            // pages that received comments
+	Pages        int            // pages that received comments, or settings (Parley's own export)
 	Read         int            // comments read from the export
 	Imported     int            // comments stored
 	Existing     int            // comments imported by an earlier run, left as they were
@@ -71,7 +72,8 @@ func (r *ImportReport) skip(reason string) { r.Skipped[reason]++ }
 type importPage struct {
 	key, url, title string
 	closed, deleted bool
-	bad             bool // its URL is not an article URL
+	bad             bool   // its URL is not an article URL
+	policy          []byte // its policy override, checked against the site's policy; nil for none
 	page            *parley.Page
 }
 
@@ -223,6 +225,11 @@ func (im *importRun) read(ctx context.Context, rd importer.Reader) error {
 			}
 			p.closed = p.closed || rec.Page.Closed
 			p.deleted = p.deleted || rec.Page.Deleted
+			if len(rec.Page.Policy) > 0 {
+				if err := im.pagePolicy(p, rec.Page); err != nil {
+					return err
+				}
+			}
 		case rec.Comment != nil:
 			im.rep.Read++
 			c := rec.Comment
@@ -254,6 +261,34 @@ func (im *importRun) read(ctx context.Context, rd importer.Reader) error {
 		}
 	}
 	return w.Flush()
+}
+
+// pagePolicy keeps the policy override of a page of the export when it is
+// one this site can apply: read as strictly as "parley page policy --set"
+// reads one, and checked against the site's policy as UpdatePage checks
+// it. An override that is not is left out with a warning; the page and
+// its comments are imported without it.
+func (im *importRun) pagePolicy(p *importPage, src *importer.Page) error {
+	var o moderation.PolicyOverride
+	dec := json.NewDecoder(bytes.NewReader(src.Policy))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil || dec.More() {
+		why := "more than one JSON value"
+		if err != nil {
+			why = err.Error()
+		}
+		im.rep.warn("page %q: its policy override was not imported: it is not a policy override this version knows: %s", src.URL, why)
+		return nil
+	}
+	b, err := checkOverride(im.site, o)
+	if parley.ErrorCode(err) == parley.EInvalid {
+		im.rep.warn("page %q: its policy override was not imported: %s", src.URL, parley.ErrorMessage(err))
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("page %q: %w", src.URL, err)
+	}
+	p.policy = b
+	return nil
 }
 
 // prepare converts a comment as the source has it into what Parley stores.
@@ -385,6 +420,18 @@ func (im *importRun) write(ctx context.Context) error {
 	if err := im.wait(); err != nil {
 		return err
 	}
+	// Parley's own export also lists the pages a moderator closed or gave
+	// an override before anyone commented: they are made with their
+	// settings. (Other sources' threads without comments are not made.)
+	if im.opt.Source == importer.FormatParley {
+		for _, p := range im.pages {
+			if p.page == nil && p.url != "" && !p.bad && !p.deleted && (p.closed || len(p.policy) > 0) {
+				if err := im.ensurePage(ctx, p); err != nil {
+					return err
+				}
+			}
+		}
+	}
 	for _, p := range im.pages {
 		if p.page != nil {
 			im.rep.Pages++
@@ -467,18 +514,41 @@ func (im *importRun) user(key, name, email string) string {
 	return id
 }
 
-// ensurePage creates or finds the page, closing it when the source had it
-// closed.
+// ensurePage creates or finds the page and gives it the settings the
+// source had: closed when the source had it closed (an import never
+// reopens a page), and the source's policy override when the page has none
+// here (an import never replaces an override a moderator set here). A
+// change of settings is in the site's audit trail, as UpdatePage's are.
 func (im *importRun) ensurePage(ctx context.Context, p *importPage) error {
 	page, err := im.s.store.EnsurePage(ctx, im.site.ID, p.url, p.title)
 	if err != nil {
 		return fmt.Errorf("page %s: %w", p.url, err)
 	}
-	if p.closed && !page.Closed {
-		if _, err := im.s.store.SetPageSettings(ctx, page.ID, store.PageSettings{Closed: true, Policy: page.Policy}); err != nil {
-			return fmt.Errorf("close page %s: %w", p.url, err)
+	old := store.PageSettings{Closed: page.Closed, Policy: page.Policy}
+	next := store.PageSettings{Closed: page.Closed || p.closed, Policy: page.Policy}
+	if len(p.policy) > 0 {
+		switch {
+		case len(page.Policy) == 0:
+			next.Policy = p.policy
+		case !bytes.Equal(page.Policy, p.policy):
+			im.rep.warn("page %s keeps the policy override it has here: the export's was not applied", p.url)
 		}
-		page.Closed = true
+	}
+	if before, after := pageDiff(old, next); len(after) > 0 {
+		before["page"], after["page"] = p.url, p.url
+		actor := Actor{Admin: true, User: &parley.User{Name: "import (" + im.opt.Source + ")"}}
+		wctx, finish, err := im.s.audited(ctx, actor, store.Action{Action: AuditPage, SiteID: im.site.ID,
+			Note: "settings of the page in the " + im.opt.Source + " export"}, before, after)
+		if err != nil {
+			return err
+		}
+		if _, err := im.s.store.SetPageSettings(wctx, page.ID, next); err != nil {
+			return fmt.Errorf("settings of page %s: %w", p.url, err)
+		}
+		if err := finish(); err != nil {
+			return err
+		}
+		page.Closed, page.Policy = next.Closed, next.Policy
 	}
 	p.page = page
 	im.s.changed(page.ID)
