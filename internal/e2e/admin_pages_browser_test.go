@@ -48,7 +48,11 @@ func TestBrowserModeratorClosesPage(t *testing.T) {
 	signIn(mod, srv, email, password)
 	mod.do("open Pages", chromedp.Click(chromedp.CSS(`.view-btn[data-view=pages]`)))
 	mod.do("search", chromedp.SendKeys(chromedp.CSS(`#pages-search input[name=q]`), "demo"), chromedp.KeyEvent("\r"))
+	// The search's answer, not the view's first load, which may still be
+	// on the screen: the hash names the search as it is sent, and the list
+	// is busy until its answer is drawn.
 	row := waitFor[string](mod, "the demo article in the list", `(() => {
+		if (new URLSearchParams(location.hash.slice(1)).get('q') !== 'demo' || document.querySelector('#pages-list').hasAttribute('aria-busy')) return '';
 		const r = [...document.querySelectorAll('#pages-list .page-row')].find((r) => r.textContent.includes(`+jsString(title)+`));
 		return r ? r.dataset.id : '';
 	})()`)
@@ -57,8 +61,9 @@ func TestBrowserModeratorClosesPage(t *testing.T) {
 		t.Error("the address does not keep the Pages view")
 	}
 
-	// Close, confirmed with a note.
-	mod.do("close comments", chromedp.Click(chromedp.CSS(sel+" .close-toggle")))
+	// Close, confirmed with a note. Every click in a row is made from the
+	// page (browser.click): a row is drawn again after each change.
+	mod.click("close comments", sel+" .close-toggle")
 	waitFor[bool](mod, "the confirmation", `document.querySelector('#confirm').open && document.querySelector('#confirm-ok').textContent === 'Close comments'`)
 	mod.do("give a note and confirm", chromedp.SendKeys(chromedp.CSS(`#confirm input[name=note]`), "court case pending"), chromedp.Click(chromedp.CSS(`#confirm-ok`)))
 	waitFor[bool](mod, "the row closed", `(() => { const r = document.querySelector(`+jsString(sel)+`); return !!r && r.dataset.closed === 'true' && r.querySelector('.close-toggle').textContent === 'Reopen comments'; })()`)
@@ -85,18 +90,19 @@ func TestBrowserModeratorClosesPage(t *testing.T) {
 	}
 
 	// Reopen, and hold every comment on this page only.
-	mod.do("reopen", chromedp.Click(chromedp.CSS(sel+" .close-toggle")))
-	waitFor[bool](mod, "the row open", `document.querySelector(`+jsString(sel)+`).dataset.closed === 'false'`)
-	mod.do("open the editor", chromedp.Click(chromedp.CSS(sel+" .override-btn")))
+	mod.click("reopen", sel+" .close-toggle")
+	waitFor[bool](mod, "the row open", `(() => { const r = document.querySelector(`+jsString(sel)+`); return !!r && r.dataset.closed === 'false'; })()`)
+	mod.click("open the editor", sel+" .override-btn")
 	waitFor[bool](mod, "the editor, focused", `!!document.querySelector(`+jsString(sel+" .override-form")+`) && document.activeElement.name === 'mode'`)
-	mod.do("a bad link limit", chromedp.SetValue(chromedp.CSS(sel+" .override-form [name=max_links]"), "5000"), chromedp.Click(chromedp.CSS(sel+" .override-form button[type=submit]")))
+	mod.do("a bad link limit", chromedp.SetValue(chromedp.CSS(sel+" .override-form [name=max_links]"), "5000"))
+	mod.click("save", sel+" .override-form button[type=submit]")
 	if msg := waitFor[string](mod, "the inline error", `(() => { const e = document.querySelector(`+jsString(sel+" .field-error")+`); return e ? e.textContent : ''; })()`); !strings.HasPrefix(msg, "max_links must be") {
 		t.Errorf("inline error %q", msg)
 	}
 	mod.do("pre-moderate everything",
 		chromedp.SetValue(chromedp.CSS(sel+" .override-form [name=max_links]"), ""),
-		chromedp.SetValue(chromedp.CSS(sel+" .override-form [name=mode]"), "pre_all"),
-		chromedp.Click(chromedp.CSS(sel+" .override-form button[type=submit]")))
+		chromedp.SetValue(chromedp.CSS(sel+" .override-form [name=mode]"), "pre_all"))
+	mod.click("save again", sel+" .override-form button[type=submit]")
 	got := waitFor[string](mod, "the effective policy", `(() => { const d = document.querySelector(`+jsString(sel+" .effective .overridden dd")+`); return d ? d.textContent : ''; })()`)
 	if got != "Pre-moderate everything (this page)" {
 		t.Errorf("effective mode shown as %q", got)

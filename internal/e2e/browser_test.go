@@ -78,6 +78,28 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// click clicks the element css names from inside the page, polling until
+// it is there, enabled and not covered at its centre (where a pointer would
+// land). The element is found and clicked in one evaluation: chromedp.Click
+// resolves a node and clicks it in later round trips, so a list drawn again
+// in between leaves it holding a node that is gone ("Could not find node
+// with given id"). Like a pointer, it focuses the element first.
+func (b *browser) click(what, css string) {
+	b.t.Helper()
+	waitFor[bool](b, what, `(() => {
+		const el = document.querySelector(`+jsString(css)+`);
+		if (!el || el.disabled) return false;
+		el.scrollIntoView({ block: 'nearest' });
+		const r = el.getBoundingClientRect();
+		if (!r.width || !r.height) return false;
+		const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+		if (!at || !el.contains(at)) return false;
+		el.focus();
+		el.click();
+		return true;
+	})()`)
+}
+
 // eval evaluates a JavaScript expression into v, within 30 s.
 func eval[T any](b *browser, what, expr string) T {
 	b.t.Helper()

@@ -1152,7 +1152,7 @@
         ui.pagesList.append(...got.map(pageRow));
       } else {
         S.pages = got;
-        clear(ui.pagesList).append(...got.map(pageRow));
+        showPages(got);
       }
       S.pagesCursor = d.cursor || "";
       ui.pagesMore.hidden = !S.pagesCursor;
@@ -1171,6 +1171,24 @@
     loadPages();
   });
   ui.pagesMore.addEventListener("click", () => loadPages(true));
+
+  // showPages puts the list in the order given. A row whose page comes back
+  // as it was drawn stays the same element, where it is: a reload that
+  // brings the same pages (the search answering after the view's first
+  // load) replaces nothing under the pointer, and keeps an open editor and
+  // the focus.
+  const drawn = new WeakMap(); // row → the page it shows, as JSON
+  const showPages = (pages) => {
+    const want = new Map(pages.map((pg) => [String(pg.id), JSON.stringify(pg)]));
+    for (const li of [...ui.pagesList.children]) if (drawn.get(li) !== want.get(li.dataset.id)) li.remove();
+    const kept = new Map([...ui.pagesList.children].map((li) => [li.dataset.id, li]));
+    let next = ui.pagesList.firstElementChild;
+    for (const pg of pages) {
+      const li = kept.get(String(pg.id)) || pageRow(pg);
+      if (li === next) next = li.nextElementSibling;
+      else ui.pagesList.insertBefore(li, next);
+    }
+  };
 
   // pageRow builds one page of the list: what it is, whether it is closed
   // or has settings of its own, and its controls.
@@ -1193,6 +1211,7 @@
           S.filter = { page: { id: String(pg.id), label: title }, author: null };
           setView("queue");
         })));
+    drawn.set(li, JSON.stringify(pg));
     return li;
   };
   const rowOf = (id) => ui.pagesList.querySelector(`.page-row[data-id="${Number(id)}"]`);
