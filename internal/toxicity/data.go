@@ -69,6 +69,11 @@ type Example struct {
 	Soft    float64
 	HasSoft bool
 	Test    bool // in the held-out fifth (hash of the id), never trained on
+	// Valid marks the Civil Comments posts (and their sentences) of the
+	// validation fifth: trained on by default, left out by
+	// TrainOptions.Validate so a recipe can be chosen on them without
+	// looking at the held-out fifth.
+	Valid bool
 }
 
 // Dataset is every example read from a data folder, in file order.
@@ -100,6 +105,20 @@ func heldOut(source, id string) bool {
 	h.Write([]byte{0})
 	h.Write([]byte(id))
 	return h.Sum32()%5 == 0
+}
+
+// validation reports whether a Civil Comments post or sentence falls in the
+// validation fifth: the fifth after the held-out one under the same hash, so
+// the two never overlap.
+func validation(source, id string) bool {
+	if source != SourceCivil && source != SourceCivilSentences {
+		return false
+	}
+	h := fnv.New32a()
+	h.Write([]byte(SourceCivil))
+	h.Write([]byte{0})
+	h.Write([]byte(id))
+	return h.Sum32()%5 == 1
 }
 
 // DataDir returns the toxicity data folder: $PARLEY_TOXICITY_DATA, else
@@ -169,6 +188,7 @@ func LoadData(dir string) (*Dataset, error) {
 			e.ID = e.Text
 		}
 		e.Test = heldOut(e.Source, e.ID)
+		e.Valid = validation(e.Source, e.ID)
 		d.Examples = append(d.Examples, e)
 	}
 	type loader struct {

@@ -39,17 +39,7 @@ type fileHeader struct {
 func (m *Model) Save(w io.Writer) error {
 	gz, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
 	bw := bufio.NewWriter(gz)
-	h := fileHeader{Bits: m.Bits, Heads: headNames[:], Bias: m.Bias, Threshold: m.Threshold, Info: m.Info}
-	var maxAbs [numHeads]float64
-	for i, v := range m.W {
-		maxAbs[i%numHeads] = max(maxAbs[i%numHeads], math.Abs(float64(v)))
-	}
-	for k := range h.Scale {
-		h.Scale[k] = maxAbs[k] / 32767
-		if h.Scale[k] == 0 {
-			h.Scale[k] = 1
-		}
-	}
+	h := fileHeader{Bits: m.Bits, Heads: headNames[:], Bias: m.Bias, Threshold: m.Threshold, Info: m.Info, Scale: m.scales()}
 	hdr, err := json.Marshal(h)
 	if err != nil {
 		return err
@@ -70,6 +60,34 @@ func (m *Model) Save(w io.Writer) error {
 		return fmt.Errorf("write model: %w", err)
 	}
 	return nil
+}
+
+// scales returns the per-head quantisation steps of the file format: the
+// largest |weight| of a head maps to 32767.
+func (m *Model) scales() [numHeads]float64 {
+	var maxAbs, sc [numHeads]float64
+	for i, v := range m.W {
+		maxAbs[i%numHeads] = max(maxAbs[i%numHeads], math.Abs(float64(v)))
+	}
+	for k := range sc {
+		sc[k] = maxAbs[k] / 32767
+		if sc[k] == 0 {
+			sc[k] = 1
+		}
+	}
+	return sc
+}
+
+// quantize rounds the weights as Save stores them, so a model calibrated
+// after quantize scores exactly as its file will: the hold threshold then
+// holds the same comments before and after a save and load. Quantising
+// twice changes nothing.
+func (m *Model) quantize() {
+	sc := m.scales()
+	for i, v := range m.W {
+		q := math.Round(float64(v) / sc[i%numHeads])
+		m.W[i] = float32(float64(int16(q)) * sc[i%numHeads])
+	}
 }
 
 // SaveFile writes the model to path.

@@ -84,6 +84,9 @@ type Info struct {
 	// threat head sees the word-class features only.
 	ThreatHead bool    `json:"threat_head,omitempty"`
 	ThreatMix  float64 `json:"threat_mix,omitempty"`
+	// Validate: trained without the validation fifth of the Civil Comments
+	// posts (TrainOptions.Validate), for choosing a recipe.
+	Validate bool `json:"validate,omitempty"`
 	// Calibration says how Threshold was chosen.
 	Calibration string `json:"calibration,omitempty"`
 }

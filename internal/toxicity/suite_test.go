@@ -25,7 +25,13 @@ func TestFunctionalSuite(t *testing.T) {
 		CatDehumanising:  0.75,
 		CatNeutralGroup:  1,
 		CatPositiveGroup: 1,
-		CatQuoted:        1,
+		// The quotes themselves are never scored (TestMaskQuotes and
+		// TestScoreIgnoresQuotedWords); what can fail here is the reply's
+		// own counter-speech. Since the fourth recipe (Stormfront's non-hate
+		// sentences weighed down) "This is hateful and wrong. Immigrants
+		// built this country." scores 0.82, where the third model gave
+		// 0.78: condemning words are the counter-speech weakness above.
+		CatQuoted: 5.0 / 6,
 	}
 	for cat, want := range minAcc {
 		if acc[cat] < want {
