@@ -167,7 +167,8 @@ func TestWidgetAPIContract(t *testing.T) {
 			t.Errorf("embed.js does not contain %s", p)
 		}
 	}
-	events := []string{parley.EventCommentCreated, parley.EventCommentUpdated, parley.EventCommentRemoved, parley.EventPageCount}
+	events := []string{parley.EventCommentCreated, parley.EventCommentUpdated, parley.EventCommentRemoved, parley.EventPageCount,
+		parley.EventPageUpdated, parley.EventSiteUpdated}
 	for _, e := range events {
 		if !strings.Contains(js, `on("`+e+`"`) {
 			t.Errorf("embed.js does not subscribe to %s", e)

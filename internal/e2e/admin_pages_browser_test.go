@@ -16,7 +16,9 @@ import (
 // a moderator finds the demo article, closes it with a note (the thread API
 // says so and the next comment is refused, and a reader's widget shows the
 // thread closed), then reopens it with a setting of its own, pre-moderation,
-// from the override editor, and the next comment waits for review.
+// from the override editor, and the next comment waits for review. The
+// reader's widget, left open, follows the page's reopening and then the
+// whole site's closing and reopening through its policy, without a reload.
 func TestBrowserModeratorClosesPage(t *testing.T) {
 	chrome := testenv.Chromium(t)
 	dataDir := t.TempDir()
@@ -120,6 +122,34 @@ func TestBrowserModeratorClosesPage(t *testing.T) {
 	if err != nil || !strings.Contains(string(res.Body), `"override":true`) || !strings.Contains(string(res.Body), `"closed":false`) {
 		t.Errorf("pages after the edits: %v %.300s", err, res.Body)
 	}
+
+	// The reader's widget has been open since the page was closed. It
+	// learns from its stream that the page reopened (page.updated), then
+	// that the site's policy closed and reopened every page (site.updated),
+	// and draws the form or the notice each time; a mark left on the
+	// window shows the page was never loaded again.
+	eval[bool](reader, "mark the window", `window.parleyNoReload = true`)
+	formShown := `(() => { const r = ` + shadowRoot + `; return !!r.querySelector('.parley-form-new') && !r.querySelector('.parley-closed') && !!window.parleyNoReload; })()`
+	closedShown := `(() => { const p = ` + shadowRoot + `.querySelector('.parley-closed'); return !!p && !!window.parleyNoReload && p.textContent; })()`
+	waitFor[bool](reader, "the form back after the page reopened", formShown)
+	setSiteClosed := func(closed bool) {
+		t.Helper()
+		res, err := srv.client().admin("GET", "/api/v1/admin/sites/demo/policy", nil)
+		var policy map[string]any
+		if err != nil || res.Status != http.StatusOK || res.decode(&policy) != nil {
+			t.Fatalf("GET policy: %v %d %.300s", err, res.Status, res.Body)
+		}
+		policy["closed"] = closed
+		if res, err := srv.client().admin("PUT", "/api/v1/admin/sites/demo/policy", policy); err != nil || res.Status != http.StatusOK {
+			t.Fatalf("PUT policy closed=%v: %v %d %.300s", closed, err, res.Status, res.Body)
+		}
+	}
+	setSiteClosed(true)
+	if got := waitFor[string](reader, "the closed notice after the site closed", closedShown); !strings.Contains(got, "closed") {
+		t.Errorf("widget notice after the site closed: %q", got)
+	}
+	setSiteClosed(false)
+	waitFor[bool](reader, "the form back after the site reopened", formShown)
 
 	for _, m := range violations() {
 		t.Errorf("moderator console: %s", m)

@@ -1,9 +1,12 @@
 // Package events fans out live updates. Every store records its events in
 // the same transaction as the change they describe; the Broker tails that
-// log and hands each event to the subscribers of its page or site. Tailing
-// the shared log is what makes several Parley instances agree: a write on one
-// instance reaches streams on all of them, and a stream that reconnects with
-// Last-Event-ID resumes from the log without a gap.
+// log and hands each event to the subscribers of its page or site. A
+// site.updated event, which has no page, also goes to the subscribers of
+// every page of its site, so that readers learn the site was closed or
+// reopened. Tailing the shared log is what makes several Parley instances
+// agree: a write on one instance reaches streams on all of them, and a
+// stream that reconnects with Last-Event-ID resumes from the log without a
+// gap.
 package events
 
 import (
@@ -42,12 +45,15 @@ type Broker struct {
 
 	nudge chan struct{}
 
-	mu     sync.Mutex
-	last   int64
-	pages  map[int64]map[*Sub]struct{}
-	sites  map[string]map[*Sub]struct{}
-	nsubs  int
-	closed bool
+	mu    sync.Mutex
+	last  int64
+	pages map[int64]map[*Sub]struct{}
+	sites map[string]map[*Sub]struct{}
+	// sitePages holds the page subscriptions again, by their page's site,
+	// so that a site's event reaches them without a look at other sites.
+	sitePages map[string]map[*Sub]struct{}
+	nsubs     int
+	closed    bool
 }
 
 // Sub is one subscription. Events arrive on C; C is closed when the
@@ -56,19 +62,21 @@ type Broker struct {
 type Sub struct {
 	C      chan Enriched
 	pageID int64
-	siteID string
+	siteID string // the page's site, or the site
+	whole  bool   // a subscription to the whole site
 	gone   bool
 }
 
 // New returns a Broker reading log.
 func New(log Log) *Broker {
 	return &Broker{
-		log:    log,
-		Poll:   time.Second,
-		Logger: slog.Default(),
-		nudge:  make(chan struct{}, 1),
-		pages:  make(map[int64]map[*Sub]struct{}),
-		sites:  make(map[string]map[*Sub]struct{}),
+		log:       log,
+		Poll:      time.Second,
+		Logger:    slog.Default(),
+		nudge:     make(chan struct{}, 1),
+		pages:     make(map[int64]map[*Sub]struct{}),
+		sites:     make(map[string]map[*Sub]struct{}),
+		sitePages: make(map[string]map[*Sub]struct{}),
 	}
 }
 
@@ -95,19 +103,23 @@ func (b *Broker) LastID() int64 {
 	return b.last
 }
 
-// SubscribePage subscribes to the events of one page.
-func (b *Broker) SubscribePage(pageID int64, buffer int) *Sub {
-	s := &Sub{C: make(chan Enriched, buffer), pageID: pageID}
+// SubscribePage subscribes to the events of one page of a site, and to the
+// site's parley.EventSiteUpdated.
+func (b *Broker) SubscribePage(siteID string, pageID int64, buffer int) *Sub {
+	s := &Sub{C: make(chan Enriched, buffer), pageID: pageID, siteID: siteID}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.add(s, func() { join(b.pages, pageID, s) })
+	b.add(s, func() {
+		join(b.pages, pageID, s)
+		join(b.sitePages, siteID, s)
+	})
 	return s
 }
 
 // SubscribeSite subscribes to every event of a site (the moderator queue, and
 // streams of pages that have no comments yet).
 func (b *Broker) SubscribeSite(siteID string, buffer int) *Sub {
-	s := &Sub{C: make(chan Enriched, buffer), siteID: siteID}
+	s := &Sub{C: make(chan Enriched, buffer), siteID: siteID, whole: true}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.add(s, func() { join(b.sites, siteID, s) })
@@ -136,6 +148,15 @@ func join[K comparable](m map[K]map[*Sub]struct{}, key K, s *Sub) {
 	set[s] = struct{}{}
 }
 
+// leave takes s out of the set of subscribers under key, and drops the set
+// when it is empty.
+func leave[K comparable](m map[K]map[*Sub]struct{}, key K, s *Sub) {
+	delete(m[key], s)
+	if len(m[key]) == 0 {
+		delete(m, key)
+	}
+}
+
 // Unsubscribe ends a subscription; it is safe to call more than once.
 func (b *Broker) Unsubscribe(s *Sub) {
 	b.mu.Lock()
@@ -149,16 +170,11 @@ func (b *Broker) drop(s *Sub) {
 		return
 	}
 	s.gone = true
-	if s.siteID != "" {
-		delete(b.sites[s.siteID], s)
-		if len(b.sites[s.siteID]) == 0 {
-			delete(b.sites, s.siteID)
-		}
+	if s.whole {
+		leave(b.sites, s.siteID, s)
 	} else {
-		delete(b.pages[s.pageID], s)
-		if len(b.pages[s.pageID]) == 0 {
-			delete(b.pages, s.pageID)
-		}
+		leave(b.pages, s.pageID, s)
+		leave(b.sitePages, s.siteID, s)
 	}
 	b.nsubs--
 	close(s.C)
@@ -247,6 +263,12 @@ func (b *Broker) deliver(ctx context.Context, ev parley.Event) {
 	}
 	send(b.pages[ev.PageID])
 	send(b.sites[ev.SiteID])
+	if ev.Type == parley.EventSiteUpdated {
+		// The site's settings say whether all its pages are open: every
+		// reader of the site hears of it. Other events without a page (an
+		// import's queue.changed) are for the site's subscribers alone.
+		send(b.sitePages[ev.SiteID])
+	}
 }
 
 func (b *Broker) shutdown() {

@@ -63,8 +63,8 @@ func TestFanOutByPageAndSite(t *testing.T) {
 	db, b, pages := setup(t)
 	var seen []parley.Event
 	b.OnEvent = func(ev parley.Event) { seen = append(seen, ev) }
-	a := b.SubscribePage(pages[0].ID, 16)
-	other := b.SubscribePage(pages[1].ID, 16)
+	a := b.SubscribePage("news", pages[0].ID, 16)
+	other := b.SubscribePage("news", pages[1].ID, 16)
 	site := b.SubscribeSite("news", 16)
 	if n := b.Subscribers(); n != 3 {
 		t.Fatalf("Subscribers = %d, want 3", n)
@@ -111,11 +111,79 @@ func TestFanOutByPageAndSite(t *testing.T) {
 	}
 }
 
+// A site's settings decide whether all its pages are open, so its
+// site.updated (which has no page) reaches the subscribers of each of its
+// pages as well as its own, and no one on another site.
+func TestSiteEventReachesItsPages(t *testing.T) {
+	db, b, pages := setup(t)
+	ctx := context.Background()
+	if err := db.CreateSite(ctx, &parley.Site{ID: "sport", Name: "Sport"}); err != nil {
+		t.Fatal(err)
+	}
+	match, err := db.EnsurePage(ctx, "sport", "https://s.example/match", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	subs := map[string]*events.Sub{
+		"page a":  b.SubscribePage("news", pages[0].ID, 4),
+		"page b":  b.SubscribePage("news", pages[1].ID, 4),
+		"site":    b.SubscribeSite("news", 4),
+		"gone":    b.SubscribePage("news", pages[0].ID, 4),
+		"other":   b.SubscribePage("sport", match.ID, 4),
+		"other's": b.SubscribeSite("sport", 4),
+	}
+	b.Unsubscribe(subs["gone"])
+	delete(subs, "gone")
+
+	site, err := db.Site(ctx, "news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	site.Name = "News, closed"
+	if err := db.UpdateSite(ctx, site); err != nil {
+		t.Fatal(err)
+	}
+	b.Notify()
+	for _, name := range []string{"page a", "page b", "site"} {
+		select {
+		case ev := <-subs[name].C:
+			if ev.Type != parley.EventSiteUpdated || ev.SiteID != "news" || ev.PageID != 0 {
+				t.Errorf("%s's subscriber got %+v, want news's site.updated", name, ev.Event)
+			}
+		case <-time.After(2 * time.Second):
+			t.Errorf("no site.updated for %s's subscriber", name)
+		}
+	}
+	// A later event of the other site is the first it gets: the news
+	// event, delivered before it, never reached it.
+	post(t, db, match)
+	b.Notify()
+	for _, name := range []string{"other", "other's"} {
+		select {
+		case ev := <-subs[name].C:
+			if ev.SiteID != "sport" {
+				t.Errorf("%s subscriber got %+v, an event of another site", name, ev.Event)
+			}
+		case <-time.After(2 * time.Second):
+			t.Errorf("no event for the %s subscriber", name)
+		}
+	}
+	if n := b.Subscribers(); n != 5 {
+		t.Errorf("Subscribers = %d, want 5", n)
+	}
+	for _, s := range subs {
+		b.Unsubscribe(s)
+	}
+	if n := b.Subscribers(); n != 0 {
+		t.Errorf("Subscribers = %d after every one ended, want 0", n)
+	}
+}
+
 // A subscriber that cannot keep up is dropped, not allowed to stall others.
 func TestSlowSubscriberIsDropped(t *testing.T) {
 	db, b, pages := setup(t)
-	slow := b.SubscribePage(pages[0].ID, 1)
-	fast := b.SubscribePage(pages[0].ID, 64)
+	slow := b.SubscribePage("news", pages[0].ID, 1)
+	fast := b.SubscribePage("news", pages[0].ID, 64)
 	for i := 0; i < 5; i++ {
 		post(t, db, pages[0])
 	}
@@ -161,7 +229,7 @@ func TestRunStopClosesSubscriptions(t *testing.T) {
 	if _, ok := <-s.C; ok {
 		t.Fatal("subscription still open after the broker stopped")
 	}
-	if late := b.SubscribePage(1, 4); late != nil {
+	if late := b.SubscribePage("news", 1, 4); late != nil {
 		if _, ok := <-late.C; ok {
 			t.Fatal("a subscription after stop must come closed")
 		}

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
@@ -24,27 +26,7 @@ import (
 // clocks stand still, so B's site cache never reaches its TTL: only the
 // site.updated event A's write recorded in the log can tell B.
 func TestSiteChangeReachesOtherInstances(t *testing.T) {
-	backends := []struct {
-		name string
-		open func(t *testing.T) (a, b store.Store)
-	}{
-		// One handle shared, as two services in one process would.
-		{"sqlite", func(t *testing.T) (store.Store, store.Store) {
-			db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { db.Close() })
-			return db, db
-		}},
-		// Two pools on one database, as two `parley serve` processes: B's
-		// broker hears of A's writes through LISTEN/NOTIFY.
-		{"postgres", func(t *testing.T) (store.Store, store.Store) {
-			dsn, schema := pgSchema(t)
-			return pgOpen(t, dsn, schema), pgOpen(t, dsn, schema)
-		}},
-	}
-	for _, be := range backends {
+	for _, be := range instanceBackends {
 		t.Run(be.name, func(t *testing.T) {
 			dbA, dbB := be.open(t)
 			a, b := newEnvOn(t, dbA, envOpts{}), newEnvOn(t, dbB, envOpts{})
@@ -110,6 +92,192 @@ func TestSiteChangeReachesOtherInstances(t *testing.T) {
 			if res := post(b, articleURL); res.status != 201 {
 				t.Errorf("post on B after A reopened the site: %d %s", res.status, res.body)
 			}
+		})
+	}
+}
+
+// instanceBackends are the ways two instances share one database.
+var instanceBackends = []struct {
+	name string
+	open func(t *testing.T) (a, b store.Store)
+}{
+	// One handle shared, as two services in one process would.
+	{"sqlite", func(t *testing.T) (store.Store, store.Store) {
+		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db, db
+	}},
+	// Two pools on one database, as two `parley serve` processes: B's
+	// broker hears of A's writes through LISTEN/NOTIFY.
+	{"postgres", func(t *testing.T) (store.Store, store.Store) {
+		dsn, schema := pgSchema(t)
+		return pgOpen(t, dsn, schema), pgOpen(t, dsn, schema)
+	}},
+}
+
+// TestSiteChangeReachesOpenStreams closes the site through its policy on
+// instance A while readers' streams are open on A and on B, for a page with
+// comments and for one without (whose stream follows the whole site): every
+// stream gets site.updated, the same for every reader, and the thread B
+// serves right after its stream said so is closed, since B's broker drops
+// what it cached before it hands the event on. A stream that was away
+// while the site closed gets the event when it resumes; reopening sends it
+// again.
+func TestSiteChangeReachesOpenStreams(t *testing.T) {
+	for _, be := range instanceBackends {
+		t.Run(be.name, func(t *testing.T) {
+			dbA, dbB := be.open(t)
+			a, b := newEnvOn(t, dbA, envOpts{}), newEnvOn(t, dbB, envOpts{})
+			const other = "https://news.example.com/2026/11/never-commented"
+			if res := a.reader("Ann").post("The page exists.", nil); res.status != 201 {
+				t.Fatalf("post on A: %d %s", res.status, res.body)
+			}
+			closedOn := func(e *env, pageURL string) bool {
+				t.Helper()
+				res := e.reader("").do("GET", "/api/v1/threads?site=news&url="+escape(pageURL), nil)
+				if res.status != 200 {
+					t.Fatalf("thread of %s: %d %s", pageURL, res.status, res.body)
+				}
+				return res.json(t)["page"].(map[string]any)["closed"].(bool)
+			}
+			for _, e := range []*env{a, b} { // cached, so only the event can change them
+				for _, u := range []string{articleURL, other} {
+					if closedOn(e, u) {
+						t.Fatalf("thread of %s says closed on an open site", u)
+					}
+				}
+			}
+
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			type stream struct {
+				name    string
+				e       *env
+				pageURL string
+				ch      <-chan sseEvent
+				ready   string // the id the stream started at
+			}
+			streams := []*stream{
+				{name: "A, the article", e: a, pageURL: articleURL},
+				{name: "B, the article", e: b, pageURL: articleURL},
+				{name: "B, a page without comments", e: b, pageURL: other},
+			}
+			for _, s := range streams {
+				s.ch = openStreamOf(t, ctx, s.e, s.pageURL, "")
+				s.ready = next(t, s.ch, 5*time.Second, "ready").id
+			}
+			// siteEvent waits for each stream's site.updated and checks
+			// that, as the stream says so, its instance serves the thread
+			// as closed is.
+			siteEvent := func(closed bool) string {
+				t.Helper()
+				var id string
+				for _, s := range streams {
+					ev := next(t, s.ch, 10*time.Second, "site.updated")
+					if want := fmt.Sprintf(`{"id":%s,"comment_id":0}`, ev.id); ev.data != want {
+						t.Errorf("%s: site.updated data %s, want %s", s.name, ev.data, want)
+					}
+					if id != "" && ev.id != id {
+						t.Errorf("%s: site.updated has id %s, another stream's %s", s.name, ev.id, id)
+					}
+					id = ev.id
+					if got := closedOn(s.e, s.pageURL); got != closed {
+						t.Errorf("%s: after site.updated the thread says closed = %v, want %v", s.name, got, closed)
+					}
+				}
+				return id
+			}
+
+			setSiteClosed(t, a, true)
+			closedID := siteEvent(true)
+			for _, s := range streams[1:] {
+				resumed := openStreamOf(t, ctx, s.e, s.pageURL, s.ready)
+				if ev := next(t, resumed, 5*time.Second, "site.updated", "ready"); ev.typ != "site.updated" || ev.id != closedID {
+					t.Errorf("%s, resumed from %s: first %s %s, want site.updated %s from the log", s.name, s.ready, ev.typ, ev.id, closedID)
+				}
+			}
+
+			setSiteClosed(t, a, false)
+			siteEvent(false)
+		})
+	}
+}
+
+// TestOriginAllowedRightAfterSiteChange adds an origin to the site on
+// instance A, as `parley site set` does: A allows it as soon as the change
+// returns, and B as soon as its reader's stream has said site.updated, with
+// no wait for the periodic reload of every site's origins. Taking it off
+// again refuses it the same way, unless another site still has it.
+func TestOriginAllowedRightAfterSiteChange(t *testing.T) {
+	for _, be := range instanceBackends {
+		t.Run(be.name, func(t *testing.T) {
+			dbA, dbB := be.open(t)
+			a, b := newEnvOn(t, dbA, envOpts{}), newEnvOn(t, dbB, envOpts{})
+			const added = "https://m.news.example.com"
+			allowed := func(e *env) bool {
+				t.Helper()
+				res := e.reader("").do("OPTIONS", "/api/v1/comments", nil, "Origin", added, "Access-Control-Request-Method", "POST")
+				switch {
+				case res.status == 204 && res.header.Get("Access-Control-Allow-Origin") == added:
+					return true
+				case res.status == 403 && res.header.Get("Access-Control-Allow-Origin") == "":
+					return false
+				}
+				t.Fatalf("preflight from %s: %d %v %s", added, res.status, res.header, res.body)
+				return false
+			}
+			setOrigins := func(siteID string, origins ...string) {
+				t.Helper()
+				site, err := a.svc.Site(context.Background(), siteID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				site.Origins = origins
+				if err := a.svc.UpdateSite(context.Background(), site); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			stream := openStreamOf(t, ctx, b, articleURL, "")
+			next(t, stream, 5*time.Second, "ready")
+
+			for _, e := range []*env{a, b} {
+				if allowed(e) {
+					t.Fatalf("%s is allowed before it was added", added)
+				}
+			}
+			// each changes one site's origins on A and checks both
+			// instances: B once the stream of a page of news says
+			// site.updated, which B's broker hands on after the events
+			// before it, those of the other site included.
+			step := 0
+			each := func(siteID string, origins []string, want bool) {
+				t.Helper()
+				step++
+				setOrigins(siteID, origins...)
+				if got := allowed(a); got != want {
+					t.Errorf("step %d: A allows %s: %v, want %v right after %s's origins became %v", step, added, got, want, siteID, origins)
+				}
+				if siteID != "news" {
+					return
+				}
+				next(t, stream, 10*time.Second, "site.updated")
+				if got := allowed(b); got != want {
+					t.Errorf("step %d: B allows %s: %v, want %v after its stream said site.updated", step, added, got, want)
+				}
+			}
+			if err := a.svc.CreateSite(context.Background(), &parley.Site{ID: "sport", Name: "Sport"}); err != nil {
+				t.Fatal(err)
+			}
+			each("news", []string{siteOrigin, added}, true)
+			each("sport", []string{added}, true)
+			each("news", []string{siteOrigin}, true) // sport still has it
+			each("sport", nil, false)
+			each("news", []string{siteOrigin}, false)
 		})
 	}
 }

@@ -85,7 +85,7 @@ func New(svc *service.Service, sessions *auth.Sessions, o Options) *Server {
 		loginLimits:  newLimiters(loginRate),
 		staffLimits:  newLimiters(staffWriteRate),
 		cache:        newThreadCache(256 << 20),
-		origins:      &originSet{},
+		origins:      newOriginSet(),
 		broker:       o.Broker,
 		stop:         make(chan struct{}),
 	}
@@ -109,11 +109,28 @@ func (s *Server) Close() {
 // other instances.
 func (s *Server) Invalidate(pageID int64) { s.cache.invalidate(pageID) }
 
-// InvalidateSite drops the cached responses of every page of a site.
-func (s *Server) InvalidateSite(siteID string) { s.cache.invalidateSite(siteID) }
+// InvalidateSite is told that a site's settings or policy changed (the
+// service's OnSiteChange): a change made on this instance, as the change
+// returns, or one made elsewhere, as the broker reads its site.updated from
+// the log and before it hands the event to the readers' streams. It drops
+// the cached responses of every page of the site and reloads the site's
+// allowed origins, so a reader whose stream says site.updated reads the
+// change and an origin just added is allowed at once. It then wakes the
+// broker, which has the change's site.updated to send to this instance's
+// streams (when the broker itself called, it finds nothing more).
+func (s *Server) InvalidateSite(siteID string) {
+	s.cache.invalidateSite(siteID)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	s.origins.refreshSite(ctx, s.svc, siteID)
+	cancel()
+	if s.broker != nil {
+		s.broker.Notify()
+	}
+}
 
 // housekeeping runs until Close: it sweeps rate limiters and reloads the
-// allowed origins every few seconds.
+// allowed origins every few seconds, the fallback should a site's change
+// not reach InvalidateSite (an event missed).
 func (s *Server) housekeeping() {
 	defer s.done.Done()
 	t := time.NewTicker(5 * time.Second)
@@ -137,32 +154,79 @@ func (s *Server) housekeeping() {
 }
 
 // originSet is the set of origins allowed to call the API from a browser:
-// every site's origins plus Parley's own.
+// every site's origins (Parley's own is allowed apart). It is reloaded
+// whole every few seconds and one site at a time when a site changes.
 type originSet struct {
-	mu sync.RWMutex
-	m  map[string]bool
+	// reload serialises the reloads, so that they take effect in the order
+	// they read the store: a reload of every site that read the store
+	// before a reload of one site cannot put back, after it, the origins
+	// that one replaced.
+	reload sync.Mutex
+
+	mu    sync.RWMutex
+	sites map[string][]string // each site's origins
+	count map[string]int      // origin → how many sites allow it
 }
 
+func newOriginSet() *originSet {
+	return &originSet{sites: make(map[string][]string), count: make(map[string]int)}
+}
+
+// refresh reloads the origins of every site.
 func (o *originSet) refresh(ctx context.Context, svc *service.Service) {
-	sites, err := svc.Store().Sites(ctx)
+	o.reload.Lock()
+	defer o.reload.Unlock()
+	all, err := svc.Store().Sites(ctx)
 	if err != nil {
 		return // keep the last good set
 	}
-	m := make(map[string]bool)
-	for _, site := range sites {
+	sites := make(map[string][]string, len(all))
+	count := make(map[string]int)
+	for _, site := range all {
+		sites[site.ID] = site.Origins
 		for _, origin := range site.Origins {
-			m[origin] = true
+			count[origin]++
 		}
 	}
 	o.mu.Lock()
-	o.m = m
+	o.sites, o.count = sites, count
 	o.mu.Unlock()
+}
+
+// refreshSite reloads the origins of one site, after it changed.
+func (o *originSet) refreshSite(ctx context.Context, svc *service.Service, id string) {
+	o.reload.Lock()
+	defer o.reload.Unlock()
+	var origins []string
+	site, err := svc.Store().Site(ctx, id)
+	switch {
+	case err == nil:
+		origins = site.Origins
+	case parley.ErrorCode(err) == parley.ENotFound:
+		// No such site: it allows nothing.
+	default:
+		return // keep what we have; the periodic reload tries again
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for _, origin := range o.sites[id] {
+		if o.count[origin]--; o.count[origin] <= 0 {
+			delete(o.count, origin)
+		}
+	}
+	delete(o.sites, id)
+	if len(origins) > 0 {
+		o.sites[id] = origins
+	}
+	for _, origin := range origins {
+		o.count[origin]++
+	}
 }
 
 func (o *originSet) allowed(origin string) bool {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
-	return o.m[strings.ToLower(origin)]
+	return o.count[strings.ToLower(origin)] > 0
 }
 
 func originOf(base string) string {

@@ -125,8 +125,11 @@ func (s *Server) serveStream(w http.ResponseWriter, r *http.Request, st *eventSt
 // handleStream serves GET /api/v1/stream?site=S&url=U: server-sent events
 // for one thread. Events: comment.created, comment.updated,
 // comment.removed, page.count, page.updated (closed or reopened, policy
-// override changed), each with data {"id","comment_id",
-// "page_count"}; Last-Event-ID resumes without loss or repeats.
+// override changed), site.updated (the site's settings or policy changed,
+// which can close or reopen all its pages), each with data {"id",
+// "comment_id", "page_count"}; Last-Event-ID resumes without loss or
+// repeats. Every reader of a thread gets the same events: nothing in them
+// depends on who reads.
 func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	if s.broker == nil {
 		s.writeError(w, r, parley.Errorf(parley.EUnavailable, "live updates are not enabled"))
@@ -154,13 +157,20 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 
 	st := &eventStream{write: writeEvent}
 	if pageID != 0 {
-		st.sub = s.broker.SubscribePage(pageID, 256)
+		st.sub = s.broker.SubscribePage(site.ID, pageID, 256)
 	} else {
 		// No comments yet: follow the site until the page appears.
 		st.sub = s.broker.SubscribeSite(site.ID, 256)
 	}
+	// siteEvent picks the site's own events, which concern every page.
+	siteEvent := func(ev parley.Event) bool {
+		return ev.Type == parley.EventSiteUpdated && ev.SiteID == site.ID
+	}
 	st.backlog = func(ctx context.Context, ev parley.Event) (events.Enriched, bool) {
 		en := events.Enriched{Event: ev}
+		if siteEvent(ev) {
+			return en, true
+		}
 		if pageID == 0 || ev.PageID != pageID || !readerEvent(ev.Type) {
 			return en, false
 		}
@@ -172,6 +182,9 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 		return en, true
 	}
 	st.accept = func(ctx context.Context, ev events.Enriched) bool {
+		if siteEvent(ev.Event) {
+			return true
+		}
 		if pageID == 0 {
 			p, err := s.svc.Store().PageByID(ctx, ev.PageID)
 			if err != nil || p.URL != canon {
@@ -180,7 +193,7 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 			// The page now exists: follow it alone.
 			pageID = p.ID
 			s.broker.Unsubscribe(st.sub)
-			st.sub = s.broker.SubscribePage(pageID, 256)
+			st.sub = s.broker.SubscribePage(site.ID, pageID, 256)
 		}
 		return ev.PageID == pageID && readerEvent(ev.Type)
 	}

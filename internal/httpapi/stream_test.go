@@ -15,11 +15,17 @@ type sseEvent struct {
 	id, typ, data string
 }
 
-// openStream connects to the thread's stream and returns a channel of its
+// openStream connects to the article's stream and returns a channel of its
 // events; the stream closes when ctx is done.
 func openStream(t *testing.T, ctx context.Context, e *env, lastID string) <-chan sseEvent {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/stream?site=news&url="+escape(articleURL), nil)
+	return openStreamOf(t, ctx, e, articleURL, lastID)
+}
+
+// openStreamOf connects to the stream of the thread of pageURL.
+func openStreamOf(t *testing.T, ctx context.Context, e *env, pageURL, lastID string) <-chan sseEvent {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/stream?site=news&url="+escape(pageURL), nil)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}

@@ -1190,8 +1190,11 @@
         if (byId.has(id)) markRemoved(id, false);
       });
       // A moderator closed or reopened the page (or changed its policy):
-      // the form follows.
+      // the form follows. So it does when the whole site was closed or
+      // reopened; every reader of the site hears that at once, so each
+      // waits a random moment more, not to ask the server all together.
       on("page.updated", () => scheduleMerge());
+      on("site.updated", () => setTimeout(scheduleMerge, Math.random() * 3000));
       on("page.count", (d) => {
         if (typeof d.page_count === "number") {
           counted++;
