@@ -67,6 +67,10 @@ type Store interface {
 	UpdateUser(ctx context.Context, u *parley.User) error
 	// User returns one user. ENotFound.
 	User(ctx context.Context, id string) (*parley.User, error)
+	// Users returns the users with the ids, in one query, keyed by id, each
+	// as User returns it. Unknown ids are absent and a repeated id is read
+	// once; no ids give an empty map.
+	Users(ctx context.Context, ids []string) (map[string]*parley.User, error)
 
 	// CreateComment stores a new comment and assigns its ID, RootID, Number
 	// (the page's next number: unique and increasing per page under any
@@ -194,6 +198,16 @@ type Store interface {
 	EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error)
 	// LastEventID returns the newest event's ID, 0 when there is none.
 	LastEventID(ctx context.Context) (int64, error)
+
+	// Snapshot calls fn with a Reader whose reads all see one snapshot of
+	// the database, taken when Snapshot is called: what commits afterwards
+	// is not seen, however long fn takes, and writes through the store go
+	// on meanwhile. The Reader is valid until fn returns and is for fn's
+	// goroutine only. Snapshot returns fn's error as it is. A snapshot
+	// holds a connection, and keeps the database from discarding the row
+	// versions it sees, for as long as fn runs: it is for long,
+	// consistent reads (an export), not for a request.
+	Snapshot(ctx context.Context, fn func(r Reader) error) error
 
 	// Import stores a batch of comments from another system and their
 	// authors in one transaction (see ImportBatch): each comment is

@@ -141,10 +141,15 @@ func (db *DB) Comment(ctx context.Context, id int64) (*parley.Comment, error) {
 // number, sent in the same round trip, sizes one slice of comments allocated
 // up front. ENotFound when the page does not exist.
 func (db *DB) PageComments(ctx context.Context, pageID int64) ([]*parley.Comment, error) {
+	return reader{db.pool}.PageComments(ctx, pageID)
+}
+
+// PageComments is DB.PageComments on r's querier.
+func (r reader) PageComments(ctx context.Context, pageID int64) ([]*parley.Comment, error) {
 	b := &pgx.Batch{}
 	b.Queue(`SELECT last_number FROM pages WHERE id = $1`, pageID)
 	b.Queue(`SELECT `+commentCols+` FROM comments WHERE page_id = $1 ORDER BY number`, pageID)
-	br := db.pool.SendBatch(ctx, b)
+	br := r.q.SendBatch(ctx, b)
 	defer br.Close()
 	var n int
 	if err := br.QueryRow().Scan(&n); errors.Is(err, pgx.ErrNoRows) {

@@ -27,10 +27,15 @@ LIMIT $5`
 
 // Pages lists the pages of a site for moderators, newest activity first.
 func (db *DB) Pages(ctx context.Context, q store.PageQuery) ([]store.PageActivity, error) {
+	return reader{db.pool}.Pages(ctx, q)
+}
+
+// Pages is DB.Pages on r's querier.
+func (r reader) Pages(ctx context.Context, q store.PageQuery) ([]store.PageActivity, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
-	rows, err := db.pool.Query(ctx, pagesSQL, q.SiteID, q.Search, q.After.ID, q.After.Activity.UTC(), q.Limit)
+	rows, err := r.q.Query(ctx, pagesSQL, q.SiteID, q.Search, q.After.ID, q.After.Activity.UTC(), q.Limit)
 	if err != nil {
 		return nil, wrap(err, "list pages")
 	}

@@ -63,8 +63,13 @@ func (db *DB) Reports(ctx context.Context, commentID int64) ([]*parley.Report, e
 // PageReports returns the reports of every comment of a page in one
 // query, keyed by comment id, each comment's reports oldest first.
 func (db *DB) PageReports(ctx context.Context, pageID int64) (map[int64][]*parley.Report, error) {
+	return reader{db.pool}.PageReports(ctx, pageID)
+}
+
+// PageReports is DB.PageReports on r's querier.
+func (r reader) PageReports(ctx context.Context, pageID int64) (map[int64][]*parley.Report, error) {
 	cols := "r." + strings.ReplaceAll(reportCols, ", ", ", r.")
-	rows, err := db.pool.Query(ctx, `SELECT `+cols+` FROM reports r JOIN comments c ON c.id = r.comment_id
+	rows, err := r.q.Query(ctx, `SELECT `+cols+` FROM reports r JOIN comments c ON c.id = r.comment_id
 		WHERE c.page_id = $1 ORDER BY r.comment_id, r.created, r.id`, pageID)
 	if err != nil {
 		return nil, wrap(err, "read reports of page")

@@ -57,3 +57,34 @@ func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
 	u.BannedUntil, u.Created = fromNull(banned), u.Created.UTC()
 	return &u, nil
 }
+
+// Users returns the users with the ids that exist, in one query.
+func (db *DB) Users(ctx context.Context, ids []string) (map[string]*parley.User, error) {
+	return reader{db.pool}.Users(ctx, ids)
+}
+
+// Users is DB.Users on r's querier: one probe of the primary key per id.
+func (r reader) Users(ctx context.Context, ids []string) (map[string]*parley.User, error) {
+	out := make(map[string]*parley.User, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := r.q.Query(ctx, `SELECT `+userCols+` FROM users WHERE id = ANY($1)`, ids)
+	if err != nil {
+		return nil, wrap(err, "read users")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var u parley.User
+		var banned *time.Time
+		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created); err != nil {
+			return nil, wrap(err, "read users")
+		}
+		u.BannedUntil, u.Created = fromNull(banned), u.Created.UTC()
+		out[u.ID] = &u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "read users")
+	}
+	return out, nil
+}

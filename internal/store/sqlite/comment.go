@@ -188,10 +188,9 @@ func (db *DB) PageComments(ctx context.Context, pageID int64) ([]*parley.Comment
 // columns of each row through reflection and take its locks once per row;
 // on a 1,000-comment page that is a third of the time of the scan.
 func (db *DB) pageComments(ctx context.Context, dc any, pageID int64) (out []*parley.Comment, err error) {
-	ex, ok1 := dc.(driver.ExecerContext)
-	qr, ok2 := dc.(driver.QueryerContext)
-	if !ok1 || !ok2 {
-		return nil, fmt.Errorf("read comments: the sqlite driver lacks ExecerContext or QueryerContext")
+	ex, ok := dc.(driver.ExecerContext)
+	if !ok {
+		return nil, fmt.Errorf("read comments: the sqlite driver lacks ExecerContext")
 	}
 	// The revision and the rows come from one snapshot.
 	if _, err := ex.ExecContext(ctx, "BEGIN", nil); err != nil {
@@ -204,6 +203,16 @@ func (db *DB) pageComments(ctx context.Context, dc any, pageID int64) (out []*pa
 			out, err = nil, driver.ErrBadConn
 		}
 	}()
+	return db.readPageComments(ctx, dc, pageID)
+}
+
+// readPageComments is pageComments inside the read transaction that the
+// driver connection dc is in: pageComments' own, or a Snapshot's.
+func (db *DB) readPageComments(ctx context.Context, dc any, pageID int64) ([]*parley.Comment, error) {
+	qr, ok := dc.(driver.QueryerContext)
+	if !ok {
+		return nil, fmt.Errorf("read comments: the sqlite driver lacks QueryerContext")
+	}
 	arg := []driver.NamedValue{{Ordinal: 1, Value: pageID}}
 	rows, err := qr.QueryContext(ctx, `SELECT last_number, rev FROM pages WHERE id = ?`, arg)
 	if err != nil {
@@ -228,7 +237,7 @@ func (db *DB) pageComments(ctx context.Context, dc any, pageID int64) (out []*pa
 	}
 	defer rows.Close()
 	backing := make([]parley.Comment, n)
-	out = make([]*parley.Comment, 0, n)
+	out := make([]*parley.Comment, 0, n)
 	v := make([]driver.Value, numCommentCols)
 	for i := 0; ; i++ {
 		if err := rows.Next(v); err == io.EOF {

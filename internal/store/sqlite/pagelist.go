@@ -27,10 +27,15 @@ LIMIT ?5`
 
 // Pages lists the pages of a site for moderators, newest activity first.
 func (db *DB) Pages(ctx context.Context, q store.PageQuery) ([]store.PageActivity, error) {
+	return pages(ctx, db.query, q)
+}
+
+// pages runs Pages with query: on the reader pool, or in a snapshot.
+func pages(ctx context.Context, query queryFunc, q store.PageQuery) ([]store.PageActivity, error) {
 	if q.Limit <= 0 {
 		q.Limit = 50
 	}
-	rows, err := db.query(ctx, pagesSQL, q.SiteID, q.Search, q.After.ID, millis(q.After.Activity), q.Limit)
+	rows, err := query(ctx, pagesSQL, q.SiteID, q.Search, q.After.ID, millis(q.After.Activity), q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("list pages: %w", err)
 	}

@@ -61,9 +61,16 @@ func (db *DB) Reports(ctx context.Context, commentID int64) ([]*parley.Report, e
 // PageReports returns the reports of every comment of a page in one
 // query, keyed by comment id, each comment's reports oldest first.
 func (db *DB) PageReports(ctx context.Context, pageID int64) (map[int64][]*parley.Report, error) {
-	cols := "r." + strings.ReplaceAll(reportCols, ", ", ", r.")
-	rows, err := db.query(ctx, `SELECT `+cols+` FROM reports r JOIN comments c ON c.id = r.comment_id
-		WHERE c.page_id = ? ORDER BY r.comment_id, r.created, r.id`, pageID)
+	return pageReports(ctx, db.query, pageID)
+}
+
+// pageReportsSQL reads the reports of a page's comments, grouped by comment.
+var pageReportsSQL = `SELECT r.` + strings.ReplaceAll(reportCols, ", ", ", r.") + ` FROM reports r JOIN comments c ON c.id = r.comment_id
+	WHERE c.page_id = ? ORDER BY r.comment_id, r.created, r.id`
+
+// pageReports runs PageReports with query: on the reader pool, or in a snapshot.
+func pageReports(ctx context.Context, query queryFunc, pageID int64) (map[int64][]*parley.Report, error) {
+	rows, err := query(ctx, pageReportsSQL, pageID)
 	if err != nil {
 		return nil, fmt.Errorf("read reports of page %d: %w", pageID, err)
 	}

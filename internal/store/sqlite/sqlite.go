@@ -23,6 +23,8 @@
 // PageComments serves a page read before at the same revision from memory
 // (see threadCache); History reads per-author counters that the writes keep;
 // Activity finds duplicates through an index on a hash of the text.
+// Snapshot holds one read transaction on a reader connection for the reads
+// of a long, consistent view (an export).
 //
 // # Event log
 //

@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
 )
@@ -60,4 +62,73 @@ func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
 	}
 	u.BannedUntil, u.Created = fromMillis(banned), fromMillis(created)
 	return &u, nil
+}
+
+// Users returns the users with the ids that exist, in one query.
+func (db *DB) Users(ctx context.Context, ids []string) (map[string]*parley.User, error) {
+	return users(ctx, db.query, ids)
+}
+
+// usersSQL reads the users whose ids are in a JSON array: one statement,
+// prepared once, whatever the number of ids (SQLite bounds the number of
+// ? parameters, and an IN list of ? would be a new statement per length).
+// The lookups probe the primary key.
+const usersSQL = `SELECT ` + userCols + ` FROM users WHERE id IN (SELECT value FROM json_each(?))`
+
+// users runs Users with query: on the reader pool, or in a snapshot.
+func users(ctx context.Context, query queryFunc, ids []string) (map[string]*parley.User, error) {
+	out := make(map[string]*parley.User, len(ids))
+	var list []string
+	for _, id := range ids {
+		if !utf8.ValidString(id) {
+			// No JSON string holds it: look it up on its own. Parley's
+			// ids are generated and never come here.
+			us, err := scanUsers(query(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+			if err != nil {
+				return nil, err
+			}
+			for _, u := range us {
+				out[u.ID] = u
+			}
+			continue
+		}
+		list = append(list, id)
+	}
+	if len(list) == 0 {
+		return out, nil
+	}
+	arg, err := json.Marshal(list)
+	if err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	us, err := scanUsers(query(ctx, usersSQL, string(arg)))
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range us {
+		out[u.ID] = u
+	}
+	return out, nil
+}
+
+// scanUsers reads and closes rows of userCols.
+func scanUsers(rows *sql.Rows, err error) ([]*parley.User, error) {
+	if err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	defer rows.Close()
+	var out []*parley.User
+	for rows.Next() {
+		var u parley.User
+		var banned, created int64
+		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created); err != nil {
+			return nil, fmt.Errorf("read users: %w", err)
+		}
+		u.BannedUntil, u.Created = fromMillis(banned), fromMillis(created)
+		out = append(out, &u)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read users: %w", err)
+	}
+	return out, nil
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -270,5 +271,49 @@ var userTests = []test{
 		wantCode(t, err, parley.ENotFound, "User")
 		err = f.s.UpdateUser(f.ctx, &parley.User{ID: "nobody", Name: "x"})
 		wantCode(t, err, parley.ENotFound, "UpdateUser")
+	}},
+	{"many by id in one call", func(t *testing.T, f *fixture) {
+		f.user("alice", "", "")
+		f.user("mod", parley.RoleModerator, "mod@example.com")
+		banned := &parley.User{ID: "u_Zx9-", Name: "Zoë 🦊", Role: parley.RoleReader, SiteID: f.site.ID,
+			BannedUntil: ms(2026, 12, 1, 8, 0, 0, 250), Created: ms(2025, 12, 31, 23, 59, 59, 999)}
+		if err := f.s.CreateUser(f.ctx, banned); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+		f.user("it's \"quoted\"", "", "")
+		ask := []string{"alice", "nobody", "mod", "u_Zx9-", "alice", "it's \"quoted\"", ""}
+		// Enough unknown ids to pass any limit on a statement's parameters.
+		for i := range 40_000 {
+			ask = append(ask, fmt.Sprintf("ghost%d", i))
+		}
+		got, err := f.s.Users(f.ctx, ask)
+		if err != nil {
+			t.Fatalf("Users: %v", err)
+		}
+		var keys []string
+		for id := range got {
+			keys = append(keys, id)
+		}
+		slices.Sort(keys)
+		if want := []string{"alice", "it's \"quoted\"", "mod", "u_Zx9-"}; !slices.Equal(keys, want) {
+			t.Errorf("Users: got %q, want %q", keys, want)
+		}
+		// Each user is what User returns.
+		for id, u := range got {
+			want, err := f.s.User(f.ctx, id)
+			if err != nil {
+				t.Fatalf("User(%q): %v", id, err)
+			}
+			if u.ID != id || u.Name != want.Name || u.Email != want.Email || u.Role != want.Role || u.SiteID != want.SiteID {
+				t.Errorf("Users[%q]: got %+v, want %+v", id, u, want)
+			}
+			wantTime(t, "Users["+id+"].Created", u.Created, want.Created)
+			wantTime(t, "Users["+id+"].BannedUntil", u.BannedUntil, want.BannedUntil)
+		}
+		for _, ids := range [][]string{nil, {}, {"nobody"}} {
+			if got, err := f.s.Users(f.ctx, ids); err != nil || got == nil || len(got) != 0 {
+				t.Errorf("Users(%q): got %v, %v; want an empty map and no error", ids, got, err)
+			}
+		}
 	}},
 }

@@ -53,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Reporters", reporterTests},
 		{"Priority", priorityTests},
 		{"Import", importTests},
+		{"Snapshot", snapshotTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
