@@ -26,21 +26,45 @@ type ExportReport struct {
 	Pages, Users, Comments, Reports int
 }
 
+// exportUserBatch is how many users an export reads per query.
+const exportUserBatch = 1000
+
 // Export writes a site's pages, users and comments to w as JSON Lines in
 // Parley's export format (importer.HeaderLine and the lines after it;
 // docs/export-format.md), which "parley import --from parley" reads back.
 // Pages carry their closed flag and policy override; comments their
-// reports. It streams: one page's comments and reports are in memory at a
-// time, with the ids of the site's authors and reporters; a page costs two
-// queries (its comments, then the reports on all of them) on each of the
-// two passes. Pages are read twice (first for the users, who come before
-// the comments), so comments and reports written during an export may be
-// missing from it or have authors or reporters it does not list.
+// reports.
+//
+// An export is one consistent view of the site: every read runs inside
+// one store.Snapshot, so what readers and moderators write while it runs
+// is either wholly in it (it committed before the export started) or not
+// at all, and every comment's author and every reporter that exists has
+// its user line. The format puts the users before the comments, so the
+// pages are read twice, in the same snapshot: first for the ids of the
+// authors and reporters, whose users are then read exportUserBatch per
+// query; then for the comments. A page costs two queries (its comments,
+// then the reports on all of them) on each pass. It streams: one page's
+// comments and reports are in memory at a time, with the pages and those
+// ids.
 func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions) (*ExportReport, error) {
 	site, err := s.store.Site(ctx, opt.SiteID)
 	if err != nil {
 		return nil, err
 	}
+	var rep *ExportReport
+	err = s.store.Snapshot(ctx, func(snap store.Reader) error {
+		var err error
+		rep, err = s.export(ctx, snap, w, site, opt)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
+
+// export writes the export of site, reading it from snap.
+func (s *Service) export(ctx context.Context, snap store.Reader, w io.Writer, site *parley.Site, opt ExportOptions) (*ExportReport, error) {
 	bw := bufio.NewWriterSize(w, 256<<10)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
@@ -55,7 +79,7 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions) (*
 	people := map[string]bool{}
 	q := store.PageQuery{SiteID: site.ID, Limit: 500}
 	for {
-		list, err := s.store.Pages(ctx, q)
+		list, err := snap.Pages(ctx, q)
 		if err != nil {
 			return nil, fmt.Errorf("list pages: %w", err)
 		}
@@ -70,14 +94,14 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions) (*
 				return nil, fmt.Errorf("write page %s: %w", p.URL, err)
 			}
 			rep.Pages++
-			cs, err := s.store.PageComments(ctx, p.ID)
+			cs, err := snap.PageComments(ctx, p.ID)
 			if err != nil {
 				return nil, fmt.Errorf("read comments of %s: %w", p.URL, err)
 			}
 			for _, c := range cs {
 				people[c.AuthorID] = true
 			}
-			reports, err := s.store.PageReports(ctx, p.ID)
+			reports, err := snap.PageReports(ctx, p.ID)
 			if err != nil {
 				return nil, fmt.Errorf("read reports of %s: %w", p.URL, err)
 			}
@@ -87,40 +111,49 @@ func (s *Service) Export(ctx context.Context, w io.Writer, opt ExportOptions) (*
 				}
 			}
 		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		if len(list) < q.Limit {
 			break
 		}
 		q.After = list[len(list)-1].Position()
 	}
 
+	// Their users, in order of id; an id without a user (never the case
+	// for a comment Parley stored) has no line.
 	ids := make([]string, 0, len(people))
 	for id := range people {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	for _, id := range ids {
-		u, err := s.store.User(ctx, id)
-		if parley.ErrorCode(err) == parley.ENotFound {
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("read user: %w", err)
+	for batch := range slices.Chunk(ids, exportUserBatch) {
+		users, err := snap.Users(ctx, batch)
+		if err != nil {
+			return nil, fmt.Errorf("read users: %w", err)
 		}
-		l := importer.UserLine{Type: "user", ID: u.ID, Name: u.Name, Role: u.Role}
-		if opt.WithEmails {
-			l.Email = u.Email
+		for _, id := range batch {
+			u, ok := users[id]
+			if !ok {
+				continue
+			}
+			l := importer.UserLine{Type: "user", ID: u.ID, Name: u.Name, Role: u.Role}
+			if opt.WithEmails {
+				l.Email = u.Email
+			}
+			if err := enc.Encode(l); err != nil {
+				return nil, err
+			}
+			rep.Users++
 		}
-		if err := enc.Encode(l); err != nil {
-			return nil, err
-		}
-		rep.Users++
 	}
 
 	for _, p := range pages {
-		cs, err := s.store.PageComments(ctx, p.ID)
+		cs, err := snap.PageComments(ctx, p.ID)
 		if err != nil {
 			return nil, fmt.Errorf("read comments of %s: %w", p.URL, err)
 		}
-		reports, err := s.store.PageReports(ctx, p.ID)
+		reports, err := snap.PageReports(ctx, p.ID)
 		if err != nil {
 			return nil, fmt.Errorf("read reports of %s: %w", p.URL, err)
 		}
