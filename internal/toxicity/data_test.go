@@ -125,3 +125,52 @@ func TestLoadSharedData(t *testing.T) {
 		t.Errorf("%d Civil Comments sentences are on the other side of the split from their post", wrong)
 	}
 }
+
+// TestValidationFifth: the validation fifth is Civil Comments only, a fifth
+// of the posts, disjoint from the held-out fifth, with each sentence on its
+// post's side; training with Validate learns from none of it, and training
+// without it learns from all of it.
+func TestValidationFifth(t *testing.T) {
+	d := sharedData(t)
+	posts, valid, train := 0, 0, 0
+	postValid := map[string]bool{}
+	for _, e := range d.Examples {
+		if e.Valid && e.Test {
+			t.Fatalf("%s %s is in both the held-out and the validation fifth", e.Source, e.ID)
+		}
+		if e.Valid && e.Source != SourceCivil && e.Source != SourceCivilSentences {
+			t.Fatalf("%s %s: only Civil Comments has a validation fifth", e.Source, e.ID)
+		}
+		if e.Source == SourceCivil {
+			posts++
+			postValid[e.ID] = e.Valid
+			if e.Valid {
+				valid++
+			}
+			if !e.Test && !e.Valid {
+				train++
+			}
+		}
+	}
+	for _, e := range d.Examples {
+		if e.Source == SourceCivilSentences && e.Valid != postValid[e.ID] {
+			t.Fatalf("sentence of post %s is on the other side of the validation split", e.ID)
+		}
+	}
+	if f := float64(valid) / float64(posts); f < 0.18 || f > 0.22 {
+		t.Errorf("validation share %.3f, want about 0.2", f)
+	}
+	if testing.Short() || raceEnabled {
+		return
+	}
+	m, err := Train(d, TrainOptions{Seed: 1, Validate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Info.Validate || m.Info.Sources[SourceCivil] != train {
+		t.Errorf("trained on %d Civil Comments posts with Validate, want the %d outside both fifths", m.Info.Sources[SourceCivil], train)
+	}
+	if dm := defaultModelT(t); dm.Info.Sources[SourceCivil] != train+valid {
+		t.Errorf("embedded model trained on %d posts, want %d (the validation fifth included)", dm.Info.Sources[SourceCivil], train+valid)
+	}
+}

@@ -99,24 +99,25 @@ type NewsCheck struct {
 // CheckNews computes the news check at threshold t (the model's own when t
 // is NaN).
 func CheckNews(m *Model, d *Dataset, t float64) NewsCheck {
-	if math.IsNaN(t) {
-		t = m.Threshold
-	}
-	g := resultOf(SourceGlobeAndMail, evalRows(m, d, SourceGlobeAndMail), m.ScoreAll(evalRows(m, d, SourceGlobeAndMail)), t)
-	c := d.Filter(func(e *Example) bool { return e.Source == SourceCivil && e.Test })
-	cr := resultOf(SourceCivil, c, m.ScoreAll(c), t)
-	return NewsCheck{Threshold: t, GlobeFPR: g.At.FPR(), GlobeN: g.At.FP + g.At.TN, CivilRecal: cr.At.Recall(), CivilN: cr.N}
+	return checkNews(m, d, t, func(e *Example) bool { return e.Test })
 }
 
 // CheckValidation is CheckNews on the validation fifth of the Civil
 // Comments posts in place of the held-out fifth: the figure a recipe is
 // chosen on (train with TrainOptions.Validate).
 func CheckValidation(m *Model, d *Dataset, t float64) NewsCheck {
+	return checkNews(m, d, t, func(e *Example) bool { return e.Valid })
+}
+
+// checkNews is the news check on the Civil Comments posts for which fifth
+// returns true.
+func checkNews(m *Model, d *Dataset, t float64, fifth func(*Example) bool) NewsCheck {
 	if math.IsNaN(t) {
 		t = m.Threshold
 	}
-	g := resultOf(SourceGlobeAndMail, evalRows(m, d, SourceGlobeAndMail), m.ScoreAll(evalRows(m, d, SourceGlobeAndMail)), t)
-	c := d.Filter(func(e *Example) bool { return e.Source == SourceCivil && e.Valid })
+	gs := evalRows(m, d, SourceGlobeAndMail)
+	g := resultOf(SourceGlobeAndMail, gs, m.ScoreAll(gs), t)
+	c := d.Filter(func(e *Example) bool { return e.Source == SourceCivil && fifth(e) })
 	cr := resultOf(SourceCivil, c, m.ScoreAll(c), t)
 	return NewsCheck{Threshold: t, GlobeFPR: g.At.FPR(), GlobeN: g.At.FP + g.At.TN, CivilRecal: cr.At.Recall(), CivilN: cr.N}
 }
