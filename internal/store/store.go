@@ -187,7 +187,7 @@ type Store interface {
 	Notes(ctx context.Context, userID, siteID string) ([]*Note, error)
 
 	// ReporterRecords returns the report record of each of the readers
-	// that exists; unknown ids are absent from the map.
+	// that exists, in one query; unknown ids are absent from the map.
 	ReporterRecords(ctx context.Context, userIDs []string) (map[string]ReporterRecord, error)
 	// ReportsAgainst returns the reports created at or after q.Since on
 	// the comments of q.AuthorID or on the page q.PageID, oldest first,

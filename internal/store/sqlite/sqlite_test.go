@@ -392,3 +392,37 @@ func TestCloseDrains(t *testing.T) {
 		t.Errorf("no write succeeded before Close")
 	}
 }
+
+// TestIDsNotValidUTF8 asks Users and ReporterRecords for an id that no JSON
+// string can carry to json_each: SQLite stores it, PostgreSQL would refuse
+// it (so the conformance suite cannot), and it is looked up on its own
+// beside the others.
+func TestIDsNotValidUTF8(t *testing.T) {
+	db, _ := open(t, nil)
+	p := seed(t, db, 1)
+	ctx := t.Context()
+	comments, err := db.PageComments(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const odd = "r\xff"
+	for _, id := range []string{odd, "plain"} {
+		if err := db.CreateUser(ctx, &parley.User{ID: id, Name: "R", Role: parley.RoleReader}); err != nil {
+			t.Fatalf("CreateUser(%q): %v", id, err)
+		}
+	}
+	for _, id := range []string{odd, "plain"} {
+		if _, err := db.AddReport(ctx, &parley.Report{CommentID: comments[0].ID, ReporterID: id, Reason: "spam"}); err != nil {
+			t.Fatalf("AddReport by %q: %v", id, err)
+		}
+	}
+	ask := []string{odd, "plain", "r\ufffd", "ghost", odd}
+	users, err := db.Users(ctx, ask)
+	if err != nil || len(users) != 2 || users[odd] == nil || users["plain"] == nil {
+		t.Errorf("Users(%q): got %v, %v; want %q and plain", ask, users, err, odd)
+	}
+	recs, err := db.ReporterRecords(ctx, ask)
+	if err != nil || len(recs) != 2 || recs[odd].Made != 1 || recs["plain"].Made != 1 {
+		t.Errorf("ReporterRecords(%q): got %v, %v; want one report each by %q and plain", ask, recs, err, odd)
+	}
+}

@@ -314,29 +314,65 @@ func (db *DB) Notes(ctx context.Context, userID, siteID string) ([]*store.Note, 
 	return out, nil
 }
 
-// ReporterRecords returns the report records of the readers that exist.
+// ReporterRecords returns the report records of the readers that exist, in
+// one query.
 func (db *DB) ReporterRecords(ctx context.Context, userIDs []string) (map[string]store.ReporterRecord, error) {
 	out := make(map[string]store.ReporterRecord, len(userIDs))
-	for _, id := range userIDs {
-		if _, ok := out[id]; ok {
-			continue
+	list, odd, err := jsonIDs(userIDs)
+	if err != nil {
+		return nil, fmt.Errorf("read reporter records: %w", err)
+	}
+	add := func(rows *sql.Rows, err error) error {
+		if err != nil {
+			return fmt.Errorf("read reporter records: %w", err)
 		}
+		return scanReporterRecords(out, rows)
+	}
+	for _, id := range odd {
+		if err := add(db.query(ctx, reporterRecordSQL, id)); err != nil {
+			return nil, err
+		}
+	}
+	if list != "" {
+		if err := add(db.query(ctx, reporterRecordsSQL, list)); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// reporterRecordsFrom reads the record of each user its WHERE clause picks:
+// the users' primary key, then the reports_reporter index for each.
+const reporterRecordsFrom = `SELECT u.id, u.created, count(r.id),
+		count(r.id) FILTER (WHERE r.outcome = 'upheld'),
+		count(r.id) FILTER (WHERE r.outcome = 'dismissed')
+	FROM users u LEFT JOIN reports r ON r.reporter_id = u.id
+	WHERE `
+
+// reporterRecordsSQL reads the records of the users whose ids are in a JSON
+// array (see usersSQL); reporterRecordSQL, of one user.
+const (
+	reporterRecordsSQL = reporterRecordsFrom + `u.id IN (SELECT value FROM json_each(?)) GROUP BY u.id`
+	reporterRecordSQL  = reporterRecordsFrom + `u.id = ? GROUP BY u.id`
+)
+
+// scanReporterRecords adds the records rows hold to out, and closes rows.
+func scanReporterRecords(out map[string]store.ReporterRecord, rows *sql.Rows) error {
+	defer rows.Close()
+	for rows.Next() {
+		var id string
 		var r store.ReporterRecord
 		var joined int64
-		err := db.queryRow(ctx, `SELECT u.created,
-				(SELECT count(*) FROM reports WHERE reporter_id = u.id),
-				(SELECT count(*) FROM reports WHERE reporter_id = u.id AND outcome = 'upheld'),
-				(SELECT count(*) FROM reports WHERE reporter_id = u.id AND outcome = 'dismissed')
-			FROM users u WHERE u.id = ?`, id).Scan(&joined, &r.Made, &r.Upheld, &r.Dismissed)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		} else if err != nil {
-			return nil, fmt.Errorf("read reporter record: %w", err)
+		if err := rows.Scan(&id, &joined, &r.Made, &r.Upheld, &r.Dismissed); err != nil {
+			return fmt.Errorf("read reporter records: %w", err)
 		}
 		r.Joined = fromMillis(joined)
 		out[id] = r
 	}
-	return out, nil
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read reporter records: %w", err)
+	}
+	return nil
 }
 
 // ReportsAgainst returns recent reports on an author's comments or a page.

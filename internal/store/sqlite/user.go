@@ -78,30 +78,23 @@ const usersSQL = `SELECT ` + userCols + ` FROM users WHERE id IN (SELECT value F
 // users runs Users with query: on the reader pool, or in a snapshot.
 func users(ctx context.Context, query queryFunc, ids []string) (map[string]*parley.User, error) {
 	out := make(map[string]*parley.User, len(ids))
-	var list []string
-	for _, id := range ids {
-		if !utf8.ValidString(id) {
-			// No JSON string holds it: look it up on its own. Parley's
-			// ids are generated and never come here.
-			us, err := scanUsers(query(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
-			if err != nil {
-				return nil, err
-			}
-			for _, u := range us {
-				out[u.ID] = u
-			}
-			continue
-		}
-		list = append(list, id)
-	}
-	if len(list) == 0 {
-		return out, nil
-	}
-	arg, err := json.Marshal(list)
+	list, odd, err := jsonIDs(ids)
 	if err != nil {
 		return nil, fmt.Errorf("read users: %w", err)
 	}
-	us, err := scanUsers(query(ctx, usersSQL, string(arg)))
+	for _, id := range odd {
+		us, err := scanUsers(query(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range us {
+			out[u.ID] = u
+		}
+	}
+	if list == "" {
+		return out, nil
+	}
+	us, err := scanUsers(query(ctx, usersSQL, list))
 	if err != nil {
 		return nil, err
 	}
@@ -109,6 +102,28 @@ func users(ctx context.Context, query queryFunc, ids []string) (map[string]*parl
 		out[u.ID] = u
 	}
 	return out, nil
+}
+
+// jsonIDs returns ids as a JSON array for json_each, "" when there are
+// none, and apart the ids that no JSON string holds (invalid UTF-8), which
+// must be looked up one by one. Parley's ids are generated and never are.
+func jsonIDs(ids []string) (list string, odd []string, err error) {
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if utf8.ValidString(id) {
+			valid = append(valid, id)
+		} else {
+			odd = append(odd, id)
+		}
+	}
+	if len(valid) == 0 {
+		return "", odd, nil
+	}
+	b, err := json.Marshal(valid)
+	if err != nil {
+		return "", nil, err
+	}
+	return string(b), odd, nil
 }
 
 // scanUsers reads and closes rows of userCols.

@@ -329,6 +329,78 @@ var reporterTests = []test{
 		_, err = f.s.ReportsAgainst(f.ctx, store.ReportQuery{AuthorID: "troll", PageID: second.ID})
 		wantCode(t, err, parley.EInvalid, "ReportsAgainst an author and a page")
 	}},
+	{"records of many readers in one call", func(t *testing.T, f *fixture) {
+		// Readers with and without reports, one whose id needs quoting,
+		// and reports by an id that is no user's.
+		joined := map[string]time.Time{}
+		for i, id := range []string{"r1", "r2", "quiet", `it's "quoted"`} {
+			u := &parley.User{ID: id, Name: id, Role: parley.RoleReader, Created: ms(2026, 10, 1+i, 8, 0, 0, 125)}
+			if err := f.s.CreateUser(f.ctx, u); err != nil {
+				t.Fatalf("CreateUser(%q): %v", id, err)
+			}
+			joined[id] = u.Created
+		}
+		var cs []*parley.Comment
+		for range 4 {
+			cs = append(cs, f.add(spec{author: "author"}))
+		}
+		for _, c := range cs {
+			f.report(c, "r1", "abuse")
+			f.report(c, "anon", "spam")
+		}
+		f.report(cs[0], "r2", "abuse")
+		f.report(cs[1], `it's "quoted"`, "abuse")
+		f.setStatus(cs[0], parley.StatusRejected, true) // upheld
+		f.setStatus(cs[1], parley.StatusRejected, true) // upheld
+		f.setStatus(cs[2], parley.StatusApproved, true) // dismissed
+
+		ask := []string{"r1", "ghost", "quiet", "r1", "anon", `it's "quoted"`, "", "r2", "R1", "quiet"}
+		for i := range 500 {
+			ask = append(ask, fmt.Sprintf("nobody-%d", i))
+		}
+		got, err := f.s.ReporterRecords(f.ctx, ask)
+		if err != nil {
+			t.Fatalf("ReporterRecords: %v", err)
+		}
+		want := map[string]store.ReporterRecord{
+			"r1":            {Made: 4, Upheld: 2, Dismissed: 1},
+			"r2":            {Made: 1, Upheld: 1},
+			"quiet":         {},
+			`it's "quoted"`: {Made: 1, Upheld: 1},
+		}
+		for id := range want {
+			w := want[id]
+			w.Joined = joined[id]
+			want[id] = w
+		}
+		if len(got) != len(want) {
+			t.Errorf("ReporterRecords: got %d records %v, want %d (unknown ids absent)", len(got), got, len(want))
+		}
+		for id, w := range want {
+			g, ok := got[id]
+			if !ok {
+				t.Errorf("no record of %q", id)
+				continue
+			}
+			if g.Made != w.Made || g.Upheld != w.Upheld || g.Dismissed != w.Dismissed {
+				t.Errorf("record of %q: got %+v, want %+v", id, g, w)
+			}
+			wantTime(t, "Joined of "+id, g.Joined, w.Joined)
+		}
+		// Asked one at a time, each reader has the same record.
+		for id, w := range got {
+			one, err := f.s.ReporterRecords(f.ctx, []string{id})
+			o := one[id]
+			if err != nil || len(one) != 1 || o.Made != w.Made || o.Upheld != w.Upheld || o.Dismissed != w.Dismissed || !o.Joined.Equal(w.Joined) {
+				t.Errorf("ReporterRecords(%q): got %v, %v; want %+v as in the call of many", id, one, err, w)
+			}
+		}
+		for _, ids := range [][]string{nil, {}, {"ghost", "anon"}} {
+			if got, err := f.s.ReporterRecords(f.ctx, ids); err != nil || got == nil || len(got) != 0 {
+				t.Errorf("ReporterRecords(%q): got %v, %v; want an empty map and no error", ids, got, err)
+			}
+		}
+	}},
 }
 
 var priorityTests = []test{
