@@ -34,11 +34,12 @@ const (
 
 // env is a real Parley API over a real SQLite file.
 type env struct {
-	t   testing.TB
-	srv *httptest.Server
-	svc *service.Service
-	api *httpapi.Server
-	now time.Time
+	t      testing.TB
+	srv    *httptest.Server
+	svc    *service.Service
+	api    *httpapi.Server
+	broker *events.Broker
+	now    time.Time
 }
 
 type envOpts struct {
@@ -104,7 +105,7 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	t.Cleanup(api.Close) // runs first: ends open streams so the server can close
-	e.svc, e.api = svc, api
+	e.svc, e.api, e.broker = svc, api, broker
 	return e
 }
 

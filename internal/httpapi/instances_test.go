@@ -219,15 +219,7 @@ func TestOriginAllowedRightAfterSiteChange(t *testing.T) {
 			const added = "https://m.news.example.com"
 			allowed := func(e *env) bool {
 				t.Helper()
-				res := e.reader("").do("OPTIONS", "/api/v1/comments", nil, "Origin", added, "Access-Control-Request-Method", "POST")
-				switch {
-				case res.status == 204 && res.header.Get("Access-Control-Allow-Origin") == added:
-					return true
-				case res.status == 403 && res.header.Get("Access-Control-Allow-Origin") == "":
-					return false
-				}
-				t.Fatalf("preflight from %s: %d %v %s", added, res.status, res.header, res.body)
-				return false
+				return preflight(t, e, added)
 			}
 			setOrigins := func(siteID string, origins ...string) {
 				t.Helper()
@@ -279,6 +271,104 @@ func TestOriginAllowedRightAfterSiteChange(t *testing.T) {
 			each("sport", nil, false)
 			each("news", []string{siteOrigin}, false)
 		})
+	}
+}
+
+// TestOriginAllowedRightAfterSiteAdded adds a site on instance A, as
+// `parley site add` does: creating it records site.updated, and B allows
+// the site's origin, serves its threads to it and takes a comment from it as
+// soon as B's broker has read that event, with no wait for the periodic
+// reload of every site's origins. B had refused the origin and answered 404
+// for the site's thread before, so nothing B cached of a site it had never
+// seen stands in the way; A, whose service created the site, follows the
+// same event. (The periodic reload runs every 5 s of real time and cannot
+// be held off from here: were it to land between the creation and the
+// check, the check would pass through it. It can hide a regression from a
+// run now and then, never fail a good one.)
+func TestOriginAllowedRightAfterSiteAdded(t *testing.T) {
+	for _, be := range instanceBackends {
+		t.Run(be.name, func(t *testing.T) {
+			dbA, dbB := be.open(t)
+			a, b := newEnvOn(t, dbA, envOpts{}), newEnvOn(t, dbB, envOpts{})
+			ctx := context.Background()
+			const origin, pageURL = "https://blog.example.org", "https://blog.example.org/2026/hello"
+			thread := "/api/v1/threads?site=blog&url=" + escape(pageURL)
+
+			// Both brokers have read the log as it is, so each delivers
+			// the creation's event rather than start after it.
+			before, err := dbA.LastEventID(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range []*env{a, b} {
+				waitBroker(t, e, before)
+				if preflight(t, e, origin) {
+					t.Fatalf("%s is allowed before its site exists", origin)
+				}
+			}
+			if res := b.reader("").do("GET", thread, nil, "Origin", origin); res.status != 404 {
+				t.Fatalf("B's thread of a site that does not exist: %d %s; want 404", res.status, res.body)
+			}
+
+			if err := a.svc.CreateSite(ctx, &parley.Site{ID: "blog", Name: "Blog", Origins: []string{origin}}); err != nil {
+				t.Fatal(err)
+			}
+			evs, err := dbA.EventsSince(ctx, before, 10)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(evs) != 1 || evs[0].Type != parley.EventSiteUpdated || evs[0].SiteID != "blog" {
+				t.Fatalf("events of the site's creation: got %+v, want blog's site.updated alone", evs)
+			}
+			for _, e := range []*env{b, a} {
+				name := map[*env]string{a: "A", b: "B"}[e]
+				waitBroker(t, e, evs[0].ID)
+				if !preflight(t, e, origin) {
+					t.Errorf("%s refuses %s after its broker read the site's creation", name, origin)
+				}
+			}
+			r := b.reader("Bea")
+			res := r.do("GET", thread, nil, "Origin", origin)
+			if res.status != 200 || res.header.Get("Access-Control-Allow-Origin") != origin {
+				t.Errorf("B's thread of the new site from %s: %d, Access-Control-Allow-Origin %q; want 200 and the origin",
+					origin, res.status, res.header.Get("Access-Control-Allow-Origin"))
+			}
+			res = r.do("POST", "/api/v1/comments", map[string]any{
+				"site": "blog", "url": pageURL, "title": "Hello", "text": "First!", "name": "Bea"}, "Origin", origin)
+			if res.status != 201 || res.header.Get("Access-Control-Allow-Origin") != origin {
+				t.Errorf("comment on B from %s: %d %s, Access-Control-Allow-Origin %q; want 201 and the origin",
+					origin, res.status, res.body, res.header.Get("Access-Control-Allow-Origin"))
+			}
+		})
+	}
+}
+
+// preflight asks e whether a page on origin may post a comment: true when
+// the preflight is answered with the origin, false when it is refused.
+func preflight(t *testing.T, e *env, origin string) bool {
+	t.Helper()
+	res := e.reader("").do("OPTIONS", "/api/v1/comments", nil, "Origin", origin, "Access-Control-Request-Method", "POST")
+	switch {
+	case res.status == 204 && res.header.Get("Access-Control-Allow-Origin") == origin:
+		return true
+	case res.status == 403 && res.header.Get("Access-Control-Allow-Origin") == "":
+		return false
+	}
+	t.Fatalf("preflight from %s: %d %v %s", origin, res.status, res.header, res.body)
+	return false
+}
+
+// waitBroker polls until e's broker has delivered the event id, and so has
+// called the service's Observe for it (the broker counts an event delivered
+// after its OnEvent returns). 10 s only bounds a failure: the broker reads
+// the log on a notification or within its 50 ms poll.
+func waitBroker(t *testing.T, e *env, id int64) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); e.broker.LastID() < id; {
+		if time.Now().After(deadline) {
+			t.Fatalf("the broker is at event %d 10 s later, want %d", e.broker.LastID(), id)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

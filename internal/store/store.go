@@ -25,7 +25,9 @@ type Store interface {
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
 
-	// CreateSite stores a new site. EConflict if the id exists.
+	// CreateSite stores a new site and records parley.EventSiteUpdated in
+	// the same transaction, which tells every running instance to allow
+	// the site's origins. EConflict if the id exists.
 	CreateSite(ctx context.Context, s *parley.Site) error
 	// UpdateSite replaces the site's fields (not its id or creation time)
 	// and records parley.EventSiteUpdated in the same transaction, which

@@ -317,8 +317,8 @@ func TestEventsCommitOrder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("EventsSince: %v", err)
 	}
-	if len(all) != writers*each*2 {
-		t.Fatalf("got %d events in the log, want %d", len(all), writers*each*2)
+	if want := 1 + writers*each*2; len(all) != want { // the site's, two per comment
+		t.Fatalf("got %d events in the log, want %d", len(all), want)
 	}
 	want := make([]int64, len(all))
 	for i, e := range all {
@@ -570,7 +570,7 @@ func TestConcurrentStatusChanges(t *testing.T) {
 func TestPrune(t *testing.T) {
 	db := open(t)
 	page := seed(t, db)
-	for range 10 { // 20 events
+	for range 10 { // 20 events, after the site's
 		c := &parley.Comment{PageID: page.ID, AuthorID: "alice", Text: "x", Status: parley.StatusApproved}
 		if err := db.CreateComment(t.Context(), c); err != nil {
 			t.Fatalf("CreateComment: %v", err)
@@ -586,7 +586,7 @@ func TestPrune(t *testing.T) {
 		maxCount int64
 		left     int
 	}{
-		{"nothing to prune", time.Hour, 100, 20},
+		{"nothing to prune", time.Hour, 100, 21},
 		{"beyond the newest 5", time.Hour, 5, 5},
 		{"all too old: the newest stays", time.Nanosecond, 100, 1},
 	} {
@@ -616,17 +616,21 @@ func TestPrune(t *testing.T) {
 func TestCreateCommentBatchIsAtomic(t *testing.T) {
 	db := open(t)
 	seed(t, db)
+	before, err := db.LastEventID(t.Context()) // the site's event
+	if err != nil {
+		t.Fatal(err)
+	}
 	const page, id = int64(999_999), int64(12_345)
 	b := &pgx.Batch{}
 	b.Queue(insertComment, page, 1, id, "news", int64(0), id, int64(0), "alice", "Alice", "", false, false,
 		"text", "<p>text</p>", parley.StatusApproved, nil, 0.0, time.Now(), nil)
 	db.queueEvents(b, parley.StatusEvents("news", page, id, "", parley.StatusApproved))
-	err := db.pool.SendBatch(t.Context(), b).Close()
+	err = db.pool.SendBatch(t.Context(), b).Close()
 	var pe *pgconn.PgError
 	if !errors.As(err, &pe) || pe.Code != "23502" || pe.ColumnName != "number" {
 		t.Fatalf("the batch on a missing page: got %v, want a not-null violation on number", err)
 	}
-	if last, err := db.LastEventID(t.Context()); err != nil || last != 0 {
-		t.Errorf("after the failed batch: LastEventID %d, %v; want 0, no event committed", last, err)
+	if last, err := db.LastEventID(t.Context()); err != nil || last != before {
+		t.Errorf("after the failed batch: LastEventID %d, %v; want %d, no event committed", last, err, before)
 	}
 }

@@ -11,7 +11,9 @@ import (
 
 const siteCols = `id, name, origins, policy_url, ignore_params, policy, created`
 
-// CreateSite stores a new site; Created is set when zero. EConflict if the id exists.
+// CreateSite stores a new site, Created set when zero, and records
+// site.updated in the same transaction, so that running instances allow its
+// origins at once. EConflict if the id exists.
 func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
 	if s.ID == "" {
 		return parley.Errorf(parley.EInvalid, "a site needs an id")
@@ -20,10 +22,16 @@ func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
 	if created.IsZero() {
 		created = db.now()
 	}
-	_, err := db.pool.Exec(ctx, `INSERT INTO sites (`+siteCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		s.ID, s.Name, list(s.Origins), s.PolicyURL, list(s.IgnoreParams), s.Policy, created)
+	err := db.write(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO sites (`+siteCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+			s.ID, s.Name, list(s.Origins), s.PolicyURL, list(s.IgnoreParams), s.Policy, created)
+		if err != nil {
+			return domainError(err, "insert site", "site %q already exists", s.ID)
+		}
+		return db.events(ctx, tx, []parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
+	})
 	if err != nil {
-		return domainError(err, "insert site", "site %q already exists", s.ID)
+		return err
 	}
 	s.Created = roundTrip(created)
 	return nil

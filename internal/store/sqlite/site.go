@@ -12,7 +12,9 @@ import (
 
 const siteCols = `id, name, origins, policy_url, ignore_params, policy, created`
 
-// CreateSite stores a new site; Created is set when zero. EConflict if the id exists.
+// CreateSite stores a new site, Created set when zero, and records
+// site.updated in the same transaction, so that running instances allow its
+// origins at once. EConflict if the id exists.
 func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
 	if s.ID == "" {
 		return parley.Errorf(parley.EInvalid, "a site needs an id")
@@ -28,7 +30,7 @@ func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
 		if err != nil {
 			return domainError(fmt.Errorf("insert site: %w", err), "site %q already exists", s.ID)
 		}
-		return nil
+		return w.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
 	})
 	if err != nil {
 		return err

@@ -109,9 +109,10 @@ func TestReopen(t *testing.T) {
 	if c.Number != 6 {
 		t.Errorf("number after reopen: got %d, want 6", c.Number)
 	}
+	// The site's event, two for each of the five comments, two for this one.
 	last, err := db.LastEventID(ctx)
-	if err != nil || last != 12 {
-		t.Errorf("LastEventID after reopen: got %d, %v; want 12", last, err)
+	if err != nil || last != 13 {
+		t.Errorf("LastEventID after reopen: got %d, %v; want 13", last, err)
 	}
 }
 
@@ -156,9 +157,10 @@ func TestGroupCommitIsolation(t *testing.T) {
 	if got.Count != 1+n/2 {
 		t.Errorf("count: got %d, want %d", got.Count, 1+n/2)
 	}
+	// The site's event, and two for each comment kept.
 	evs, err := db.EventsSince(ctx, 0, 10_000)
-	if err != nil || len(evs) != 2*(1+n/2) {
-		t.Errorf("events: got %d, %v; want %d", len(evs), err, 2*(1+n/2))
+	if err != nil || len(evs) != 1+2*(1+n/2) {
+		t.Errorf("events: got %d, %v; want %d", len(evs), err, 1+2*(1+n/2))
 	}
 }
 
@@ -185,7 +187,7 @@ func TestPruneEvents(t *testing.T) {
 		db.PruneEvery = 5 * time.Millisecond
 	})
 	ctx := t.Context()
-	p := seed(t, db, 8) // 16 events
+	p := seed(t, db, 8) // 17 events: the site's, two per comment
 	waitEvents := func(want int) []parley.Event {
 		t.Helper()
 		deadline := time.Now().Add(5 * time.Second)
@@ -201,8 +203,8 @@ func TestPruneEvents(t *testing.T) {
 		}
 	}
 	evs := waitEvents(10)
-	if len(evs) != 10 || evs[0].ID != 7 || evs[9].ID != 16 {
-		t.Fatalf("after pruning to 10: got %d events from %v, want ids 7 to 16", len(evs), evs)
+	if len(evs) != 10 || evs[0].ID != 8 || evs[9].ID != 17 {
+		t.Fatalf("after pruning to 10: got %d events from %v, want ids 8 to 17", len(evs), evs)
 	}
 	// A week later the old ones go too, but the ids keep counting.
 	mu.Lock()
@@ -213,11 +215,11 @@ func TestPruneEvents(t *testing.T) {
 		t.Fatalf("CreateComment: %v", err)
 	}
 	evs = waitEvents(2)
-	if len(evs) != 2 || evs[0].ID != 17 {
-		t.Errorf("after a week: got %v, want events 17 and 18 only", evs)
+	if len(evs) != 2 || evs[0].ID != 18 {
+		t.Errorf("after a week: got %v, want events 18 and 19 only", evs)
 	}
-	if last, _ := db.LastEventID(ctx); last != 18 {
-		t.Errorf("LastEventID: got %d, want 18", last)
+	if last, _ := db.LastEventID(ctx); last != 19 {
+		t.Errorf("LastEventID: got %d, want 19", last)
 	}
 }
 

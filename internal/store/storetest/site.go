@@ -17,8 +17,14 @@ var siteTests = []test{
 			PolicyURL: "https://a.example/policy", IgnoreParams: []string{"ref", "src"},
 			Policy: []byte(`{"max_links":2}`), Created: ms(2026, 3, 1, 12, 30, 15, 250),
 		}
+		last := f.lastEvent()
 		if err := f.s.CreateSite(f.ctx, want); err != nil {
 			t.Fatalf("CreateSite: %v", err)
+		}
+		// Running instances learn of the new site (its origins) from the log.
+		wantEvs := []parley.Event{{Type: parley.EventSiteUpdated, SiteID: want.ID}}
+		if evs := withoutIDs(f.eventsAfter(last)); !slices.Equal(evs, wantEvs) {
+			t.Errorf("events: got %+v, want %+v", evs, wantEvs)
 		}
 		got, err := f.s.Site(f.ctx, want.ID)
 		if err != nil {
@@ -48,8 +54,12 @@ var siteTests = []test{
 		}
 	}},
 	{"duplicate id conflicts", func(t *testing.T, f *fixture) {
+		last := f.lastEvent()
 		err := f.s.CreateSite(f.ctx, &parley.Site{ID: f.site.ID, Name: "Other"})
 		wantCode(t, err, parley.EConflict, "CreateSite of an existing id")
+		if evs := f.eventsAfter(last); len(evs) != 0 {
+			t.Errorf("events of a refused CreateSite: got %+v, want none", evs)
+		}
 		got, err := f.s.Site(f.ctx, f.site.ID)
 		if err != nil {
 			t.Fatalf("Site: %v", err)
