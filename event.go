@@ -8,7 +8,7 @@ const (
 	EventPageCount      = "page.count"      // the page's approved count changed
 	EventPageUpdated    = "page.updated"    // a moderator closed or reopened the page or changed its policy
 	EventQueueChanged   = "queue.changed"   // the moderation queue of a site changed
-	EventSiteUpdated    = "site.updated"    // a site's settings or policy changed (PageID is 0)
+	EventSiteUpdated    = "site.updated"    // a site was created or its settings or policy changed (PageID is 0)
 )
 
 // Event is something that happened to a page, to a site's moderation queue
