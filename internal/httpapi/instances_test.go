@@ -2,14 +2,10 @@ package httpapi_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -393,24 +389,7 @@ func setSiteClosed(t *testing.T, e *env, closed bool) {
 // the schema dropped with everything in it when the test ends.
 func pgSchema(t *testing.T) (dsn, schema string) {
 	t.Helper()
-	dsn = testenv.Postgres(t)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema = "parley_httpapi_" + hex.EncodeToString(b)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return dsn, schema
+	return testenv.PostgresSchema(t, "parley_httpapi_")
 }
 
 // pgOpen opens a store on the schema, closed when the test ends (after the

@@ -3,18 +3,12 @@ package service_test
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/importer"
@@ -42,23 +36,7 @@ func openSQLite(t *testing.T) store.Store {
 // (PARLEY_TEST_POSTGRES), closed and dropped when the test ends.
 func openPostgres(t *testing.T) store.Store {
 	t.Helper()
-	dsn := testenv.Postgres(t)
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "parley_service_" + hex.EncodeToString(b)
-	t.Cleanup(func() { // after Close, registered below
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+	dsn, schema := testenv.PostgresSchema(t, "parley_service_")
 	db := postgres.New(dsn)
 	db.Schema = schema
 	if err := db.Open(t.Context()); err != nil {

@@ -5,11 +5,17 @@
 package testenv
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // InCI reports whether the tests run in CI, where skipping is a failure.
@@ -54,6 +60,32 @@ func Postgres(t testing.TB) string {
 		skip(t, "PARLEY_TEST_POSTGRES is not set")
 	}
 	return dsn
+}
+
+// PostgresSchema returns the DSN of Postgres and a new schema name made of
+// prefix and random hex digits. The schema, and everything a test creates
+// in it, is dropped when the test ends (after the clean-ups registered later,
+// such as closing the stores opened on it).
+func PostgresSchema(t testing.TB, prefix string) (dsn, schema string) {
+	t.Helper()
+	dsn = Postgres(t)
+	b := make([]byte, 6)
+	rand.Read(b)
+	schema = prefix + hex.EncodeToString(b)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return dsn, schema
 }
 
 // Chromium returns the path of a Chromium binary ($PARLEY_CHROMIUM, or

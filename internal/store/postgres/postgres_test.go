@@ -30,22 +30,7 @@ import (
 // at the cost of a migration, not of a database.
 func newSchema(t testing.TB) (dsn, schema string) {
 	t.Helper()
-	dsn = testenv.Postgres(t)
-	schema = "parley_test_" + randomHex(t)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, dsn)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return dsn, schema
+	return testenv.PostgresSchema(t, "parley_test_")
 }
 
 // withParam adds a connection parameter to a URL or keyword/value DSN.
