@@ -161,6 +161,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	broker := events.New(st)
 	broker.Logger = logger
+	// Where the log ends, read before the API loads the sites' origins: a
+	// site changed on another instance from here on reaches this one.
+	if err := broker.Begin(ctx); err != nil {
+		return err
+	}
 	opts.Broker = broker
 	api := httpapi.New(svc, sessions, opts)
 	defer api.Close()

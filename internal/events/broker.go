@@ -11,6 +11,7 @@ package events
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -33,7 +34,8 @@ type Enriched struct {
 }
 
 // Broker tails the event log and fans events out to subscribers. Create it
-// with New, start Run in a goroutine, and cancel Run's context to stop it.
+// with New, call Begin, start Run in a goroutine, and cancel Run's context
+// to stop it.
 type Broker struct {
 	log Log
 
@@ -45,10 +47,11 @@ type Broker struct {
 
 	nudge chan struct{}
 
-	mu    sync.Mutex
-	last  int64
-	pages map[int64]map[*Sub]struct{}
-	sites map[string]map[*Sub]struct{}
+	mu      sync.Mutex
+	last    int64
+	started bool // last was read from the log (Begin)
+	pages   map[int64]map[*Sub]struct{}
+	sites   map[string]map[*Sub]struct{}
 	// sitePages holds the page subscriptions again, by their page's site,
 	// so that a site's event reaches them without a look at other sites.
 	sitePages map[string]map[*Sub]struct{}
@@ -180,12 +183,33 @@ func (b *Broker) drop(s *Sub) {
 	close(s.C)
 }
 
+// Begin reads where the log ends: Run then delivers every event recorded
+// after Begin returned, however late Run starts. Call it before loading the
+// state the events keep fresh (sites, allowed origins, caches), so no change
+// falls between the two. Without Begin, Run reads that position itself, in
+// its own goroutine, and an event recorded before it gets there is never
+// delivered.
+func (b *Broker) Begin(ctx context.Context) error {
+	last, err := b.log.LastEventID(ctx)
+	if err != nil {
+		return fmt.Errorf("events: read the end of the log: %w", err)
+	}
+	b.mu.Lock()
+	b.last, b.started = last, true
+	b.mu.Unlock()
+	return nil
+}
+
 // Run tails the log until ctx is done, then closes every subscription. It
-// starts from the newest event: history is for resuming streams, which read
-// it from the log themselves.
+// starts from where Begin found the log's end, or else from the newest event
+// when it starts: history is
+// for resuming streams, which read it from the log themselves.
 func (b *Broker) Run(ctx context.Context) {
 	defer b.shutdown()
-	for {
+	b.mu.Lock()
+	started := b.started
+	b.mu.Unlock()
+	for !started {
 		last, err := b.log.LastEventID(ctx)
 		if err == nil {
 			b.mu.Lock()

@@ -235,3 +235,46 @@ func TestRunStopClosesSubscriptions(t *testing.T) {
 		}
 	}
 }
+
+// TestBeginFixesTheStart: an event recorded after Begin and before Run gets
+// going is delivered. Without Begin, Run starts from wherever the log ends
+// when its goroutine reads it, which under load can be after a change the
+// instance then never hears of (seen as a stale closed flag on a second
+// instance).
+func TestBeginFixesTheStart(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.CreateSite(ctx, &parley.Site{ID: "news", Name: "News"}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := db.EnsurePage(ctx, "news", "https://n.example/a", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.CreateUser(ctx, &parley.User{ID: "u", Name: "U", Role: parley.RoleReader, Created: time.Now()})
+	b := events.New(db)
+	b.Poll = 20 * time.Millisecond
+	if err := b.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := b.LastID()
+	id := post(t, db, page) // after Begin, before Run
+	got := make(chan parley.Event, 16)
+	b.OnEvent = func(ev parley.Event) { got <- ev }
+	bctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { b.Run(bctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	select {
+	case ev := <-got:
+		if ev.Type != parley.EventCommentCreated || ev.CommentID != id || ev.ID <= start {
+			t.Fatalf("first event %+v, want comment.created of %d after %d", ev, id, start)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the comment posted between Begin and Run was never delivered")
+	}
+}

@@ -77,14 +77,8 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	}
 	broker := events.New(db)
 	broker.Poll = 50 * time.Millisecond
-	bctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { broker.Run(bctx); close(done) }()
-	t.Cleanup(func() { stop(); <-done })
-	if l, ok := db.(interface{ Listen(context.Context, func()) }); ok {
-		listened := make(chan struct{})
-		go func() { l.Listen(bctx, broker.Notify); close(listened) }()
-		t.Cleanup(func() { stop(); <-listened })
+	if err := broker.Begin(ctx); err != nil {
+		t.Fatal(err)
 	}
 	api := httpapi.New(svc, sessions, httpapi.Options{
 		Broker:     broker,
@@ -102,6 +96,17 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	}
 	svc.OnChange = func(id int64) { api.Invalidate(id); broker.Notify() }
 	svc.OnSiteChange = api.InvalidateSite
+	// The broker runs once OnEvent is set; Begin above fixed where it
+	// starts, so nothing recorded since is missed.
+	bctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { broker.Run(bctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	if l, ok := db.(interface{ Listen(context.Context, func()) }); ok {
+		listened := make(chan struct{})
+		go func() { l.Listen(bctx, broker.Notify); close(listened) }()
+		t.Cleanup(func() { stop(); <-listened })
+	}
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	t.Cleanup(api.Close) // runs first: ends open streams so the server can close
