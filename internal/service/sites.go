@@ -46,7 +46,11 @@ func (s *Service) CreateSite(ctx context.Context, site *parley.Site) error {
 	if site.Created.IsZero() {
 		site.Created = s.now()
 	}
-	return s.store.CreateSite(ctx, site)
+	err := s.store.CreateSite(ctx, site)
+	// OnSiteChange tells this instance's API at once (its allowed origins);
+	// other instances hear of the site from its site.updated event.
+	s.siteChanged(site.ID)
+	return err
 }
 
 // UpdateSite validates and stores a site's new fields.

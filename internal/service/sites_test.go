@@ -148,3 +148,18 @@ func (s *slowSites) Site(ctx context.Context, id string) (*parley.Site, error) {
 	}
 	return site, err
 }
+
+// TestCreateSiteTellsThisInstance: creating a site calls OnSiteChange on the
+// instance that created it, as changing one does, so its API allows the new
+// site's origins at once rather than when its broker reads the event.
+func TestCreateSiteTellsThisInstance(t *testing.T) {
+	w := newWorld(t)
+	var changed []string
+	w.svc.OnSiteChange = func(id string) { changed = append(changed, id) }
+	if err := w.svc.CreateSite(w.ctx, &parley.Site{ID: "blog", Name: "Blog", Origins: []string{"https://blog.example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(changed, []string{"blog"}) {
+		t.Errorf("OnSiteChange after CreateSite: got %q, want [blog]", changed)
+	}
+}
