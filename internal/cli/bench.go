@@ -31,6 +31,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/parleyhq/parley/internal/server"
 )
 
 const benchUsage = `Usage:
@@ -477,7 +479,7 @@ func benchOnce(ctx context.Context, cfg benchConfig, rep *benchReport, log io.Wr
 	}
 	defer stop()
 
-	b := &benchTarget{base: srv.url, site: DemoSite, page: srv.url + "/bench/thread"}
+	b := &benchTarget{base: srv.url, site: server.DemoSite, page: srv.url + "/bench/thread"}
 	start := time.Now()
 	replies, err := b.seed(ctx, cfg.Comments)
 	if err != nil {

@@ -22,6 +22,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 	"time"
+
+	"github.com/parleyhq/parley/internal/server"
 )
 
 // The live-update measurement of `parley bench --sse N`: N event streams on
@@ -217,7 +219,7 @@ func sseOnce(ctx context.Context, cfg benchConfig, log io.Writer) (*sseRun, erro
 		return nil, fmt.Errorf("the server may open only %d files, fewer than %d streams need", run.ServerNoFile, cfg.SSE)
 	}
 
-	b := &benchTarget{base: srv.url, site: DemoSite, page: srv.url + "/bench/live"}
+	b := &benchTarget{base: srv.url, site: server.DemoSite, page: srv.url + "/bench/live"}
 	jar, _ := cookiejar.New(nil)
 	poster := benchClient()
 	poster.Jar = jar
@@ -244,7 +246,7 @@ func sseOnce(ctx context.Context, cfg benchConfig, log io.Writer) (*sseRun, erro
 	run.RSSBefore = processRSS(pid)
 
 	addr := strings.TrimPrefix(srv.url, "http://")
-	target := "/api/v1/stream?site=" + url.QueryEscape(DemoSite) + "&url=" + url.QueryEscape(b.page)
+	target := "/api/v1/stream?site=" + url.QueryEscape(server.DemoSite) + "&url=" + url.QueryEscape(b.page)
 	fmt.Fprintf(log, "bench:   opening %d streams\n", cfg.SSE)
 	openCtx, cancelOpen := context.WithTimeout(ctx, 2*time.Minute+time.Duration(cfg.SSE)*5*time.Millisecond)
 	defer cancelOpen()

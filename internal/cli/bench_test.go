@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley/internal/testenv"
+
+	"github.com/parleyhq/parley/internal/server"
 )
 
 var (
@@ -210,7 +212,7 @@ func TestThreadCacheOff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			base := serveInProcess(t, append([]string{"--no-model"}, tt.args...)...)
-			b := &benchTarget{base: base, site: DemoSite, page: base + "/bench/thread"}
+			b := &benchTarget{base: base, site: server.DemoSite, page: base + "/bench/thread"}
 			ctx := context.Background()
 			if _, err := b.seed(ctx, 3); err != nil {
 				t.Fatal(err)
@@ -421,7 +423,7 @@ func serveInProcess(tb testing.TB, args ...string) string {
 //	go test ./internal/cli -run '^$' -bench ServePost -benchtime 5s -cpuprofile post.prof
 func BenchmarkServePost(b *testing.B) {
 	base := serveInProcess(b)
-	t := &benchTarget{base: base, site: DemoSite, page: base + "/bench/thread"}
+	t := &benchTarget{base: base, site: server.DemoSite, page: base + "/bench/thread"}
 	var seq, writers atomic.Int64
 	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
@@ -453,7 +455,7 @@ func BenchmarkServeRead(b *testing.B) {
 	} {
 		b.Run(bb.name, func(b *testing.B) {
 			base := serveInProcess(b, append([]string{"--no-model"}, bb.args...)...)
-			t := &benchTarget{base: base, site: DemoSite, page: base + "/bench/thread"}
+			t := &benchTarget{base: base, site: server.DemoSite, page: base + "/bench/thread"}
 			ctx := context.Background()
 			if _, err := t.seed(ctx, 1000); err != nil {
 				b.Fatal(err)
@@ -492,7 +494,7 @@ func BenchmarkServeStreams(b *testing.B) {
 		b.Skip(err)
 	}
 	base := serveInProcess(b, "--no-model")
-	t := &benchTarget{base: base, site: DemoSite, page: base + "/bench/live"}
+	t := &benchTarget{base: base, site: server.DemoSite, page: base + "/bench/live"}
 	ctx := context.Background()
 	c := benchClient()
 	rng := rand.New(rand.NewPCG(5, 5))
@@ -501,7 +503,7 @@ func BenchmarkServeStreams(b *testing.B) {
 	}
 	openCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	target := "/api/v1/stream?site=" + DemoSite + "&url=" + url.QueryEscape(t.page)
+	target := "/api/v1/stream?site=" + server.DemoSite + "&url=" + url.QueryEscape(t.page)
 	set := openStreams(openCtx, strings.TrimPrefix(base, "http://"), target, streams)
 	defer set.close()
 	if n := set.ready.Load(); n != streams {

@@ -19,6 +19,7 @@ import (
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/testenv"
 )
 
@@ -47,7 +48,7 @@ func newSiteDir(t *testing.T) string {
 // of the thread's numbers, with its parent and quote by number.
 func dumpSite(t *testing.T, dir string) string {
 	t.Helper()
-	st, err := openSQLite(context.Background(), filepath.Join(dir, "parley.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,7 +180,7 @@ func TestImportModerate(t *testing.T) {
 	}
 	dir = newSiteDir(t)
 	func() {
-		st, err := openSQLite(context.Background(), filepath.Join(dir, "parley.db"))
+		st, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -290,7 +291,7 @@ func TestImportXSS(t *testing.T) {
 	if code, out := cliRun(t, dir, b.String(), "import", "--site", "news", "--from", "disqus", "-"); code != 0 {
 		t.Fatalf("import: %d\n%s", code, out)
 	}
-	st, err := openSQLite(context.Background(), filepath.Join(dir, "parley.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -336,7 +337,7 @@ func TestImportXSS(t *testing.T) {
 // ids replaced by numbers (ids differ between two databases).
 func threadJSON(t *testing.T, dir, url string) string {
 	t.Helper()
-	st, err := openSQLite(context.Background(), filepath.Join(dir, "parley.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +385,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	const a, b, c = "https://news.example.com/2026/a", "https://news.example.com/2026/b", "https://news.example.com/2026/c"
 	func() {
-		st, err := openSQLite(ctx, filepath.Join(dir, "parley.db"))
+		st, err := sqlite.Open(ctx, filepath.Join(dir, "parley.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -468,7 +469,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		}
 	}
 	// The held, rejected and deleted comments and the report came along.
-	st, err := openSQLite(ctx, filepath.Join(fresh, "parley.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(fresh, "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +512,7 @@ func TestBackupCommand(t *testing.T) {
 // the site "news".
 func pageSettings(t *testing.T, dir, url string) string {
 	t.Helper()
-	st, err := openSQLite(context.Background(), filepath.Join(dir, "parley.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(dir, "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/sqlite"
 )
 
 func TestPageCommand(t *testing.T) {
@@ -64,7 +65,7 @@ func TestPageCommand(t *testing.T) {
 	}
 
 	// The changes are audited as the command line's, with the note.
-	st, err := openSQLite(ctx, filepath.Join(dir, "parley.db"))
+	st, err := sqlite.Open(ctx, filepath.Join(dir, "parley.db"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,30 +2,19 @@ package cli
 
 import (
 	"context"
-	"encoding/hex"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
-	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/config"
-	"github.com/parleyhq/parley/internal/events"
-	"github.com/parleyhq/parley/internal/httpapi"
-	"github.com/parleyhq/parley/internal/render"
-	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/toxicity"
 )
-
-// DemoSite is the slug of the site `serve --demo` creates.
-const DemoSite = "demo"
 
 // loadConfig builds the configuration from defaults, PARLEY_* and flags.
 func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, *flagSetResult, error) {
@@ -64,222 +53,56 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logger := newLogger(cfg, stderr)
-	if err := cfg.EnsureDataDir(); err != nil {
-		return err
-	}
-
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
-	}
-	// With ":0" the real port is known only now.
-	if cfg.BaseURL == "http://"+cfg.Addr || cfg.BaseURL == "http://localhost"+cfg.Addr {
-		cfg.BaseURL = "http://" + ln.Addr().String()
-	}
-
-	st, err := openStoreLog(ctx, cfg, logger)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer st.Close()
-
-	key, err := signingKey(cfg)
+	srv, err := server.Open(ctx, *cfg, server.Options{Logger: logger, SiteModels: dataDirModels(cfg.DataDir)})
 	if err != nil {
 		return err
 	}
-	sessions, err := auth.NewSessions(key, cfg.Secure())
-	if err != nil {
-		return err
-	}
-	if cfg.AdminToken == "" {
-		tok, created, err := auth.LoadOrCreateToken(filepath.Join(cfg.DataDir, "admin-token"))
-		if err != nil {
-			return err
-		}
-		cfg.AdminToken = tok
-		if created {
-			fmt.Fprintf(stdout, "Admin token (saved in %s): %s\n", filepath.Join(cfg.DataDir, "admin-token"), tok)
-		}
-	}
-
-	svc := service.New(st, render.New())
-	svc.EditWindow = cfg.EditWindow
-	svc.IPKey = key
-	svc.NoFlood = !cfg.RateLimit
-	svc.Logger = logger
-	if !cfg.NoModel {
-		scorer, err := loadScorer(cfg.ModelPath)
-		if err != nil {
-			return err
-		}
-		svc.Scorer = scorer
-		// Per-site models tuned on each site's moderator decisions sit on
-		// top of the base model: DATA/models/SITE.site, re-read when they
-		// change and, with --auto-tune, retrained on a schedule.
-		sites := newSiteModels(filepath.Join(cfg.DataDir, "models"), scorer, logger)
-		svc.SiteScorer = sites.Scorer
-		tuneCtx, stopTune := context.WithCancel(context.Background())
-		tuneDone := make(chan struct{})
-		go func() { sites.run(tuneCtx, st, cfg.AutoTune); close(tuneDone) }()
-		defer func() { stopTune(); <-tuneDone }()
-	}
-
-	opts := httpapi.Options{
-		AdminToken: cfg.AdminToken,
-		BaseURL:    cfg.BaseURL,
-		TrustProxy: cfg.TrustProxy,
-		RateLimit:  cfg.RateLimit,
-		PostRate:   cfg.PostRate,
-		ActionRate: cfg.ActionRate,
-		Logger:     logger,
-		// Off only when measuring the uncached read path.
-		NoThreadCache: !cfg.ThreadCache,
-	}
-	if cfg.Demo {
-		created, err := ensureDemoSite(ctx, svc, cfg.BaseURL)
-		if err != nil {
-			return err
-		}
-		opts.DemoSite = DemoSite
-		if created && cfg.DemoData {
-			posted, held, err := seedDemo(ctx, svc, cfg.BaseURL+"/demo")
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(stdout, "Demo discussion: %d comments, %d held for the moderators\n", posted, held)
-		}
-		if cfg.DemoData {
-			email, password, err := ensureDemoModerator(ctx, svc, cfg.DataDir)
-			if err != nil {
-				return err
-			}
-			if email != "" {
-				fmt.Fprintf(stdout, "Demo moderator (saved in %s): %s / %s\n", filepath.Join(cfg.DataDir, "demo-login"), email, password)
-			}
-		}
-	}
-	broker := events.New(st)
-	broker.Logger = logger
-	// Where the log ends, read before the API loads the sites' origins: a
-	// site changed on another instance from here on reaches this one.
-	if err := broker.Begin(ctx); err != nil {
-		return err
-	}
-	opts.Broker = broker
-	api := httpapi.New(svc, sessions, opts)
-	defer api.Close()
-	// Writes on this instance drop the page's cached responses at once and
-	// wake the broker; writes on other instances arrive through the log. A
-	// site's change (site.updated) makes the service forget the site, which
-	// then drops the cached responses of all its pages (OnSiteChange).
-	broker.OnEvent = func(ev parley.Event) {
-		svc.Observe(ev)
-		if ev.PageID != 0 {
-			api.Invalidate(ev.PageID)
-		}
-	}
-	svc.OnChange = func(pageID int64) {
-		api.Invalidate(pageID)
-		broker.Notify()
-	}
-	svc.OnSiteChange = api.InvalidateSite
-	brokerCtx, stopBroker := context.WithCancel(context.Background())
-	brokerDone := make(chan struct{})
-	go func() { broker.Run(brokerCtx); close(brokerDone) }()
-	defer func() { stopBroker(); <-brokerDone }()
-	// With PostgreSQL, other instances' writes announce themselves with
-	// NOTIFY; the broker also polls, so a lost notification only delays.
-	if l, ok := st.(interface{ Listen(context.Context, func()) }); ok {
-		listenDone := make(chan struct{})
-		go func() { l.Listen(brokerCtx, broker.Notify); close(listenDone) }()
-		defer func() { stopBroker(); <-listenDone }()
-	}
-
-	srv := &http.Server{
-		Handler:           api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
-	srv.RegisterOnShutdown(api.Close) // end event streams so shutdown need not wait for them
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-
-	fmt.Fprintf(stdout, "Parley %s listening on %s\n", version(), cfg.BaseURL)
-	if cfg.Demo {
-		fmt.Fprintf(stdout, "Demo article: %s/demo\n", cfg.BaseURL)
-		if cfg.DemoData {
-			fmt.Fprintf(stdout, "Moderation: %s/admin\n", cfg.BaseURL)
-		}
-	}
-	logger.Info("serving", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "database", storeKind(cfg))
-
-	select {
-	case err := <-errc:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	}
-	logger.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(shutCtx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	defer srv.Close()
+	printBanner(stdout, srv)
+	return srv.Serve(ctx)
 }
 
-func storeKind(cfg *config.Config) string {
-	if cfg.DatabaseURL != "" {
-		return "postgres"
+// printBanner prints what the operator needs from this start: a generated
+// admin token, the demo's seeding and moderator login, and the URLs. Tests
+// and the README rely on these lines.
+func printBanner(w io.Writer, srv *server.Server) {
+	cfg, up := srv.Config(), srv.Startup()
+	if up.AdminTokenFile != "" {
+		fmt.Fprintf(w, "Admin token (saved in %s): %s\n", up.AdminTokenFile, cfg.AdminToken)
 	}
-	return "sqlite"
+	if up.DemoSeeded {
+		fmt.Fprintf(w, "Demo discussion: %d comments, %d held for the moderators\n", up.DemoPosted, up.DemoHeld)
+	}
+	if up.DemoEmail != "" {
+		fmt.Fprintf(w, "Demo moderator (saved in %s): %s / %s\n", up.DemoLoginFile, up.DemoEmail, up.DemoPassword)
+	}
+	fmt.Fprintf(w, "Parley %s listening on %s\n", version(), cfg.BaseURL)
+	if cfg.Demo {
+		fmt.Fprintf(w, "Demo article: %s/demo\n", cfg.BaseURL)
+		if cfg.DemoData {
+			fmt.Fprintf(w, "Moderation: %s/admin\n", cfg.BaseURL)
+		}
+	}
 }
 
-// ensureDemoSite creates the demo site, allowing the server's own origin,
-// and reports whether it did.
-func ensureDemoSite(ctx context.Context, svc *service.Service, baseURL string) (bool, error) {
-	_, err := svc.Store().Site(ctx, DemoSite)
-	if err == nil {
-		return false, nil
-	} else if parley.ErrorCode(err) != parley.ENotFound {
-		return false, err
+// dataDirModels layers the per-site models of DATA/models over the base
+// model (re-read when they change and, with --auto-tune, retrained).
+func dataDirModels(dataDir string) func(*toxicity.Model, *slog.Logger) server.SiteModels {
+	return func(base *toxicity.Model, logger *slog.Logger) server.SiteModels {
+		return dirModels{newSiteModels(filepath.Join(dataDir, "models"), base, logger)}
 	}
-	site := &parley.Site{
-		ID:        DemoSite,
-		Name:      "Parley demo",
-		Origins:   []string{baseURL},
-		PolicyURL: "/demo/policy",
-	}
-	if err := svc.CreateSite(ctx, site); parley.ErrorCode(err) == parley.EConflict {
-		return false, nil // another instance made it first
-	} else if err != nil {
-		return false, fmt.Errorf("create demo site: %w", err)
-	}
-	return true, nil
+}
+
+// dirModels adapts siteModels to server.SiteModels.
+type dirModels struct{ *siteModels }
+
+func (m dirModels) Run(ctx context.Context, st store.Store, every time.Duration) {
+	m.run(ctx, st, every)
 }
 
 // openStore opens the configured backend for an offline command.
 func openStore(ctx context.Context, cfg *config.Config) (store.Store, error) {
-	return openStoreLog(ctx, cfg, nil)
-}
-
-// openStoreLog opens the configured backend: PostgreSQL when a database URL
-// is set, else SQLite in the data directory.
-func openStoreLog(ctx context.Context, cfg *config.Config, logger *slog.Logger) (store.Store, error) {
-	if cfg.DatabaseURL != "" {
-		return openPostgres(ctx, cfg.DatabaseURL, logger)
-	}
-	if err := cfg.EnsureDataDir(); err != nil {
-		return nil, err
-	}
-	return openSQLite(ctx, cfg.DBPath())
+	return server.OpenStore(ctx, *cfg, nil)
 }
 
 // configFlags registers the database flags that every offline subcommand
@@ -291,18 +114,4 @@ func configFlags(fs *flag.FlagSet) *config.Config {
 	fs.StringVar(&cfg.DatabaseURL, "database", cfg.DatabaseURL, "postgres://… (PARLEY_DATABASE_URL)")
 	fs.StringVar(&cfg.BaseURL, "base-url", cfg.BaseURL, "public base URL (PARLEY_BASE_URL)")
 	return &cfg
-}
-
-// signingKey returns the key that signs reader cookies and keys IP hashes:
-// PARLEY_SECRET_KEY when set (several instances must share it), else a key
-// generated once and kept in the data directory.
-func signingKey(cfg *config.Config) ([]byte, error) {
-	if cfg.SecretKey != "" {
-		key, err := hex.DecodeString(cfg.SecretKey)
-		if err != nil || len(key) < 32 {
-			return nil, errors.New("PARLEY_SECRET_KEY must be at least 64 hex characters (32 bytes), e.g. from: openssl rand -hex 32")
-		}
-		return key, nil
-	}
-	return auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key"))
 }

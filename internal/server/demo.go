@@ -1,4 +1,4 @@
-package cli
+package server
 
 import (
 	"context"
@@ -20,6 +20,60 @@ import (
 // reported), and a moderator account to sign in to /admin with. All of it
 // goes through the service, as readers' posts would: rendered, scored and
 // moderated for real.
+
+// DemoSite is the slug of the site `serve --demo` creates.
+const DemoSite = "demo"
+
+// demo creates the demo site when it is missing and, with DemoData, seeds
+// its discussion on that first start and creates the demo moderator.
+func (s *Server) demo(ctx context.Context) error {
+	created, err := s.ensureDemoSite(ctx)
+	if err != nil {
+		return err
+	}
+	if !s.cfg.DemoData {
+		return nil
+	}
+	if created {
+		posted, held, err := seedDemo(ctx, s.svc, s.cfg.BaseURL+"/demo")
+		if err != nil {
+			return err
+		}
+		s.startup.DemoSeeded, s.startup.DemoPosted, s.startup.DemoHeld = true, posted, held
+	}
+	email, password, err := ensureDemoModerator(ctx, s.svc, s.cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	if email != "" {
+		s.startup.DemoLoginFile = filepath.Join(s.cfg.DataDir, "demo-login")
+		s.startup.DemoEmail, s.startup.DemoPassword = email, password
+	}
+	return nil
+}
+
+// ensureDemoSite creates the demo site, allowing the server's own origin,
+// and reports whether it did.
+func (s *Server) ensureDemoSite(ctx context.Context) (bool, error) {
+	_, err := s.store.Site(ctx, DemoSite)
+	if err == nil {
+		return false, nil
+	} else if parley.ErrorCode(err) != parley.ENotFound {
+		return false, err
+	}
+	site := &parley.Site{
+		ID:        DemoSite,
+		Name:      "Parley demo",
+		Origins:   []string{s.cfg.BaseURL},
+		PolicyURL: "/demo/policy",
+	}
+	if err := s.svc.CreateSite(ctx, site); parley.ErrorCode(err) == parley.EConflict {
+		return false, nil // another instance made it first
+	} else if err != nil {
+		return false, fmt.Errorf("create demo site: %w", err)
+	}
+	return true, nil
+}
 
 // demoComment is one post of the seeded discussion.
 type demoComment struct {

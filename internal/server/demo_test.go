@@ -1,4 +1,4 @@
-package cli
+package server_test
 
 import (
 	"bytes"
@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/server/servertest"
 )
 
 // TestDemoData starts `serve --demo` as the README's first command does:
@@ -17,8 +20,15 @@ import (
 // the demo moderator can sign in, and a second start seeds nothing again.
 func TestDemoData(t *testing.T) {
 	dir := t.TempDir()
-	token := randomToken()
-	base := serveInProcess(t, "--demo-data=true", "--data", dir, "--admin-token", token)
+	const token = "demo-test-admin-token-0123456789"
+	args := []string{"--demo", "--demo-data=true", "--data", dir, "--admin-token", token}
+	srv := servertest.Start(t, servertest.Config(t, args...), server.Options{})
+	base := srv.URL()
+	up := srv.Startup()
+	if !up.DemoSeeded || up.DemoPosted != 7 || up.DemoHeld != 1 || up.DemoEmail == "" || up.DemoLoginFile != filepath.Join(dir, "demo-login") {
+		t.Errorf("first start: %+v; want 7 comments seeded, 1 held, and the moderator's login in DATA/demo-login", up)
+	}
+	published := up.DemoPosted - up.DemoHeld
 	get := func(path string, v any) {
 		t.Helper()
 		req, _ := http.NewRequest("GET", base+path, nil)
@@ -50,8 +60,8 @@ func TestDemoData(t *testing.T) {
 		Comments []comment `json:"comments"`
 	}
 	get(threadPath, &th)
-	if th.Page.Count != len(demoDiscussion)-1 || len(th.Comments) != th.Page.Count {
-		t.Fatalf("demo thread: count %d, %d comments; want %d published", th.Page.Count, len(th.Comments), len(demoDiscussion)-1)
+	if th.Page.Count != published || len(th.Comments) != th.Page.Count {
+		t.Fatalf("demo thread: count %d, %d comments; want %d published", th.Page.Count, len(th.Comments), published)
 	}
 	var replies, quotes, votes int
 	for _, c := range th.Comments {
@@ -105,11 +115,17 @@ func TestDemoData(t *testing.T) {
 	}
 
 	// A second start on the same data seeds nothing and keeps the login.
-	again := serveInProcess(t, "--demo-data=true", "--data", dir, "--admin-token", token)
-	base = again
+	if err := srv.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := servertest.Start(t, servertest.Config(t, args...), server.Options{})
+	if up := again.Startup(); up != (server.Startup{}) {
+		t.Errorf("second start: %+v; want nothing created", up)
+	}
+	base = again.URL() // a new port; threadPath still names the page seeded above
 	get(threadPath, &th)
-	if th.Page.Count != len(demoDiscussion)-1 {
-		t.Errorf("after a restart: %d comments, want %d", th.Page.Count, len(demoDiscussion)-1)
+	if th.Page.Count != published {
+		t.Errorf("after a restart: %d comments, want %d", th.Page.Count, published)
 	}
 	if after, _ := os.ReadFile(filepath.Join(dir, "demo-login")); !bytes.Equal(after, login) {
 		t.Errorf("demo login changed on restart")

@@ -1,0 +1,372 @@
+// Package server is Parley as a value: Open wires one instance together
+// from a config.Config (store, model, service, live-update broker, HTTP
+// API, and with --demo the demo site), Serve answers HTTP on its listener,
+// and Close stops every goroutine Open and Serve started and waits for them.
+//
+// `parley serve` is flag parsing around these three calls; tests start
+// Parley in-process the same way (see servertest), and StartProcess runs it
+// as a child process where a test or the bench is about the process.
+package server
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/config"
+	"github.com/parleyhq/parley/internal/events"
+	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/moderation"
+	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/toxicity"
+)
+
+// shutdownTimeout bounds how long Close waits for in-flight requests.
+const shutdownTimeout = 20 * time.Second
+
+// Options are the optional parts of a Server; the zero value serves as
+// `parley serve` does, without per-site models and without logging.
+type Options struct {
+	// Logger receives the server's log; nil discards it.
+	Logger *slog.Logger
+	// Store, when set, is served instead of the one the configuration
+	// names, and the caller closes it after Close: tests run several
+	// instances on one database, or on a PostgreSQL schema of their own.
+	Store store.Store
+	// Now is the service's clock; nil is time.Now.
+	Now func() time.Time
+	// BrokerPoll is how often the broker looks for events nobody announced
+	// (written by other instances); 0 keeps the broker's default.
+	BrokerPoll time.Duration
+	// SiteModels, when set and the model is on, layers per-site tuned
+	// models over the base model; it is called once with the base model.
+	SiteModels func(base *toxicity.Model, logger *slog.Logger) SiteModels
+}
+
+// SiteModels holds per-site tuned models (cli keeps them in DATA/models).
+type SiteModels interface {
+	// Scorer returns a site's tuned model, or nil for the base model.
+	Scorer(siteID string) moderation.Scorer
+	// Run keeps the models current, retuning every site that often when
+	// every > 0, until ctx is done.
+	Run(ctx context.Context, st store.Store, every time.Duration)
+}
+
+// Startup is what Open did that the operator should be told: the lines
+// `parley serve` prints before it says where it listens.
+type Startup struct {
+	// AdminTokenFile is where the admin token was saved when Open generated
+	// it; "" when the configuration gave one or an earlier start made it.
+	AdminTokenFile string
+	// DemoSeeded reports that Open seeded the demo discussion, with
+	// DemoPosted comments of which DemoHeld were held for the moderators.
+	DemoSeeded           bool
+	DemoPosted, DemoHeld int
+	// DemoLoginFile, DemoEmail and DemoPassword are set when Open created
+	// the demo moderator account.
+	DemoLoginFile, DemoEmail, DemoPassword string
+}
+
+// Server is one running Parley instance. Open creates it; Close stops it.
+type Server struct {
+	cfg     config.Config
+	logger  *slog.Logger
+	startup Startup
+
+	ln        net.Listener
+	store     store.Store
+	ownsStore bool // opened from the configuration, so closed by Close
+	svc       *service.Service
+	broker    *events.Broker
+	api       *httpapi.Server
+	http      *http.Server
+
+	// stop ends the background goroutines (broker, LISTEN, site models);
+	// bg counts them.
+	stop context.CancelFunc
+	bg   sync.WaitGroup
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed when Close has finished
+	closeErr  error
+}
+
+// Open listens on cfg.Addr, opens the store and wires one Parley instance:
+// what `parley serve` runs. The background goroutines (live updates, their
+// PostgreSQL notifications, per-site models) run from here until Close;
+// HTTP requests are answered once Serve is called (connections made before
+// wait in the listener's backlog). cfg must have been validated.
+func Open(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err error) {
+	s := &Server{cfg: cfg, logger: opts.Logger, closed: make(chan struct{})}
+	if s.logger == nil {
+		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	bgCtx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	defer func() {
+		if err != nil {
+			s.Close() // releases whatever was opened so far
+		}
+	}()
+	if err := s.cfg.EnsureDataDir(); err != nil {
+		return nil, err
+	}
+	s.ln, err = net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", s.cfg.Addr, err)
+	}
+	// With ":0" the real port is known only now.
+	if s.cfg.BaseURL == "http://"+s.cfg.Addr || s.cfg.BaseURL == "http://localhost"+s.cfg.Addr {
+		s.cfg.BaseURL = "http://" + s.ln.Addr().String()
+	}
+	if opts.Store != nil {
+		s.store = opts.Store
+	} else {
+		if s.store, err = OpenStore(ctx, s.cfg, s.logger); err != nil {
+			return nil, err
+		}
+		s.ownsStore = true
+	}
+	if err := s.wire(ctx, bgCtx, opts); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// wire builds the instance over the open store, in the order `parley serve`
+// has always used, and starts the background goroutines.
+func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
+	cfg, st, logger := &s.cfg, s.store, s.logger
+
+	// Reader cookies and IP hashes are keyed with the signing key; the
+	// admin API with the admin token, generated on the first start.
+	key, err := signingKey(*cfg)
+	if err != nil {
+		return err
+	}
+	sessions, err := auth.NewSessions(key, cfg.Secure())
+	if err != nil {
+		return err
+	}
+	if cfg.AdminToken == "" {
+		path := filepath.Join(cfg.DataDir, "admin-token")
+		tok, created, err := auth.LoadOrCreateToken(path)
+		if err != nil {
+			return err
+		}
+		cfg.AdminToken = tok
+		if created {
+			s.startup.AdminTokenFile = path
+		}
+	}
+
+	// The service: the use cases over the store, with the toxicity model.
+	svc := service.New(st, render.New())
+	svc.EditWindow = cfg.EditWindow
+	svc.IPKey = key
+	svc.NoFlood = !cfg.RateLimit
+	svc.Logger = logger
+	if opts.Now != nil {
+		svc.Now = opts.Now
+	}
+	if !cfg.NoModel {
+		base, err := baseModel(*cfg)
+		if err != nil {
+			return err
+		}
+		svc.Scorer = base
+		// Per-site models tuned on each site's moderator decisions sit on
+		// top of the base model, re-read when they change and, with
+		// --auto-tune, retrained on a schedule.
+		if opts.SiteModels != nil {
+			sites := opts.SiteModels(base, logger)
+			svc.SiteScorer = sites.Scorer
+			s.bg.Go(func() { sites.Run(bgCtx, st, cfg.AutoTune) }) // exits when Close cancels bgCtx
+		}
+	}
+	s.svc = svc
+
+	apiOpts := httpapi.Options{
+		AdminToken: cfg.AdminToken,
+		BaseURL:    cfg.BaseURL,
+		TrustProxy: cfg.TrustProxy,
+		RateLimit:  cfg.RateLimit,
+		PostRate:   cfg.PostRate,
+		ActionRate: cfg.ActionRate,
+		Logger:     logger,
+		// Off only when measuring the uncached read path.
+		NoThreadCache: !cfg.ThreadCache,
+	}
+	if cfg.Demo {
+		if err := s.demo(ctx); err != nil {
+			return err
+		}
+		apiOpts.DemoSite = DemoSite
+	}
+
+	broker := events.New(st)
+	broker.Logger = logger
+	if opts.BrokerPoll > 0 {
+		broker.Poll = opts.BrokerPoll
+	}
+	// Where the log ends, read before the API loads the sites' origins: a
+	// site changed on another instance from here on reaches this one.
+	if err := broker.Begin(ctx); err != nil {
+		return err
+	}
+	apiOpts.Broker = broker
+	api := httpapi.New(svc, sessions, apiOpts)
+	s.broker, s.api = broker, api
+	// Writes on this instance drop the page's cached responses at once and
+	// wake the broker; writes on other instances arrive through the log. A
+	// site's change (site.updated) makes the service forget the site, which
+	// then drops the cached responses of all its pages (OnSiteChange).
+	broker.OnEvent = func(ev parley.Event) {
+		svc.Observe(ev)
+		if ev.PageID != 0 {
+			api.Invalidate(ev.PageID)
+		}
+	}
+	svc.OnChange = func(pageID int64) {
+		api.Invalidate(pageID)
+		broker.Notify()
+	}
+	svc.OnSiteChange = api.InvalidateSite
+	// The broker runs once OnEvent is set; Begin above fixed where it
+	// starts, so nothing recorded since is missed.
+	s.bg.Go(func() { broker.Run(bgCtx) }) // exits when Close cancels bgCtx
+	// With PostgreSQL, other instances' writes announce themselves with
+	// NOTIFY; the broker also polls, so a lost notification only delays.
+	if l, ok := st.(interface{ Listen(context.Context, func()) }); ok {
+		s.bg.Go(func() { l.Listen(bgCtx, broker.Notify) }) // exits when Close cancels bgCtx
+	}
+
+	s.http = &http.Server{
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	s.http.RegisterOnShutdown(api.Close) // end event streams so shutdown need not wait for them
+	return nil
+}
+
+// Serve answers HTTP on the server's listener until ctx is done or Close is
+// called, then shuts down gracefully (in-flight requests finish) and returns
+// once Close has stopped everything: nil after a clean shutdown.
+func (s *Server) Serve(ctx context.Context) error {
+	// Runs Close in a goroutine of its own when ctx is done; Serve waits
+	// for Close below, so that goroutine ends before Serve returns.
+	stop := context.AfterFunc(ctx, func() { s.Close() })
+	defer stop()
+	s.logger.Info("serving", "addr", s.ln.Addr().String(), "base_url", s.cfg.BaseURL, "database", storeKind(s.cfg))
+	err := s.http.Serve(s.ln)
+	if !errors.Is(err, http.ErrServerClosed) {
+		s.Close()
+		return fmt.Errorf("serve: %w", err)
+	}
+	<-s.closed
+	return s.closeErr
+}
+
+// Close stops the server: it stops accepting, lets in-flight requests finish
+// (for up to 20 s), ends the event streams, stops the broker, the
+// PostgreSQL listener and the site models and waits for them, and closes the
+// store it opened. It is safe to call more than once and from several
+// goroutines; every call returns the first call's result once it is done.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() {
+		defer close(s.closed)
+		var errs []error
+		if s.http != nil {
+			s.logger.Info("shutting down")
+			ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+			if err := s.http.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("shutdown: %w", err))
+			}
+			cancel()
+		}
+		if s.ln != nil {
+			s.ln.Close() // when Serve never ran; otherwise already closed
+		}
+		if s.api != nil {
+			s.api.Close()
+		}
+		s.stop()
+		s.bg.Wait()
+		if s.ownsStore && s.store != nil {
+			if err := s.store.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close store: %w", err))
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+	})
+	<-s.closed
+	return s.closeErr
+}
+
+// URL is where the server listens, e.g. http://127.0.0.1:41234: the address
+// to send requests to, which is the public base URL unless one was set.
+func (s *Server) URL() string { return "http://" + s.ln.Addr().String() }
+
+// Addr is the listener's address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Config is the configuration the server runs with, with what Open derived
+// filled in: the base URL of a ":0" address, a generated admin token.
+func (s *Server) Config() config.Config { return s.cfg }
+
+// AdminToken is the admin API's bearer token.
+func (s *Server) AdminToken() string { return s.cfg.AdminToken }
+
+// Startup reports what Open did that the operator should be told.
+func (s *Server) Startup() Startup { return s.startup }
+
+// Service is the instance's service, for tests that seed data or set its
+// fields (before the first request).
+func (s *Server) Service() *service.Service { return s.svc }
+
+// Broker is the instance's live-update broker.
+func (s *Server) Broker() *events.Broker { return s.broker }
+
+// Handler is the instance's HTTP handler, for benchmarks that call it
+// without a network in between.
+func (s *Server) Handler() http.Handler { return s.http.Handler }
+
+// baseModel returns the configured toxicity model: the publisher's file, or
+// the embedded default.
+func baseModel(cfg config.Config) (*toxicity.Model, error) {
+	if cfg.ModelPath == "" {
+		return toxicity.Default()
+	}
+	return toxicity.LoadFile(cfg.ModelPath)
+}
+
+// signingKey returns the key that signs reader cookies and keys IP hashes:
+// PARLEY_SECRET_KEY when set (several instances must share it), else a key
+// generated once and kept in the data directory.
+func signingKey(cfg config.Config) ([]byte, error) {
+	if cfg.SecretKey != "" {
+		key, err := hex.DecodeString(cfg.SecretKey)
+		if err != nil || len(key) < 32 {
+			return nil, errors.New("PARLEY_SECRET_KEY must be at least 64 hex characters (32 bytes), e.g. from: openssl rand -hex 32")
+		}
+		return key, nil
+	}
+	return auth.LoadOrCreateKey(filepath.Join(cfg.DataDir, "secret.key"))
+}
