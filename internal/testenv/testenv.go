@@ -1,5 +1,6 @@
 // Package testenv finds the real components tests run against: the shared
-// data folder, a PostgreSQL server and a Chromium binary. Each finder skips the
+// data folder, a PostgreSQL server, a Chromium binary and the parley binary
+// itself; and it checks that code under test stopped its goroutines. Each finder skips the
 // test when the component is absent on a developer's machine and fails it in
 // CI (CI=true), where every component must be proven.
 package testenv
@@ -8,10 +9,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,4 +106,45 @@ func Chromium(t testing.TB) string {
 	}
 	skip(t, "no Chromium found (apt-get install -y chromium)")
 	return ""
+}
+
+var binary struct {
+	once sync.Once
+	dir  string
+	path string
+	err  error
+}
+
+// Binary returns the path of the parley executable, built from ./cmd/parley
+// once per test binary, for tests whose subject is the process (see
+// server.StartProcess). It skips the test with -short. A TestMain that uses
+// it calls RemoveBinary after the tests have run.
+func Binary(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds and starts the real binary")
+	}
+	binary.once.Do(func() {
+		binary.dir, binary.err = os.MkdirTemp("", "parley-test-bin-")
+		if binary.err != nil {
+			return
+		}
+		binary.path = filepath.Join(binary.dir, "parley")
+		build := exec.Command("go", "build", "-o", binary.path, "./cmd/parley")
+		build.Dir = Root()
+		if out, err := build.CombinedOutput(); err != nil {
+			binary.err = fmt.Errorf("go build ./cmd/parley: %v\n%s", err, out)
+		}
+	})
+	if binary.err != nil {
+		t.Fatal(binary.err)
+	}
+	return binary.path
+}
+
+// RemoveBinary removes what Binary built, if anything.
+func RemoveBinary() {
+	if binary.dir != "" {
+		os.RemoveAll(binary.dir)
+	}
 }

@@ -1,22 +1,17 @@
-package cli
+package bench
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -25,45 +20,12 @@ import (
 	"github.com/parleyhq/parley/internal/testenv"
 
 	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/server/servertest"
 )
-
-var (
-	benchBinaryOnce sync.Once
-	benchBinaryPath string
-	benchBinaryErr  error
-)
-
-// benchBinary builds cmd/parley once per test run, for the bench to start
-// as its child server.
-func benchBinary(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("builds and starts the real binary")
-	}
-	benchBinaryOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "parley-cli-test-")
-		if err != nil {
-			benchBinaryErr = err
-			return
-		}
-		benchBinaryPath = filepath.Join(dir, "parley")
-		build := exec.Command("go", "build", "-o", benchBinaryPath, "./cmd/parley")
-		build.Dir = testenv.Root()
-		if out, err := build.CombinedOutput(); err != nil {
-			benchBinaryErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if benchBinaryErr != nil {
-		t.Fatal(benchBinaryErr)
-	}
-	return benchBinaryPath
-}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if benchBinaryPath != "" {
-		os.RemoveAll(filepath.Dir(benchBinaryPath))
-	}
+	testenv.RemoveBinary()
 	os.Exit(code)
 }
 
@@ -84,10 +46,10 @@ func TestBenchSuite(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := benchConfig{
+			cfg := Config{
 				Runs: 1, Duration: 200 * time.Millisecond, Warmup: 50 * time.Millisecond,
 				Comments: 20, Clients: 4, PostClients: 2, PeakClients: 8, NoModel: true,
-				Uncached: tt.uncached, exe: benchBinary(t),
+				Uncached: tt.uncached, Exe: testenv.Binary(t),
 			}
 			if tt.postgres {
 				cfg.Database = testenv.Postgres(t)
@@ -97,7 +59,7 @@ func TestBenchSuite(t *testing.T) {
 	}
 }
 
-func testBenchSuite(t *testing.T, cfg benchConfig, header string) {
+func testBenchSuite(t *testing.T, cfg Config, header string) {
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -155,8 +117,8 @@ func testBenchSuite(t *testing.T, cfg benchConfig, header string) {
 // comments: every stream must get both, and the server must have inherited
 // the open-file limit the bench set.
 func TestBenchSSE(t *testing.T) {
-	cfg := benchConfig{Runs: 1, Duration: time.Second, Comments: 1, Clients: 1, PostClients: 1, PeakClients: 1,
-		NoModel: true, SSE: 50, SSEComments: 2, SSEInterval: 50 * time.Millisecond, exe: benchBinary(t)}
+	cfg := Config{Runs: 1, Duration: time.Second, Comments: 1, Clients: 1, PostClients: 1, PeakClients: 1,
+		NoModel: true, SSE: 50, SSEComments: 2, SSEInterval: 50 * time.Millisecond, Exe: testenv.Binary(t)}
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -358,24 +320,24 @@ func TestBenchSummarise(t *testing.T) {
 }
 
 func TestBenchConfigValidate(t *testing.T) {
-	ok := benchConfig{Runs: 3, Duration: 5 * time.Second, Warmup: time.Second, Comments: 1000, Clients: 50, PostClients: 8, PeakClients: 200}
+	ok := Config{Runs: 3, Duration: 5 * time.Second, Warmup: time.Second, Comments: 1000, Clients: 50, PostClients: 8, PeakClients: 200}
 	tests := []struct {
 		name   string
-		change func(*benchConfig)
+		change func(*Config)
 		valid  bool
 	}{
-		{"defaults", func(*benchConfig) {}, true},
-		{"no runs", func(c *benchConfig) { c.Runs = 0 }, false},
-		{"zero duration", func(c *benchConfig) { c.Duration = 0 }, false},
-		{"endless duration", func(c *benchConfig) { c.Duration = time.Hour }, false},
-		{"more than one response", func(c *benchConfig) { c.Comments = 1001 }, false},
-		{"no clients", func(c *benchConfig) { c.Clients = 0 }, false},
-		{"too many clients", func(c *benchConfig) { c.PeakClients = 5000 }, false},
-		{"postgres", func(c *benchConfig) { c.Database = "postgres://postgres@127.0.0.1/test" }, true},
-		{"not a postgres url", func(c *benchConfig) { c.Database = "mysql://127.0.0.1/test" }, false},
-		{"10,000 streams", func(c *benchConfig) { c.SSE, c.SSEComments, c.SSEInterval = 10_000, 20, 200*time.Millisecond }, true},
-		{"streams without comments", func(c *benchConfig) { c.SSE, c.SSEComments = 10, 0 }, false},
-		{"too many streams", func(c *benchConfig) { c.SSE, c.SSEComments = 200_000, 20 }, false},
+		{"defaults", func(*Config) {}, true},
+		{"no runs", func(c *Config) { c.Runs = 0 }, false},
+		{"zero duration", func(c *Config) { c.Duration = 0 }, false},
+		{"endless duration", func(c *Config) { c.Duration = time.Hour }, false},
+		{"more than one response", func(c *Config) { c.Comments = 1001 }, false},
+		{"no clients", func(c *Config) { c.Clients = 0 }, false},
+		{"too many clients", func(c *Config) { c.PeakClients = 5000 }, false},
+		{"postgres", func(c *Config) { c.Database = "postgres://postgres@127.0.0.1/test" }, true},
+		{"not a postgres url", func(c *Config) { c.Database = "mysql://127.0.0.1/test" }, false},
+		{"10,000 streams", func(c *Config) { c.SSE, c.SSEComments, c.SSEInterval = 10_000, 20, 200*time.Millisecond }, true},
+		{"streams without comments", func(c *Config) { c.SSE, c.SSEComments = 10, 0 }, false},
+		{"too many streams", func(c *Config) { c.SSE, c.SSEComments = 200_000, 20 }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -388,39 +350,20 @@ func TestBenchConfigValidate(t *testing.T) {
 	}
 }
 
-// serveInProcess runs `parley serve` inside the test process, so that
-// `go test -cpuprofile` sees the server's own code, and returns its base URL.
+// serveInProcess runs `parley serve --demo --demo-data=false ARGS` inside
+// the test process (so that `go test -cpuprofile` sees the server's own
+// code) until the test ends, and returns its base URL.
 func serveInProcess(tb testing.TB, args ...string) string {
 	tb.Helper()
-	tb.Setenv("PARLEY_RATE_LIMIT", "off")
-	tb.Setenv("PARLEY_LOG_LEVEL", "warn")
-	ctx, cancel := context.WithCancel(context.Background())
-	pr, pw := io.Pipe()
-	done := make(chan error, 1)
-	argv := append([]string{"--demo", "--demo-data=false", "--addr", "127.0.0.1:0", "--data", tb.TempDir(), "--admin-token", randomToken()}, args...)
-	go func() { done <- runServe(ctx, argv, pw, io.Discard); pw.Close() }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			tb.Errorf("serve: %v", err)
-		}
-	})
-	sc := bufio.NewScanner(pr)
-	for sc.Scan() {
-		if m := benchListenLine.FindStringSubmatch(sc.Text()); m != nil {
-			go io.Copy(io.Discard, pr) // exits when serve returns
-			return m[1]
-		}
-	}
-	tb.Fatalf("serve ended before listening: %v", <-done)
-	return ""
+	cfg := servertest.Config(tb, append([]string{"--demo", "--demo-data=false"}, args...)...)
+	return servertest.Start(tb, cfg, server.Options{}).URL()
 }
 
 // BenchmarkServePost posts comments with the durable commit from 8
 // goroutines (4 per CPU on 2 CPUs), each its own reader, to a server in
 // this process. Profile where a post's time goes with
 //
-//	go test ./internal/cli -run '^$' -bench ServePost -benchtime 5s -cpuprofile post.prof
+//	go test ./internal/bench -run '^$' -bench ServePost -benchtime 5s -cpuprofile post.prof
 func BenchmarkServePost(b *testing.B) {
 	base := serveInProcess(b)
 	t := &benchTarget{base: base, site: server.DemoSite, page: base + "/bench/thread"}
@@ -444,7 +387,7 @@ func BenchmarkServePost(b *testing.B) {
 // the page cache, and without it (every read queries, renders and
 // compresses). Profile the uncached path with
 //
-//	go test ./internal/cli -run '^$' -bench 'ServeRead/uncached' -benchtime 5s -cpuprofile read.prof
+//	go test ./internal/bench -run '^$' -bench 'ServeRead/uncached' -benchtime 5s -cpuprofile read.prof
 func BenchmarkServeRead(b *testing.B) {
 	for _, bb := range []struct {
 		name string
@@ -484,7 +427,7 @@ func BenchmarkServeRead(b *testing.B) {
 // follow, on a server in this process, and times each comment until every
 // stream has its comment.created event. Profile the fan-out with
 //
-//	go test ./internal/cli -run '^$' -bench ServeStreams -benchtime 40x -cpuprofile sse.prof
+//	go test ./internal/bench -run '^$' -bench ServeStreams -benchtime 40x -cpuprofile sse.prof
 //
 // Both ends of every stream are in this process, so it needs twice the
 // descriptors of `parley bench --sse`.

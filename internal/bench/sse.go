@@ -1,4 +1,4 @@
-package cli
+package bench
 
 import (
 	"bufio"
@@ -97,7 +97,7 @@ type sseReport struct {
 }
 
 // runSSEBenchCommand runs `parley bench --sse N` and prints its report.
-func runSSEBenchCommand(ctx context.Context, cfg benchConfig, stdout, stderr io.Writer) error {
+func runSSEBenchCommand(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 	rep, err := runSSEBench(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -115,13 +115,9 @@ func runSSEBenchCommand(ctx context.Context, cfg benchConfig, stdout, stderr io.
 
 // runSSEBench raises the open-file limit, then runs cfg.Runs passes of the
 // live-update measurement, each on a fresh server.
-func runSSEBench(ctx context.Context, cfg benchConfig, log io.Writer) (*sseReport, error) {
-	if cfg.exe == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("bench: find the parley executable: %w", err)
-		}
-		cfg.exe = exe
+func runSSEBench(ctx context.Context, cfg Config, log io.Writer) (*sseReport, error) {
+	if err := cfg.findExe(); err != nil {
+		return nil, err
 	}
 	// Each stream is a descriptor in this process and one in the server,
 	// which inherits the limit set here.
@@ -133,7 +129,7 @@ func runSSEBench(ctx context.Context, cfg benchConfig, log io.Writer) (*sseRepor
 	rep := &sseReport{}
 	rep.Machine.CPUs = runtime.NumCPU()
 	rep.Machine.OS, rep.Machine.Arch, rep.Machine.Go = runtime.GOOS, runtime.GOARCH, runtime.Version()
-	rep.Machine.Parley = version()
+	rep.Machine.Parley = cfg.Version
 	rep.Config.Runs, rep.Config.Streams, rep.Config.Comments = cfg.Runs, cfg.SSE, cfg.SSEComments
 	rep.Config.Interval, rep.Config.Store, rep.Config.NoModel = cfg.SSEInterval.String(), cfg.storeName(), cfg.NoModel
 	for i := range cfg.Runs {
@@ -202,7 +198,7 @@ func selfCPU() time.Duration {
 // sseOnce starts a fresh server, seeds the page with one comment (so that
 // streams follow the page, as they do on any article with comments), opens
 // the streams, posts, and measures.
-func sseOnce(ctx context.Context, cfg benchConfig, log io.Writer) (*sseRun, error) {
+func sseOnce(ctx context.Context, cfg Config, log io.Writer) (*sseRun, error) {
 	dir, err := os.MkdirTemp("", "parley-bench-sse-")
 	if err != nil {
 		return nil, err
@@ -213,13 +209,13 @@ func sseOnce(ctx context.Context, cfg benchConfig, log io.Writer) (*sseRun, erro
 		return nil, err
 	}
 	defer stop()
-	pid := srv.cmd.Process.Pid
+	pid := srv.Pid()
 	run := &sseRun{Streams: cfg.SSE, ServerNoFile: processNoFile(pid)}
 	if run.ServerNoFile != 0 && run.ServerNoFile < uint64(cfg.SSE)+64 {
 		return nil, fmt.Errorf("the server may open only %d files, fewer than %d streams need", run.ServerNoFile, cfg.SSE)
 	}
 
-	b := &benchTarget{base: srv.url, site: server.DemoSite, page: srv.url + "/bench/live"}
+	b := &benchTarget{base: srv.URL, site: server.DemoSite, page: srv.URL + "/bench/live"}
 	jar, _ := cookiejar.New(nil)
 	poster := benchClient()
 	poster.Jar = jar
@@ -245,7 +241,7 @@ func sseOnce(ctx context.Context, cfg benchConfig, log io.Writer) (*sseRun, erro
 	time.Sleep(500 * time.Millisecond) // let the seeding settle before the baseline
 	run.RSSBefore = processRSS(pid)
 
-	addr := strings.TrimPrefix(srv.url, "http://")
+	addr := strings.TrimPrefix(srv.URL, "http://")
 	target := "/api/v1/stream?site=" + url.QueryEscape(server.DemoSite) + "&url=" + url.QueryEscape(b.page)
 	fmt.Fprintf(log, "bench:   opening %d streams\n", cfg.SSE)
 	openCtx, cancelOpen := context.WithTimeout(ctx, 2*time.Minute+time.Duration(cfg.SSE)*5*time.Millisecond)
@@ -302,7 +298,7 @@ func sseOnce(ctx context.Context, cfg benchConfig, log io.Writer) (*sseRun, erro
 	run.CommentCPUms = ms(used) / float64(run.Comments)
 	run.Cores = used.Seconds() / window.Seconds()
 	run.ClientCores = (selfCPU() - self0).Seconds() / window.Seconds()
-	if err := srv.checkAlive(); err != nil {
+	if err := srv.Alive(); err != nil {
 		return nil, err
 	}
 	set.close()
