@@ -233,7 +233,7 @@ func TestBrowserModeratorApprovesWithKeyboard(t *testing.T) {
 }
 
 // signIn opens /admin and signs in with the form.
-func signIn(b *browser, srv *server, email, password string) {
+func signIn(b *browser, srv *instance, email, password string) {
 	b.t.Helper()
 	b.do("open /admin", chromedp.Navigate(srv.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS(`#signin-form`)))
 	b.do("sign in",
@@ -252,7 +252,7 @@ func addModerator(t *testing.T, dataDir, site, name, email, password string) {
 	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(binary, "user", "add", "--role", "moderator", "--site", site, "--name", name, "--email", email,
+	cmd := exec.Command(testenv.Binary(t), "user", "add", "--role", "moderator", "--site", site, "--name", name, "--email", email,
 		"--password-file", pw, "--data", dataDir)
 	cmd.Env = append(os.Environ(), "PARLEY_LOG_LEVEL=warn")
 	if out, err := cmd.CombinedOutput(); err != nil {

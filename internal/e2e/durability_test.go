@@ -27,7 +27,7 @@ func TestDurabilityAfterSIGKILL(t *testing.T) {
 		comments = 200
 	)
 	dataDir := t.TempDir()
-	srv := startServer(t, dataDir)
+	srv := startProcess(t, dataDir)
 	pageURL := srv.URL + "/demo"
 
 	var (
@@ -87,7 +87,7 @@ func TestDurabilityAfterSIGKILL(t *testing.T) {
 		t.Fatalf("acknowledged %d comments, want %d", len(acks), comments)
 	}
 
-	srv = startServer(t, dataDir)
+	srv = startProcess(t, dataDir)
 	c := srv.client()
 	th, err := c.thread("demo", pageURL)
 	if err != nil {

@@ -56,7 +56,7 @@ func freshDatabase(t *testing.T) string {
 
 // sseCreated follows a thread's stream and sends the comment id of every
 // comment.created event; it stops when ctx is done.
-func sseCreated(t *testing.T, ctx context.Context, s *server, site, pageURL string) <-chan string {
+func sseCreated(t *testing.T, ctx context.Context, s *instance, site, pageURL string) <-chan string {
 	t.Helper()
 	req, _ := http.NewRequestWithContext(ctx, "GET", s.URL+"/api/v1/stream?site="+site+"&url="+url.QueryEscape(pageURL), nil)
 	res, err := http.DefaultClient.Do(req)
@@ -103,7 +103,7 @@ func sseCreated(t *testing.T, ctx context.Context, s *server, site, pageURL stri
 func TestTwoInstancesOnPostgres(t *testing.T) {
 	dsn := freshDatabase(t)
 	key := "--database=" + dsn
-	a := startServer(t, t.TempDir(), key)
+	a := startProcess(t, t.TempDir(), key) // killed below
 	b := startServer(t, t.TempDir(), key)
 	const page = "https://news.example.com/2026/11/breaking"
 
@@ -217,7 +217,7 @@ func TestSiteClosedOnOtherInstance(t *testing.T) {
 	a := startServer(t, t.TempDir(), "--database="+dsn)
 	b := startServer(t, t.TempDir(), "--database="+dsn)
 	const page = "https://news.example.com/2026/11/closing"
-	post := func(s *server) response {
+	post := func(s *instance) response {
 		t.Helper()
 		res, err := s.client().do("POST", "/api/v1/comments", map[string]any{
 			"site": "demo", "url": page, "title": "Closing", "text": "A comment.", "name": "Ann"})
@@ -226,7 +226,7 @@ func TestSiteClosedOnOtherInstance(t *testing.T) {
 		}
 		return res
 	}
-	closedOn := func(s *server) bool {
+	closedOn := func(s *instance) bool {
 		t.Helper()
 		res, err := s.client().do("GET", "/api/v1/threads?site=demo&url="+url.QueryEscape(page), nil)
 		if err != nil || res.Status != http.StatusOK {
@@ -275,7 +275,7 @@ func TestSiteClosedOnOtherInstance(t *testing.T) {
 	// 10 s only bounds a failure.
 	for deadline := time.Now().Add(10 * time.Second); !closedOn(b); {
 		if time.Now().After(deadline) {
-			t.Fatalf("B's thread still says page.closed = false 10 s after A closed the site:\n%s", b.logs)
+			t.Fatalf("B's thread still says page.closed = false 10 s after A closed the site:\n%s", b.logs())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

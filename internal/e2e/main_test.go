@@ -1,8 +1,8 @@
 package e2e
 
 import (
-	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,167 +10,113 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/server/servertest"
 	"github.com/parleyhq/parley/internal/testenv"
 )
 
-// binary is the parley executable built once by TestMain for every test.
-var binary string
-
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "parley-e2e-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "e2e:", err)
-		os.Exit(1)
-	}
-	binary = filepath.Join(dir, "parley")
-	build := exec.Command("go", "build", "-o", binary, "./cmd/parley")
-	build.Dir = testenv.Root()
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/parley: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
 	code := m.Run()
-	os.RemoveAll(dir)
+	testenv.RemoveBinary()
 	os.Exit(code)
 }
 
 // adminToken is the bearer token every test server runs with.
 const adminToken = "e2e-admin-token-0123456789abcdef"
 
-// server is a running parley process.
-type server struct {
+// instance is a running Parley: in this process (startServer), or a child
+// process (startProcess) where the test is about the process.
+type instance struct {
 	t       *testing.T
-	cmd     *exec.Cmd
 	URL     string // base URL, e.g. http://127.0.0.1:41234
 	DataDir string
-	logs    *syncBuffer
-	exited  chan struct{} // closed when the process has been waited for
-	waitErr error
+	srv     *server.Server  // in this process, or
+	proc    *server.Process // a child
 }
 
-// syncBuffer collects a child's stderr for the failure report.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
+// serveArgs are the flags of every test server: `serve --demo` on a free
+// loopback port over dataDir, without the demo's seeded data, then args.
+func serveArgs(dataDir string, args []string) []string {
+	return append([]string{"--demo", "--demo-data=false", "--addr", "127.0.0.1:0", "--data", dataDir, "--admin-token", adminToken}, args...)
 }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 1<<20 { // keep the report readable and memory bounded
-		return len(p), nil
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
-
-// startServer runs `parley serve --demo` on a free loopback port over
-// dataDir, with rate limits off, and waits until it is listening. The
-// process is stopped when the test ends.
-func startServer(t *testing.T, dataDir string, args ...string) *server {
+// startServer runs Parley in this process as `parley serve --demo` with
+// args would (rate limits off), until the test ends.
+func startServer(t *testing.T, dataDir string, args ...string) *instance {
 	t.Helper()
-	argv := append([]string{"serve", "--demo", "--demo-data=false", "--addr", "127.0.0.1:0", "--data", dataDir, "--admin-token", adminToken}, args...)
-	cmd := exec.Command(binary, argv...)
-	cmd.Env = append(os.Environ(), "PARLEY_RATE_LIMIT=off", "PARLEY_LOG_LEVEL=warn")
-	s := &server{t: t, cmd: cmd, DataDir: dataDir, logs: &syncBuffer{}, exited: make(chan struct{})}
-	cmd.Stderr = s.logs
-	stdout, err := cmd.StdoutPipe()
+	srv := servertest.Start(t, servertest.Config(t, serveArgs(dataDir, args)...), server.Options{})
+	return &instance{t: t, URL: srv.URL(), DataDir: dataDir, srv: srv}
+}
+
+// startProcess runs the parley binary as `parley serve --demo` with args
+// (rate limits off) and waits until it is listening. The process is
+// stopped when the test ends.
+func startProcess(t *testing.T, dataDir string, args ...string) *instance {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	argv := append([]string{"serve"}, serveArgs(dataDir, args)...)
+	proc, err := server.StartProcess(ctx, testenv.Binary(t), argv, "PARLEY_RATE_LIMIT=off", "PARLEY_LOG_LEVEL=warn")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", binary, err)
-	}
-	go func() {
-		s.waitErr = cmd.Wait()
-		close(s.exited)
-	}()
-	t.Cleanup(s.stop)
-
-	found := make(chan string, 1)
-	go func() { // exits when the child closes its stdout
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if m := listenLine.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case found <- m[1]:
-				default:
-				}
-			}
+	t.Cleanup(func() {
+		if err := proc.Stop(); err != nil {
+			t.Error(err)
 		}
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case s.URL = <-found:
-	case <-s.exited:
-		t.Fatalf("parley exited before listening (%v):\n%s", s.waitErr, s.logs)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("parley did not print its address within 30 s:\n%s", s.logs)
-	}
-	return s
+	})
+	return &instance{t: t, URL: proc.URL, DataDir: dataDir, proc: proc}
 }
 
-// kill sends SIGKILL and waits for the process to be gone.
-func (s *server) kill() {
+// kill sends SIGKILL to a child process and waits for it to be gone.
+func (s *instance) kill() {
 	s.t.Helper()
-	s.cmd.Process.Signal(syscall.SIGKILL)
-	select {
-	case <-s.exited:
-	case <-time.After(10 * time.Second):
-		s.t.Fatal("parley did not die within 10 s of SIGKILL")
+	if s.proc == nil {
+		s.t.Fatal("kill: the server runs in this process (start it with startProcess)")
+	}
+	if err := s.proc.Kill(); err != nil {
+		s.t.Fatal(err)
 	}
 }
 
-// stop ends the process gracefully (SIGTERM), killing it if it lingers.
-func (s *server) stop() {
-	select {
-	case <-s.exited:
+// checkAlive fails the test with the server's log if it has stopped.
+func (s *instance) checkAlive() {
+	s.t.Helper()
+	if s.proc != nil {
+		if err := s.proc.Alive(); err != nil {
+			s.t.Fatal(err)
+		}
 		return
-	default:
 	}
-	s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
-	case <-time.After(15 * time.Second):
-		s.cmd.Process.Kill()
-		<-s.exited
-		s.t.Errorf("parley ignored SIGTERM for 15 s:\n%s", s.logs)
+	res, err := http.Get(s.URL + "/healthz")
+	if err != nil {
+		s.t.Fatalf("the server stopped answering: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		s.t.Fatalf("GET /healthz: %d", res.StatusCode)
 	}
 }
 
-// checkAlive fails the test with the server's log if it has exited.
-func (s *server) checkAlive() {
-	s.t.Helper()
-	select {
-	case <-s.exited:
-		s.t.Fatalf("parley exited (%v):\n%s", s.waitErr, s.logs)
-	default:
+// logs is a child's stderr; an in-process server's log is shown by
+// servertest when the test fails.
+func (s *instance) logs() string {
+	if s.proc != nil {
+		return s.proc.Logs()
 	}
+	return "(in-process: see the server log below)"
 }
 
 // client is one reader's browser session: its own cookies, keep-alive.
 type client struct {
-	srv  *server
+	srv  *instance
 	http *http.Client
 }
 
-func (s *server) client() *client {
+func (s *instance) client() *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{srv: s, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
 }
