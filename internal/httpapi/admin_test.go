@@ -147,7 +147,7 @@ func TestStaffSessionAndCSRF(t *testing.T) {
 	if res := mod.do("GET", "/api/v1/admin/me", nil); res.status != 401 {
 		t.Errorf("me after logout: %d %s", res.status, res.body)
 	}
-	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/admin/me", nil)
+	req, _ := http.NewRequest("GET", e.url+"/api/v1/admin/me", nil)
 	req.AddCookie(stolen)
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -549,7 +549,7 @@ func TestAdminStream(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/admin/stream?site=news", nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.url+"/api/v1/admin/stream?site=news", nil)
 	res, err := mod.client.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -4,23 +4,21 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
-	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/config"
-	"github.com/parleyhq/parley/internal/events"
-	"github.com/parleyhq/parley/internal/httpapi"
-	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/server/servertest"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/store/sqlite"
@@ -32,14 +30,15 @@ const (
 	articleURL = "https://news.example.com/2026/11/article?utm_source=x"
 )
 
-// env is a real Parley API over a real SQLite file.
+// env is a real Parley instance over a real SQLite file (or a store the
+// test opened), started through server.Open as `parley serve` starts it.
+// These tests are an external package because server imports httpapi.
 type env struct {
-	t      testing.TB
-	srv    *httptest.Server
-	svc    *service.Service
-	api    *httpapi.Server
-	broker *events.Broker
-	now    time.Time
+	t   testing.TB
+	srv *server.Server
+	url string // where srv listens
+	svc *service.Service
+	now time.Time
 }
 
 type envOpts struct {
@@ -58,59 +57,30 @@ func newEnv(t testing.TB, o envOpts) *env {
 }
 
 // newEnvOn is newEnv over db, which several envs may share: each is one
-// Parley instance with its own service, caches and broker, wired as
-// `parley serve` wires them. The site "news" is created unless it exists.
+// Parley instance with its own service, caches and broker. The service's
+// clock is e.now, which the test moves; the broker polls the log every
+// 50 ms. The site "news" is created unless it exists.
 func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	t.Helper()
-	ctx := context.Background()
 	e := &env{t: t, now: time.Now()}
-	svc := service.New(db, render.New())
-	svc.Now = func() time.Time { return e.now }
-	svc.NoFlood = !o.flood
-	err := svc.CreateSite(ctx, &parley.Site{ID: "news", Name: "News", Origins: []string{siteOrigin}, PolicyURL: "https://news.example.com/policy"})
+	cfg := servertest.Config(t, "--no-model")
+	cfg.AdminToken = adminToken
+	cfg.BaseURL = "http://parley.test"
+	cfg.SecretKey = hex.EncodeToString([]byte(strings.Repeat("s", 32)))
+	cfg.RateLimit = o.rateLimit
+	cfg.PostRate = config.Rate{N: 10, Per: time.Minute, Burst: 3}
+	cfg.ActionRate = config.Rate{N: 60, Per: time.Minute, Burst: 20}
+	e.srv = servertest.Start(t, cfg, server.Options{
+		Store:      db,
+		Now:        func() time.Time { return e.now },
+		BrokerPoll: 50 * time.Millisecond,
+	})
+	e.url, e.svc = e.srv.URL(), e.srv.Service()
+	e.svc.NoFlood = !o.flood // set before the first request
+	err := e.svc.CreateSite(context.Background(), &parley.Site{ID: "news", Name: "News", Origins: []string{siteOrigin}, PolicyURL: "https://news.example.com/policy"})
 	if err != nil && parley.ErrorCode(err) != parley.EConflict {
 		t.Fatal(err)
 	}
-	sessions, err := auth.NewSessions([]byte(strings.Repeat("s", 32)), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	broker := events.New(db)
-	broker.Poll = 50 * time.Millisecond
-	if err := broker.Begin(ctx); err != nil {
-		t.Fatal(err)
-	}
-	api := httpapi.New(svc, sessions, httpapi.Options{
-		Broker:     broker,
-		AdminToken: adminToken,
-		BaseURL:    "http://parley.test",
-		RateLimit:  o.rateLimit,
-		PostRate:   config.Rate{N: 10, Per: time.Minute, Burst: 3},
-		ActionRate: config.Rate{N: 60, Per: time.Minute, Burst: 20},
-	})
-	broker.OnEvent = func(ev parley.Event) {
-		svc.Observe(ev)
-		if ev.PageID != 0 {
-			api.Invalidate(ev.PageID)
-		}
-	}
-	svc.OnChange = func(id int64) { api.Invalidate(id); broker.Notify() }
-	svc.OnSiteChange = api.InvalidateSite
-	// The broker runs once OnEvent is set; Begin above fixed where it
-	// starts, so nothing recorded since is missed.
-	bctx, stop := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { broker.Run(bctx); close(done) }()
-	t.Cleanup(func() { stop(); <-done })
-	if l, ok := db.(interface{ Listen(context.Context, func()) }); ok {
-		listened := make(chan struct{})
-		go func() { l.Listen(bctx, broker.Notify); close(listened) }()
-		t.Cleanup(func() { stop(); <-listened })
-	}
-	e.srv = httptest.NewServer(api.Handler())
-	t.Cleanup(e.srv.Close)
-	t.Cleanup(api.Close) // runs first: ends open streams so the server can close
-	e.svc, e.api, e.broker = svc, api, broker
 	return e
 }
 
@@ -154,7 +124,7 @@ func (r *reader) do(method, path string, body any, hdr ...string) resp {
 		j, _ := json.Marshal(b)
 		rd = bytes.NewReader(j)
 	}
-	req, _ := http.NewRequest(method, r.e.srv.URL+path, rd)
+	req, _ := http.NewRequest(method, r.e.url+path, rd)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -445,7 +415,7 @@ func TestConditionalAndGzip(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	r := e.reader("Ann")
 	r.post("hello", nil)
-	req, _ := http.NewRequest("GET", e.srv.URL+"/api/v1/threads?site=news&url="+escape(articleURL), nil)
+	req, _ := http.NewRequest("GET", e.url+"/api/v1/threads?site=news&url="+escape(articleURL), nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	res, err := http.DefaultTransport.RoundTrip(req)
 	if err != nil {

@@ -28,7 +28,7 @@ func BenchmarkThreadHit(b *testing.B) {
 			b.Fatalf("post: %d %s", res.status, res.body)
 		}
 	}
-	h := e.api.Handler()
+	h := e.srv.Handler()
 	req := httptest.NewRequest("GET", "/api/v1/threads?site=news&url="+escape(articleURL), nil)
 	req.Header.Set("Accept-Encoding", "gzip")
 	req.Header.Set("Origin", siteOrigin)

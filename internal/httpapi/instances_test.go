@@ -360,9 +360,9 @@ func preflight(t *testing.T, e *env, origin string) bool {
 // the log on a notification or within its 50 ms poll.
 func waitBroker(t *testing.T, e *env, id int64) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); e.broker.LastID() < id; {
+	for deadline := time.Now().Add(10 * time.Second); e.srv.Broker().LastID() < id; {
 		if time.Now().After(deadline) {
-			t.Fatalf("the broker is at event %d 10 s later, want %d", e.broker.LastID(), id)
+			t.Fatalf("the broker is at event %d 10 s later, want %d", e.srv.Broker().LastID(), id)
 		}
 		time.Sleep(5 * time.Millisecond)
 	}

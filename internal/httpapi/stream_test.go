@@ -25,7 +25,7 @@ func openStream(t *testing.T, ctx context.Context, e *env, lastID string) <-chan
 // openStreamOf connects to the stream of the thread of pageURL.
 func openStreamOf(t *testing.T, ctx context.Context, e *env, pageURL, lastID string) <-chan sseEvent {
 	t.Helper()
-	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/v1/stream?site=news&url="+escape(pageURL), nil)
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.url+"/api/v1/stream?site=news&url="+escape(pageURL), nil)
 	if lastID != "" {
 		req.Header.Set("Last-Event-ID", lastID)
 	}
