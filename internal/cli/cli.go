@@ -1,5 +1,7 @@
-// Package cli is Parley's command line: one file per subcommand. It is the
-// only place that wires concrete pieces (store, model, server) together.
+// Package cli is Parley's command line: one file per subcommand, each
+// parsing its flags and calling the package that does the work — server for
+// `parley serve`, bench for `parley bench`, the store (opened with
+// server.OpenStore) for the offline commands.
 package cli
 
 import (
