@@ -24,7 +24,7 @@ import (
 // process itself: what survives its SIGKILL, its CPU time and memory in
 // /proc. The e2e tests and `parley bench` both start their children here.
 type Process struct {
-	Cmd *exec.Cmd
+	cmd *exec.Cmd
 	URL string // where it listens, from its "listening on URL" line
 
 	logs   *tail
@@ -44,7 +44,7 @@ var listenLine = regexp.MustCompile(`listening on (http://\S+)`)
 func StartProcess(ctx context.Context, exe string, args []string, env ...string) (*Process, error) {
 	cmd := exec.Command(exe, args...)
 	cmd.Env = append(os.Environ(), env...)
-	p := &Process{Cmd: cmd, logs: &tail{}, exited: make(chan struct{})}
+	p := &Process{cmd: cmd, logs: &tail{}, exited: make(chan struct{})}
 	cmd.Stderr = p.logs
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -93,7 +93,7 @@ func IsLoopback(host string) bool {
 }
 
 // Pid is the child's process id.
-func (p *Process) Pid() int { return p.Cmd.Process.Pid }
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
 
 // Stop ends the process gracefully (SIGTERM) and waits for it, killing it
 // if it lingers 20 s; it then reports that it had to.
@@ -103,20 +103,20 @@ func (p *Process) Stop() error {
 		return nil
 	default:
 	}
-	p.Cmd.Process.Signal(syscall.SIGTERM)
+	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.exited:
 		return nil
 	case <-time.After(20 * time.Second):
-		p.Cmd.Process.Kill()
+		p.cmd.Process.Kill()
 		<-p.exited
-		return fmt.Errorf("%s ignored SIGTERM for 20 s: %s", filepath.Base(p.Cmd.Path), p.logs)
+		return fmt.Errorf("%s ignored SIGTERM for 20 s: %s", filepath.Base(p.cmd.Path), p.logs)
 	}
 }
 
 // Kill sends SIGKILL and waits for the process to be gone, for at most 10 s.
 func (p *Process) Kill() error {
-	p.Cmd.Process.Signal(syscall.SIGKILL)
+	p.cmd.Process.Signal(syscall.SIGKILL)
 	select {
 	case <-p.exited:
 		return nil
@@ -130,7 +130,7 @@ func (p *Process) Kill() error {
 func (p *Process) Alive() error {
 	select {
 	case <-p.exited:
-		return fmt.Errorf("%s exited (%v): %s", filepath.Base(p.Cmd.Path), p.err, p.logs)
+		return fmt.Errorf("%s exited (%v): %s", filepath.Base(p.cmd.Path), p.err, p.logs)
 	default:
 		return nil
 	}

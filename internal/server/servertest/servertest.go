@@ -45,7 +45,7 @@ func Config(tb testing.TB, args ...string) config.Config {
 func Start(tb testing.TB, cfg config.Config, opts server.Options) *server.Server {
 	tb.Helper()
 	if opts.Logger == nil {
-		logs := &Log{}
+		logs := &logBuffer{}
 		var level slog.Level
 		level.UnmarshalText([]byte(cfg.LogLevel))
 		opts.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: level}))
@@ -72,13 +72,14 @@ func Start(tb testing.TB, cfg config.Config, opts server.Options) *server.Server
 	return srv
 }
 
-// Log is a log buffer safe for concurrent writers, bounded to its first MiB.
-type Log struct {
+// logBuffer keeps a server's log for the failure report: safe for concurrent
+// writers, bounded to its first MiB.
+type logBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (l *Log) Write(p []byte) (int, error) {
+func (l *logBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.buf.Len() < 1<<20 {
@@ -88,13 +89,13 @@ func (l *Log) Write(p []byte) (int, error) {
 }
 
 // Len is the number of bytes kept.
-func (l *Log) Len() int {
+func (l *logBuffer) Len() int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.Len()
 }
 
-func (l *Log) String() string {
+func (l *logBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.buf.String()
