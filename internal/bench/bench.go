@@ -452,12 +452,7 @@ func runBenchSuite(ctx context.Context, cfg Config, log io.Writer) (*benchReport
 
 // benchOnce starts a fresh server, seeds it and measures every phase.
 func benchOnce(ctx context.Context, cfg Config, rep *benchReport, log io.Writer) (*benchRun, error) {
-	dir, err := os.MkdirTemp("", "parley-bench-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	srv, stop, err := startBenchServer(ctx, cfg, dir)
+	srv, dir, stop, err := startBenchServer(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -576,9 +571,14 @@ func benchOnce(ctx context.Context, cfg Config, rep *benchReport, log io.Writer)
 }
 
 // startBenchServer starts `parley serve --demo` for one run, with its data
-// directory under dir and, with cfg.Database, on a fresh PostgreSQL database.
-// stop ends the server and drops that database.
-func startBenchServer(ctx context.Context, cfg Config, dir string) (srv *server.Process, stop func(), err error) {
+// directory in a new temporary directory (dir, for the run's other files)
+// and, with cfg.Database, on a fresh PostgreSQL database. stop ends the
+// server, drops that database and removes dir.
+func startBenchServer(ctx context.Context, cfg Config) (srv *server.Process, dir string, stop func(), err error) {
+	dir, err = os.MkdirTemp("", "parley-bench-")
+	if err != nil {
+		return nil, "", nil, err
+	}
 	args := []string{"serve", "--demo", "--demo-data=false", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--admin-token", randomToken()}
 	if cfg.NoModel {
 		args = append(args, "--no-model")
@@ -586,21 +586,22 @@ func startBenchServer(ctx context.Context, cfg Config, dir string) (srv *server.
 	if cfg.Uncached {
 		args = append(args, "--thread-cache=false")
 	}
-	drop := func() {}
+	drop := func() { os.RemoveAll(dir) }
 	if cfg.Database != "" {
 		dsn, dropDB, err := benchDatabase(ctx, cfg.Database)
 		if err != nil {
-			return nil, nil, err
+			drop()
+			return nil, "", nil, err
 		}
-		drop = dropDB
+		drop = func() { dropDB(); os.RemoveAll(dir) }
 		args = append(args, "--database", dsn)
 	}
 	srv, err = server.StartProcess(ctx, cfg.Exe, args, "PARLEY_RATE_LIMIT=off", "PARLEY_LOG_LEVEL=warn")
 	if err != nil {
 		drop()
-		return nil, nil, err
+		return nil, "", nil, err
 	}
-	return srv, func() { srv.Stop(); drop() }, nil
+	return srv, dir, func() { srv.Stop(); drop() }, nil
 }
 
 // benchDatabase creates an empty database through the admin URL and

@@ -199,12 +199,7 @@ func selfCPU() time.Duration {
 // streams follow the page, as they do on any article with comments), opens
 // the streams, posts, and measures.
 func sseOnce(ctx context.Context, cfg Config, log io.Writer) (*sseRun, error) {
-	dir, err := os.MkdirTemp("", "parley-bench-sse-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(dir)
-	srv, stop, err := startBenchServer(ctx, cfg, dir)
+	srv, _, stop, err := startBenchServer(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
