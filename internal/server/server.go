@@ -13,7 +13,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -111,7 +110,7 @@ type Server struct {
 func Open(ctx context.Context, cfg config.Config, opts Options) (_ *Server, err error) {
 	s := &Server{cfg: cfg, logger: opts.Logger, closed: make(chan struct{})}
 	if s.logger == nil {
-		s.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+		s.logger = slog.New(slog.DiscardHandler)
 	}
 	bgCtx, stop := context.WithCancel(context.Background())
 	s.stop = stop
