@@ -114,14 +114,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		svc.Scorer = scorer
-		// Per-site models tuned on each site's moderator decisions sit on
-		// top of the base model: DATA/models/SITE.site, re-read when they
-		// change and, with --auto-tune, retrained on a schedule.
-		sites := newSiteModels(filepath.Join(cfg.DataDir, "models"), scorer, logger)
-		svc.SiteScorer = sites.Scorer
+		// Per-site models tuned on each site's moderators' decisions sit on
+		// top of the base model. They live in the database, so every
+		// instance scores a site alike: DATA/models/SITE.site files of
+		// older versions are imported once; a retrain anywhere reaches this
+		// instance through its site.model event (svc.Observe) or the
+		// version check; with --auto-tune this instance retrains too.
+		svc.SiteModels = service.NewSiteModels(st, scorer)
+		svc.SiteModels.Logger = logger
+		if err := svc.SiteModels.Load(ctx, filepath.Join(cfg.DataDir, "models")); err != nil {
+			return err
+		}
 		tuneCtx, stopTune := context.WithCancel(context.Background())
 		tuneDone := make(chan struct{})
-		go func() { sites.run(tuneCtx, st, cfg.AutoTune); close(tuneDone) }()
+		go func() { svc.RunSiteModels(tuneCtx, cfg.AutoTune); close(tuneDone) }()
 		defer func() { stopTune(); <-tuneDone }()
 	}
 
