@@ -43,8 +43,10 @@ type SiteModels struct {
 	CheckEvery time.Duration    // how often to compare versions with the database; default 30 s
 	Now        func() time.Time // stamps the models saved; auto-tune compares it with the decisions' times
 
-	wake    chan struct{}
-	refresh sync.Mutex // one Refresh at a time
+	wake chan struct{}
+	// refresh is held by Refresh, Save and ImportDir: a refresh that read
+	// the versions before a save must not forget the model saved.
+	refresh sync.Mutex
 
 	mu     sync.RWMutex
 	models map[string]*siteModel
@@ -145,7 +147,8 @@ func (m *SiteModels) Changed() {
 }
 
 // Refresh loads every site model whose stored version differs from the one
-// held: one query when nothing changed.
+// held, and forgets those the database no longer has: one query when
+// nothing changed.
 func (m *SiteModels) Refresh(ctx context.Context) error {
 	m.refresh.Lock()
 	defer m.refresh.Unlock()
@@ -161,6 +164,14 @@ func (m *SiteModels) Refresh(ctx context.Context) error {
 			m.Logger.Warn("site model not loaded", "site", site, "version", v, "error", err.Error())
 		}
 	}
+	// A deleted site takes its model with it.
+	m.mu.Lock()
+	for site := range m.models {
+		if _, ok := versions[site]; !ok {
+			delete(m.models, site)
+		}
+	}
+	m.mu.Unlock()
 	return nil
 }
 
@@ -195,6 +206,8 @@ func (m *SiteModels) Save(ctx context.Context, tm *toxicity.SiteModel, replaces 
 	if err := tm.Save(&buf); err != nil {
 		return 0, fmt.Errorf("encode site model: %w", err)
 	}
+	m.refresh.Lock()
+	defer m.refresh.Unlock()
 	rec := &store.SiteModel{SiteID: tm.Site, Version: replaces, Model: buf.Bytes(), Decisions: tm.N, Base: m.baseID, Created: m.Now().UTC()}
 	if err := m.st.SaveSiteModel(ctx, rec); err != nil {
 		return 0, err
@@ -216,6 +229,8 @@ func (m *SiteModels) ImportDir(ctx context.Context, dir string) (int, error) {
 	} else if err != nil {
 		return 0, fmt.Errorf("import site models: %w", err)
 	}
+	m.refresh.Lock()
+	defer m.refresh.Unlock()
 	versions, err := m.st.SiteModelVersions(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("import site models: %w", err)
