@@ -184,6 +184,7 @@ func TestSiteModelAcrossInstances(t *testing.T) {
 				}
 			}
 
+			tuned := time.Now()
 			res, err := a.svc.TuneSite(ctx, "news", nil)
 			if err != nil {
 				t.Fatalf("TuneSite on A: %v", err)
@@ -206,6 +207,7 @@ func TestSiteModelAcrossInstances(t *testing.T) {
 					}
 					time.Sleep(20 * time.Millisecond)
 				}
+				t.Logf("%s agrees with A %v after the retrain began", name, time.Since(tuned).Round(time.Millisecond))
 				if _, v := s.svc.SiteModels.Model("news"); v != res.Version {
 					t.Errorf("%s holds version %d, want %d", name, v, res.Version)
 				}
