@@ -9,6 +9,7 @@ const (
 	EventPageUpdated    = "page.updated"    // a moderator closed or reopened the page or changed its policy
 	EventQueueChanged   = "queue.changed"   // the moderation queue of a site changed
 	EventSiteUpdated    = "site.updated"    // a site was created or its settings or policy changed (PageID is 0)
+	EventSiteModel      = "site.model"      // a site's tuned toxicity model was saved (PageID is 0)
 )
 
 // Event is something that happened to a page, to a site's moderation queue

@@ -91,6 +91,11 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 			return err
 		}
 		svc.Scorer = m
+		// The site's tuned model, as serve would score the comments.
+		svc.SiteModels = service.NewSiteModels(st, m)
+		if err := svc.SiteModels.Refresh(ctx); err != nil {
+			return err
+		}
 	}
 	rep, err := svc.Import(ctx, rd, service.ImportOptions{SiteID: site, Source: from, Moderate: moderate, BatchSize: batch})
 	if rep != nil {

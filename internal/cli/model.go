@@ -9,15 +9,14 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/internal/config"
-	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/toxicity"
 )
 
@@ -26,7 +25,8 @@ const modelUsage = `Usage:
   parley model eval [--model FILE | --embedded] [--data DIR] [--bias] [--baseline] [--loso=false]
   parley model score [--model FILE] ["text"]      (no text: JSON Lines {"text","quote"} on stdin)
   parley model tune --site S [--decisions FILE] [--model FILE] [--out FILE] [--data DIR | --database URL]
-                   (no --decisions: the site's moderator decisions from the database)
+                   (no --decisions: the site's moderator decisions from the database;
+                    no --out: saved in the database, where every serve instance loads it)
 
 DIR defaults to $PARLEY_TOXICITY_DATA, else ../shared/data/toxicity.
 The default model is embedded in the binary; --model (or PARLEY_MODEL for serve) points at a
@@ -61,7 +61,7 @@ func runModelCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 	case "score":
 		return modelScore(args[1:], stdin, stdout, stderr)
 	case "tune":
-		return modelTune(args[1:], stdout, stderr)
+		return modelTune(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, modelUsage)
 		return nil
@@ -436,13 +436,13 @@ func modelScore(args []string, stdin io.Reader, stdout, stderr io.Writer) error 
 	return sc.Err()
 }
 
-func modelTune(args []string, stdout, stderr io.Writer) error {
+func modelTune(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("model tune", stderr)
 	site := fs.String("site", "", "site slug (required)")
 	decisions := fs.String("decisions", "", `JSON Lines of moderators' decisions {"text","quote","rejected"}; default: the site's decisions in the database`)
 	cfg := configFlags(fs)
 	path := fs.String("model", "", "base model file (default: the embedded model)")
-	out := fs.String("out", "", "site model file to write (default: DATA/models/SITE.site, which serve loads)")
+	out := fs.String("out", "", "write the site model to this file instead of saving it in the database (which every serve instance loads)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -456,34 +456,52 @@ func modelTune(args []string, stdout, stderr io.Writer) error {
 	}
 	var ds []toxicity.Labelled
 	if *decisions != "" {
-		ds, err = readDecisions(*decisions)
-	} else {
-		ds, err = storedDecisions(context.Background(), cfg, *site)
-	}
-	if err != nil {
-		return err
-	}
-	if len(ds) < 20 {
-		return fmt.Errorf("site %s has %d moderator decisions; tuning needs at least 20", *site, len(ds))
-	}
-	s := toxicity.Tune(base, ds)
-	s.Site = *site
-	if *out == "" {
-		if err := os.MkdirAll(filepath.Join(cfg.DataDir, "models"), 0o700); err != nil {
+		if ds, err = readDecisions(*decisions); err != nil {
 			return err
 		}
-		*out = filepath.Join(cfg.DataDir, "models", *site+".site")
 	}
-	f, err := os.Create(*out)
-	if err != nil {
-		return err
+	var s *toxicity.SiteModel
+	var where string
+	if *out != "" && ds != nil {
+		// Decisions from a file into a file: no database involved.
+		if s, err = service.TrainSiteModel(base, *site, ds); err != nil {
+			return errors.New(parley.ErrorMessage(err))
+		}
+	} else {
+		if err := cfg.Validate(); err != nil {
+			return err
+		}
+		st, err := openStore(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		svc := service.New(st, render.New())
+		svc.Scorer = base
+		svc.SiteModels = service.NewSiteModels(st, base)
+		if *out != "" {
+			if ds, err = svc.SiteDecisions(ctx, *site); err == nil {
+				s, err = service.TrainSiteModel(base, *site, ds)
+			}
+		} else {
+			var res *service.Tuned
+			if res, err = svc.TuneSite(ctx, *site, ds); err == nil {
+				s, ds = res.Model, res.Decisions
+				where = fmt.Sprintf("saved as version %d of the site's model in the database (serve instances load it within seconds)", res.Version)
+			}
+		}
+		if err != nil {
+			if code := parley.ErrorCode(err); code != parley.EInternal && code != parley.EUnavailable {
+				return errors.New(parley.ErrorMessage(err))
+			}
+			return err
+		}
 	}
-	if err := s.Save(f); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
+	if *out != "" {
+		if err := writeSiteModel(*out, s); err != nil {
+			return err
+		}
+		where = "wrote " + *out
 	}
 	rejected := 0
 	for _, d := range ds {
@@ -491,7 +509,7 @@ func modelTune(args []string, stdout, stderr io.Writer) error {
 			rejected++
 		}
 	}
-	fmt.Fprintf(stdout, "site %s: tuned on %d decisions (%d rejected); offset %+.3f; wrote %s\n", *site, len(ds), rejected, s.B, *out)
+	fmt.Fprintf(stdout, "site %s: tuned on %d decisions (%d rejected); offset %+.3f; %s\n", *site, len(ds), rejected, s.B, where)
 	fmt.Fprintln(stdout, "precision/recall of the moderators' rejections, each decision scored by a site model tuned without it (5-fold):")
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "threshold\tbase precision\tbase recall\tsite precision\tsite recall\tsite held\t")
@@ -508,6 +526,19 @@ func modelTune(args []string, stdout, stderr io.Writer) error {
 	tw.Flush()
 	fmt.Fprintf(stdout, "suggested hold threshold for %s: %.2f (best F1 on held-out folds)\n", *site, s.Threshold)
 	return nil
+}
+
+// writeSiteModel writes the site model file at path.
+func writeSiteModel(path string, s *toxicity.SiteModel) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := s.Save(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // readDecisions reads JSON Lines of {"text","quote","rejected"}; a
@@ -547,51 +578,4 @@ func readDecisions(path string) ([]toxicity.Labelled, error) {
 		out = append(out, in.Labelled)
 	}
 	return out, sc.Err()
-}
-
-// storedDecisions reads a site's moderator decisions from the database.
-func storedDecisions(ctx context.Context, cfg *config.Config, site string) ([]toxicity.Labelled, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	st, err := openStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	defer st.Close()
-	if _, err := st.Site(ctx, site); err != nil {
-		return nil, fmt.Errorf("site %s: %s", site, parley.ErrorMessage(err))
-	}
-	return decisionsOf(ctx, st, site)
-}
-
-// decisionsOf returns every comment of a site a moderator approved or
-// rejected (not those the rules decided alone), with the text it quoted.
-func decisionsOf(ctx context.Context, st store.Store, site string) ([]toxicity.Labelled, error) {
-	var out []toxicity.Labelled
-	for _, queue := range []string{store.QueueApproved, store.QueueRejected} {
-		for offset := 0; ; offset += 500 {
-			items, err := st.Queue(ctx, store.QueueQuery{SiteID: site, Queue: queue, Limit: 500, Offset: offset})
-			if err != nil {
-				return nil, err
-			}
-			for _, it := range items {
-				c := it.Comment
-				if !c.Seen {
-					continue
-				}
-				d := toxicity.Labelled{Text: c.Text, Rejected: c.Status == parley.StatusRejected}
-				if c.QuoteID != 0 {
-					if q, err := st.Comment(ctx, c.QuoteID); err == nil {
-						d.Quote = q.Text
-					}
-				}
-				out = append(out, d)
-			}
-			if len(items) < 500 {
-				break
-			}
-		}
-	}
-	return out, nil
 }

@@ -7,13 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
-	"time"
 
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/store"
-	"github.com/parleyhq/parley/internal/toxicity"
 )
 
 // loadConfig builds the configuration from defaults, PARLEY_* and flags.
@@ -53,7 +50,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	logger := newLogger(cfg, stderr)
-	srv, err := server.Open(ctx, *cfg, server.Options{Logger: logger, SiteModels: dataDirModels(cfg.DataDir)})
+	srv, err := server.Open(ctx, *cfg, server.Options{Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -83,21 +80,6 @@ func printBanner(w io.Writer, srv *server.Server) {
 			fmt.Fprintf(w, "Moderation: %s/admin\n", cfg.BaseURL)
 		}
 	}
-}
-
-// dataDirModels layers the per-site models of DATA/models over the base
-// model (re-read when they change and, with --auto-tune, retrained).
-func dataDirModels(dataDir string) func(*toxicity.Model, *slog.Logger) server.SiteModels {
-	return func(base *toxicity.Model, logger *slog.Logger) server.SiteModels {
-		return dirModels{newSiteModels(filepath.Join(dataDir, "models"), base, logger)}
-	}
-}
-
-// dirModels adapts siteModels to server.SiteModels.
-type dirModels struct{ *siteModels }
-
-func (m dirModels) Run(ctx context.Context, st store.Store, every time.Duration) {
-	m.run(ctx, st, every)
 }
 
 // openStore opens the configured backend for an offline command.

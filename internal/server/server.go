@@ -25,7 +25,6 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/httpapi"
-	"github.com/parleyhq/parley/internal/moderation"
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
@@ -49,18 +48,6 @@ type Options struct {
 	// BrokerPoll is how often the broker looks for events nobody announced
 	// (written by other instances); 0 keeps the broker's default.
 	BrokerPoll time.Duration
-	// SiteModels, when set and the model is on, layers per-site tuned
-	// models over the base model; it is called once with the base model.
-	SiteModels func(base *toxicity.Model, logger *slog.Logger) SiteModels
-}
-
-// SiteModels holds per-site tuned models (cli keeps them in DATA/models).
-type SiteModels interface {
-	// Scorer returns a site's tuned model, or nil for the base model.
-	Scorer(siteID string) moderation.Scorer
-	// Run keeps the models current, retuning every site that often when
-	// every > 0, until ctx is done.
-	Run(ctx context.Context, st store.Store, every time.Duration)
 }
 
 // Startup is what Open did that the operator should be told: the lines
@@ -186,14 +173,18 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 			return err
 		}
 		svc.Scorer = base
-		// Per-site models tuned on each site's moderator decisions sit on
-		// top of the base model, re-read when they change and, with
-		// --auto-tune, retrained on a schedule.
-		if opts.SiteModels != nil {
-			sites := opts.SiteModels(base, logger)
-			svc.SiteScorer = sites.Scorer
-			s.bg.Go(func() { sites.Run(bgCtx, st, cfg.AutoTune) }) // exits when Close cancels bgCtx
+		// Per-site models tuned on each site's moderators' decisions sit on
+		// top of the base model. They live in the database, so every
+		// instance scores a site alike: DATA/models/SITE.site files of
+		// older versions are imported once; a retrain anywhere reaches this
+		// instance through its site.model event (svc.Observe) or the
+		// version check; with --auto-tune this instance retrains too.
+		svc.SiteModels = service.NewSiteModels(st, base)
+		svc.SiteModels.Logger = logger
+		if err := svc.SiteModels.Load(ctx, filepath.Join(cfg.DataDir, "models")); err != nil {
+			return err
 		}
+		s.bg.Go(func() { svc.RunSiteModels(bgCtx, cfg.AutoTune) }) // exits when Close cancels bgCtx
 	}
 	s.svc = svc
 

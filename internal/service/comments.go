@@ -160,14 +160,7 @@ func (s *Service) decide(ctx context.Context, a Actor, d *draft) (parley.Decisio
 	if !s.NoFlood {
 		in.RecentByAuthor, in.RecentByIP = act.ByAuthor, act.ByIP
 	}
-	if s.Scorer != nil {
-		in.Scorer = s.Scorer
-	}
-	if s.SiteScorer != nil {
-		if sc := s.SiteScorer(d.site.ID); sc != nil {
-			in.Scorer = sc
-		}
-	}
+	in.Scorer = s.scorer(d.site.ID)
 	return pipe.Decide(in), nil
 }
 

@@ -563,12 +563,7 @@ func (im *importRun) moderate(page *parley.Page, text string) (parley.Decision, 
 	if err != nil {
 		return parley.Decision{}, err
 	}
-	in := moderation.Input{Text: text, Trust: moderation.Trust{Approved: 10}, Scorer: im.s.Scorer}
-	if im.s.SiteScorer != nil {
-		if sc := im.s.SiteScorer(im.site.ID); sc != nil {
-			in.Scorer = sc
-		}
-	}
+	in := moderation.Input{Text: text, Trust: moderation.Trust{Approved: 10}, Scorer: im.s.scorer(im.site.ID)}
 	return pipe.Decide(in), nil
 }
 

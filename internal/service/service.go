@@ -54,9 +54,10 @@ type Service struct {
 
 	// Optional dependencies, set before use.
 	Scorer moderation.Scorer // the toxicity model; nil runs the pipeline without one
-	// SiteScorer returns a site's tuned model (the base model adapted to
-	// its moderators' decisions), or nil to use Scorer.
-	SiteScorer func(siteID string) moderation.Scorer
+	// SiteModels holds the sites' tuned models (Scorer adapted to each
+	// site's moderators' decisions), which score a site's comments in
+	// place of Scorer; nil scores every site with Scorer.
+	SiteModels *SiteModels
 	Now        func() time.Time
 	EditWindow time.Duration
 	IPKey      []byte // keys the IP hash; without it IPs are hashed unkeyed
@@ -211,13 +212,19 @@ func (s *Service) siteChanged(id string) {
 // Observe keeps the service's caches in step with an event of the log,
 // whichever instance recorded it: parley.EventSiteUpdated forgets the site
 // (its settings, and so the policy and pipeline it selects) and calls
-// OnSiteChange. Other events concern pages, which the service does not
+// OnSiteChange; parley.EventSiteModel has SiteModels load the site's new
+// model. Other events concern pages, which the service does not
 // cache. The live-update broker calls it for every event (Broker.OnEvent),
 // including those of this instance's own changes, which are forgotten
 // twice; it must return quickly.
 func (s *Service) Observe(ev parley.Event) {
 	if ev.Type == parley.EventSiteUpdated && ev.SiteID != "" {
 		s.siteChanged(ev.SiteID)
+	}
+	// A site's tuned model was saved (here or elsewhere): RunSiteModels
+	// loads it.
+	if ev.Type == parley.EventSiteModel && s.SiteModels != nil {
+		s.SiteModels.Changed()
 	}
 }
 

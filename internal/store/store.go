@@ -221,6 +221,30 @@ type Store interface {
 	// of the events of each comment. ENotFound when a comment's page is
 	// not a page of b.SiteID; EInvalid for an unknown status.
 	Import(ctx context.Context, b *ImportBatch) (ImportResult, error)
+
+	// Per-site tuned toxicity models (see SiteModel) and the moderator
+	// decisions they are tuned on.
+
+	// SaveSiteModel stores m as the current model of m.SiteID, replacing
+	// the version m.Version (0 when the site has none yet), and records
+	// parley.EventSiteModel in the same transaction, which tells every
+	// instance to load it. On success m.Version is the new version (the
+	// replaced one plus 1) and m.Created is set when zero. EConflict when
+	// the site's current version is not m.Version (someone saved
+	// meanwhile); ENotFound when the site does not exist.
+	SaveSiteModel(ctx context.Context, m *SiteModel) error
+	// SiteModel returns the current model of a site. ENotFound when the
+	// site has none.
+	SiteModel(ctx context.Context, siteID string) (*SiteModel, error)
+	// SiteModelVersions returns the current version of every site's
+	// model, keyed by site id; sites without a model are absent.
+	SiteModelVersions(ctx context.Context) (map[string]int64, error)
+	// Decisions returns, for each comment of q.SiteID with audit entries
+	// whose action is one of q.Actions, the newest such entry's action,
+	// with the comment's text and the text of the comment it quotes: the
+	// q.Limit (default 1,000) comments decided most recently, ordered by
+	// that entry, oldest first. EInvalid when q.Actions is empty.
+	Decisions(ctx context.Context, q DecisionQuery) ([]Decision, error)
 }
 
 // ActivityQuery asks how much a poster wrote recently.

@@ -54,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Priority", priorityTests},
 		{"Import", importTests},
 		{"Snapshot", snapshotTests},
+		{"SiteModels", siteModelTests},
+		{"Decisions", decisionTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
