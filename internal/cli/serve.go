@@ -133,6 +133,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		PostRate:   cfg.PostRate,
 		ActionRate: cfg.ActionRate,
 		Logger:     logger,
+
+		MaxStreams:      cfg.MaxStreams,
+		MaxStreamsPerIP: cfg.MaxStreamsPerIP,
 		// Off only when measuring the uncached read path.
 		NoThreadCache: !cfg.ThreadCache,
 	}
@@ -198,11 +201,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 	srv := &http.Server{
 		Handler:           api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: cfg.HeaderTimeout,
+		ReadTimeout:       config.ReadTimeout,
+		WriteTimeout:      config.WriteTimeout,
+		IdleTimeout:       config.IdleTimeout,
+		MaxHeaderBytes:    config.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	srv.RegisterOnShutdown(api.Close) // end event streams so shutdown need not wait for them

@@ -45,6 +45,9 @@ type env struct {
 type envOpts struct {
 	rateLimit bool
 	flood     bool // keep the policy's per-minute flood rules (all test readers share one IP)
+
+	trustProxy                  config.Proxies
+	maxStreams, maxStreamsPerIP int
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -87,6 +90,10 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 		RateLimit:  o.rateLimit,
 		PostRate:   config.Rate{N: 10, Per: time.Minute, Burst: 3},
 		ActionRate: config.Rate{N: 60, Per: time.Minute, Burst: 20},
+		TrustProxy: o.trustProxy,
+
+		MaxStreams:      o.maxStreams,
+		MaxStreamsPerIP: o.maxStreamsPerIP,
 	})
 	broker.OnEvent = func(ev parley.Event) {
 		svc.Observe(ev)
