@@ -25,7 +25,7 @@ import (
 // Options configures a Server.
 type Options struct {
 	AdminToken string
-	BaseURL    string // public base URL; its origin is always allowed
+	BaseURL    string         // public base URL; its origin is always allowed
 	TrustProxy config.Proxies // proxies whose X-Forwarded-For names the client
 	RateLimit  bool
 	PostRate   config.Rate
