@@ -60,5 +60,5 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /admin", web.Admin())
 	mux.Handle("GET /admin/", web.Admin())
 
-	return s.logRequests(s.instrument(securityHeaders(s.cors(mux))))
+	return s.logRequests(s.instrument(securityHeaders(s.cors(s.limitBody(mux)))))
 }
