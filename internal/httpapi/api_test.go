@@ -48,6 +48,7 @@ type envOpts struct {
 
 	trustProxy                  config.Proxies
 	maxStreams, maxStreamsPerIP int
+	demoSite                    string // serve /demo for this site
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -94,6 +95,7 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 
 		MaxStreams:      o.maxStreams,
 		MaxStreamsPerIP: o.maxStreamsPerIP,
+		DemoSite:        o.demoSite,
 	})
 	broker.OnEvent = func(ev parley.Event) {
 		svc.Observe(ev)
