@@ -24,7 +24,7 @@ const (
 // admin stream): over either, a new stream gets 429 with Retry-After.
 const (
 	DefaultMaxStreams      = 10000 // on one instance
-	DefaultMaxStreamsPerIP = 16    // from one client address (an IPv6 /64)
+	DefaultMaxStreamsPerIP = 64    // from one client address (an IPv6 /64); carrier-grade NAT puts many readers behind one IPv4
 )
 
 // Proxies are the addresses of the reverse proxies whose X-Forwarded-For
