@@ -3,9 +3,14 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/netip"
+	"sort"
 	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -101,3 +106,99 @@ func TestStreamCaps(t *testing.T) {
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// TestPostFlood is promise 4's flood: 10,000 POSTs from one address, each
+// from a new reader (so only the per-address budget holds them), sent by
+// eight clients at once. Only the budget (a burst of 3, then 10 a minute) is
+// accepted, every other answer is 429 with Retry-After, the store grows by
+// the accepted comments alone, and another reader's thread reads go on
+// meanwhile (their p99 is logged; the bound asserted is generous).
+func TestPostFlood(t *testing.T) {
+	const posts, workers = 10000, 8
+	e := newEnv(t, envOpts{rateLimit: true})
+	thread := func() (int, time.Duration) {
+		t0 := time.Now()
+		res := e.reader("").do("GET", "/api/v1/threads?site=news&url="+escape(articleURL)+"&limit=200", nil)
+		if res.status != 200 {
+			t.Errorf("thread read during the flood: %d", res.status)
+			return 0, 0
+		}
+		return len(commentsOf(res.json(t))), time.Since(t0)
+	}
+	start := time.Now()
+	var accepted, limited, other, noRetry atomic.Int64
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{}
+			for i := range next {
+				body := strings.NewReader(fmt.Sprintf(`{"site":"news","url":%q,"text":"flood %d","name":"F"}`, articleURL, i))
+				req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/comments", body)
+				req.Header.Set("Content-Type", "application/json")
+				res, err := client.Do(req)
+				if err != nil {
+					other.Add(1)
+					continue
+				}
+				io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				switch res.StatusCode {
+				case 201:
+					accepted.Add(1)
+				case 429:
+					limited.Add(1)
+					if res.Header.Get("Retry-After") == "" {
+						noRetry.Add(1)
+					}
+				default:
+					other.Add(1)
+				}
+			}
+		}()
+	}
+	var lat []time.Duration
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < posts; i++ {
+			next <- i
+		}
+		close(next)
+		wg.Wait()
+	}()
+	for reading := true; reading; {
+		select {
+		case <-done:
+			reading = false
+		default:
+			_, d := thread()
+			lat = append(lat, d)
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	elapsed := time.Since(start)
+	budget := int64(3 + int(elapsed.Minutes()*10) + 1)
+	shown, _ := thread()
+	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+	p99 := lat[len(lat)*99/100]
+	t.Logf("%d POSTs in %v: %d accepted (budget %d), %d got 429; %d thread reads meanwhile, p50 %v, p99 %v",
+		posts, elapsed.Round(time.Millisecond), accepted.Load(), budget, limited.Load(), len(lat), lat[len(lat)/2].Round(time.Microsecond), p99.Round(time.Microsecond))
+	if accepted.Load() > budget || accepted.Load() < 3 {
+		t.Errorf("%d accepted, want between 3 and the budget %d", accepted.Load(), budget)
+	}
+	if limited.Load()+accepted.Load() != posts || other.Load() != 0 {
+		t.Errorf("%d accepted + %d limited + %d other, want all %d either accepted or 429", accepted.Load(), limited.Load(), other.Load(), posts)
+	}
+	if noRetry.Load() != 0 {
+		t.Errorf("%d 429s without Retry-After", noRetry.Load())
+	}
+	if int64(shown) != accepted.Load() {
+		t.Errorf("the thread holds %d comments, want the %d accepted", shown, accepted.Load())
+	}
+	if p99 > time.Second {
+		t.Errorf("thread read p99 %v during the flood, want well under a second", p99)
+	}
+}
