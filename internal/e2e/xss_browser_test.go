@@ -104,8 +104,9 @@ const activeDOM = `(() => {
 // TestBrowserHostileFields extends the stored-XSS promise (2) beyond the
 // comment body: every XSS vector of the shared corpus, plus Unicode
 // case-folding tricks, goes in through the real binary's API as an author
-// name, a page title, a page URL and a report note; the widget (on the demo
-// article) and the moderator UI (every queue tab) then run in headless
+// name, a page title, a page URL, a report note and a moderator note; the
+// widget (on the demo article) and the moderator UI (every queue tab and the
+// reader panel) then run in headless
 // Chromium, which must open no dialog, send no request beyond 127.0.0.1,
 // and hold no script-capable element, attribute or URL.
 func TestBrowserHostileFields(t *testing.T) {
@@ -149,6 +150,7 @@ func TestBrowserHostileFields(t *testing.T) {
 		return s
 	}
 	posted, refused := 0, 0
+	authorOf := map[int64]string{}
 	reporter := srv.client()
 	for i, p := range payloads {
 		// On the demo article, published: the payload as the author's name,
@@ -163,9 +165,13 @@ func TestBrowserHostileFields(t *testing.T) {
 		}
 		posted++
 		var c struct {
-			Comment struct{ ID int64 } `json:"comment"`
+			Comment struct {
+				ID     int64
+				Author struct{ ID string }
+			} `json:"comment"`
 		}
 		res.decode(&c)
+		authorOf[c.Comment.ID] = c.Comment.Author.ID
 		if res, err := reporter.do("POST", fmt.Sprintf("/api/v1/comments/%d/report", c.Comment.ID), map[string]any{"reason": "other", "note": cut(p, 500)}); err != nil || res.Status >= 500 {
 			t.Fatalf("report with note %q: %v %d %.300s", p, err, res.Status, res.Body)
 		}
@@ -206,6 +212,33 @@ func TestBrowserHostileFields(t *testing.T) {
 	}
 	items := eval[int](mod, "queue items", `document.querySelectorAll('#queue .item').length`)
 	t.Logf("moderator UI: %d items in the last queue viewed", items)
+
+	// Moderator notes: every payload as a note on one reported author, read
+	// in the reader panel.
+	mod.click("the reported tab", `#tabs [data-queue="reported"]`)
+	time.Sleep(1500 * time.Millisecond) // the reported queue is drawn
+	first := waitFor[int64](mod, "a reported item", `+(document.querySelector('#queue .item') || {dataset: {}}).dataset.id || 0`)
+	author := authorOf[first]
+	if author == "" {
+		t.Fatalf("reported item %d is not one of the posted comments", first)
+	}
+	for _, p := range payloads {
+		if res, err := api.admin("POST", "/api/v1/admin/users/"+author+"/notes", map[string]any{"site": "demo", "text": cut(p, 2000)}); err != nil || res.Status >= 300 {
+			t.Fatalf("note %.80q: %v %d %.300s", p, err, res.Status, res.Body)
+		}
+	}
+	// The button shows on the focused item; a script click is enough here.
+	eval[bool](mod, "open the reader panel", fmt.Sprintf(`(document.querySelector('#queue .item[data-id="%d"] .reader-btn').click(), true)`, first))
+	notes := waitFor[int](mod, "the notes in the reader panel", `(() => {
+		const p = document.querySelector('#panel-body');
+		const n = p ? (p.textContent.match(/alert|script|onerror|onload/gi) || []).length : 0;
+		return n > 20 ? n : 0;
+	})()`)
+	time.Sleep(500 * time.Millisecond)
+	for _, a := range eval[[]string](mod, "active DOM with the reader panel", activeDOM) {
+		t.Errorf("moderator UI, reader panel: %s", a)
+	}
+	t.Logf("reader panel shows %d notes as text (%d payload words)", len(payloads), notes)
 	for _, d := range append(dialogs(), modDialogs()...) {
 		t.Errorf("a script ran: dialog %s", d)
 	}
