@@ -586,6 +586,11 @@ func startBenchServer(ctx context.Context, cfg Config) (srv *server.Process, dir
 	if cfg.Uncached {
 		args = append(args, "--thread-cache=false")
 	}
+	if cfg.SSE > 0 {
+		// Every stream comes from loopback: lift the per-address cap.
+		n := strconv.Itoa(cfg.SSE + 16)
+		args = append(args, "--max-streams="+n, "--max-streams-per-ip="+n)
+	}
 	drop := func() { os.RemoveAll(dir) }
 	if cfg.Database != "" {
 		dsn, dropDB, err := benchDatabase(ctx, cfg.Database)

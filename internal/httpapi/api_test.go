@@ -44,6 +44,10 @@ type env struct {
 type envOpts struct {
 	rateLimit bool
 	flood     bool // keep the policy's per-minute flood rules (all test readers share one IP)
+
+	trustProxy                  config.Proxies
+	maxStreams, maxStreamsPerIP int
+	demo                        bool // serve --demo: the demo site and its /demo pages
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -70,6 +74,15 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	cfg.RateLimit = o.rateLimit
 	cfg.PostRate = config.Rate{N: 10, Per: time.Minute, Burst: 3}
 	cfg.ActionRate = config.Rate{N: 60, Per: time.Minute, Burst: 20}
+	cfg.TrustProxy = o.trustProxy
+	if o.maxStreams > 0 {
+		cfg.MaxStreams = o.maxStreams
+	}
+	if o.maxStreamsPerIP > 0 {
+		cfg.MaxStreamsPerIP = o.maxStreamsPerIP
+	}
+	// The demo site and its /demo pages, without the seeded discussion.
+	cfg.Demo, cfg.DemoData = o.demo, false
 	e.srv = servertest.Start(t, cfg, server.Options{
 		Store:      db,
 		Now:        func() time.Time { return e.now },

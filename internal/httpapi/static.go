@@ -24,7 +24,7 @@ func (s *Server) handleDemo(w http.ResponseWriter, r *http.Request) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", web.DemoCSP)
+	h.Set("Content-Security-Policy", web.DemoCSP+"; "+demoFrameAncestors)
 	h.Set("Cache-Control", "no-cache")
 	w.Write(page)
 }
@@ -36,14 +36,14 @@ func (s *Server) handleDemoPolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; "+demoFrameAncestors)
 	w.Write([]byte(demoPolicy))
 }
 
 // handleIndex serves a short page pointing at what the server offers.
 func (s *Server) handleIndex(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+	w.Header().Set("Content-Security-Policy", pageCSP)
 	body := `<!doctype html><meta charset="utf-8"><title>Parley</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style>
 <h1>Parley</h1><p>Comments and moderation for news sites.</p><ul>`

@@ -172,6 +172,9 @@ func (s *Service) Site(ctx context.Context, id string) (*parley.Site, error) {
 // cachedSite returns the cache entry of a site, reading it from the store
 // when it is missing or older than siteTTL.
 func (s *Service) cachedSite(ctx context.Context, id string) (*cachedSite, error) {
+	if err := checkSiteID(id); err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	c, ok := s.sites[id]
 	gen := s.siteGen

@@ -14,6 +14,16 @@ import (
 
 var slugRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,62}$`)
 
+// checkSiteID refuses, before any store sees it, a site id that no site can
+// have: PostgreSQL would fail on a NUL or invalid UTF-8 where SQLite finds
+// nothing, and both should say the same.
+func checkSiteID(id string) error {
+	if !slugRE.MatchString(id) {
+		return parley.Errorf(parley.EInvalid, "site %.80q is not a site id (1-63 lower-case letters, digits or '-')", id)
+	}
+	return nil
+}
+
 // ValidateSite checks a site's fields and normalises its origins.
 func ValidateSite(site *parley.Site) error {
 	if !slugRE.MatchString(site.ID) {
