@@ -14,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/parleyhq/parley/internal/outbound"
 )
 
 // Config is the configuration of `parley serve` and the other subcommands.
@@ -29,7 +31,16 @@ type Config struct {
 	ModelPath   string        // a publisher's own toxicity model file; empty means the embedded model
 	NoModel     bool          // run the moderation pipeline without the toxicity model
 	AutoTune    time.Duration // retrain each site's model on its moderators' decisions this often; 0 = never
-	TrustProxy  bool          // take the client IP from X-Forwarded-For / X-Real-IP (only behind your own proxy)
+	TrustProxy  Proxies       // proxies whose X-Forwarded-For / X-Real-IP names the client; "on" = loopback
+
+	// OutboundAllow lists the non-public hosts and ranges that server-side
+	// fetches (SSO JWKS and discovery, webhooks) may reach; empty, only
+	// public addresses are fetched (internal/outbound).
+	OutboundAllow outbound.Allowlist
+
+	HeaderTimeout   time.Duration // how long a client may take to send its request headers
+	MaxStreams      int           // open event streams on this instance
+	MaxStreamsPerIP int           // open event streams per client address (IPv6: per /64)
 
 	RateLimit  bool          // per-reader and per-IP write limits; PARLEY_RATE_LIMIT=off disables
 	PostRate   Rate          // comments per reader and per IP
@@ -92,6 +103,10 @@ func Default() Config {
 
 		ThreadCache: true,
 		DemoData:    true,
+
+		HeaderTimeout:   DefaultHeaderTimeout,
+		MaxStreams:      DefaultMaxStreams,
+		MaxStreamsPerIP: DefaultMaxStreamsPerIP,
 	}
 }
 
@@ -142,11 +157,10 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 		}
 	}
 	bools := map[string]*bool{
-		"PARLEY_RATE_LIMIT":  &c.RateLimit,
-		"PARLEY_TRUST_PROXY": &c.TrustProxy,
-		"PARLEY_DEMO":        &c.Demo,
-		"PARLEY_DEMO_DATA":   &c.DemoData,
-		"PARLEY_NO_MODEL":    &c.NoModel,
+		"PARLEY_RATE_LIMIT": &c.RateLimit,
+		"PARLEY_DEMO":       &c.Demo,
+		"PARLEY_DEMO_DATA":  &c.DemoData,
+		"PARLEY_NO_MODEL":   &c.NoModel,
 
 		"PARLEY_THREAD_CACHE": &c.ThreadCache,
 	}
@@ -167,6 +181,35 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 				return fmt.Errorf("%s: %w", k, err)
 			}
 			*p = r
+		}
+	}
+	if v := getenv("PARLEY_TRUST_PROXY"); v != "" {
+		p, err := ParseProxies(v)
+		if err != nil {
+			return fmt.Errorf("PARLEY_TRUST_PROXY: %w", err)
+		}
+		c.TrustProxy = p
+	}
+	if v := getenv("PARLEY_OUTBOUND_ALLOW"); v != "" {
+		if err := c.OutboundAllow.Set(v); err != nil {
+			return fmt.Errorf("PARLEY_OUTBOUND_ALLOW: %w", err)
+		}
+	}
+	if v := getenv("PARLEY_HEADER_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("PARLEY_HEADER_TIMEOUT: %w", err)
+		}
+		c.HeaderTimeout = d
+	}
+	ints := map[string]*int{"PARLEY_MAX_STREAMS": &c.MaxStreams, "PARLEY_MAX_STREAMS_PER_IP": &c.MaxStreamsPerIP}
+	for k, p := range ints {
+		if v := getenv(k); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: %q is not a number", k, v)
+			}
+			*p = n
 		}
 	}
 	if v := getenv("PARLEY_AUTO_TUNE"); v != "" {
@@ -199,7 +242,11 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ModelPath, "model", c.ModelPath, "toxicity model file; default: the embedded model (PARLEY_MODEL)")
 	fs.BoolVar(&c.NoModel, "no-model", c.NoModel, "moderate without the toxicity model (PARLEY_NO_MODEL)")
 	fs.DurationVar(&c.AutoTune, "auto-tune", c.AutoTune, "retrain each site's model on its moderators' decisions this often, e.g. 24h; 0 = never (PARLEY_AUTO_TUNE)")
-	fs.BoolVar(&c.TrustProxy, "trust-proxy", c.TrustProxy, "read client IPs from X-Forwarded-For (PARLEY_TRUST_PROXY)")
+	fs.Var(proxiesValue{&c.TrustProxy}, "trust-proxy", "believe X-Forwarded-For from these proxies: on (loopback), off, or addresses/CIDRs, e.g. --trust-proxy=10.0.0.0/8 (PARLEY_TRUST_PROXY)")
+	fs.Var(&c.OutboundAllow, "outbound-allow", "non-public hosts, *.domains, addresses or CIDRs that server-side fetches may reach; default none (PARLEY_OUTBOUND_ALLOW)")
+	fs.DurationVar(&c.HeaderTimeout, "header-timeout", c.HeaderTimeout, "close connections that take longer to send their request headers (PARLEY_HEADER_TIMEOUT)")
+	fs.IntVar(&c.MaxStreams, "max-streams", c.MaxStreams, "open live-update streams on this instance (PARLEY_MAX_STREAMS)")
+	fs.IntVar(&c.MaxStreamsPerIP, "max-streams-per-ip", c.MaxStreamsPerIP, "open live-update streams per client address, IPv6 per /64 (PARLEY_MAX_STREAMS_PER_IP)")
 	fs.BoolVar(&c.RateLimit, "rate-limit", c.RateLimit, "rate-limit writes per reader and IP (PARLEY_RATE_LIMIT=off disables)")
 	fs.BoolVar(&c.ThreadCache, "thread-cache", c.ThreadCache, "serve thread reads from the per-page response cache; false only to measure without it (PARLEY_THREAD_CACHE)")
 	fs.Var(rateValue{&c.PostRate}, "post-rate", "comments per reader and per IP, N/PERIOD[,BURST] (PARLEY_POST_RATE)")
@@ -245,6 +292,12 @@ func (c *Config) Validate() error {
 	}
 	if c.EditWindow < 0 {
 		return fmt.Errorf("edit window must not be negative")
+	}
+	if c.HeaderTimeout < 100*time.Millisecond {
+		return fmt.Errorf("header timeout must be at least 100ms")
+	}
+	if c.MaxStreams < 1 || c.MaxStreamsPerIP < 1 {
+		return fmt.Errorf("max-streams and max-streams-per-ip must be at least 1")
 	}
 	return nil
 }

@@ -44,6 +44,9 @@ type env struct {
 type envOpts struct {
 	rateLimit bool
 	flood     bool // keep the policy's per-minute flood rules (all test readers share one IP)
+
+	trustProxy                  config.Proxies
+	maxStreams, maxStreamsPerIP int
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -70,6 +73,8 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	cfg.RateLimit = o.rateLimit
 	cfg.PostRate = config.Rate{N: 10, Per: time.Minute, Burst: 3}
 	cfg.ActionRate = config.Rate{N: 60, Per: time.Minute, Burst: 20}
+	cfg.TrustProxy = o.trustProxy
+	cfg.MaxStreams, cfg.MaxStreamsPerIP = o.maxStreams, o.maxStreamsPerIP
 	e.srv = servertest.Start(t, cfg, server.Options{
 		Store:      db,
 		Now:        func() time.Time { return e.now },

@@ -94,7 +94,7 @@ func (s *Server) limit(r *http.Request, a service.Actor, p limitPair) error {
 			return &rateLimited{d}
 		}
 	}
-	if d := p.ip.reserve(a.IP, now); d > 0 {
+	if d := p.ip.reserve(limitKey(a.IP), now); d > 0 {
 		return &rateLimited{d}
 	}
 	return nil

@@ -21,7 +21,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/comments/{id}", s.handleDelete)
 	mux.HandleFunc("POST /api/v1/comments/{id}/report", s.handleReport)
 	mux.HandleFunc("POST /api/v1/comments/{id}/vote", s.handleVote)
-	mux.HandleFunc("GET /api/v1/stream", s.handleStream)
+	mux.HandleFunc("GET /api/v1/stream", s.capStreams(s.handleStream))
 
 	// Admin API: moderators and automation (docs/admin-api.md).
 	mux.HandleFunc("POST /api/v1/admin/login", s.handleLogin)
@@ -30,7 +30,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/admin/sites", s.requireStaff(s.handleSites))
 	mux.HandleFunc("GET /api/v1/admin/queue", s.requireStaff(s.handleQueue))
 	mux.HandleFunc("GET /api/v1/admin/counts", s.requireStaff(s.handleQueueCounts))
-	mux.HandleFunc("GET /api/v1/admin/stream", s.requireStaff(s.handleAdminStream))
+	mux.HandleFunc("GET /api/v1/admin/stream", s.requireStaff(s.capStreams(s.handleAdminStream)))
 	mux.HandleFunc("POST /api/v1/admin/comments/{id}/decision", s.requireStaff(s.handleDecision))
 	mux.HandleFunc("POST /api/v1/admin/comments/bulk", s.requireStaff(s.handleBulk))
 	mux.HandleFunc("GET /api/v1/admin/comments/{id}/audit", s.requireStaff(s.handleCommentAudit))

@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,14 +25,17 @@ import (
 // Options configures a Server.
 type Options struct {
 	AdminToken string
-	BaseURL    string // public base URL; its origin is always allowed
-	TrustProxy bool   // read the client IP from X-Forwarded-For
+	BaseURL    string         // public base URL; its origin is always allowed
+	TrustProxy config.Proxies // proxies whose X-Forwarded-For names the client
 	RateLimit  bool
 	PostRate   config.Rate
 	ActionRate config.Rate
 	DemoSite   string // site slug the /demo page embeds; "" serves no demo
 	Logger     *slog.Logger
 	Broker     *events.Broker // live updates; nil disables /api/v1/stream
+	// MaxStreams and MaxStreamsPerIP cap the open event streams, on the
+	// instance and per client address; 0 means the config defaults.
+	MaxStreams, MaxStreamsPerIP int
 	// NoThreadCache makes every thread read miss the per-page response
 	// cache (query, render, compress each time): for benchmarks only.
 	NoThreadCache bool
@@ -46,7 +48,7 @@ type Server struct {
 	logger     *slog.Logger
 	adminToken string
 	baseOrigin string
-	trustProxy bool
+	trustProxy config.Proxies
 	demoSite   string
 	rateLimit  bool
 
@@ -59,6 +61,7 @@ type Server struct {
 	broker       *events.Broker
 	metrics      *metrics
 	streams      atomic.Int64 // open event streams
+	streamCaps   *streamCaps
 
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -87,6 +90,7 @@ func New(svc *service.Service, sessions *auth.Sessions, o Options) *Server {
 		cache:        newThreadCache(256 << 20),
 		origins:      newOriginSet(),
 		broker:       o.Broker,
+		streamCaps:   newStreamCaps(o.MaxStreams, o.MaxStreamsPerIP),
 		stop:         make(chan struct{}),
 	}
 	s.cache.off = o.NoThreadCache
@@ -236,27 +240,6 @@ func originOf(base string) string {
 		}
 	}
 	return strings.ToLower(base)
-}
-
-// clientIP returns the caller's IP: the socket peer, or behind a trusted
-// proxy the right-most X-Forwarded-For address (the one the proxy added).
-func (s *Server) clientIP(r *http.Request) string {
-	if s.trustProxy {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			parts := strings.Split(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(parts[len(parts)-1])); ip != nil {
-				return ip.String()
-			}
-		}
-		if ip := net.ParseIP(strings.TrimSpace(r.Header.Get("X-Real-IP"))); ip != nil {
-			return ip.String()
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // reader returns the user of the request's reader session, nil without one.

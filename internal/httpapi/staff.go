@@ -102,7 +102,7 @@ func toStaff(a service.Actor) staffJSON {
 
 // handleLogin serves POST /api/v1/admin/login.
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
-	if d := s.loginLimits.reserve(s.clientIP(r), time.Now()); d > 0 {
+	if d := s.loginLimits.reserve(limitKey(s.clientIP(r)), time.Now()); d > 0 {
 		s.writeRateLimited(w, r, &rateLimited{d})
 		return
 	}

@@ -14,7 +14,7 @@ var testBanned = []string{
 	"fuck", "shit", "cunt", "ass", "asshole", "bitch", "idiot", "moron", "dick",
 	"cock", "cum", "tit", "fag", "faggot", "nigger", "kike", "towel head", "rape",
 	"slut", "whore", "retard", "twat", "wanker", "bastard", "arse", "spic", "clit",
-	"motherfuck*", "butt", "twit", "anal", "sex", "penis",
+	"motherfuck*", "butt", "twit", "anal", "sex", "penis", "scumbag",
 }
 
 // evasions must all be caught: each trick alone, then combined. written is
@@ -87,6 +87,13 @@ var evasions = []struct {
 	{"spelled after a", "you are a f u c k", "fuck", "f u c k"},
 	{"dots and spaces", "f. u. c. k. off", "fuck", "f. u. c. k"},
 	{"spaced hyphens", "s - h - i - t", "shit", "s - h - i - t"},
+	{"split by a hyphen", "you scum-bag", "scumbag", "scum-bag"},
+	{"split by an underscore", "you scum_bag", "scumbag", "scum_bag"},
+	{"split by an apostrophe", "you scum'bag", "scumbag", "scum'bag"},
+	{"split by a typographic apostrophe", "you scum’bag", "scumbag", "scum’bag"},
+	{"split twice", "sc-um-bags", "scumbag", "sc-um-bags"},
+	{"split inflected", "Scum-Bags all of them", "scumbag", "Scum-Bags"},
+	{"split prefix entry", "mother-fuckers", "motherfuck*", "mother-fuckers"},
 	// masking
 	{"two stars", "f**k off", "fuck", "f**k"},
 	{"one star", "f*ck", "fuck", "f*ck"},
@@ -180,6 +187,8 @@ var innocents = []string{
 	"See www.example.com for details.",
 	"His retort was swift.",
 	"The twitching curtains of Cockermouth.",
+	"a scum-free pond", "Scunthorpe-based firm", "the scum's edge", "class-action",
+	"well-known", "snake_case_name",
 }
 
 func TestEvasions(t *testing.T) {

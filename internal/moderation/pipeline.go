@@ -220,7 +220,7 @@ func (p *Pipeline) matchWords(text string) (banned, suspect parley.Reason) {
 	s := getScratch()
 	defer putScratch(s)
 	s.toks = textnorm.AppendTokens(s.toks, tx)
-	s.hits = p.words.find(s.toks, s.hits)
+	s.hits = p.words.find(tx.Norm, s.toks, s.hits)
 	if len(s.hits) == 0 {
 		return banned, suspect
 	}

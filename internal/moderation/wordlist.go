@@ -73,7 +73,7 @@ func (l *WordList) Match(text string) []Match {
 	s := getScratch()
 	defer putScratch(s)
 	s.toks = textnorm.AppendTokens(s.toks, tx)
-	s.hits = l.idx.find(s.toks, s.hits)
+	s.hits = l.idx.find(tx.Norm, s.toks, s.hits)
 	var out []Match
 	for _, h := range s.hits {
 		a, b := tx.Orig(h.start, h.end)
@@ -379,8 +379,9 @@ func asciiLetters(w string) bool {
 	return true
 }
 
-// find appends every entry found in toks to hits, in order of position.
-func (x *index) find(toks []textnorm.Token, hits []hit) []hit {
+// find appends every entry found in toks, the tokens of the normalised text
+// norm, to hits, in order of position.
+func (x *index) find(norm string, toks []textnorm.Token, hits []hit) []hit {
 	for ti := range toks {
 		tk := &toks[ti]
 		if tk.Has(textnorm.Joined) {
@@ -390,6 +391,7 @@ func (x *index) find(toks []textnorm.Token, hits []hit) []hit {
 			}
 			continue
 		}
+		x.findSplit(norm, toks, ti, &hits)
 		f := x.lookup(tk.Text)
 		if f == nil && tk.Alt != "" {
 			f = x.lookup(tk.Alt)
@@ -414,6 +416,59 @@ func (x *index) find(toks []textnorm.Token, hits []hit) []hit {
 		}
 	}
 	return hits
+}
+
+// maxSplitPieces bounds how many pieces of a split word are run together.
+const maxSplitPieces = 4
+
+// contractions are the endings an apostrophe joins to an ordinary word
+// ("he'll", "we'd", "scum's", "rock'n'roll"): after an apostrophe they never
+// join the word before, so "he'll" is not "hell".
+var contractions = map[string]bool{
+	"s": true, "t": true, "d": true, "ll": true, "re": true, "ve": true, "m": true, "n": true, "em": true,
+}
+
+// findSplit searches a word split into pieces by single hyphens, underscores
+// or apostrophes ("scum-bag", "scum_bag", "scum'bag", "sc-um-bag") for
+// entries: the pieces starting at token ti, run together, must be a form of
+// an entry (or start with a prefix entry) as a whole. A hyphenated compound
+// whose joined spelling is no entry ("scum-free", "Scunthorpe-based",
+// "class-action") is left alone; the pieces themselves are matched as
+// words, as always.
+func (x *index) findSplit(norm string, toks []textnorm.Token, ti int, hits *[]hit) {
+	var buf [2 * MaxEntryBytes]byte
+	joined := append(buf[:0], toks[ti].Text...)
+	for j := ti + 1; j < len(toks) && j-ti < maxSplitPieces; j++ {
+		prev, tk := &toks[j-1], &toks[j]
+		if tk.Start != prev.End+1 || tk.Has(textnorm.Joined) {
+			return
+		}
+		switch norm[prev.End] {
+		case '-', '_':
+		case '\'':
+			if contractions[tk.Text] {
+				return
+			}
+		default:
+			return
+		}
+		joined = append(joined, tk.Text...)
+		if len(joined) > x.maxLen && len(x.prefixLens) == 0 {
+			return
+		}
+		w := string(joined)
+		if f := x.lookup(w); f != nil && f.ids != noIDs {
+			x.reportIDs(f.ids, toks[ti].Start, tk.End, hits)
+			return
+		}
+		if len(x.prefixLens) > 0 && len(w) >= 3 && x.prefixStart.has(w) {
+			n := len(*hits)
+			x.findPrefix(&textnorm.Token{Text: w, Start: toks[ti].Start, End: tk.End}, hits)
+			if len(*hits) > n {
+				return
+			}
+		}
+	}
 }
 
 func (x *index) reportIDs(of ids, start, end int, hits *[]hit) {

@@ -205,6 +205,9 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 		PostRate:   cfg.PostRate,
 		ActionRate: cfg.ActionRate,
 		Logger:     logger,
+
+		MaxStreams:      cfg.MaxStreams,
+		MaxStreamsPerIP: cfg.MaxStreamsPerIP,
 		// Off only when measuring the uncached read path.
 		NoThreadCache: !cfg.ThreadCache,
 	}
@@ -254,11 +257,11 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 
 	s.http = &http.Server{
 		Handler:           api.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		ReadHeaderTimeout: cfg.HeaderTimeout,
+		ReadTimeout:       config.ReadTimeout,
+		WriteTimeout:      config.WriteTimeout,
+		IdleTimeout:       config.IdleTimeout,
+		MaxHeaderBytes:    config.MaxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	s.http.RegisterOnShutdown(api.Close) // end event streams so shutdown need not wait for them
