@@ -123,4 +123,3 @@ var ssoTests = []test{
 		}
 	}},
 }
-
