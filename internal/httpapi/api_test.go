@@ -47,6 +47,7 @@ type envOpts struct {
 
 	trustProxy                  config.Proxies
 	maxStreams, maxStreamsPerIP int
+	outboundAllow               string // hosts the server may fetch from (a JWKS on loopback)
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -75,6 +76,11 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	cfg.ActionRate = config.Rate{N: 60, Per: time.Minute, Burst: 20}
 	cfg.TrustProxy = o.trustProxy
 	cfg.MaxStreams, cfg.MaxStreamsPerIP = o.maxStreams, o.maxStreamsPerIP
+	if o.outboundAllow != "" {
+		if err := cfg.OutboundAllow.Set(o.outboundAllow); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e.srv = servertest.Start(t, cfg, server.Options{
 		Store:      db,
 		Now:        func() time.Time { return e.now },

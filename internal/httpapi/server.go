@@ -245,6 +245,9 @@ func originOf(base string) string {
 // reader returns the user of the request's reader session, nil without one.
 // A session of a deleted user counts as none.
 func (s *Server) reader(r *http.Request) (*parley.User, error) {
+	if tok := auth.BearerToken(r); isSSOToken(tok) {
+		return s.bearerReader(r, tok)
+	}
 	id := s.sessions.Reader(r)
 	if id == "" {
 		return nil, nil
@@ -259,7 +262,7 @@ func (s *Server) reader(r *http.Request) (*parley.User, error) {
 // actor identifies the caller of a write.
 func (s *Server) actor(r *http.Request) (service.Actor, error) {
 	a := service.Actor{IP: s.clientIP(r)}
-	if tok := auth.BearerToken(r); tok != "" {
+	if tok := auth.BearerToken(r); tok != "" && !isSSOToken(tok) {
 		if !auth.TokenEqual(tok, s.adminToken) {
 			return a, parley.Errorf(parley.EUnauthorized, "invalid admin token")
 		}

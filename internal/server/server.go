@@ -26,6 +26,7 @@ import (
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/httpapi"
 	"github.com/parleyhq/parley/internal/moderation"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
@@ -177,6 +178,12 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	svc.IPKey = key
 	svc.NoFlood = !cfg.RateLimit
 	svc.Logger = logger
+	// Sites whose publishers sign with RS256, ES256 or EdDSA publish their
+	// keys at a JWKS URL, fetched through the guarded outbound client.
+	jwks := auth.NewJWKS(outbound.NewClient(outbound.Options{Allow: cfg.OutboundAllow}))
+	jwks.Logger = logger
+	jwks.Now = func() time.Time { return svc.Now() } // the service's clock, read when used
+	svc.JWKS = jwks
 	if opts.Now != nil {
 		svc.Now = opts.Now
 	}

@@ -196,6 +196,12 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 	if err != nil {
 		return nil, err
 	}
+	if err := s.ssoRequired(ctx, a, d.site); err != nil {
+		return nil, err
+	}
+	if err := s.postName(ctx, a, d.site.ID, in.Name); err != nil {
+		return nil, err
+	}
 	res := &PostResult{}
 	if res.NewUser, err = s.ensureReader(ctx, &a, in.Name); err != nil {
 		return nil, err
