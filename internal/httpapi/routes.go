@@ -58,6 +58,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /embed.js", s.handleEmbedJS)
 	mux.HandleFunc("GET /demo", s.handleDemo)
 	mux.HandleFunc("GET /demo/policy", s.handleDemoPolicy)
+	mux.HandleFunc("GET /demo/publisher.js", s.handleDemoPublisherJS)
+	mux.HandleFunc("POST /demo/sso-token", s.handleDemoSSOToken)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleHealth)
 	mux.Handle("GET /metrics", s.handleMetrics())

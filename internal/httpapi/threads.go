@@ -215,7 +215,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 			votes[strconv.FormatInt(id, 10)] = v
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"me": map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "badge": u.Badge(), "votes": votes}})
+	writeJSON(w, http.StatusOK, map[string]any{"me": map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "badge": u.Badge(), "sso": service.IsSSOReader(u.ID), "votes": votes}})
 }
 
 // parseHTTPTime parses an HTTP date; an unparsable one reads as the zero

@@ -223,6 +223,7 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 			return err
 		}
 		apiOpts.DemoSite = DemoSite
+		apiOpts.DemoPublisher = demoPublisher(svc)
 	}
 
 	broker := events.New(st)

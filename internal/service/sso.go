@@ -176,6 +176,12 @@ func SSOUserID(siteID, subject string) string {
 	return ssoPrefix(siteID) + hashHex(siteID+"\x00"+subject, 16)
 }
 
+// IsSSOReader reports whether a user id is an SSO reader's (SSOUserID):
+// their name comes from their publisher's token.
+func IsSSOReader(id string) bool {
+	return strings.HasPrefix(id, "sso") && len(id) == len(SSOUserID("", ""))
+}
+
 func ssoPrefix(siteID string) string { return "sso" + hashHex(siteID, 4) + "-" }
 
 func hashHex(s string, n int) string {
