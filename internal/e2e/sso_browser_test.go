@@ -2,6 +2,10 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -110,4 +114,61 @@ func mineExpr(id int64) string {
 func isMine(b *browser, id int64) bool {
 	b.t.Helper()
 	return eval[bool](b, "mine", mineExpr(id))
+}
+
+// TestBrowserAdminSSOSettings: an admin sees the demo site's single sign-on
+// in Site settings (its secret set on creation, never shown), switches on
+// "only signed-in readers may post", and the API reports it; a moderator
+// does not get the form.
+func TestBrowserAdminSSOSettings(t *testing.T) {
+	chrome := testenv.Chromium(t)
+	dataDir := t.TempDir()
+	srv := startServer(t, dataDir)
+	const password = "correct horse battery staple"
+	addStaff(t, dataDir, "admin", "", "Ada Admin", "ada@example.com", password)
+	addModerator(t, dataDir, "demo", "Mo", "mo@example.com", password)
+
+	admin := newBrowser(t, chrome, "admin")
+	signIn(admin, srv, "ada@example.com", password)
+	admin.click("Site settings", `.view-btn[data-view="settings"]`)
+	waitFor[bool](admin, "the sign-in settings", `(() => { const s = document.querySelector('#sso-state'); return !document.querySelector('#sso-form').hidden && s.textContent.includes('HS256 secret'); })()`)
+	if v := eval[string](admin, "the secret field", `document.querySelector('#sso-form input[name=secret]').value`); v != "" {
+		t.Errorf("the secret field shows %q", v)
+	}
+	admin.click("only signed-in readers", `#sso-form input[name=only]`)
+	admin.click("save", `#sso-form button[type=submit]`)
+	waitFor[bool](admin, "the saved state", `document.querySelector('#sso-state').textContent.includes('Only signed-in readers may post')`)
+
+	res, err := srv.client().admin("GET", "/api/v1/admin/sites/demo/sso", nil)
+	if err != nil || res.Status != 200 || !strings.Contains(string(res.Body), `"only":true`) || !strings.Contains(string(res.Body), `"secret_set":true`) {
+		t.Fatalf("GET sso: %v %d %s", err, res.Status, res.Body)
+	}
+
+	mod := newBrowser(t, chrome, "moderator")
+	signIn(mod, srv, "mo@example.com", password)
+	mod.click("Site settings", `.view-btn[data-view="settings"]`)
+	waitFor[bool](mod, "the policy form", `document.querySelector('#policy-form select[name=mode]').value !== ''`)
+	if !eval[bool](mod, "the sign-in form", `document.querySelector('#sso-form').hidden`) {
+		t.Errorf("a moderator sees the single sign-on form")
+	}
+	admin.checkNoErrors()
+	mod.checkNoErrors()
+}
+
+// addStaff creates a staff account with `parley user add`.
+func addStaff(t *testing.T, dataDir, role, site, name, email, password string) {
+	t.Helper()
+	pw := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"user", "add", "--role", role, "--name", name, "--email", email, "--password-file", pw, "--data", dataDir}
+	if site != "" {
+		args = append(args, "--site", site)
+	}
+	cmd := exec.Command(testenv.Binary(t), args...)
+	cmd.Env = append(os.Environ(), "PARLEY_LOG_LEVEL=warn")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("parley user add: %v\n%s", err, out)
+	}
 }
