@@ -378,3 +378,35 @@ func TestSSOAdminAPI(t *testing.T) {
 		t.Errorf("bad JWKS URL: %d %s", res.status, res.body)
 	}
 }
+
+// TestSSOReplayAcrossInstances: a token exchanged on one instance is
+// refused as replayed on another sharing its database, on both backends;
+// and the site's new secret reaches the other instance through the log.
+func TestSSOReplayAcrossInstances(t *testing.T) {
+	for _, be := range instanceBackends {
+		t.Run(be.name, func(t *testing.T) {
+			dbA, dbB := be.open(t)
+			a, b := newEnvOn(t, dbA, envOpts{}), newEnvOn(t, dbB, envOpts{})
+			// B reads the site's (empty) SSO settings first, so it has them cached.
+			tok := sign(t, jwt.SigningMethodHS256, []byte(ssoSecret), "", a.claims("news", "u1", "Una"))
+			if res := b.reader("").signIn("news", tok); res.status != 401 || errReason(t, res) != "sso_disabled" {
+				t.Fatalf("before SSO is set: %d %s", res.status, res.body)
+			}
+			a.setSSO("news", service.SSOSettings{Secret: []byte(ssoSecret)})
+			var res resp
+			for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				// A token each try: an accepted one is spent.
+				tok = sign(t, jwt.SigningMethodHS256, []byte(ssoSecret), "", a.claims("news", "u1", "Una"))
+				if res = b.reader("").signIn("news", tok); res.status == 200 {
+					break
+				}
+			}
+			if res.status != 200 {
+				t.Fatalf("B never learnt the new secret: %d %s", res.status, res.body)
+			}
+			if res := a.reader("").signIn("news", tok); res.status != 401 || errReason(t, res) != "token_replayed" {
+				t.Errorf("the token B exchanged, on A: %d %s, want 401 token_replayed", res.status, res.body)
+			}
+		})
+	}
+}
