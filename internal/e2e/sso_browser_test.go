@@ -1,15 +1,23 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
+	"html"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/testenv"
 )
 
@@ -171,4 +179,52 @@ func addStaff(t *testing.T, dataDir, role, site, name, email, password string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("parley user add: %v\n%s", err, out)
 	}
+}
+
+// TestBrowserSSOTokenAttribute: a publisher's page on its own origin
+// renders the signed-in reader's token into data-sso-token; the widget
+// signs them in before it loads the thread, and does not ask their name.
+func TestBrowserSSOTokenAttribute(t *testing.T) {
+	chrome := testenv.Chromium(t)
+	srv := startServer(t, t.TempDir())
+	const secret = "the-publisher-s-secret-of-32-bytes-or-more"
+	var pageURL string
+	pub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		now := time.Now()
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"sub": "pub-7", "name": "Pat Publisher-Reader", "aud": "pub",
+			"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "jti": fmt.Sprint(now.UnixNano()),
+		}).SignedString([]byte(secret))
+		if err != nil {
+			t.Error(err)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Publisher</title></head><body>
+<div id="parley"></div><script src="%s/embed.js" data-site="pub" data-url=%q data-sso-token="%s" async></script></body></html>`,
+			srv.URL, pageURL, html.EscapeString(tok))
+	}))
+	t.Cleanup(pub.Close)
+	pageURL = pub.URL + "/story"
+	svc := srv.srv.Service()
+	ctx := context.Background()
+	if err := svc.CreateSite(ctx, &parley.Site{ID: "pub", Name: "The Publisher", Origins: []string{pub.URL}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetSiteSSO(ctx, service.Actor{Admin: true}, "pub", service.SSOSettings{Secret: []byte(secret)}); err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowser(t, chrome, "reader")
+	b.open(pageURL)
+	waitFor[bool](b, "the signed-in form", shadowRoot+`.querySelector('.parley-form-new textarea') !== null && `+
+		shadowRoot+`.querySelector('.parley-form-new input[name=name]') === null`)
+	post(b, "Signed in by my newspaper.")
+	id := waitFor[int64](b, "the comment", commentWithText("Signed in by my newspaper."))
+	if n := authorOf(b, id); n != "Pat Publisher-Reader" {
+		t.Errorf("the comment is by %q, want the token's name", n)
+	}
+	if !isMine(b, id) {
+		t.Errorf("the comment is not marked as the reader's own")
+	}
+	b.checkNoErrors()
 }
