@@ -252,7 +252,8 @@ func TestSSOIdentity(t *testing.T) {
 	if b.status != 200 || idB["id"] != idA || idB["name"] != "Sam R." {
 		t.Fatalf("second device: %s, want reader %v renamed", b.body, idA)
 	}
-	if res := phone.post("And from the phone.", map[string]any{"name": ""}); res.status != 201 {
+	// A name typed with a comment does not override the publisher's.
+	if res := phone.post("And from the phone.", map[string]any{"name": "Someone Else"}); res.status != 201 {
 		t.Fatalf("post: %d %s", res.status, res.body)
 	}
 	cs := commentsOf(laptop.thread(""))

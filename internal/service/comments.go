@@ -242,7 +242,9 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 // name is stored.
 func (s *Service) ensureReader(ctx context.Context, a *Actor, name string) (*parley.User, error) {
 	if a.User != nil {
-		if name == "" || a.User.IsStaff() {
+		// A reader signed in by their publisher has the publisher's name
+		// (their token's, at every sign-in), not one typed in a form.
+		if name == "" || a.User.IsStaff() || IsSSOReader(a.User.ID) {
 			return nil, nil
 		}
 		clean, err := cleanName(name)

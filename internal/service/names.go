@@ -145,8 +145,8 @@ func (s *Service) postName(ctx context.Context, a Actor, siteID, name string) er
 	if err != nil {
 		return err
 	}
-	if a.User != nil && clean == a.User.Name {
-		return nil
+	if a.User != nil && (clean == a.User.Name || IsSSOReader(a.User.ID)) {
+		return nil // kept, or ignored (ensureReader)
 	}
 	return s.reservedName(ctx, siteID, a.User, clean)
 }
