@@ -24,6 +24,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// Reason, when set, is a finer machine-readable cause within Code,
+	// e.g. "token_expired" for an EUnauthorized SSO token.
+	Reason string
 }
 
 // Error implements the error interface.
@@ -58,4 +61,14 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Internal error."
+}
+
+// ErrorReason returns the Reason of the first *Error in err's chain, "" when
+// there is none.
+func ErrorReason(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Reason
+	}
+	return ""
 }

@@ -7,6 +7,16 @@ const (
 	RoleReader    = "reader"
 	RoleModerator = "moderator"
 	RoleAdmin     = "admin"
+	// RoleStaff is a reader who works for the publisher (a journalist, an
+	// editor): their comments carry a badge and others may not take their
+	// name, but they have no moderation rights.
+	RoleStaff = "staff"
+)
+
+// Badges shown beside an author's name in a thread.
+const (
+	BadgeStaff     = "staff"
+	BadgeModerator = "moderator"
 )
 
 // User is a reader or a staff member. Anonymous readers are users too: they are
@@ -28,3 +38,16 @@ func (u *User) Banned(now time.Time) bool {
 
 // IsStaff reports whether the user is a moderator or an admin.
 func (u *User) IsStaff() bool { return u.Role == RoleModerator || u.Role == RoleAdmin }
+
+// Badge is the badge shown beside the user's name in a thread: BadgeModerator
+// for moderators and admins, BadgeStaff for the publisher's staff, "" for
+// everyone else.
+func (u *User) Badge() string {
+	switch u.Role {
+	case RoleModerator, RoleAdmin:
+		return BadgeModerator
+	case RoleStaff:
+		return BadgeStaff
+	}
+	return ""
+}

@@ -26,6 +26,10 @@ func TestWidgetInChromium(t *testing.T) {
 	var threadReads atomic.Int32
 	mux := http.NewServeMux()
 	mux.Handle("GET /embed.js", Script())
+	mux.HandleFunc("GET /demo/publisher.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		w.Write(DemoPublisherJS)
+	})
 	mux.HandleFunc("GET /demo", func(w http.ResponseWriter, r *http.Request) {
 		b, err := DemoPage("demo")
 		if err != nil {

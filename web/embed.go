@@ -32,6 +32,12 @@ var widgetFiles embed.FS
 //go:embed demo/index.html
 var demoSource string
 
+// DemoPublisherJS is the demo page's stand-in for a news site's own
+// sign-in: it fetches a token from /demo/sso-token and calls Parley.login.
+//
+//go:embed demo/publisher.js
+var DemoPublisherJS []byte
+
 // Widget holds the widget's source files as written: embed.js and embed.css.
 // Serve Script instead for readers; Widget is for tests and tools.
 var Widget fs.FS = mustSub(widgetFiles, "widget")

@@ -205,3 +205,15 @@ func BearerToken(r *http.Request) string {
 	}
 	return ""
 }
+
+// ClearReader removes the reader session cookie (a reader signing out),
+// with the attributes SetReader gave it so that the browser replaces it.
+func (s *Sessions) ClearReader(w http.ResponseWriter) {
+	c := &http.Cookie{Name: ReaderCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	if s.Secure {
+		c.Secure = true
+		c.SameSite = http.SameSiteNoneMode
+		c.Partitioned = true
+	}
+	http.SetCookie(w, c)
+}

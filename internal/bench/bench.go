@@ -33,6 +33,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/server"
 )
 
@@ -586,11 +587,10 @@ func startBenchServer(ctx context.Context, cfg Config) (srv *server.Process, dir
 	if cfg.Uncached {
 		args = append(args, "--thread-cache=false")
 	}
-	if cfg.SSE > 0 {
-		// Every stream comes from loopback: lift the per-address cap.
-		n := strconv.Itoa(cfg.SSE + 16)
-		args = append(args, "--max-streams="+n, "--max-streams-per-ip="+n)
-	}
+	// Every stream of the load generator comes from one address: lift the
+	// per-address stream cap (and the instance's, for big runs) above it.
+	streams := cfg.SSE + 64
+	args = append(args, "--max-streams-per-ip", strconv.Itoa(streams), "--max-streams", strconv.Itoa(max(streams, config.DefaultMaxStreams)))
 	drop := func() { os.RemoveAll(dir) }
 	if cfg.Database != "" {
 		dsn, dropDB, err := benchDatabase(ctx, cfg.Database)

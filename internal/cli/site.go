@@ -2,9 +2,11 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"text/tabwriter"
 
@@ -16,9 +18,15 @@ import (
 const siteUsage = `Usage:
   parley site add --id SLUG [--name NAME] [--origin URL ...] [--policy-url URL] [--ignore-param P ...]
   parley site set --id SLUG [--name NAME] [--origin URL ...] [--policy-url URL] [--ignore-param P ...]
+                  [--sso-secret-file F | --sso-jwks URL] [--sso-only[=false]]
   parley site list
 
 --origin and --ignore-param may be repeated or comma-separated; on "set" they replace the lists.
+The id may also come first: parley site set news --sso-only.
+Single sign-on (docs/sso.md): --sso-secret-file reads the HS256 secret the publisher's backend
+signs readers' tokens with (at least 32 bytes; "--sso-secret-file ''" removes it); --sso-jwks
+sets the URL of its public keys instead (RS256, ES256, EdDSA); --sso-only lets only signed-in
+readers post.
 The database is chosen like "serve" does: --data / PARLEY_DATA_DIR or PARLEY_DATABASE_URL.
 `
 
@@ -40,11 +48,20 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errUsage
 	}
 	sub := args[0]
+	var id string
+	if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
+		// parley site set news --sso-only: the id first.
+		id, args = args[1], append([]string{sub}, args[2:]...)
+	}
 	fs := newFlagSet("site "+sub, stderr)
 	cfg := configFlags(fs)
-	var id, name, policyURL string
+	var name, policyURL, ssoSecretFile, ssoJWKS string
+	var ssoOnly bool
 	var origins, ignore listFlag
-	fs.StringVar(&id, "id", "", "site slug, e.g. news")
+	fs.StringVar(&id, "id", id, "site slug, e.g. news")
+	fs.StringVar(&ssoSecretFile, "sso-secret-file", "", "file holding the HS256 secret of the publisher's sign-in tokens ('' removes it)")
+	fs.StringVar(&ssoJWKS, "sso-jwks", "", "URL of the publisher's public signing keys (JWKS); '' turns it off")
+	fs.BoolVar(&ssoOnly, "sso-only", false, "only readers signed in by the publisher may post")
 	fs.StringVar(&name, "name", "", "site name shown to moderators")
 	fs.Var(&origins, "origin", "allowed embedding origin, e.g. https://news.example.com")
 	fs.StringVar(&policyURL, "policy-url", "", "URL of the comment policy")
@@ -97,6 +114,11 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := svc.UpdateSite(ctx, s); err != nil {
 			return fmt.Errorf("site set: %s", parley.ErrorMessage(err))
 		}
+		if set["sso-secret-file"] || set["sso-jwks"] || set["sso-only"] {
+			if err := setSiteSSO(ctx, svc, s.ID, set, ssoSecretFile, ssoJWKS, ssoOnly, stdout); err != nil {
+				return fmt.Errorf("site set: %w", err)
+			}
+		}
 		fmt.Fprintf(stdout, "Updated site %s.\n", s.ID)
 	case "list":
 		sites, err := st.Sites(ctx)
@@ -113,5 +135,46 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprint(stderr, siteUsage)
 		return errUsage
 	}
+	return nil
+}
+
+// setSiteSSO applies the --sso-* flags that were given. The secret is read
+// from a file so that it appears in no shell history or process list, and
+// it is never printed.
+func setSiteSSO(ctx context.Context, svc *service.Service, siteID string, set map[string]bool, secretFile, jwks string, only bool, stdout io.Writer) error {
+	var in service.SSOSettings
+	if set["sso-secret-file"] {
+		if secretFile == "" {
+			in.ClearSecret = true
+		} else {
+			b, err := os.ReadFile(secretFile)
+			if err != nil {
+				return fmt.Errorf("read the SSO secret: %w", err)
+			}
+			in.Secret = []byte(strings.TrimSpace(string(b)))
+		}
+	}
+	if set["sso-jwks"] {
+		in.JWKSURL = &jwks
+	}
+	if set["sso-only"] {
+		in.Only = &only
+	}
+	c, err := svc.SetSiteSSO(ctx, service.Actor{Admin: true}, siteID, in)
+	if err != nil {
+		return errors.New(parley.ErrorMessage(err))
+	}
+	switch {
+	case len(c.Secret) > 0:
+		fmt.Fprintf(stdout, "Single sign-on: HS256 secret set")
+	case c.JWKSURL != "":
+		fmt.Fprintf(stdout, "Single sign-on: keys from %s", c.JWKSURL)
+	default:
+		fmt.Fprintf(stdout, "Single sign-on: off")
+	}
+	if c.Only {
+		fmt.Fprintf(stdout, "; only signed-in readers may post")
+	}
+	fmt.Fprintln(stdout, ".")
 	return nil
 }

@@ -20,11 +20,15 @@ const userUsage = `Usage:
   parley user add --role admin|moderator [--site SLUG] --name NAME --email E [--password-file F]
   parley user passwd --email E [--password-file F]
   parley user list
+  parley user set --id USER --role staff|reader
 
 The password is read from --password-file, or from standard input when it is
 not a terminal (e.g. cat pw.txt | parley user add ...); it needs at least
 10 characters. "passwd" signs the account out of every browser.
 A moderator with --site moderates that site only; without it, every site.
+"set --role staff" gives a reader (by user id, as the admin UI and the thread JSON show it) the
+Staff badge and reserves their name; "--role reader" takes it away. Readers signed in by the
+publisher (docs/sso.md) get the role from their token's roles at every sign-in instead.
 The database is chosen like "serve" does: --data / PARLEY_DATA_DIR or PARLEY_DATABASE_URL.
 `
 
@@ -36,8 +40,9 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	sub := args[0]
 	fs := newFlagSet("user "+sub, stderr)
 	cfg := configFlags(fs)
-	var role, site, name, email, pwFile string
-	fs.StringVar(&role, "role", "", "admin or moderator")
+	var role, site, name, email, pwFile, userID string
+	fs.StringVar(&role, "role", "", "admin or moderator (add); staff or reader (set)")
+	fs.StringVar(&userID, "id", "", "the user id (set)")
 	fs.StringVar(&site, "site", "", "the one site a moderator may act on (default: every site)")
 	fs.StringVar(&name, "name", "", "display name shown in the audit log")
 	fs.StringVar(&email, "email", "", "e-mail address to sign in with")
@@ -53,13 +58,13 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	switch sub {
-	case "add", "passwd", "list":
+	case "add", "passwd", "list", "set":
 	default:
 		fmt.Fprint(stderr, userUsage)
 		return errUsage
 	}
 	var password string
-	if sub != "list" {
+	if sub != "list" && sub != "set" {
 		if email == "" {
 			return fmt.Errorf("user %s: --email is required", sub)
 		}
@@ -91,6 +96,15 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 			return fmt.Errorf("user passwd: %s", parley.ErrorMessage(err))
 		}
 		fmt.Fprintf(stdout, "Changed the password of %s and signed them out everywhere.\n", strings.ToLower(email))
+	case "set":
+		if userID == "" || role == "" {
+			return fmt.Errorf("user set: --id and --role are required")
+		}
+		u, err := svc.SetRole(ctx, service.Actor{Admin: true}, userID, role)
+		if err != nil {
+			return fmt.Errorf("user set: %s", parley.ErrorMessage(err))
+		}
+		fmt.Fprintf(stdout, "%s (%s) is now %s.\n", u.Name, u.ID, u.Role)
 	case "list":
 		us, err := svc.StaffUsers(ctx)
 		if err != nil {

@@ -87,7 +87,7 @@ const activeDOM = `(() => {
 	for (const root of roots) {
 		for (const el of root.querySelectorAll('*')) {
 			const tag = el.tagName.toLowerCase();
-			if (tag === 'script' && !/\/(embed|admin\/admin)\.js/.test(el.getAttribute('src') || '')) out.push('script: ' + el.outerHTML.slice(0, 120));
+			if (tag === 'script' && !/\/(embed|admin\/admin|demo\/publisher)\.js/.test(el.getAttribute('src') || '')) out.push('script: ' + el.outerHTML.slice(0, 120));
 			if (['iframe', 'frame', 'object', 'embed', 'base', 'meta'].includes(tag) && root !== document) out.push(tag + ': ' + el.outerHTML.slice(0, 120));
 			if (['iframe', 'frame', 'object', 'embed', 'base'].includes(tag) && root === document) out.push(tag + ': ' + el.outerHTML.slice(0, 120));
 			for (const a of el.attributes) {

@@ -47,7 +47,8 @@ type envOpts struct {
 
 	trustProxy                  config.Proxies
 	maxStreams, maxStreamsPerIP int
-	demo                        bool // serve --demo: the demo site and its /demo pages
+	demo                        bool   // serve --demo: the demo site and its /demo pages
+	outboundAllow               string // hosts the server may fetch from (a JWKS on loopback)
 }
 
 func newEnv(t testing.TB, o envOpts) *env {
@@ -83,6 +84,11 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	}
 	// The demo site and its /demo pages, without the seeded discussion.
 	cfg.Demo, cfg.DemoData = o.demo, false
+	if o.outboundAllow != "" {
+		if err := cfg.OutboundAllow.Set(o.outboundAllow); err != nil {
+			t.Fatal(err)
+		}
+	}
 	e.srv = servertest.Start(t, cfg, server.Options{
 		Store:      db,
 		Now:        func() time.Time { return e.now },

@@ -73,12 +73,14 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	if res.NewUser != nil {
 		s.sessions.SetReader(w, res.NewUser.ID)
 	}
-	writeJSON(w, http.StatusCreated, postResponse{
+	out := postResponse{
 		Comment: toComment(res.Comment, res.Quote, quoteNumber(res.Quote)),
 		Status:  res.Decision.Status,
 		Reasons: toReasons(res.Decision.Reasons),
 		Message: res.Message,
-	})
+	}
+	withBadge(&out.Comment, actor.User)
+	writeJSON(w, http.StatusCreated, out)
 }
 
 // handlePrecheck serves POST /api/v1/comments/precheck: what would happen

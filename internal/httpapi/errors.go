@@ -37,6 +37,9 @@ type errorBody struct {
 type errorDetail struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
+	// Reason, when set, names the cause within the code, e.g.
+	// "token_expired" for a refused sign-in token.
+	Reason string `json:"reason,omitempty"`
 }
 
 // writeError answers with the JSON error for err. Internal errors are logged
@@ -51,7 +54,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		s.metrics.errors.WithLabelValues(code).Inc()
 		s.logger.Error("request failed", "request_id", requestID(w), "method", r.Method, "path", r.URL.Path, "error", err.Error())
 	}
-	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: parley.ErrorMessage(err)}})
+	writeJSON(w, status, errorBody{errorDetail{Code: code, Message: parley.ErrorMessage(err), Reason: parley.ErrorReason(err)}})
 }
 
 // marshal encodes v as JSON without escaping <, > and &: the responses are

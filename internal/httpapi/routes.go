@@ -22,6 +22,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/comments/{id}/report", s.handleReport)
 	mux.HandleFunc("POST /api/v1/comments/{id}/vote", s.handleVote)
 	mux.HandleFunc("GET /api/v1/stream", s.capStreams(s.handleStream))
+	mux.HandleFunc("POST /api/v1/auth/sso", s.handleSSO)
+	mux.HandleFunc("POST /api/v1/auth/logout", s.handleReaderLogout)
 
 	// Admin API: moderators and automation (docs/admin-api.md).
 	mux.HandleFunc("POST /api/v1/admin/login", s.handleLogin)
@@ -43,6 +45,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/pages", s.requireStaff(s.handlePages))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handleGetPage))
 	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePutPage))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/sso", s.requireStaff(s.handleGetSSO))
+	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/sso", s.requireStaff(s.handlePatchSSO))
+	mux.HandleFunc("PUT /api/v1/admin/users/{id}/role", s.requireStaff(s.handleSetRole))
 
 	// Anything else under /api/ is a JSON 404, not the mux's plain text.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -53,6 +58,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /embed.js", s.handleEmbedJS)
 	mux.HandleFunc("GET /demo", s.handleDemo)
 	mux.HandleFunc("GET /demo/policy", s.handleDemoPolicy)
+	mux.HandleFunc("GET /demo/publisher.js", s.handleDemoPublisherJS)
+	mux.HandleFunc("POST /demo/sso-token", s.handleDemoSSOToken)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleHealth)
 	mux.Handle("GET /metrics", s.handleMetrics())

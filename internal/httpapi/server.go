@@ -31,8 +31,11 @@ type Options struct {
 	PostRate   config.Rate
 	ActionRate config.Rate
 	DemoSite   string // site slug the /demo page embeds; "" serves no demo
-	Logger     *slog.Logger
-	Broker     *events.Broker // live updates; nil disables /api/v1/stream
+	// DemoPublisher plays the demo site's publisher backend at
+	// /demo/sso-token (signing readers' SSO tokens); nil serves none.
+	DemoPublisher http.Handler
+	Logger        *slog.Logger
+	Broker        *events.Broker // live updates; nil disables /api/v1/stream
 	// MaxStreams and MaxStreamsPerIP cap the open event streams, on the
 	// instance and per client address; 0 means the config defaults.
 	MaxStreams, MaxStreamsPerIP int
@@ -43,14 +46,15 @@ type Options struct {
 
 // Server serves the API. Create it with New and stop it with Close.
 type Server struct {
-	svc        *service.Service
-	sessions   *auth.Sessions
-	logger     *slog.Logger
-	adminToken string
-	baseOrigin string
-	trustProxy config.Proxies
-	demoSite   string
-	rateLimit  bool
+	svc           *service.Service
+	sessions      *auth.Sessions
+	logger        *slog.Logger
+	adminToken    string
+	baseOrigin    string
+	trustProxy    config.Proxies
+	demoSite      string
+	demoPublisher http.Handler
+	rateLimit     bool
 
 	postLimits   limitPair
 	actionLimits limitPair
@@ -75,23 +79,24 @@ func New(svc *service.Service, sessions *auth.Sessions, o Options) *Server {
 		o.Logger = slog.Default()
 	}
 	s := &Server{
-		svc:          svc,
-		sessions:     sessions,
-		logger:       o.Logger,
-		adminToken:   o.AdminToken,
-		baseOrigin:   originOf(o.BaseURL),
-		trustProxy:   o.TrustProxy,
-		demoSite:     o.DemoSite,
-		rateLimit:    o.RateLimit,
-		postLimits:   newLimitPair(o.PostRate),
-		actionLimits: newLimitPair(o.ActionRate),
-		loginLimits:  newLimiters(loginRate),
-		staffLimits:  newLimiters(staffWriteRate),
-		cache:        newThreadCache(256 << 20),
-		origins:      newOriginSet(),
-		broker:       o.Broker,
-		streamCaps:   newStreamCaps(o.MaxStreams, o.MaxStreamsPerIP),
-		stop:         make(chan struct{}),
+		svc:           svc,
+		sessions:      sessions,
+		logger:        o.Logger,
+		adminToken:    o.AdminToken,
+		baseOrigin:    originOf(o.BaseURL),
+		trustProxy:    o.TrustProxy,
+		demoSite:      o.DemoSite,
+		demoPublisher: o.DemoPublisher,
+		rateLimit:     o.RateLimit,
+		postLimits:    newLimitPair(o.PostRate),
+		actionLimits:  newLimitPair(o.ActionRate),
+		loginLimits:   newLimiters(loginRate),
+		staffLimits:   newLimiters(staffWriteRate),
+		cache:         newThreadCache(256 << 20),
+		origins:       newOriginSet(),
+		broker:        o.Broker,
+		streamCaps:    newStreamCaps(o.MaxStreams, o.MaxStreamsPerIP),
+		stop:          make(chan struct{}),
 	}
 	s.cache.off = o.NoThreadCache
 	s.metrics = newMetrics(s)
@@ -245,6 +250,9 @@ func originOf(base string) string {
 // reader returns the user of the request's reader session, nil without one.
 // A session of a deleted user counts as none.
 func (s *Server) reader(r *http.Request) (*parley.User, error) {
+	if tok := auth.BearerToken(r); isSSOToken(tok) {
+		return s.bearerReader(r, tok)
+	}
 	id := s.sessions.Reader(r)
 	if id == "" {
 		return nil, nil
@@ -259,7 +267,7 @@ func (s *Server) reader(r *http.Request) (*parley.User, error) {
 // actor identifies the caller of a write.
 func (s *Server) actor(r *http.Request) (service.Actor, error) {
 	a := service.Actor{IP: s.clientIP(r)}
-	if tok := auth.BearerToken(r); tok != "" {
+	if tok := auth.BearerToken(r); tok != "" && !isSSOToken(tok) {
 		if !auth.TokenEqual(tok, s.adminToken) {
 			return a, parley.Errorf(parley.EUnauthorized, "invalid admin token")
 		}

@@ -29,6 +29,27 @@ func (s *Server) handleDemo(w http.ResponseWriter, r *http.Request) {
 	w.Write(page)
 }
 
+// handleDemoPublisherJS serves the demo page's pretend publisher sign-in.
+func (s *Server) handleDemoPublisherJS(w http.ResponseWriter, r *http.Request) {
+	if s.demoSite == "" || s.demoPublisher == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Write(web.DemoPublisherJS)
+}
+
+// handleDemoSSOToken is the demo publisher's backend (see
+// Options.DemoPublisher), not part of Parley's API.
+func (s *Server) handleDemoSSOToken(w http.ResponseWriter, r *http.Request) {
+	if s.demoSite == "" || s.demoPublisher == nil {
+		http.NotFound(w, r)
+		return
+	}
+	s.demoPublisher.ServeHTTP(w, r)
+}
+
 // handleDemoPolicy serves the demo site's comment policy.
 func (s *Server) handleDemoPolicy(w http.ResponseWriter, r *http.Request) {
 	if s.demoSite == "" {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -99,7 +100,11 @@ func (s *Server) threadBody(r *http.Request, v *service.ThreadView) threadJSON {
 		if c.QuoteID != 0 && q == nil {
 			qn = s.svc.QuotedNumber(r.Context(), c.QuoteID)
 		}
-		out.Comments = append(out.Comments, toComment(c, q, qn))
+		cj := toComment(c, q, qn)
+		if b := v.Badges[c.AuthorID]; b != "" && cj.Author != nil {
+			cj.Author.Badge = b
+		}
+		out.Comments = append(out.Comments, cj)
 	}
 	return out
 }
@@ -189,6 +194,12 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	w.Header().Set("Cache-Control", "private, no-store")
 	u, err := s.reader(r)
+	if err != nil && auth.BearerToken(r) != "" {
+		// A publisher's token that is refused says why (the cookie
+		// reader's failures stay silent, as before).
+		s.writeError(w, r, err)
+		return
+	}
 	if err != nil || u == nil {
 		writeJSON(w, http.StatusOK, map[string]any{"me": nil})
 		return
@@ -204,7 +215,7 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 			votes[strconv.FormatInt(id, 10)] = v
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"me": map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "votes": votes}})
+	writeJSON(w, http.StatusOK, map[string]any{"me": map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "badge": u.Badge(), "sso": service.IsSSOReader(u.ID), "votes": votes}})
 }
 
 // parseHTTPTime parses an HTTP date; an unparsable one reads as the zero

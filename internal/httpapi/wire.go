@@ -21,6 +21,9 @@ type pageJSON struct {
 type authorJSON struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// Badge is "staff" or "moderator" for the publisher's staff and the
+	// moderators (parley.User.Badge), absent for everyone else.
+	Badge string `json:"badge,omitempty"`
 }
 
 type quoteJSON struct {

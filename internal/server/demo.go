@@ -31,6 +31,9 @@ func (s *Server) demo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := ensureDemoSSO(ctx, s.svc); err != nil {
+		return fmt.Errorf("demo site sso: %w", err)
+	}
 	if !s.cfg.DemoData {
 		return nil
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/httpapi"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
@@ -164,6 +165,12 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	svc.IPKey = key
 	svc.NoFlood = !cfg.RateLimit
 	svc.Logger = logger
+	// Sites whose publishers sign with RS256, ES256 or EdDSA publish their
+	// keys at a JWKS URL, fetched through the guarded outbound client.
+	jwks := auth.NewJWKS(outbound.NewClient(outbound.Options{Allow: cfg.OutboundAllow}))
+	jwks.Logger = logger
+	jwks.Now = func() time.Time { return svc.Now() } // the service's clock, read when used
+	svc.JWKS = jwks
 	if opts.Now != nil {
 		svc.Now = opts.Now
 	}
@@ -196,17 +203,18 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 		PostRate:   cfg.PostRate,
 		ActionRate: cfg.ActionRate,
 		Logger:     logger,
-		// Off only when measuring the uncached read path.
-		NoThreadCache: !cfg.ThreadCache,
 
 		MaxStreams:      cfg.MaxStreams,
 		MaxStreamsPerIP: cfg.MaxStreamsPerIP,
+		// Off only when measuring the uncached read path.
+		NoThreadCache: !cfg.ThreadCache,
 	}
 	if cfg.Demo {
 		if err := s.demo(ctx); err != nil {
 			return err
 		}
 		apiOpts.DemoSite = DemoSite
+		apiOpts.DemoPublisher = demoPublisher(svc)
 	}
 
 	broker := events.New(st)

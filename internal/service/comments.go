@@ -189,6 +189,12 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 	if err != nil {
 		return nil, err
 	}
+	if err := s.ssoRequired(ctx, a, d.site); err != nil {
+		return nil, err
+	}
+	if err := s.postName(ctx, a, d.site.ID, in.Name); err != nil {
+		return nil, err
+	}
 	res := &PostResult{}
 	if res.NewUser, err = s.ensureReader(ctx, &a, in.Name); err != nil {
 		return nil, err
@@ -229,7 +235,9 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 // name is stored.
 func (s *Service) ensureReader(ctx context.Context, a *Actor, name string) (*parley.User, error) {
 	if a.User != nil {
-		if name == "" || a.User.IsStaff() {
+		// A reader signed in by their publisher has the publisher's name
+		// (their token's, at every sign-in), not one typed in a form.
+		if name == "" || a.User.IsStaff() || IsSSOReader(a.User.ID) {
 			return nil, nil
 		}
 		clean, err := cleanName(name)

@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/parleyhq/parley"
@@ -71,6 +72,10 @@ type Service struct {
 	// StaffSessionTTL is how long a moderator stays signed in; defaults to
 	// auth.StaffSessionTTL.
 	StaffSessionTTL time.Duration
+	// JWKS finds the public keys of sites whose publishers sign readers'
+	// tokens with RS256, ES256 or EdDSA; nil refuses those tokens. Wire an
+	// auth.JWKS over the guarded outbound client.
+	JWKS auth.KeySource
 
 	// OnChange is called after a write that may change what readers see of
 	// a page (the read path drops that page's cached responses).
@@ -89,6 +94,9 @@ type Service struct {
 	// forgotten.
 	siteGen uint64
 	pipes   map[string]compiledPolicy
+
+	names     nameCache    // reserved display names and badges (names.go)
+	ssoPruned atomic.Int64 // Unix seconds of the last prune of spent token ids (sso.go)
 }
 
 type cachedSite struct {
@@ -100,6 +108,10 @@ type cachedSite struct {
 	// of its time parsing and normalising the same URL again.
 	mu   sync.RWMutex
 	urls map[string]string
+
+	// The site's single sign-on settings, read on first use (cachedSSO).
+	ssoMu sync.Mutex
+	sso   *parley.SiteSSO
 }
 
 // maxCachedURLs bounds a site's canonical-URL cache; when full it starts

@@ -31,6 +31,10 @@ type ThreadView struct {
 	// Closed tells that new comments are refused: the page's flag or its
 	// site's (or override's) policy.
 	Closed bool
+	// Badges holds the badge of each author on this page of the thread
+	// who has one (parley.User.Badge): part of the comments' author data,
+	// the same for every viewer.
+	Badges map[string]string
 }
 
 // Canonical returns the canonical URL of rawURL on siteID.
@@ -82,6 +86,13 @@ func (s *Service) Thread(ctx context.Context, r ThreadRequest) (*ThreadView, err
 		PageID: page.ID, Viewer: r.Viewer, Sort: r.Sort, Limit: r.Limit, Cursor: r.Cursor,
 	})
 	if err != nil {
+		return nil, err
+	}
+	authors := make([]string, 0, len(v.Thread.Comments))
+	for _, c := range v.Thread.Comments {
+		authors = append(authors, c.AuthorID)
+	}
+	if v.Badges, err = s.Badges(ctx, authors); err != nil {
 		return nil, err
 	}
 	byID := make(map[int64]*parley.Comment, len(all))

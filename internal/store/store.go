@@ -245,6 +245,28 @@ type Store interface {
 	// q.Limit (default 1,000) comments decided most recently, ordered by
 	// that entry, oldest first. EInvalid when q.Actions is empty.
 	Decisions(ctx context.Context, q DecisionQuery) ([]Decision, error)
+
+	// Single sign-on and reserved names (issue 11).
+
+	// SiteSSO returns a site's single sign-on settings: the zero SiteSSO,
+	// with SiteID set, when it has none. ENotFound when the site does not
+	// exist.
+	SiteSSO(ctx context.Context, siteID string) (parley.SiteSSO, error)
+	// SetSiteSSO replaces a site's single sign-on settings (Updated set
+	// when zero) and records parley.EventSiteUpdated in the same
+	// transaction, which tells every instance to forget them. ENotFound.
+	SetSiteSSO(ctx context.Context, s parley.SiteSSO) error
+	// UseTokenID records that the SSO token with id jti of siteID was
+	// used, until expires: EConflict when the id was recorded before and
+	// had not expired at now (a replay), whichever instance recorded it.
+	// ENotFound when the site does not exist.
+	UseTokenID(ctx context.Context, siteID, jti string, expires, now time.Time) error
+	// PruneTokenIDs deletes the token ids that expired before the time
+	// and returns how many it deleted.
+	PruneTokenIDs(ctx context.Context, before time.Time) (int, error)
+	// UsersByRole returns the users with any of the roles, ordered by id;
+	// no roles give none.
+	UsersByRole(ctx context.Context, roles []string) ([]*parley.User, error)
 }
 
 // ActivityQuery asks how much a poster wrote recently.

@@ -1076,6 +1076,7 @@
   const loadPolicy = async () => {
     if (!S.site) return;
     const site = S.site;
+    loadSSO(site);
     $("settings-h").textContent = `Site settings — ${site}`;
     try {
       const p = await api("GET", `/sites/${encodeURIComponent(site)}/policy`);
@@ -1108,6 +1109,50 @@
     fillPolicy(S.policy || {});
     loadPolicy();
   });
+
+  // ---- single sign-on (docs/sso.md) --------------------------------------------
+  // An admin's settings: a moderator's GET is 403 and the form stays hidden.
+  // The secret is write-only: the API says whether one is set.
+
+  const ssoForm = $("sso-form");
+  const ssoState = (c) => (c.secret_set ? "Readers sign in with tokens signed with the site's HS256 secret." :
+    c.jwks_url ? `Readers sign in with tokens signed with the keys at ${c.jwks_url}.` :
+    "Single sign-on is off: readers comment as guests.") + (c.only ? " Only signed-in readers may post." : "");
+  const fillSSO = (c) => {
+    ssoForm.hidden = false;
+    $("sso-state").textContent = ssoState(c);
+    ssoForm.elements.secret.value = "";
+    ssoForm.elements.jwks_url.value = c.jwks_url || "";
+    ssoForm.elements.only.checked = !!c.only;
+    $("sso-clear-secret").hidden = !c.secret_set;
+  };
+  const ssoPath = (site) => `/sites/${encodeURIComponent(site)}/sso`;
+  const loadSSO = async (site) => {
+    try {
+      const c = await api("GET", ssoPath(site));
+      if (site === S.site) fillSSO(c);
+    } catch {
+      ssoForm.hidden = true;
+    }
+  };
+  const saveSSO = async (body) => {
+    formError(ssoForm, "");
+    try {
+      fillSSO(await api("PATCH", ssoPath(S.site), body));
+      toast(`Sign-in settings of ${S.site} saved`);
+    } catch (err) {
+      formError(ssoForm, err.message);
+    }
+  };
+  ssoForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = ssoForm.elements;
+    const body = { only: f.only.checked };
+    if (f.secret.value) body.secret = f.secret.value;
+    else body.jwks_url = f.jwks_url.value.trim();
+    saveSSO(body);
+  });
+  $("sso-clear-secret").addEventListener("click", () => saveSSO({ clear_secret: true }));
 
   // ---- pages ------------------------------------------------------------------
 

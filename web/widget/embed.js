@@ -176,6 +176,62 @@
     throw new APIError(res.status, e.code || "", msg, retry);
   };
 
+  // ---- single sign-on and badges (docs/sso.md) -------------------------
+  // Strings here are English; they move into the message catalogue with
+  // the others.
+  const SSO_TEXT = {
+    badge: { staff: "Staff", moderator: "Moderator" },
+    failed: "Parley: signing in failed: ",
+  };
+
+  // The author's name, isolated from the text around it (<bdi>: a name
+  // written right to left, or with bidi characters, cannot reorder the
+  // comment's meta line), and their badge.
+  const authorEl = (a, name) => {
+    const el = h("span", { class: "parley-author" }, h("bdi", { text: name }));
+    const b = a && typeof a === "object" && SSO_TEXT.badge[a.badge];
+    if (!b) return el;
+    return h("span", { class: "parley-author-wrap" }, el,
+      h("span", { class: "parley-badge parley-badge-" + a.badge, title: b, text: b }));
+  };
+
+  // ssoReader tells a reader signed in by the publisher: their name is the
+  // publisher's, so the form does not ask for it.
+  const ssoReader = (m) => !!(m && m.sso);
+
+  // Every widget on the page, to refresh after Parley.login / logout.
+  const ssoWidgets = [];
+  const ssoRefresh = () => Promise.all(ssoWidgets.map((f) => f()));
+
+  // signIn exchanges a publisher's token for a reader session (the
+  // HttpOnly cookie); the token is spent.
+  const signIn = async (token) => {
+    await api("POST", "/api/v1/auth/sso", { site: cfg.site || "", token: String(token || "") });
+    store.set("reader", "1");
+  };
+
+  // window.Parley: the publisher's page calls login(token) when its reader
+  // signs in and logout() when they sign out. Both resolve once the thread
+  // shows the new state, and reject with the server's message.
+  window.Parley = Object.assign(window.Parley || {}, {
+    login: async (token) => { await signIn(token); await ssoRefresh(); },
+    logout: async () => { await api("POST", "/api/v1/auth/logout", {}); await ssoRefresh(); },
+  });
+
+  // ssoMount registers a mounted widget and loads it, signed in first
+  // with the token of data-sso-token when the page gives one.
+  const ssoMount = async (refresh, load) => {
+    ssoWidgets.push(refresh);
+    if (cfg.ssoToken) {
+      try {
+        await signIn(cfg.ssoToken);
+      } catch (e) {
+        console.warn(SSO_TEXT.failed + e.message);
+      }
+    }
+    load();
+  };
+
   // ---- the widget -----------------------------------------------------
 
   function mount(host) {
@@ -385,7 +441,7 @@
       }
       const name = authorName(c.author);
       el.setAttribute("aria-label", `Comment #${c.number} by ${name}`);
-      const meta = h("div", { class: "parley-meta" }, link, h("span", { class: "parley-author", text: name }));
+      const meta = h("div", { class: "parley-meta" }, link, authorEl(c.author, name));
       if (mine) meta.append(h("span", { class: "parley-you", text: "(you)" }));
       const created = when(c.created);
       if (created) meta.append(timeEl(created));
@@ -689,7 +745,7 @@
           quoteBlock(o.quote)));
       }
       let nameIn = null;
-      if (!o.edit) {
+      if (!o.edit && !ssoReader(me)) {
         nameIn = h("input", {
           name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true,
           value: (me && me.name) || store.get("name") || "",
@@ -1212,7 +1268,7 @@
       for (const b of ui.querySelectorAll(".parley-edit-btn")) if (Date.now() > +b.dataset.until) b.remove();
     }, 30000);
 
-    reload();
+    ssoMount(() => { composeClosed = null; return reload(); }, reload);
   }
 
   const start = () => {

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Snapshot", snapshotTests},
 		{"SiteModels", siteModelTests},
 		{"Decisions", decisionTests},
+		{"SSO", ssoTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
