@@ -167,48 +167,138 @@ func EvaluateSpans(m *Model, d *Dataset) SpanReport {
 // LOSOGroup is one unit of the leave-one-source-out evaluation: the files
 // of one origin, left out of training together (ToxiGen's statements were
 // generated from its seeds, so leaving out one file alone would leave its
-// paraphrases in), and the files scored.
+// paraphrases in), and the files scored. A check (Exclude empty) is a source
+// no recipe trains on, scored by the model trained on everything.
 type LOSOGroup struct {
 	Name    string
 	Exclude []string
 	Score   []string
 }
 
-// LOSOGroups are the leave-one-source-out units. The civil unit is scored on
-// the Civil Comments sentences, which carry both labels; wikipedia_talk on
-// the Wikipedia talk comments with human labels.
+// LOSOGroups are the leave-one-source-out units: every source with both
+// labels, then the never-trained checks. The civil unit is scored on the
+// Civil Comments sentences, which carry both labels; wikipedia_talk on the
+// Wikipedia talk comments with human labels.
 var LOSOGroups = []LOSOGroup{
-	{Name: SourceCivil, Exclude: []string{SourceCivil, SourceCivilSentences}, Score: []string{SourceCivilSentences}},
+	{Name: SourceCivil, Exclude: []string{SourceCivil, SourceCivilSentences, SourceCivilExtra}, Score: []string{SourceCivilSentences}},
 	{Name: SourceStormfront, Exclude: []string{SourceStormfront}, Score: []string{SourceStormfront}},
 	{Name: SourceToxiGen, Exclude: []string{SourceToxiGen, SourceToxiGenSeeds}, Score: []string{SourceToxiGen, SourceToxiGenSeeds}},
 	{Name: "wikipedia_talk", Exclude: []string{SourceWikiTalk, SourcePerspective, SourceJigsaw}, Score: []string{SourceWikiTalk, SourceJigsaw}},
+	{Name: SourceParaDetox, Exclude: []string{SourceParaDetox, SourceParaDetoxCannot}, Score: []string{SourceParaDetox, SourceParaDetoxCannot}},
+	{Name: SourceSBIC, Exclude: []string{SourceSBIC}, Score: []string{SourceSBIC}},
+	{Name: SourceHateXplain, Exclude: []string{SourceHateXplain}, Score: []string{SourceHateXplain}},
+	{Name: SourceConvAbuse, Exclude: []string{SourceConvAbuse}, Score: []string{SourceConvAbuse}},
+	{Name: SourceGlobeAndMail, Score: []string{SourceGlobeAndMail}},
+	{Name: SourceOLID, Score: []string{SourceOLID}},
+	{Name: SourceOpenAI, Score: []string{SourceOpenAI}},
 }
 
-// LOSOResult is one leave-one-source-out figure.
+// IsCheck reports whether the unit is a never-trained check.
+func (g LOSOGroup) IsCheck() bool { return len(g.Exclude) == 0 }
+
+// LOSOResult is one leave-one-source-out row.
 type LOSOResult struct {
 	Source string
+	Check  bool // a never-trained source, scored by the full model
+	// Seen: the recipe trains on this source when it is not left out (a
+	// recipe that never uses it scores it with its full model).
+	Seen   bool
+	N, Pos int
 	AUC    float64
-	N      int
+	PRAUC  float64
+	Recall float64 // toxic rows caught at the model's hold threshold
+	Held   float64 // non-toxic rows held at the model's hold threshold
+	// FPR80 is the share of non-toxic rows held at the threshold that
+	// catches 80% of the source's toxic rows.
+	FPR80 float64
+}
+
+// FPRAtRecall returns the false-positive rate at the highest threshold
+// whose recall is at least r.
+func FPRAtRecall(xs []Scored, r float64) float64 {
+	var pos, neg []float64
+	for _, x := range xs {
+		if x.Label {
+			pos = append(pos, x.Score)
+		} else {
+			neg = append(neg, x.Score)
+		}
+	}
+	if len(pos) == 0 || len(neg) == 0 {
+		return math.NaN()
+	}
+	slices.Sort(pos)
+	slices.Reverse(pos)
+	k := int(math.Ceil(r*float64(len(pos)))) - 1 // pos[k] is the lowest score caught
+	t := pos[max(k, 0)]
+	held := 0
+	for _, s := range neg {
+		if s >= t {
+			held++
+		}
+	}
+	return float64(held) / float64(len(neg))
 }
 
 // LeaveOneOut trains without each LOSO group in turn (with opt otherwise)
-// and returns the ROC-AUC on it.
+// and evaluates it on the group; the checks are scored by the model trained
+// on every source. Models whose training data would be the same (a group
+// the recipe never trains on) are trained once.
 func LeaveOneOut(d *Dataset, opt TrainOptions) ([]LOSOResult, error) {
+	srcs := map[string]bool{}
+	if opt.Baseline {
+		for _, s := range sourcesOf(opt.recipe()) {
+			srcs[s] = s != SourceCivilSentences && s != SourcePerspective
+		}
+	} else {
+		for _, s := range sourcesOf(opt.recipe()) {
+			srcs[s] = true
+		}
+	}
+	cache := map[string]*Model{}
 	var out []LOSOResult
 	for _, g := range LOSOGroups {
-		o := opt
-		o.Exclude = append(append([]string(nil), opt.Exclude...), g.Exclude...)
-		m, err := Train(d, o)
-		if err != nil {
-			return nil, err
+		var ex []string
+		seen := false
+		for _, s := range g.Exclude {
+			if srcs[s] {
+				ex = append(ex, s)
+				seen = true
+			}
+		}
+		key := strings.Join(ex, ",")
+		m := cache[key]
+		if m == nil {
+			o := opt
+			o.Exclude = append(append([]string(nil), opt.Exclude...), ex...)
+			var err error
+			if m, err = Train(d, o); err != nil {
+				return nil, err
+			}
+			cache[key] = m
 		}
 		exs := d.Filter(func(e *Example) bool {
 			return e.Toxicity != Unknown && slices.Contains(g.Score, e.Source)
 		})
 		xs := scoredOf(exs, m.ScoreAll(exs))
-		out = append(out, LOSOResult{Source: g.Name, AUC: ROCAUC(xs), N: len(xs)})
+		r := LOSOResult{Source: g.Name, Check: g.IsCheck(), Seen: seen, N: len(xs), AUC: ROCAUC(xs), PRAUC: PRAUC(xs), FPR80: FPRAtRecall(xs, 0.8)}
+		c := At(xs, m.Threshold)
+		r.Pos, r.Recall, r.Held = c.TP+c.FN, c.Recall(), c.FPR()
+		out = append(out, r)
 	}
 	return out, nil
+}
+
+// MeanAUC is the mean ROC-AUC of the leave-one-out rows (checks apart).
+func MeanAUC(rs []LOSOResult, checks bool) float64 {
+	sum, n := 0.0, 0
+	for _, r := range rs {
+		if r.Check == checks && !math.IsNaN(r.AUC) {
+			sum += r.AUC
+			n++
+		}
+	}
+	return sum / float64(max(n, 1))
 }
 
 // WikiIdentity compares the scores of the non-toxic Wikipedia sentences that

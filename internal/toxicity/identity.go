@@ -63,15 +63,46 @@ var swapWords = [2][]string{
 	{"muslims", "jews", "christians", "catholics", "hindus", "buddhists", "sikhs", "atheists", "arabs", "blacks", "asians", "latinos", "hispanics", "mexicans", "africans", "indians", "gays", "lesbians", "immigrants", "refugees", "women", "men", "homosexuals", "feminists", "whites"},
 }
 
-var swapClass = func() map[string]int {
+// moreGroupWords are the identity terms the second group list
+// (Info.GroupList 2) adds to swapWords, in the same two classes: issue 10's
+// missing terms (trans, white, Islamic, migrants, Roma, …) and the singular
+// nouns the templates use ("a woman", "a man").
+var moreGroupWords = [2][]string{
+	{"trans", "white", "islamic", "migrant", "roma", "romani", "gypsy", "woman", "man", "latina", "indigenous",
+		"aboriginal", "lgbt", "lgbtq", "deaf", "blind", "elderly", "refugee", "christian", "native", "jewess"},
+	{"migrants", "gypsies", "transgenders", "latinas", "natives", "lgbts", "aboriginals", "elders"},
+}
+
+var swapClass = classMap(swapWords)
+
+// groupClass2 is the identity-term map of the second group list.
+var groupClass2 = func() map[string]int {
+	m := classMap(swapWords)
+	for w, c := range classMap(moreGroupWords) {
+		m[w] = c
+	}
+	return m
+}()
+
+func classMap(lists [2][]string) map[string]int {
 	m := map[string]int{}
-	for c, ws := range swapWords {
+	for c, ws := range lists {
 		for _, w := range ws {
 			m[w] = c
 		}
 	}
 	return m
-}()
+}
+
+// groupClasses returns the identity-term map of group list v (0 or 1: the
+// original list, which older model files were trained with; 2: the
+// extended one).
+func groupClasses(v int) map[string]int {
+	if v >= 2 {
+		return groupClass2
+	}
+	return swapClass
+}
 
 // swapIdentities returns text with every identity term replaced by another
 // of the same class, chosen with rng, and whether any term was found. Training
@@ -79,6 +110,22 @@ var swapClass = func() map[string]int {
 // comment names does not decide whether it is toxic — what the comment says
 // about the group does.
 func swapIdentities(text string, rng *rand.Rand) (string, bool) {
+	return replaceIdentities(text, swapClass, func(c int) string { return swapWords[c][rng.IntN(len(swapWords[c]))] })
+}
+
+// counterfactualPeople returns text with every identity term of the second
+// group list replaced by "person" (adjectives and singular nouns) or
+// "people" (plurals), and whether any was found. Trained under the same
+// label as the original, the copy teaches the model that naming a group
+// adds nothing to what "people" would: the identity-template check
+// compares every group with "people" (templates.go).
+func counterfactualPeople(text string) (string, bool) {
+	return replaceIdentities(text, groupClass2, func(c int) string { return [2]string{"person", "people"}[c] })
+}
+
+// replaceIdentities replaces every word of text in classes by repl of its
+// class, keeping an initial capital.
+func replaceIdentities(text string, classes map[string]int, repl func(int) string) (string, bool) {
 	var b strings.Builder
 	found := false
 	i := 0
@@ -94,13 +141,13 @@ func swapIdentities(text string, rng *rand.Rand) (string, bool) {
 			j++
 		}
 		w := text[i:j]
-		if c, ok := swapClass[strings.ToLower(w)]; ok {
+		if c, ok := classes[strings.ToLower(w)]; ok {
 			found = true
-			repl := swapWords[c][rng.IntN(len(swapWords[c]))]
+			r := repl(c)
 			if unicode.IsUpper(rune(w[0])) {
-				repl = strings.ToUpper(repl[:1]) + repl[1:]
+				r = strings.ToUpper(r[:1]) + r[1:]
 			}
-			b.WriteString(repl)
+			b.WriteString(r)
 		} else {
 			b.WriteString(w)
 		}
@@ -121,7 +168,7 @@ func isIdentityToken(text string) bool {
 	if text == groupToken[0] || text == groupToken[1] {
 		return true
 	}
-	_, ok := swapClass[text]
+	_, ok := groupClass2[text]
 	return ok
 }
 
@@ -132,10 +179,25 @@ func isIdentityToken(text string) bool {
 // the logit than "stupid" in "I would never say Muslims are terrorists").
 // Masked, no group's name can carry evidence: what is said about a group
 // does, through the words around the token and the word-class features.
-func maskIdentities(toks []token) {
-	for i := range toks {
-		if c, ok := swapClass[toks[i].text]; ok {
-			toks[i].text = groupToken[c]
+//
+// With group list 2, "asylum seekers" is one plural term: the two words
+// become one "_groups" token spanning both.
+func maskIdentities(toks []token, list int) []token {
+	classes := groupClasses(list)
+	out := toks[:0]
+	for i := 0; i < len(toks); i++ {
+		t := toks[i]
+		if c, ok := classes[t.text]; ok {
+			t.text = groupToken[c]
+		} else if list >= 2 && t.text == "asylum" && i+1 < len(toks) && (toks[i+1].text == "seekers" || toks[i+1].text == "seeker") {
+			c := 0
+			if toks[i+1].text == "seekers" {
+				c = 1
+			}
+			t.text, t.end, t.sentEnd = groupToken[c], toks[i+1].end, toks[i+1].sentEnd
+			i++
 		}
+		out = append(out, t)
 	}
+	return out
 }

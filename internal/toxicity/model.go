@@ -87,6 +87,13 @@ type Info struct {
 	// Validate: trained without the validation fifth of the Civil Comments
 	// posts (TrainOptions.Validate), for choosing a recipe.
 	Validate bool `json:"validate,omitempty"`
+	// Recipe is the training recipe's generation (TrainOptions.Recipe); 0
+	// in files written before the second generation (recipe 4 and older).
+	Recipe int `json:"recipe,omitempty"`
+	// GroupList is the identity-term list masking uses: 0 the original
+	// one, 2 the extended list of the second generation (identity.go).
+	// From list 2 on, explanations show group tokens that raised the score.
+	GroupList int `json:"group_list,omitempty"`
 	// Calibration says how Threshold was chosen.
 	Calibration string `json:"calibration,omitempty"`
 }
@@ -119,11 +126,12 @@ type featureSet struct {
 	classRepeat  int  // times each class feature counts; 0 means 1
 	maskIdentity bool // identity terms hashed as one token (identity.go)
 	classSets    bool // the addressee class and class-set features (classes.go)
+	groupList    int  // which identity-term list masking uses (Info.GroupList)
 }
 
 func (i Info) features() featureSet {
 	return featureSet{raw: i.RawFeatures, classes: i.WordClasses, classRepeat: i.ClassRepeat, maskIdentity: i.MaskIdentity,
-		classSets: i.ClassSets}
+		classSets: i.ClassSets, groupList: i.GroupList}
 }
 
 // featurize fills sc with the words and hashed features of t.
@@ -132,7 +140,7 @@ func (i Info) features() featureSet {
 func featurize(sc *scratch, t textnorm.Text, fs featureSet) {
 	sc.toks = words(t, sc.toks[:0], &sc.ntoks)
 	if fs.maskIdentity {
-		maskIdentities(sc.toks)
+		sc.toks = maskIdentities(sc.toks, fs.groupList)
 	}
 	sc.feats = sc.feats[:0]
 	sc.ends = sc.ends[:0]
@@ -310,7 +318,7 @@ func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string, head int) [
 	}
 	idx := make([]int, 0, len(contrib))
 	for i, c := range contrib {
-		if c > 0 && !isIdentityToken(sc.toks[i].text) {
+		if c > 0 && (m.Info.GroupList >= 2 || !isIdentityToken(sc.toks[i].text)) {
 			idx = append(idx, i)
 		}
 	}

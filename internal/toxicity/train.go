@@ -15,6 +15,10 @@ import (
 
 // TrainOptions configure Train. The zero value trains the default model.
 type TrainOptions struct {
+	// Recipe is the recipe generation: 0 means the latest (RecipeLatest);
+	// 4 is the fourth embedded model's, kept to measure the new one
+	// against it on the same leave-one-source-out table.
+	Recipe   int
 	Seed     int64    // random seed: the same seed and data give the same model
 	Bits     uint     // hash buckets 1<<Bits; 0 means 20
 	Epochs   int      // passes over the data; 0 means 3
@@ -79,6 +83,9 @@ func (opt TrainOptions) features() featureSet {
 		return featureSet{raw: true}
 	}
 	fs := featureSet{classes: opt.wordClasses(), maskIdentity: !opt.NoMaskIdentity}
+	if opt.recipe() >= RecipeSecondGen && fs.maskIdentity {
+		fs.groupList = 2
+	}
 	if fs.classes {
 		fs.classSets = !opt.NoClassSets
 		fs.classRepeat = opt.ClassRepeat
@@ -95,11 +102,50 @@ func (opt TrainOptions) wordClasses() bool {
 	return !opt.Baseline && !opt.RawFeatures && !opt.NoWordClasses
 }
 
-// trainSources are the sources the default model learns from: the permissive
-// and share-alike files.
+// Recipe generations.
+const (
+	// RecipeFourth is the fourth embedded model's recipe: the first two
+	// batches of data, the original identity list.
+	RecipeFourth = 4
+	// RecipeSecondGen is issue 10's: the third batch of data too, the
+	// extended identity list with "people" counterfactuals, and ParaDetox's
+	// pairs as a ranking signal.
+	RecipeSecondGen = 5
+	// RecipeLatest is the recipe Train uses by default.
+	RecipeLatest = RecipeSecondGen
+)
+
+// recipe returns opt's recipe generation.
+func (opt TrainOptions) recipe() int {
+	if opt.Recipe == 0 {
+		return RecipeLatest
+	}
+	return opt.Recipe
+}
+
+// trainSources are the sources the fourth recipe learns from: the
+// permissive and share-alike files of the first two batches.
 var trainSources = []string{
 	SourceCivil, SourceCivilSentences, SourceStormfront, SourceWikiDebias, SourceYouTube,
 	SourceJigsaw, SourcePerspective, SourceToxiGen, SourceToxiGenSeeds, SourceWikiTalk,
+}
+
+// trainSources2 are the second generation's: the third batch's licence-clean
+// files as well, but not the OpenAI moderation sample, a check (README).
+var trainSources2 = append(slices.Clone(trainSources),
+	SourceParaDetox, SourceParaDetoxCannot, SourceSBIC, SourceHateXplain, SourceCivilExtra, SourceConvAbuse)
+
+// CheckSources are never trained on by the default recipes: the
+// non-commercial news comments, the unlicensed tweets and the OpenAI sample.
+// The hold threshold is chosen on their ordinary comments.
+var CheckSources = []string{SourceGlobeAndMail, SourceOLID, SourceOpenAI}
+
+// sourcesOf returns the sources recipe r learns from.
+func sourcesOf(r int) []string {
+	if r >= RecipeSecondGen {
+		return trainSources2
+	}
+	return trainSources
 }
 
 // defaultSourceWeight is the weight of one example of each source in the
@@ -124,6 +170,13 @@ var defaultSourceWeight = map[string]float64{
 	SourceWikiTalk:          4,
 	SourceOLID:              1,
 	SourceGlobeAndMail:      1,
+	SourceOpenAI:            1,
+	SourceParaDetox:         1,
+	SourceParaDetoxCannot:   1,
+	SourceSBIC:              1,
+	SourceHateXplain:        1,
+	SourceCivilExtra:        1.5,
+	SourceConvAbuse:         1,
 }
 
 // trainSet is the featurised training data: example i has features
@@ -176,7 +229,7 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 		opt.Workers = runtime.GOMAXPROCS(0)
 	}
 	allowed := map[string]bool{}
-	for _, s := range trainSources {
+	for _, s := range sourcesOf(opt.recipe()) {
 		allowed[s] = true
 	}
 	licences := map[string]string{}
@@ -192,6 +245,7 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 		delete(allowed, s)
 		if s == SourceCivil {
 			delete(allowed, SourceCivilSentences)
+			delete(allowed, SourceCivilExtra)
 		}
 	}
 	if opt.Baseline {
@@ -203,6 +257,7 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 	if !opt.Baseline && !opt.NoLexicon {
 		lex = spanLexicon(d.Filter(func(e *Example) bool { return e.Source == SourceCivil && !e.Test && !(opt.Validate && e.Valid) }), opt.LexiconRate, 3)
 	}
+	gen2 := opt.recipe() >= RecipeSecondGen && !opt.Baseline
 	var exs []Example
 	for _, e := range d.Examples {
 		if e.Test || (opt.Validate && e.Valid) || !allowed[e.Source] {
@@ -215,12 +270,22 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 			continue
 		}
 		exs = append(exs, e)
-		if !opt.Baseline && !opt.NoSwap {
-			if t, ok := swapIdentities(e.Text, rng); ok {
+		if opt.Baseline || opt.NoSwap {
+			continue
+		}
+		if gen2 {
+			// Masked, every group is one token already: the copy names
+			// "people" instead, under the same label.
+			if t, ok := counterfactualPeople(e.Text); ok {
 				e.Text = t
 				e.ID += "#swap"
+				e.Pair = ""
 				exs = append(exs, e)
 			}
+		} else if t, ok := swapIdentities(e.Text, rng); ok {
+			e.Text = t
+			e.ID += "#swap"
+			exs = append(exs, e)
 		}
 	}
 	if len(exs) == 0 {
@@ -240,7 +305,10 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 	m.Info = Info{Version: 1, Command: opt.Command, Seed: opt.Seed, Sources: ts.counts, Baseline: opt.Baseline,
 		RawFeatures: fs.raw, SentenceMax: !opt.Baseline && !opt.RawFeatures && !opt.NoSentenceMax, WordClasses: fs.classes,
 		ClassRepeat: fs.classRepeat, MaskIdentity: fs.maskIdentity, ClassSets: fs.classSets,
-		ThreatHead: !opt.NoThreatHead, Validate: opt.Validate}
+		ThreatHead: !opt.NoThreatHead, Validate: opt.Validate, GroupList: fs.groupList}
+	if gen2 {
+		m.Info.Recipe = opt.recipe()
+	}
 	if m.Info.ThreatHead {
 		m.Info.ThreatMix = threatMix
 	}
