@@ -159,6 +159,14 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			}
 		}
 	}
+	// --- The outbox (issue 9, item 2): the one path from a committed write
+	// to its effects. Every write records its events in its transaction;
+	// the broker tails that log and delivers each event, on every instance,
+	// to the service's caches, then the API's (svc and api are
+	// events.Handlers, in that order), then to the live streams. The
+	// service waits on it (svc.Outbox) until this instance has delivered
+	// its write's events, so the writer's next read here sees the write.
+	// (To be ported into internal/server's composition root.)
 	broker := events.New(st)
 	broker.Logger = logger
 	// Where the log ends, read before the API loads the sites' origins: a
@@ -166,24 +174,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := broker.Begin(ctx); err != nil {
 		return err
 	}
-	opts.Broker = broker
 	api := httpapi.New(svc, sessions, opts)
 	defer api.Close()
-	// Writes on this instance drop the page's cached responses at once and
-	// wake the broker; writes on other instances arrive through the log. A
-	// site's change (site.updated) makes the service forget the site, which
-	// then drops the cached responses of all its pages (OnSiteChange).
-	broker.OnEvent = func(ev parley.Event) {
-		svc.Observe(ev)
-		if ev.PageID != 0 {
-			api.Invalidate(ev.PageID)
-		}
-	}
-	svc.OnChange = func(pageID int64) {
-		api.Invalidate(pageID)
-		broker.Notify()
-	}
-	svc.OnSiteChange = api.InvalidateSite
+	broker.Handle(svc)
+	broker.Handle(api)
+	svc.Outbox = broker
+	// --- end of the outbox wiring.
 	brokerCtx, stopBroker := context.WithCancel(context.Background())
 	brokerDone := make(chan struct{})
 	go func() { broker.Run(brokerCtx); close(brokerDone) }()
@@ -245,7 +241,7 @@ func storeKind(cfg *config.Config) string {
 // ensureDemoSite creates the demo site, allowing the server's own origin,
 // and reports whether it did.
 func ensureDemoSite(ctx context.Context, svc *service.Service, baseURL string) (bool, error) {
-	_, err := svc.Store().Site(ctx, DemoSite)
+	_, err := svc.Site(ctx, DemoSite)
 	if err == nil {
 		return false, nil
 	} else if parley.ErrorCode(err) != parley.ENotFound {

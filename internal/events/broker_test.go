@@ -3,6 +3,7 @@ package events_test
 import (
 	"context"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,8 +13,8 @@ import (
 )
 
 // setup returns a real store with a site, two pages and a reader, and a
-// running broker on it.
-func setup(t *testing.T) (*sqlite.DB, *events.Broker, [2]*parley.Page) {
+// running broker on it with the handlers.
+func setup(t *testing.T, hs ...events.Handler) (*sqlite.DB, *events.Broker, [2]*parley.Page) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
@@ -36,6 +37,9 @@ func setup(t *testing.T) (*sqlite.DB, *events.Broker, [2]*parley.Page) {
 	post(t, db, pages[1])
 	b := events.New(db)
 	b.Poll = 20 * time.Millisecond
+	for _, h := range hs {
+		b.Handle(h)
+	}
 	bctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { b.Run(bctx); close(done) }()
@@ -60,9 +64,9 @@ func post(t *testing.T, db *sqlite.DB, page *parley.Page) int64 {
 }
 
 func TestFanOutByPageAndSite(t *testing.T) {
-	db, b, pages := setup(t)
 	var seen []parley.Event
-	b.OnEvent = func(ev parley.Event) { seen = append(seen, ev) }
+	var mu sync.Mutex
+	db, b, pages := setup(t, events.HandlerFunc(func(ev parley.Event) { mu.Lock(); seen = append(seen, ev); mu.Unlock() }))
 	a := b.SubscribePage("news", pages[0].ID, 16)
 	other := b.SubscribePage("news", pages[1].ID, 16)
 	site := b.SubscribeSite("news", 16)
@@ -101,9 +105,11 @@ func TestFanOutByPageAndSite(t *testing.T) {
 		t.Fatalf("the other page's subscriber got %+v", ev)
 	case <-time.After(100 * time.Millisecond):
 	}
+	mu.Lock()
 	if len(seen) != 2 {
-		t.Errorf("OnEvent saw %d events, want 2", len(seen))
+		t.Errorf("the handler saw %d events, want 2", len(seen))
 	}
+	mu.Unlock()
 	b.Unsubscribe(a)
 	b.Unsubscribe(a) // twice is fine
 	if _, ok := <-a.C; ok {
@@ -264,7 +270,7 @@ func TestBeginFixesTheStart(t *testing.T) {
 	start := b.LastID()
 	id := post(t, db, page) // after Begin, before Run
 	got := make(chan parley.Event, 16)
-	b.OnEvent = func(ev parley.Event) { got <- ev }
+	b.Handle(events.HandlerFunc(func(ev parley.Event) { got <- ev }))
 	bctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { b.Run(bctx); close(done) }()

@@ -37,6 +37,7 @@ type env struct {
 	t      testing.TB
 	srv    *httptest.Server
 	svc    *service.Service
+	db     store.Store // the store the test opened, for reading what the API wrote
 	api    *httpapi.Server
 	broker *events.Broker
 	now    time.Time
@@ -63,7 +64,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, now: time.Now()}
+	e := &env{t: t, db: db, now: time.Now()}
 	svc := service.New(db, render.New())
 	svc.Now = func() time.Time { return e.now }
 	svc.NoFlood = !o.flood
@@ -81,23 +82,17 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 		t.Fatal(err)
 	}
 	api := httpapi.New(svc, sessions, httpapi.Options{
-		Broker:     broker,
 		AdminToken: adminToken,
 		BaseURL:    "http://parley.test",
 		RateLimit:  o.rateLimit,
 		PostRate:   config.Rate{N: 10, Per: time.Minute, Burst: 3},
 		ActionRate: config.Rate{N: 60, Per: time.Minute, Burst: 20},
 	})
-	broker.OnEvent = func(ev parley.Event) {
-		svc.Observe(ev)
-		if ev.PageID != 0 {
-			api.Invalidate(ev.PageID)
-		}
-	}
-	svc.OnChange = func(id int64) { api.Invalidate(id); broker.Notify() }
-	svc.OnSiteChange = api.InvalidateSite
-	// The broker runs once OnEvent is set; Begin above fixed where it
-	// starts, so nothing recorded since is missed.
+	broker.Handle(svc)
+	broker.Handle(api)
+	svc.Outbox = broker
+	// The broker runs once its handlers are set; Begin above fixed where
+	// it starts, so nothing recorded since is missed.
 	bctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { broker.Run(bctx); close(done) }()
@@ -541,7 +536,7 @@ func TestClosedPageAndBan(t *testing.T) {
 	if res.status != 201 {
 		t.Fatal(string(res.body))
 	}
-	st := e.svc.Store()
+	st := e.db
 	page, err := st.Page(ctx, "news", "https://news.example.com/2026/11/article")
 	if err != nil {
 		t.Fatal(err)

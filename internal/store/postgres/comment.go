@@ -36,13 +36,18 @@ const insertComment = `WITH p AS (
 // unique and increasing per page whatever the number of writers and
 // instances, and never reused because comment rows are never deleted.
 //
-// Comments arrive on a breaking story all on one page, where writers take
-// turns on that row lock; so the lock is held for one round trip only. What
-// can be known before (the page's site, the parent and the quoted comment,
-// which never move, and the new comment's id) is read first, and then the
-// numbering insert, the events and the commit go as one pipelined batch,
-// which PostgreSQL runs as one implicit transaction: all of it or nothing.
+// Two round trips: what can be known before (the page's site, the parent
+// and the quoted comment, which never move, and the new comment's id) is
+// read first, and then the numbering insert goes. The events are recorded
+// and committed with the rest of the unit's batch (see unit.go).
 func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.CreateComment(c) })
+	return err
+}
+
+// CreateComment is DB.CreateComment in the unit of t.
+func (t *ptx) CreateComment(c *parley.Comment) error {
+	ctx := t.ctx
 	if !parley.ValidStatus(c.Status) {
 		return parley.Errorf(parley.EInvalid, "unknown comment status %q", c.Status)
 	}
@@ -52,7 +57,7 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 	}
 	created := c.Created
 	if created.IsZero() {
-		created = db.now()
+		created = t.db.now()
 	}
 
 	var site string
@@ -87,7 +92,7 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 		reads.Queue(`SELECT page_id, root_id FROM comments WHERE id = $1`, c.QuoteID).
 			QueryRow(sameComment("quoted", c.QuoteID, nil))
 	}
-	if err := db.pool.SendBatch(ctx, reads).Close(); err != nil {
+	if err := t.SendBatch(ctx, reads).Close(); err != nil {
 		if parley.ErrorCode(err) != parley.EInternal {
 			return err
 		}
@@ -112,13 +117,13 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 			}
 			return nil
 		})
-	db.queueEvents(write, parley.StatusEvents(site, c.PageID, id, "", c.Status))
-	if err := db.pool.SendBatch(ctx, write).Close(); err != nil {
+	if err := t.SendBatch(ctx, write).Close(); err != nil {
 		if parley.ErrorCode(err) != parley.EInternal {
 			return err
 		}
 		return wrap(err, "insert comment")
 	}
+	t.record(parley.StatusEvents(site, c.PageID, id, "", c.Status))
 	c.ID, c.RootID, c.Number, c.Created, c.Score = id, root, number, roundTrip(created), 0
 	c.Edited = roundTrip(c.Edited)
 	return nil
@@ -128,6 +133,18 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 func (db *DB) Comment(ctx context.Context, id int64) (*parley.Comment, error) {
 	var c parley.Comment
 	err := scanComment(db.pool.QueryRow(ctx, `SELECT `+commentCols+` FROM comments WHERE id = $1`, id), &c)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENotFound, "comment %d not found", id)
+	} else if err != nil {
+		return nil, wrap(err, "read comment")
+	}
+	return &c, nil
+}
+
+// Comment is DB.Comment in the unit of t: it sees the unit's own writes.
+func (t *ptx) Comment(id int64) (*parley.Comment, error) {
+	var c parley.Comment
+	err := scanComment(t.QueryRow(t.ctx, `SELECT `+commentCols+` FROM comments WHERE id = $1`, id), &c)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENotFound, "comment %d not found", id)
 	} else if err != nil {
@@ -202,24 +219,45 @@ func scanComment(row pgx.Row, c *parley.Comment) error {
 // EditComment replaces a comment's text and HTML and sets Edited to at,
 // recording comment.updated. ENotFound.
 func (db *DB) EditComment(ctx context.Context, id int64, text, html string, at time.Time) error {
-	return db.write(ctx, func(tx pgx.Tx) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.EditComment(id, text, html, at) })
+	return err
+}
+
+// EditComment is DB.EditComment in the unit of t.
+func (t *ptx) EditComment(id int64, text, html string, at time.Time) error {
+	ctx := t.ctx
+	{
 		var site string
 		var page int64
-		err := tx.QueryRow(ctx, `UPDATE comments SET text = $2, html = $3, edited = $4 WHERE id = $1 RETURNING site_id, page_id`,
+		err := t.QueryRow(ctx, `UPDATE comments SET text = $2, html = $3, edited = $4 WHERE id = $1 RETURNING site_id, page_id`,
 			id, text, html, nullTime(at)).Scan(&site, &page)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
 		} else if err != nil {
 			return domainError(err, "edit comment", "comment %d rejected by the database", id)
 		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
-	})
+		return t.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
+	}
 }
 
 // SetStatus changes a comment's status and reasons, keeps the page count
 // right, resolves the open reports when seen is true, and records the events
 // of the change. ENotFound.
-func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []parley.Reason, seen bool) (string, error) {
+func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []parley.Reason, seen bool) (old string, err error) {
+	_, err = db.unit(ctx, func(t *ptx) error {
+		var err error
+		old, err = t.SetStatus(id, status, reasons, seen)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return old, nil
+}
+
+// SetStatus is DB.SetStatus in the unit of t.
+func (t *ptx) SetStatus(id int64, status string, reasons []parley.Reason, seen bool) (string, error) {
+	ctx := t.ctx
 	if !parley.ValidStatus(status) {
 		return "", parley.Errorf(parley.EInvalid, "unknown comment status %q", status)
 	}
@@ -228,14 +266,14 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 		return "", err
 	}
 	var old string
-	err = db.write(ctx, func(tx pgx.Tx) error {
+	err = func() error {
 		// The subquery locks the row and reads the status it had, which
 		// the UPDATE then replaces: one round trip, and a concurrent
 		// change of the same comment waits for this one.
 		var site string
 		var page int64
 		var wasSeen bool
-		err := tx.QueryRow(ctx, `UPDATE comments c SET status = $2, reasons = $3, seen = c.seen OR $4
+		err := t.QueryRow(ctx, `UPDATE comments c SET status = $2, reasons = $3, seen = c.seen OR $4
 			FROM (SELECT id, status, seen FROM comments WHERE id = $1 FOR UPDATE) old
 			WHERE c.id = old.id
 			RETURNING c.site_id, c.page_id, old.status, old.seen`, id, status, enc, seen).
@@ -246,13 +284,13 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 			return wrap(err, "set status")
 		}
 		if d := parley.ApprovedDelta(old, status); d != 0 {
-			if _, err := tx.Exec(ctx, `UPDATE pages SET count = count + $2 WHERE id = $1`, page, d); err != nil {
+			if _, err := t.Exec(ctx, `UPDATE pages SET count = count + $2 WHERE id = $1`, page, d); err != nil {
 				return wrap(err, "count comments")
 			}
 		}
 		var resolved int64
 		if outcome := parley.ReportOutcome(status); seen && outcome != "" {
-			tag, err := tx.Exec(ctx, `UPDATE reports SET outcome = $2 WHERE comment_id = $1 AND outcome = ''`, id, outcome)
+			tag, err := t.Exec(ctx, `UPDATE reports SET outcome = $2 WHERE comment_id = $1 AND outcome = ''`, id, outcome)
 			if err != nil {
 				return wrap(err, "resolve reports")
 			}
@@ -264,8 +302,8 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 			// or the reported queue.
 			evs = append(evs, parley.Event{Type: parley.EventQueueChanged, SiteID: site, PageID: page, CommentID: id})
 		}
-		return db.events(ctx, tx, evs)
-	})
+		return t.events(evs)
+	}()
 	if err != nil {
 		return "", err
 	}
@@ -274,18 +312,25 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 
 // SetFeatured pins or unpins a comment, recording comment.updated. ENotFound.
 func (db *DB) SetFeatured(ctx context.Context, id int64, featured bool) error {
-	return db.write(ctx, func(tx pgx.Tx) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.SetFeatured(id, featured) })
+	return err
+}
+
+// SetFeatured is DB.SetFeatured in the unit of t.
+func (t *ptx) SetFeatured(id int64, featured bool) error {
+	ctx := t.ctx
+	{
 		var site string
 		var page int64
-		err := tx.QueryRow(ctx, `UPDATE comments SET featured = $2 WHERE id = $1 RETURNING site_id, page_id`, id, featured).
+		err := t.QueryRow(ctx, `UPDATE comments SET featured = $2 WHERE id = $1 RETURNING site_id, page_id`, id, featured).
 			Scan(&site, &page)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
 		} else if err != nil {
 			return wrap(err, "feature comment")
 		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
-	})
+		return t.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
+	}
 }
 
 // encodeReasons and decodeReasons use the stored form every backend shares.

@@ -54,11 +54,12 @@ func classify(err error) string {
 }
 
 // retryable reports whether a transaction failed only because PostgreSQL
-// chose it as the victim of a deadlock or a serialization conflict, so that
+// chose it as the victim of a deadlock or a serialization conflict, or
+// because it waited too long for a lock (a unit's lock_timeout), so that
 // running it again may succeed.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03")
 }
 
 // wrap annotates an unexpected error with what was being done. An error that

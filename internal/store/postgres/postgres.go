@@ -15,13 +15,20 @@
 //
 // # Event log
 //
-// Every change records its events in its own transaction, and event ids are
+// Every change records its events in its transaction, and event ids are
 // allocated in commit order (see event.go), so a reader that tails the log
 // with "id > last" never misses an event that commits late. The transaction
 // also sends NOTIFY parley_events; Listen relays those notifications so that
 // the live-update broker of every instance wakes up at once. The log is
 // pruned like SQLite's: events older than EventMaxAge or beyond the newest
 // EventMaxCount go, by one instance at a time.
+//
+// # Group commit
+//
+// Units of work (Store.Update, and the one-operation writes) go to one
+// committer per instance, which runs the units queued meanwhile in one
+// transaction, a savepoint each, and records their events with one insert
+// and one NOTIFY under the event lock just before the commit (unit.go).
 //
 // # Connections
 //
@@ -33,15 +40,14 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/parleyhq/parley"
@@ -93,6 +99,17 @@ type DB struct {
 	stop      context.CancelFunc // stops the pruner
 	done      chan struct{}      // closed when the pruner has exited
 	closeOnce sync.Once
+
+	// MaxBatch bounds the units of work of one group commit (see
+	// unit.go); defaults to DefaultMaxBatch.
+	MaxBatch int
+
+	wpool    *pgxpool.Pool // the committer's one connection (see unit.go)
+	units    chan *unit    // units of work waiting for the committer
+	umu      sync.RWMutex  // guards uclosed against sends on units
+	uclosed  bool          // Close was called; units is closed
+	udone    chan struct{} // closed when the committer has exited
+	inflight atomic.Int64  // callers inside unit
 
 	// holdEvents, when set (by tests), says how long a transaction waits
 	// after writing its events, before it commits.
@@ -179,6 +196,24 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	// several schemas of one database never wait for each other.
 	db.eventLock |= eventLockClass << 32
 
+	if db.MaxBatch <= 0 {
+		db.MaxBatch = DefaultMaxBatch
+	}
+	// The committer's connection has a pool of its own, of one, which
+	// reconnects when it breaks. Its statements are not prepared by name:
+	// pgx forgets the names of a pipeline that failed (a unit's deadlock)
+	// and could not prepare them again in the transaction, which goes on.
+	wcfg := db.pool.Config().Copy()
+	wcfg.MinConns, wcfg.MaxConns = 0, 1
+	if wcfg.ConnConfig.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
+		wcfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
+	}
+	if db.wpool, err = pgxpool.NewWithConfig(ctx, wcfg); err != nil {
+		return wrap(err, "postgres: connect")
+	}
+	db.units, db.udone = make(chan *unit, db.MaxBatch), make(chan struct{})
+	go db.commitLoop()
+
 	pctx, stop := context.WithCancel(context.Background())
 	db.stop, db.done = stop, make(chan struct{})
 	go db.pruneLoop(pctx)
@@ -210,6 +245,18 @@ func (db *DB) Close() error {
 			db.stop()
 			<-db.done
 		}
+		db.umu.Lock()
+		if db.units != nil && !db.uclosed {
+			db.uclosed = true
+			close(db.units)
+			db.umu.Unlock()
+			<-db.udone
+		} else {
+			db.umu.Unlock()
+		}
+		if db.wpool != nil {
+			db.wpool.Close()
+		}
 		if db.pool != nil {
 			db.pool.Close()
 		}
@@ -239,29 +286,6 @@ func (db *DB) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 }
 
-// exec runs one statement: on its own, or, when ctx carries an audit
-// entry not yet recorded, in a transaction with it (see store.WithAudit).
-func (db *DB) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if !store.AuditPending(ctx) {
-		return db.pool.Exec(ctx, sql, args...)
-	}
-	var tag pgconn.CommandTag
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		var err error
-		if tag, err = tx.Exec(ctx, sql, args...); err == nil && tag.RowsAffected() == 0 {
-			return errNoRows // roll back: no change, no entry; the caller reports it
-		}
-		return err
-	})
-	if errors.Is(err, errNoRows) {
-		err = nil
-	}
-	return tag, err
-}
-
-// errNoRows ends a write of exec that changed no row.
-var errNoRows = errors.New("no row changed")
-
 func (db *DB) tryWrite(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
@@ -271,24 +295,8 @@ func (db *DB) tryWrite(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	// The caller's audit entry commits with its change, or neither does.
-	a, done := store.ClaimAudit(ctx)
-	var id int64
-	var created time.Time
-	if a != nil {
-		if id, created, err = insertAction(ctx, tx, a, db.now()); err != nil {
-			done(false, 0, time.Time{})
-			return err
-		}
-	}
 	if err := tx.Commit(ctx); err != nil {
-		if a != nil {
-			done(false, 0, time.Time{})
-		}
 		return wrap(err, "commit")
-	}
-	if a != nil {
-		done(true, id, created)
 	}
 	return nil
 }
