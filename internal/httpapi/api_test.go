@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -44,6 +45,7 @@ type env struct {
 }
 
 type envOpts struct {
+	logger    *slog.Logger // the API's; slog.Default() when nil
 	rateLimit bool
 	flood     bool // keep the policy's per-minute flood rules (all test readers share one IP)
 }
@@ -87,6 +89,7 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 		RateLimit:  o.rateLimit,
 		PostRate:   config.Rate{N: 10, Per: time.Minute, Burst: 3},
 		ActionRate: config.Rate{N: 60, Per: time.Minute, Burst: 20},
+		Logger:     o.logger,
 	})
 	broker.Handle(svc)
 	broker.Handle(api)

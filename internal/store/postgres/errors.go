@@ -68,7 +68,7 @@ func retryable(err error) bool {
 // which may name hosts, stays in the chain for the logs.
 func wrap(err error, what string) error {
 	if classify(err) == parley.EUnavailable {
-		return fmt.Errorf("%w: %s: %w", parley.Errorf(parley.EUnavailable, "the database is unavailable"), what, err)
+		return parley.Wrap(fmt.Errorf("%s: %w", what, err), parley.EUnavailable, "the database is unavailable")
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
@@ -77,7 +77,7 @@ func wrap(err error, what string) error {
 // when err has a domain meaning (see classify), and wrap(err, what) otherwise.
 func domainError(err error, what string, format string, args ...any) error {
 	if code := classify(err); code != "" && code != parley.EUnavailable {
-		return parley.Errorf(code, format, args...)
+		return parley.Wrap(fmt.Errorf("%s: %w", what, err), code, format, args...)
 	}
 	return wrap(err, what)
 }

@@ -40,7 +40,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -267,7 +266,7 @@ func (db *DB) Close() error {
 // Ping reports whether the database answers, EUnavailable when it does not.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("%w: %w", parley.Errorf(parley.EUnavailable, "the database does not answer"), err)
+		return parley.Wrap(err, parley.EUnavailable, "the database does not answer")
 	}
 	return nil
 }

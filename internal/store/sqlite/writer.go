@@ -245,7 +245,7 @@ func (w *wtx) run(fn func(*wtx) error) (err error) {
 // unavailable classifies a failure to begin or commit a transaction.
 func (db *DB) unavailable(what string, err error) error {
 	if code := classify(err); code != "" {
-		return parley.Errorf(code, "sqlite %s: %v", what, err)
+		return parley.Wrap(fmt.Errorf("sqlite %s: %w", what, err), code, "the database could not store the change")
 	}
 	return fmt.Errorf("sqlite %s: %w", what, err)
 }

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
@@ -197,6 +198,19 @@ var unitTests = []test{
 			if i > 0 && e.ID <= evs[i-1].ID {
 				t.Errorf("event ids out of order: %d after %d", e.ID, evs[i-1].ID)
 			}
+		}
+	}},
+	{"a refusal of the database keeps its cause out of the message", func(t *testing.T, f *fixture) {
+		f.user("bob", "", "")
+		err := f.s.CreateUser(f.ctx, &parley.User{ID: "bob", Name: "Bob again", Role: parley.RoleReader})
+		var pe *parley.Error
+		if !errors.As(err, &pe) || pe.Code != parley.EConflict {
+			t.Fatalf("CreateUser of an existing id: %v, want EConflict", err)
+		}
+		if pe.Err == nil {
+			t.Errorf("the conflict lost its cause (the driver's error) on the way: %v", err)
+		} else if cause := pe.Err.Error(); strings.Contains(pe.Message, cause) || strings.Contains(strings.ToLower(pe.Message), "constraint") {
+			t.Errorf("the message for the caller quotes the driver: %q", pe.Message)
 		}
 	}},
 	{"a unit that writes nothing returns no event", func(t *testing.T, f *fixture) {
