@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -88,4 +89,39 @@ func TestDriverErrorsStayInTheLog(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadYourWrites: readers post at once, each reading the thread right
+// after its POST returns; each sees its comment, although the thread's
+// cached response is dropped only by the dispatcher, from the event log
+// (the service waits for it before the POST returns).
+func TestReadYourWrites(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	warm := e.reader("Warm")
+	if res := warm.post("The first comment.", nil); res.status != 201 {
+		t.Fatalf("post: %d %s", res.status, res.body)
+	}
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Go(func() {
+			r := e.reader(fmt.Sprintf("Reader %d", i))
+			for j := range 5 {
+				r.thread("") // the thread as cached before the post
+				res := r.post(fmt.Sprintf("Comment %d of reader %d.", j, i), nil)
+				if res.status != 201 {
+					t.Errorf("post: %d %s", res.status, res.body)
+					return
+				}
+				id := res.json(t)["comment"].(map[string]any)["id"].(float64)
+				found := false
+				for _, c := range commentsOf(r.thread("")) {
+					found = found || c["id"].(float64) == id
+				}
+				if !found {
+					t.Errorf("reader %d's thread read after the POST returned lacks comment %v", i, id)
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -619,3 +619,43 @@ func TestCreateCommentBatchIsAtomic(t *testing.T) {
 		t.Errorf("after the failed batch: LastEventID %d, %v; want %d, no event committed", last, err, before)
 	}
 }
+
+// TestPruneKeepsDurableConsumers: pruning keeps the events a durable
+// consumer has not consumed, however many, until the consumer has been
+// silent for store.ConsumerMaxAge.
+func TestPruneKeepsDurableConsumers(t *testing.T) {
+	db := open(t)
+	page := seed(t, db)
+	for range 10 { // 20 events, after the site's
+		c := &parley.Comment{PageID: page.ID, AuthorID: "alice", Text: "x", Status: parley.StatusApproved}
+		if err := db.CreateComment(t.Context(), c); err != nil {
+			t.Fatalf("CreateComment: %v", err)
+		}
+	}
+	last, err := db.LastEventID(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetConsumerPosition(t.Context(), "mail", last-4); err != nil {
+		t.Fatal(err)
+	}
+	left := func(what string, want int) {
+		t.Helper()
+		if _, err := db.prune(t.Context()); err != nil {
+			t.Fatalf("%s: prune: %v", what, err)
+		}
+		evs, err := db.EventsSince(t.Context(), 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != want || evs[len(evs)-1].ID != last {
+			t.Errorf("%s: %d events left, want %d up to %d", what, len(evs), want, last)
+		}
+	}
+	db.EventMaxAge, db.EventMaxCount = time.Hour, 1
+	left("a consumer 4 events behind", 4)
+	if _, err := db.pool.Exec(t.Context(), `UPDATE consumers SET updated = now() - $1::interval`, store.ConsumerMaxAge+time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	left("the consumer silent too long", 1)
+}
