@@ -76,9 +76,10 @@ type Broker struct {
 	handlers []Handler
 	durables []*durable
 
-	mu   sync.Mutex
-	last int64
-	// advanced is closed, and replaced, whenever last moves: Wait's
+	mu      sync.Mutex
+	last    int64 // the newest event delivered to the subscribers
+	handled int64 // the newest event handed to the handlers (Wait)
+	// advanced is closed, and replaced, whenever handled moves: Wait's
 	// callers wait on it, all at once.
 	advanced chan struct{}
 	started  bool // last was read from the log (Begin)
@@ -137,15 +138,16 @@ func (b *Broker) Durable(name string, fn Consume) {
 	b.durables = append(b.durables, &durable{name: name, fn: fn, nudge: make(chan struct{}, 1)})
 }
 
-// Wait returns once the broker has delivered (to the handlers and the
-// subscribers) every event up to and including the id through, or when ctx
-// is done (ctx's error) or the broker has stopped. Many callers may wait at
-// once: each delivery wakes them all, and one read of the log serves them.
+// Wait returns once the broker has handed every event up to and including
+// the id through to the handlers (the subscribers get them right after), or
+// when ctx is done (ctx's error) or the broker has stopped. Many callers
+// may wait at once: each chunk of events wakes them all, and one read of
+// the log serves them.
 func (b *Broker) Wait(ctx context.Context, through int64) error {
 	b.Notify()
 	for {
 		b.mu.Lock()
-		last, advanced, closed := b.last, b.advanced, b.closed
+		last, advanced, closed := b.handled, b.advanced, b.closed
 		b.mu.Unlock()
 		if last >= through {
 			return nil
@@ -264,7 +266,7 @@ func (b *Broker) Begin(ctx context.Context) error {
 		return fmt.Errorf("events: read the end of the log: %w", err)
 	}
 	b.mu.Lock()
-	b.last, b.started = last, true
+	b.last, b.handled, b.started = last, last, true
 	b.mu.Unlock()
 	return nil
 }
@@ -282,7 +284,7 @@ func (b *Broker) Run(ctx context.Context) {
 		last, err := b.log.LastEventID(ctx)
 		if err == nil {
 			b.mu.Lock()
-			b.last = last
+			b.last, b.handled = last, last
 			b.mu.Unlock()
 			break
 		}
@@ -327,17 +329,29 @@ func (b *Broker) drain(ctx context.Context) {
 			}
 			return
 		}
-		for _, ev := range evs {
-			b.deliver(ctx, ev)
+		if len(evs) == 0 {
+			return
 		}
-		if len(evs) > 0 {
-			b.mu.Lock()
-			close(b.advanced)
-			b.advanced = make(chan struct{})
-			b.mu.Unlock()
-			for _, d := range b.durables {
-				d.wake()
+		// The handlers first, for the whole chunk: the caches are in
+		// step before any stream hears of a change, and the writers
+		// waiting for their events return without waiting for the
+		// fan-out.
+		for _, ev := range evs {
+			for _, h := range b.handlers {
+				h.HandleEvent(ev)
 			}
+		}
+		b.mu.Lock()
+		b.handled = evs[len(evs)-1].ID
+		close(b.advanced)
+		b.advanced = make(chan struct{})
+		b.mu.Unlock()
+		counts := make(map[int64]int)
+		for _, ev := range evs {
+			b.deliver(ctx, ev, counts)
+		}
+		for _, d := range b.durables {
+			d.wake()
 		}
 		if len(evs) < 500 {
 			return
@@ -345,17 +359,22 @@ func (b *Broker) drain(ctx context.Context) {
 	}
 }
 
-func (b *Broker) deliver(ctx context.Context, ev parley.Event) {
-	for _, h := range b.handlers {
-		h.HandleEvent(ev)
-	}
+// deliver hands ev to its subscribers. counts holds the page counts read
+// for the chunk of events ev is in.
+func (b *Broker) deliver(ctx context.Context, ev parley.Event, counts map[int64]int) {
 	e := Enriched{Event: ev}
 	if ev.Type == parley.EventPageCount {
-		// Read once here, not once per subscriber. The count is the page's
-		// current one, which is what a reader wants even if events queued.
-		if p, err := b.log.PageByID(ctx, ev.PageID); err == nil {
-			e.PageCount = p.Count
+		// Read once per chunk of events, not once per subscriber or per
+		// event. The count is the page's current one, which is what a
+		// reader wants even if events queued.
+		n, ok := counts[ev.PageID]
+		if !ok {
+			if p, err := b.log.PageByID(ctx, ev.PageID); err == nil {
+				n = p.Count
+				counts[ev.PageID] = n
+			}
 		}
+		e.PageCount = n
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -401,8 +401,8 @@ func TestWait(t *testing.T) {
 	mu.Lock()
 	delivered := seen[last]
 	mu.Unlock()
-	if !delivered || b.LastID() < last {
-		t.Errorf("Wait(%d) returned before the handler saw it (broker at %d)", last, b.LastID())
+	if !delivered {
+		t.Errorf("Wait(%d) returned before the handler saw it", last)
 	}
 	short, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel2()

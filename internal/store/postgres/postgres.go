@@ -109,6 +109,9 @@ type DB struct {
 	uclosed  bool          // Close was called; units is closed
 	udone    chan struct{} // closed when the committer has exited
 	inflight atomic.Int64  // callers inside unit
+	batches  atomic.Int64  // see Stats
+	unitsRun atomic.Int64
+	batchNs  atomic.Int64
 
 	// holdEvents, when set (by tests), says how long a transaction waits
 	// after writing its events, before it commits.
@@ -199,14 +202,11 @@ func (db *DB) Open(ctx context.Context) (err error) {
 		db.MaxBatch = DefaultMaxBatch
 	}
 	// The committer's connection has a pool of its own, of one, which
-	// reconnects when it breaks. Its statements are not prepared by name:
-	// pgx forgets the names of a pipeline that failed (a unit's deadlock)
-	// and could not prepare them again in the transaction, which goes on.
+	// reconnects when it breaks; a unit waits for a row lock at most
+	// lockTimeout (see unit.go).
 	wcfg := db.pool.Config().Copy()
 	wcfg.MinConns, wcfg.MaxConns = 0, 1
-	if wcfg.ConnConfig.DefaultQueryExecMode == pgx.QueryExecModeCacheStatement {
-		wcfg.ConnConfig.DefaultQueryExecMode = pgx.QueryExecModeCacheDescribe
-	}
+	wcfg.ConnConfig.RuntimeParams["lock_timeout"] = lockTimeout
 	if db.wpool, err = pgxpool.NewWithConfig(ctx, wcfg); err != nil {
 		return wrap(err, "postgres: connect")
 	}

@@ -595,28 +595,29 @@ func TestPrune(t *testing.T) {
 	}
 }
 
-// TestCreateCommentBatchIsAtomic runs CreateComment's write batch on a page
-// that does not exist, as if it had gone between the reads and the write:
-// the insert fails on the NOT NULL number and its events go with it.
-func TestCreateCommentBatchIsAtomic(t *testing.T) {
+// TestCreateCommentOnMissingPage runs CreateComment's one statement on a
+// page that does not exist, as if it had gone since the service read it, in
+// a unit that recorded an event before: ENotFound, and neither the comment
+// nor the event is committed.
+func TestCreateCommentOnMissingPage(t *testing.T) {
 	db := open(t)
 	seed(t, db)
 	before, err := db.LastEventID(t.Context()) // the site's event
 	if err != nil {
 		t.Fatal(err)
 	}
-	const page, id = int64(999_999), int64(12_345)
-	b := &pgx.Batch{}
-	b.Queue(insertComment, page, 1, id, "news", int64(0), id, int64(0), "alice", "Alice", "", false, false,
-		"text", "<p>text</p>", parley.StatusApproved, nil, 0.0, time.Now(), nil)
-	db.queueEvents(b, parley.StatusEvents("news", page, id, "", parley.StatusApproved))
-	err = db.pool.SendBatch(t.Context(), b).Close()
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != "23502" || pe.ColumnName != "number" {
-		t.Fatalf("the batch on a missing page: got %v, want a not-null violation on number", err)
+	_, err = db.Update(t.Context(), func(tx store.Tx) error {
+		if err := tx.Record(parley.Event{Type: parley.EventQueueChanged, SiteID: "news"}); err != nil {
+			return err
+		}
+		return tx.CreateComment(&parley.Comment{PageID: 999_999, AuthorID: "alice", AuthorName: "Alice",
+			Text: "text", HTML: "<p>text</p>", Status: parley.StatusApproved})
+	})
+	if parley.ErrorCode(err) != parley.ENotFound {
+		t.Fatalf("a comment on a missing page: got %v, want ENotFound", err)
 	}
 	if last, err := db.LastEventID(t.Context()); err != nil || last != before {
-		t.Errorf("after the failed batch: LastEventID %d, %v; want %d, no event committed", last, err, before)
+		t.Errorf("after the failed unit: LastEventID %d, %v; want %d, no event committed", last, err, before)
 	}
 }
 

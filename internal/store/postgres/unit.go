@@ -142,10 +142,25 @@ func (db *DB) commitLoop() {
 	}
 }
 
+// CommitStats counts the committer's work since Open, for metrics.
+type CommitStats struct {
+	Batches int64         // transactions committed or failed
+	Units   int64         // unit runs in them; Units/Batches is the mean batch size
+	Busy    time.Duration // time spent running batches
+}
+
+// Stats returns the committer's counters.
+func (db *DB) Stats() CommitStats {
+	return CommitStats{Batches: db.batches.Load(), Units: db.unitsRun.Load(), Busy: time.Duration(db.batchNs.Load())}
+}
+
 // commitBatch runs a batch of units in one transaction and reports each
 // unit's outcome once the transaction has committed, but for the units it
 // returns, to run again in the next batch.
 func (db *DB) commitBatch(batch []*unit) (again []*unit) {
+	db.batches.Add(1)
+	db.unitsRun.Add(int64(len(batch)))
+	defer func(start time.Time) { db.batchNs.Add(int64(time.Since(start))) }(time.Now())
 	ctx, cancel := context.WithTimeout(context.Background(), batchTimeout)
 	defer cancel()
 	errs := make([]error, len(batch))
@@ -161,8 +176,9 @@ func (db *DB) commitBatch(batch []*unit) (again []*unit) {
 	}
 	// Release destroys a connection left inside a transaction.
 	defer conn.Release()
-	t := &ptx{db: db, conn: conn, ctx: ctx, pre: []string{"BEGIN", "SET LOCAL lock_timeout = '" + lockTimeout + "'"}}
+	t := &ptx{db: db, conn: conn, ctx: ctx, pre: []string{"BEGIN"}}
 	retry := make([]bool, len(batch))
+	solo := len(batch) == 1
 	var evs []parley.Event
 	owner := make([]int, 0, len(batch)) // the unit of each event in evs
 	for i, u := range batch {
@@ -174,9 +190,23 @@ func (db *DB) commitBatch(batch []*unit) (again []*unit) {
 		if u.runs == maxAttempts {
 			t.pre = append(t.pre, "SET LOCAL lock_timeout = 0")
 		}
-		t.pre = append(t.pre, "SAVEPOINT unit")
+		if !solo {
+			t.pre = append(t.pre, "SAVEPOINT unit")
+		}
 		t.evs = t.evs[:0]
 		errs[i] = t.run(u.fn)
+		if errs[i] != nil && solo {
+			// A batch of one needs no savepoint: the transaction goes.
+			if err := t.abort(); err != nil {
+				fail(err)
+				return nil
+			}
+			if retryable(errs[i]) && u.runs < maxAttempts {
+				return batch
+			}
+			u.done <- errs[i]
+			return nil
+		}
 		if errs[i] != nil {
 			if err := t.rollback(); err != nil {
 				fail(err)
@@ -189,7 +219,9 @@ func (db *DB) commitBatch(batch []*unit) (again []*unit) {
 				owner = append(owner, i)
 			}
 		}
-		t.pre = append(t.pre, "RELEASE SAVEPOINT unit")
+		if !solo {
+			t.pre = append(t.pre, "RELEASE SAVEPOINT unit")
+		}
 		if conn.Conn().PgConn().IsClosed() {
 			fail(parley.Errorf(parley.EUnavailable, "the database connection was lost"))
 			return nil
@@ -230,6 +262,19 @@ func (t *ptx) rollback() error {
 	return nil
 }
 
+// abort rolls the whole transaction back, at once, in the simple protocol;
+// nothing when it has not begun (the unit sent no statement).
+func (t *ptx) abort() error {
+	t.pre = t.pre[:0]
+	if t.conn.Conn().PgConn().TxStatus() == 'I' {
+		return nil
+	}
+	if _, err := t.conn.Exec(t.ctx, "ROLLBACK", pgx.QueryExecModeSimpleProtocol); err != nil {
+		return wrap(err, "roll back a unit")
+	}
+	return nil
+}
+
 // run calls fn, turning a panic into an error so that one faulty unit
 // cannot take the committer, and every other caller, down.
 func (t *ptx) run(fn func(*ptx) error) (err error) {
@@ -252,6 +297,9 @@ func (t *ptx) finish(evs []parley.Event) ([]int64, error) {
 	t.pre = t.pre[:0]
 	var ids []int64
 	if len(evs) > 0 {
+		// The event lock is waited for as long as it takes: its holder
+		// is committing, never waiting for this batch.
+		b.Queue("SET LOCAL lock_timeout = 0")
 		t.db.queueEvents(b, evs)
 	}
 	b.Queue("COMMIT")
