@@ -34,6 +34,21 @@ type Stream struct {
 	Backlog []events.Enriched
 	// accept picks a live event; it may switch the subscription.
 	accept func(ctx context.Context, ev events.Enriched) bool
+	// pending holds live events taken from a subscription given up for
+	// another (see switchTo), to come before the new one's.
+	pending []events.Enriched
+}
+
+// switchTo replaces the stream's subscription with sub. Events already
+// handed to the old one stay pending, in order, and come first; those the
+// new one also gets are skipped by their ids, so none is lost or repeated.
+func (st *Stream) switchTo(sub *events.Sub) {
+	old := st.sub
+	st.sub = sub
+	st.out.Unsubscribe(old) // closes old.C, which keeps what it holds
+	for ev := range old.C {
+		st.pending = append(st.pending, ev)
+	}
 }
 
 // Ready returns the id the stream has reached: after the backlog, the id to
@@ -47,6 +62,15 @@ func (st *Stream) Resumed() bool { return st.resume }
 // or ctx is done (ctx's error). ErrStreamEnded once the subscription ended.
 func (st *Stream) Next(ctx context.Context) (events.Enriched, error) {
 	for {
+		if len(st.pending) > 0 {
+			ev := st.pending[0]
+			st.pending = st.pending[1:]
+			if ev.ID > st.sent && st.accept(ctx, ev) {
+				st.sent = ev.ID
+				return ev, nil
+			}
+			continue
+		}
 		select {
 		case <-ctx.Done():
 			return events.Enriched{}, ctx.Err()
@@ -161,8 +185,7 @@ func (s *Service) Stream(ctx context.Context, siteID, rawURL string, last int64)
 			}
 			// The page now exists: follow it alone.
 			pageID = ev.PageID
-			s.Outbox.Unsubscribe(st.sub)
-			st.sub = s.Outbox.SubscribePage(site.ID, pageID, streamBuffer)
+			st.switchTo(s.Outbox.SubscribePage(site.ID, pageID, streamBuffer))
 		}
 		return ev.PageID == pageID && readerEvent(ev.Type)
 	}
