@@ -81,7 +81,7 @@ func TestCrashDuringWrites(t *testing.T) {
 		decided  = map[int64]string{} // acknowledged decisions: id → action
 		tried    = map[int64]string{} // decisions sent, acknowledged or not
 		frames   []frame
-		last     int64 // the stream's position: the newest id it got
+		last     int64       // the stream's position: the newest id it got
 		start    = int64(-1) // where the first stream started: the head of the log then
 	)
 	for cycle := range cycles {
