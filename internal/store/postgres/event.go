@@ -33,13 +33,10 @@ const Channel = "parley_events"
 // still running will allocate (or already holds) ids greater than every
 // visible one. A rolled-back transaction leaves a gap, never a late id.
 //
-// The price is that transactions which record events commit one at a time,
-// database-wide: the critical section is the events INSERT, the NOTIFY and
-// the commit's WAL flush. PostgreSQL already serialises the commits of
-// transactions that NOTIFY (with a lock held from pre-commit to the end of
-// the commit), so the advisory lock adds little to what NOTIFY costs anyway.
-// Everything else in the transaction (checks, the page's row lock, the
-// comment's insert) runs concurrently. The lock is taken last, and no
+// The transaction that takes it is a batch of units of work (see unit.go),
+// so the lock is taken once per batch, not once per unit: batches commit one
+// at a time, database-wide, each with one events INSERT, one NOTIFY and one
+// WAL flush for all its units. Everything else in the batch runs before. The lock is taken last, and no
 // transaction waits for anything else while holding it, so it cannot be part
 // of a deadlock.
 

@@ -17,8 +17,8 @@
 //
 // Every change records its events in its transaction, and event ids are
 // allocated in commit order (see event.go), so a reader that tails the log
-// with "id > last" never misses an event that commits late. The transaction
-// also sends NOTIFY parley_events; Listen relays those notifications so that
+// with "id > last" never misses an event that commits late. Each batch of
+// units also sends NOTIFY parley_events; Listen relays those notifications so that
 // the live-update broker of every instance wakes up at once. The log is
 // pruned like SQLite's: events older than EventMaxAge or beyond the newest
 // EventMaxCount go, by one instance at a time.
