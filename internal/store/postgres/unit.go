@@ -202,7 +202,7 @@ func (db *DB) commitBatch(batch []*unit) (again []*unit) {
 				return nil
 			}
 			if retryable(errs[i]) && u.runs < maxAttempts {
-				return batch
+				return []*unit{u} // not batch, which the caller clears
 			}
 			u.done <- errs[i]
 			return nil
