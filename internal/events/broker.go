@@ -1,6 +1,10 @@
-// Package events fans out live updates. Every store records its events in
-// the same transaction as the change they describe; the Broker tails that
-// log and hands each event to the subscribers of its page or site. A
+// Package events is the dispatcher of the outbox. Every store records its
+// events in the same transaction as the change they describe, so the event
+// log is the outbox of every effect that must follow a commit; the Broker
+// tails it and delivers each event, in id order, to this instance's
+// handlers (the read path's caches), to the live subscribers of its page or
+// site, and to durable consumers (e-mail, webhooks), which resume from a
+// position stored in the database and so survive restarts. A
 // site.updated event, which has no page, also goes to the subscribers of
 // every page of its site, so that readers learn the site was closed or
 // reopened. Tailing the shared log is what makes several Parley instances
@@ -19,12 +23,37 @@ import (
 	"github.com/parleyhq/parley"
 )
 
-// Log is the part of the store the broker reads.
+// Log is the part of the store the broker reads, and where durable
+// consumers keep their positions.
 type Log interface {
 	EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error)
 	LastEventID(ctx context.Context) (int64, error)
 	PageByID(ctx context.Context, id int64) (*parley.Page, error)
+	ConsumerPosition(ctx context.Context, name string) (int64, error)
+	SetConsumerPosition(ctx context.Context, name string, pos int64) error
 }
+
+// Handler is a consumer of this instance's: the broker calls it once per
+// event, in id order, before the subscribers get the event and before Wait
+// returns for it. It keeps in-memory state (caches) in step with the log,
+// so it needs no stored position: a restarted process starts with empty
+// caches. It must return quickly.
+type Handler interface {
+	HandleEvent(ev parley.Event)
+}
+
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(ev parley.Event)
+
+// HandleEvent calls f(ev).
+func (f HandlerFunc) HandleEvent(ev parley.Event) { f(ev) }
+
+// Consume is a durable consumer: it gets the events after its stored
+// position, in id order, in batches. When it returns nil its position moves
+// past the batch and is stored; when it fails the batch comes again (after
+// a pause), so delivery is at least once, and exactly once to a consumer
+// that records, with its own effects, the ids it has handled.
+type Consume func(ctx context.Context, evs []parley.Event) error
 
 // Enriched is an event with what every subscriber of its page needs, read
 // once per event rather than once per subscriber.
@@ -40,18 +69,22 @@ type Broker struct {
 	log Log
 
 	// Optional, set before Run.
-	Poll      time.Duration                   // how often to look for events nobody announced; default 1s
-	PageCount func(pageID int64) (int, error) // fills Enriched.PageCount
-	OnEvent   func(parley.Event)              // called once per event before fan-out (cache invalidation)
-	Logger    *slog.Logger
+	Poll   time.Duration // how often to look for events nobody announced; default 1s
+	Logger *slog.Logger
 
-	nudge chan struct{}
+	nudge    chan struct{}
+	handlers []Handler
+	durables []*durable
 
 	mu      sync.Mutex
-	last    int64
-	started bool // last was read from the log (Begin)
-	pages   map[int64]map[*Sub]struct{}
-	sites   map[string]map[*Sub]struct{}
+	last    int64 // the newest event delivered to the subscribers
+	handled int64 // the newest event handed to the handlers (Wait)
+	// advanced is closed, and replaced, whenever handled moves: Wait's
+	// callers wait on it, all at once.
+	advanced chan struct{}
+	started  bool // last was read from the log (Begin)
+	pages    map[int64]map[*Sub]struct{}
+	sites    map[string]map[*Sub]struct{}
 	// sitePages holds the page subscriptions again, by their page's site,
 	// so that a site's event reaches them without a look at other sites.
 	sitePages map[string]map[*Sub]struct{}
@@ -77,6 +110,7 @@ func New(log Log) *Broker {
 		Poll:      time.Second,
 		Logger:    slog.Default(),
 		nudge:     make(chan struct{}, 1),
+		advanced:  make(chan struct{}),
 		pages:     make(map[int64]map[*Sub]struct{}),
 		sites:     make(map[string]map[*Sub]struct{}),
 		sitePages: make(map[string]map[*Sub]struct{}),
@@ -89,6 +123,43 @@ func (b *Broker) Notify() {
 	select {
 	case b.nudge <- struct{}{}:
 	default:
+	}
+}
+
+// Handle registers a handler; call it before Run.
+func (b *Broker) Handle(h Handler) { b.handlers = append(b.handlers, h) }
+
+// Durable registers a durable consumer under name; call it before Run. Run
+// delivers it every event after its stored position, from a goroutine of
+// its own (a slow consumer delays no one else). A consumer new to the
+// database starts where the log ends when Run starts, and stores that
+// position at once.
+func (b *Broker) Durable(name string, fn Consume) {
+	b.durables = append(b.durables, &durable{name: name, fn: fn, nudge: make(chan struct{}, 1)})
+}
+
+// Wait returns once the broker has handed every event up to and including
+// the id through to the handlers (the subscribers get them right after), or
+// when ctx is done (ctx's error) or the broker has stopped. Many callers
+// may wait at once: each chunk of events wakes them all, and one read of
+// the log serves them.
+func (b *Broker) Wait(ctx context.Context, through int64) error {
+	b.Notify()
+	for {
+		b.mu.Lock()
+		last, advanced, closed := b.handled, b.advanced, b.closed
+		b.mu.Unlock()
+		if last >= through {
+			return nil
+		}
+		if closed {
+			return fmt.Errorf("events: the broker has stopped")
+		}
+		select {
+		case <-advanced:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 
@@ -195,7 +266,7 @@ func (b *Broker) Begin(ctx context.Context) error {
 		return fmt.Errorf("events: read the end of the log: %w", err)
 	}
 	b.mu.Lock()
-	b.last, b.started = last, true
+	b.last, b.handled, b.started = last, last, true
 	b.mu.Unlock()
 	return nil
 }
@@ -213,7 +284,7 @@ func (b *Broker) Run(ctx context.Context) {
 		last, err := b.log.LastEventID(ctx)
 		if err == nil {
 			b.mu.Lock()
-			b.last = last
+			b.last, b.handled = last, last
 			b.mu.Unlock()
 			break
 		}
@@ -223,6 +294,14 @@ func (b *Broker) Run(ctx context.Context) {
 			return
 		case <-time.After(b.Poll):
 		}
+	}
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	b.mu.Lock()
+	from := b.last
+	b.mu.Unlock()
+	for _, d := range b.durables {
+		wg.Go(func() { b.runDurable(ctx, d, from) })
 	}
 	t := time.NewTicker(b.Poll)
 	defer t.Stop()
@@ -250,8 +329,29 @@ func (b *Broker) drain(ctx context.Context) {
 			}
 			return
 		}
+		if len(evs) == 0 {
+			return
+		}
+		// The handlers first, for the whole chunk: the caches are in
+		// step before any stream hears of a change, and the writers
+		// waiting for their events return without waiting for the
+		// fan-out.
 		for _, ev := range evs {
-			b.deliver(ctx, ev)
+			for _, h := range b.handlers {
+				h.HandleEvent(ev)
+			}
+		}
+		b.mu.Lock()
+		b.handled = evs[len(evs)-1].ID
+		close(b.advanced)
+		b.advanced = make(chan struct{})
+		b.mu.Unlock()
+		counts := make(map[int64]int)
+		for _, ev := range evs {
+			b.deliver(ctx, ev, counts)
+		}
+		for _, d := range b.durables {
+			d.wake()
 		}
 		if len(evs) < 500 {
 			return
@@ -259,17 +359,22 @@ func (b *Broker) drain(ctx context.Context) {
 	}
 }
 
-func (b *Broker) deliver(ctx context.Context, ev parley.Event) {
-	if b.OnEvent != nil {
-		b.OnEvent(ev)
-	}
+// deliver hands ev to its subscribers. counts holds the page counts read
+// for the chunk of events ev is in.
+func (b *Broker) deliver(ctx context.Context, ev parley.Event, counts map[int64]int) {
 	e := Enriched{Event: ev}
 	if ev.Type == parley.EventPageCount {
-		// Read once here, not once per subscriber. The count is the page's
-		// current one, which is what a reader wants even if events queued.
-		if p, err := b.log.PageByID(ctx, ev.PageID); err == nil {
-			e.PageCount = p.Count
+		// Read once per chunk of events, not once per subscriber or per
+		// event. The count is the page's current one, which is what a
+		// reader wants even if events queued.
+		n, ok := counts[ev.PageID]
+		if !ok {
+			if p, err := b.log.PageByID(ctx, ev.PageID); err == nil {
+				n = p.Count
+				counts[ev.PageID] = n
+			}
 		}
+		e.PageCount = n
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -299,6 +404,8 @@ func (b *Broker) shutdown() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.closed = true
+	close(b.advanced) // Wait's callers see closed
+	b.advanced = make(chan struct{})
 	for _, m := range b.pages {
 		for s := range m {
 			b.drop(s)

@@ -2,7 +2,10 @@ package events_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -12,8 +15,8 @@ import (
 )
 
 // setup returns a real store with a site, two pages and a reader, and a
-// running broker on it.
-func setup(t *testing.T) (*sqlite.DB, *events.Broker, [2]*parley.Page) {
+// running broker on it with the handlers.
+func setup(t *testing.T, hs ...events.Handler) (*sqlite.DB, *events.Broker, [2]*parley.Page) {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
@@ -36,6 +39,9 @@ func setup(t *testing.T) (*sqlite.DB, *events.Broker, [2]*parley.Page) {
 	post(t, db, pages[1])
 	b := events.New(db)
 	b.Poll = 20 * time.Millisecond
+	for _, h := range hs {
+		b.Handle(h)
+	}
 	bctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { b.Run(bctx); close(done) }()
@@ -60,9 +66,9 @@ func post(t *testing.T, db *sqlite.DB, page *parley.Page) int64 {
 }
 
 func TestFanOutByPageAndSite(t *testing.T) {
-	db, b, pages := setup(t)
 	var seen []parley.Event
-	b.OnEvent = func(ev parley.Event) { seen = append(seen, ev) }
+	var mu sync.Mutex
+	db, b, pages := setup(t, events.HandlerFunc(func(ev parley.Event) { mu.Lock(); seen = append(seen, ev); mu.Unlock() }))
 	a := b.SubscribePage("news", pages[0].ID, 16)
 	other := b.SubscribePage("news", pages[1].ID, 16)
 	site := b.SubscribeSite("news", 16)
@@ -101,9 +107,11 @@ func TestFanOutByPageAndSite(t *testing.T) {
 		t.Fatalf("the other page's subscriber got %+v", ev)
 	case <-time.After(100 * time.Millisecond):
 	}
+	mu.Lock()
 	if len(seen) != 2 {
-		t.Errorf("OnEvent saw %d events, want 2", len(seen))
+		t.Errorf("the handler saw %d events, want 2", len(seen))
 	}
+	mu.Unlock()
 	b.Unsubscribe(a)
 	b.Unsubscribe(a) // twice is fine
 	if _, ok := <-a.C; ok {
@@ -264,7 +272,7 @@ func TestBeginFixesTheStart(t *testing.T) {
 	start := b.LastID()
 	id := post(t, db, page) // after Begin, before Run
 	got := make(chan parley.Event, 16)
-	b.OnEvent = func(ev parley.Event) { got <- ev }
+	b.Handle(events.HandlerFunc(func(ev parley.Event) { got <- ev }))
 	bctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { b.Run(bctx); close(done) }()
@@ -276,5 +284,129 @@ func TestBeginFixesTheStart(t *testing.T) {
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the comment posted between Begin and Run was never delivered")
+	}
+}
+
+// TestDurableConsumer: a durable consumer gets every event after its stored
+// position in order, again after a failure (at least once), and a broker
+// started anew on the same store, as after a restart, resumes where the
+// last one stored the position: nothing lost, nothing twice.
+func TestDurableConsumer(t *testing.T) {
+	ctx := context.Background()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.CreateSite(ctx, &parley.Site{ID: "news", Name: "News"}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := db.EnsurePage(ctx, "news", "https://n.example/a", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.CreateUser(ctx, &parley.User{ID: "u", Name: "U", Role: parley.RoleReader, Created: time.Now()})
+
+	var mu sync.Mutex
+	var got []int64
+	failOnce := true
+	consume := func(_ context.Context, evs []parley.Event) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if failOnce {
+			failOnce = false
+			return fmt.Errorf("the mail server is down")
+		}
+		for _, e := range evs {
+			got = append(got, e.ID)
+		}
+		return nil
+	}
+	run := func() (stop func()) {
+		b := events.New(db)
+		b.Poll = 10 * time.Millisecond
+		b.Durable("mail", consume)
+		if err := b.Begin(ctx); err != nil {
+			t.Fatal(err)
+		}
+		bctx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { b.Run(bctx); close(done) }()
+		return func() { cancel(); <-done }
+	}
+	waitFor := func(want int) []int64 {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			mu.Lock()
+			n := len(got)
+			mu.Unlock()
+			if n >= want || time.Now().After(deadline) {
+				break
+			}
+		}
+		time.Sleep(50 * time.Millisecond) // room for a duplicate to show
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(got)
+	}
+
+	stop := run()
+	// Wait until the consumer has stored its first position (the log's
+	// end when it was new), or the comments below would come before it.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := db.ConsumerPosition(ctx, "mail"); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	start, _ := db.LastEventID(ctx)
+	for range 3 {
+		post(t, db, page)
+	}
+	first := waitFor(6)
+	stop()
+	for range 2 { // while no broker runs: the "restart"
+		post(t, db, page)
+	}
+	stop = run()
+	defer stop()
+	all := waitFor(10)
+	want := make([]int64, 0, 10)
+	for id := start + 1; id <= start+10; id++ {
+		want = append(want, id)
+	}
+	if len(first) != 6 || !slices.Equal(all, want) {
+		t.Errorf("consumed %v before the restart and %v in all, want the 6 first then %v, each once, in order", first, all, want)
+	}
+	if pos, err := db.ConsumerPosition(ctx, "mail"); err != nil || pos != start+10 {
+		t.Errorf("stored position %d (%v), want %d", pos, err, start+10)
+	}
+}
+
+// TestWait: Wait returns once the broker has delivered the id asked for,
+// and at once for one already delivered.
+func TestWait(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	db, b, pages := setup(t, events.HandlerFunc(func(ev parley.Event) { mu.Lock(); seen[ev.ID] = true; mu.Unlock() }))
+	post(t, db, pages[0])
+	last, err := db.LastEventID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := b.Wait(ctx, last); err != nil {
+		t.Fatalf("Wait(%d): %v", last, err)
+	}
+	mu.Lock()
+	delivered := seen[last]
+	mu.Unlock()
+	if !delivered {
+		t.Errorf("Wait(%d) returned before the handler saw it", last)
+	}
+	short, cancel2 := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel2()
+	if err := b.Wait(short, last+1000); err == nil {
+		t.Error("Wait for an event nobody wrote returned nil")
 	}
 }

@@ -136,7 +136,7 @@ func TestAdminPages(t *testing.T) {
 	}
 
 	// The changes are in the site's audit trail, by the moderator.
-	acts, err := e.svc.Store().Actions(ctx, store.ActionQuery{SiteID: "news"})
+	acts, err := e.db.Actions(ctx, store.ActionQuery{SiteID: "news"})
 	if err != nil || len(acts) != 3 {
 		t.Fatalf("audit: %d entries, %v; want 3", len(acts), err)
 	}

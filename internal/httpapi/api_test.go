@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/cookiejar"
 	"path/filepath"
@@ -38,10 +39,12 @@ type env struct {
 	srv *server.Server
 	url string // where srv listens
 	svc *service.Service
+	db  store.Store // the store the test opened, for reading what the API wrote
 	now time.Time
 }
 
 type envOpts struct {
+	logger    *slog.Logger // the API's; slog.Default() when nil
 	rateLimit bool
 	flood     bool // keep the policy's per-minute flood rules (all test readers share one IP)
 
@@ -67,7 +70,7 @@ func newEnv(t testing.TB, o envOpts) *env {
 // 50 ms. The site "news" is created unless it exists.
 func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 	t.Helper()
-	e := &env{t: t, now: time.Now()}
+	e := &env{t: t, db: db, now: time.Now()}
 	cfg := servertest.Config(t, "--no-model")
 	cfg.AdminToken = adminToken
 	cfg.BaseURL = "http://parley.test"
@@ -93,6 +96,7 @@ func newEnvOn(t testing.TB, db store.Store, o envOpts) *env {
 		Store:      db,
 		Now:        func() time.Time { return e.now },
 		BrokerPoll: 50 * time.Millisecond,
+		Logger:     o.logger,
 	})
 	e.url, e.svc = e.srv.URL(), e.srv.Service()
 	e.svc.NoFlood = !o.flood // set before the first request
@@ -530,7 +534,7 @@ func TestClosedPageAndBan(t *testing.T) {
 	if res.status != 201 {
 		t.Fatal(string(res.body))
 	}
-	st := e.svc.Store()
+	st := e.db
 	page, err := st.Page(ctx, "news", "https://news.example.com/2026/11/article")
 	if err != nil {
 		t.Fatal(err)

@@ -354,17 +354,16 @@ func preflight(t *testing.T, e *env, origin string) bool {
 	return false
 }
 
-// waitBroker polls until e's broker has delivered the event id, and so has
-// called the service's Observe for it (the broker counts an event delivered
-// after its OnEvent returns). 10 s only bounds a failure: the broker reads
-// the log on a notification or within its 50 ms poll.
+// waitBroker waits until e's broker has delivered the event id, and so has
+// handed it to the service and the API (their HandleEvent). 10 s only
+// bounds a failure: the broker reads the log on a notification or within
+// its 50 ms poll.
 func waitBroker(t *testing.T, e *env, id int64) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); e.srv.Broker().LastID() < id; {
-		if time.Now().After(deadline) {
-			t.Fatalf("the broker is at event %d 10 s later, want %d", e.srv.Broker().LastID(), id)
-		}
-		time.Sleep(5 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.srv.Broker().Wait(ctx, id); err != nil {
+		t.Fatalf("the broker is at event %d 10 s later, want %d: %v", e.srv.Broker().LastID(), id, err)
 	}
 }
 

@@ -134,20 +134,14 @@ func (c queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- queueDesc }
 func (c queueCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	st := c.s.svc.Store()
-	sites, err := st.Sites(ctx)
+	sizes, err := c.s.svc.QueueSizes(ctx)
 	if err != nil {
 		c.s.metrics.errors.WithLabelValues(parley.ErrorCode(err)).Inc()
 		return
 	}
-	for _, site := range sites {
-		counts, err := st.QueueCounts(ctx, site.ID)
-		if err != nil {
-			c.s.metrics.errors.WithLabelValues(parley.ErrorCode(err)).Inc()
-			return
-		}
+	for site, counts := range sizes {
 		for q, n := range counts {
-			ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), site.ID, q)
+			ch <- prometheus.MustNewConstMetric(queueDesc, prometheus.GaugeValue, float64(n), site, q)
 		}
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/config"
-	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -35,7 +34,6 @@ type Options struct {
 	// /demo/sso-token (signing readers' SSO tokens); nil serves none.
 	DemoPublisher http.Handler
 	Logger        *slog.Logger
-	Broker        *events.Broker // live updates; nil disables /api/v1/stream
 	// MaxStreams and MaxStreamsPerIP cap the open event streams, on the
 	// instance and per client address; 0 means the config defaults.
 	MaxStreams, MaxStreamsPerIP int
@@ -62,7 +60,6 @@ type Server struct {
 	staffLimits  *limiters // state-changing requests per moderator session
 	cache        *threadCache
 	origins      *originSet
-	broker       *events.Broker
 	metrics      *metrics
 	streams      atomic.Int64 // open event streams
 	streamCaps   *streamCaps
@@ -94,7 +91,6 @@ func New(svc *service.Service, sessions *auth.Sessions, o Options) *Server {
 		staffLimits:   newLimiters(staffWriteRate),
 		cache:         newThreadCache(256 << 20),
 		origins:       newOriginSet(),
-		broker:        o.Broker,
 		streamCaps:    newStreamCaps(o.MaxStreams, o.MaxStreamsPerIP),
 		stop:          make(chan struct{}),
 	}
@@ -113,33 +109,30 @@ func (s *Server) Close() {
 	s.done.Wait()
 }
 
-// Invalidate drops the cached responses of a page. The service calls it
-// after its own writes; the live-update broker calls it for writes made by
-// other instances.
-func (s *Server) Invalidate(pageID int64) { s.cache.invalidate(pageID) }
-
-// InvalidateSite is told that a site's settings or policy changed (the
-// service's OnSiteChange): a change made on this instance, as the change
-// returns, or one made elsewhere, as the broker reads its site.updated from
-// the log and before it hands the event to the readers' streams. It drops
-// the cached responses of every page of the site and reloads the site's
-// allowed origins, so a reader whose stream says site.updated reads the
-// change and an origin just added is allowed at once. It then wakes the
-// broker, which has the change's site.updated to send to this instance's
-// streams (when the broker itself called, it finds nothing more).
-func (s *Server) InvalidateSite(siteID string) {
-	s.cache.invalidateSite(siteID)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	s.origins.refreshSite(ctx, s.svc, siteID)
-	cancel()
-	if s.broker != nil {
-		s.broker.Notify()
+// HandleEvent keeps the API's caches in step with the event log, whichever
+// instance wrote the event: it is a handler of the dispatcher
+// (events.Broker), which calls it for every event, after the service's own
+// (which forgets a changed site), before the event reaches this instance's
+// streams and before the write that recorded it returns on this instance.
+// An event of a page drops the page's cached responses; a site.updated
+// drops those of every page of the site and reloads the site's allowed
+// origins, so a reader whose stream says site.updated reads the change, and
+// an origin just added is allowed at once.
+func (s *Server) HandleEvent(ev parley.Event) {
+	if ev.PageID != 0 {
+		s.cache.invalidate(ev.PageID)
+	}
+	if ev.Type == parley.EventSiteUpdated && ev.SiteID != "" {
+		s.cache.invalidateSite(ev.SiteID)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		s.origins.refreshSite(ctx, s.svc, ev.SiteID)
+		cancel()
 	}
 }
 
 // housekeeping runs until Close: it sweeps rate limiters and reloads the
 // allowed origins every few seconds, the fallback should a site's change
-// not reach InvalidateSite (an event missed).
+// not reach HandleEvent (an event missed).
 func (s *Server) housekeeping() {
 	defer s.done.Done()
 	t := time.NewTicker(5 * time.Second)
@@ -185,7 +178,7 @@ func newOriginSet() *originSet {
 func (o *originSet) refresh(ctx context.Context, svc *service.Service) {
 	o.reload.Lock()
 	defer o.reload.Unlock()
-	all, err := svc.Store().Sites(ctx)
+	all, err := svc.Sites(ctx)
 	if err != nil {
 		return // keep the last good set
 	}
@@ -207,7 +200,7 @@ func (o *originSet) refreshSite(ctx context.Context, svc *service.Service, id st
 	o.reload.Lock()
 	defer o.reload.Unlock()
 	var origins []string
-	site, err := svc.Store().Site(ctx, id)
+	site, err := svc.Site(ctx, id)
 	switch {
 	case err == nil:
 		origins = site.Origins
@@ -257,7 +250,7 @@ func (s *Server) reader(r *http.Request) (*parley.User, error) {
 	if id == "" {
 		return nil, nil
 	}
-	u, err := s.svc.Store().User(r.Context(), id)
+	u, err := s.svc.SessionUser(r.Context(), id)
 	if parley.ErrorCode(err) == parley.ENotFound {
 		return nil, nil
 	}

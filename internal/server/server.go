@@ -20,7 +20,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/events"
@@ -227,26 +226,20 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	if err := broker.Begin(ctx); err != nil {
 		return err
 	}
-	apiOpts.Broker = broker
 	api := httpapi.New(svc, sessions, apiOpts)
 	s.broker, s.api = broker, api
-	// Writes on this instance drop the page's cached responses at once and
-	// wake the broker; writes on other instances arrive through the log. A
-	// site's change (site.updated) makes the service forget the site, which
-	// then drops the cached responses of all its pages (OnSiteChange).
-	broker.OnEvent = func(ev parley.Event) {
-		svc.Observe(ev)
-		if ev.PageID != 0 {
-			api.Invalidate(ev.PageID)
-		}
-	}
-	svc.OnChange = func(pageID int64) {
-		api.Invalidate(pageID)
-		broker.Notify()
-	}
-	svc.OnSiteChange = api.InvalidateSite
-	// The broker runs once OnEvent is set; Begin above fixed where it
-	// starts, so nothing recorded since is missed.
+	// The outbox: the one path from a committed write to its effects.
+	// Every write records its events in its transaction; the broker tails
+	// that log and delivers each event, on every instance, to the
+	// service's caches, then the API's (svc and api are events.Handlers,
+	// in that order), then to the live streams and durable consumers. The
+	// service waits on it (svc.Outbox) until this instance has delivered
+	// its write's events, so the writer's next read here sees the write.
+	broker.Handle(svc)
+	broker.Handle(api)
+	svc.Outbox = broker
+	// Begin above fixed where the broker starts, so nothing recorded
+	// since is missed.
 	s.bg.Go(func() { broker.Run(bgCtx) }) // exits when Close cancels bgCtx
 	// With PostgreSQL, other instances' writes announce themselves with
 	// NOTIFY; the broker also polls, so a lost notification only delays.

@@ -26,60 +26,24 @@ func (a Actor) actorName() (id, name string) {
 	return "", "admin token"
 }
 
-// audit records a moderator action with the changed fields before and
-// after (nil for none).
-func (s *Service) audit(ctx context.Context, a Actor, e store.Action, before, after any) error {
+// entry returns the audit entry of a moderator action, with the changed
+// fields before and after (nil for none), for the action's unit of work to
+// record with its change (store.Tx.AddAction): both or neither.
+func (s *Service) entry(a Actor, e store.Action, before, after any) (*store.Action, error) {
 	e.ActorID, e.ActorName = a.actorName()
 	var err error
 	if before != nil {
 		if e.Before, err = json.Marshal(before); err != nil {
-			return fmt.Errorf("audit %s: %w", e.Action, err)
+			return nil, fmt.Errorf("audit %s: %w", e.Action, err)
 		}
 	}
 	if after != nil {
 		if e.After, err = json.Marshal(after); err != nil {
-			return fmt.Errorf("audit %s: %w", e.Action, err)
+			return nil, fmt.Errorf("audit %s: %w", e.Action, err)
 		}
 	}
 	e.Created = s.now()
-	if err := s.store.AddAction(ctx, &e); err != nil {
-		return fmt.Errorf("audit %s: %w", e.Action, err)
-	}
-	return nil
-}
-
-// audited returns ctx carrying the audit entry of a moderator action, with
-// the changed fields before and after (nil for none): the first write made
-// with the returned context records the entry in its own transaction, so
-// that the change and its entry commit together (store.WithAudit). finish
-// records the entry on its own when no write did, e.g. an action that
-// changed nothing; call it after the writes.
-func (s *Service) audited(ctx context.Context, a Actor, e store.Action, before, after any) (context.Context, func() error, error) {
-	e.ActorID, e.ActorName = a.actorName()
-	var err error
-	if before != nil {
-		if e.Before, err = json.Marshal(before); err != nil {
-			return ctx, nil, fmt.Errorf("audit %s: %w", e.Action, err)
-		}
-	}
-	if after != nil {
-		if e.After, err = json.Marshal(after); err != nil {
-			return ctx, nil, fmt.Errorf("audit %s: %w", e.Action, err)
-		}
-	}
-	e.Created = s.now()
-	outer := ctx
-	ctx = store.WithAudit(ctx, &e)
-	finish := func() error {
-		if !store.AuditPending(ctx) {
-			return nil
-		}
-		if err := s.store.AddAction(outer, &e); err != nil {
-			return fmt.Errorf("audit %s: %w", e.Action, err)
-		}
-		return nil
-	}
-	return ctx, finish, nil
+	return &e, nil
 }
 
 // CommentAudit lists the audit entries of a comment, newest first, for a

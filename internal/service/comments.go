@@ -196,7 +196,8 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 		return nil, err
 	}
 	res := &PostResult{}
-	if res.NewUser, err = s.ensureReader(ctx, &a, in.Name); err != nil {
+	created, renamed, err := s.reader(&a, in.Name)
+	if err != nil {
 		return nil, err
 	}
 	dec, err := s.decide(ctx, a, d)
@@ -221,52 +222,68 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 	if d.quote != nil {
 		c.QuoteID = d.quote.ID
 	}
-	if err := s.store.CreateComment(ctx, c); err != nil {
+	// The reader's identity, when new or renamed, commits with the comment.
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := writeReader(tx, created, renamed); err != nil {
+			return err
+		}
+		return tx.CreateComment(c)
+	})
+	if err != nil {
 		return nil, fmt.Errorf("create comment: %w", err)
 	}
-	s.changed(c.PageID)
+	res.NewUser = created
 	res.Comment, res.Decision, res.Message, res.Quote = c, dec, moderation.AuthorMessage(dec), d.quote
 	return res, nil
 }
 
-// ensureReader makes sure the actor has a user, creating an anonymous reader
-// (with the display name given, when valid) on their first write. It returns
-// the new user, or nil when the actor already had one; a changed display
-// name is stored.
-func (s *Service) ensureReader(ctx context.Context, a *Actor, name string) (*parley.User, error) {
+// reader makes sure the actor has a user, making an anonymous reader (with
+// the display name given, when valid) on their first write, and sets
+// a.User. It returns the user to create, or to rename when the display name
+// changed (nil for none), which the write's unit of work stores.
+func (s *Service) reader(a *Actor, name string) (created, renamed *parley.User, err error) {
 	if a.User != nil {
 		// A reader signed in by their publisher has the publisher's name
 		// (their token's, at every sign-in), not one typed in a form.
 		if name == "" || a.User.IsStaff() || IsSSOReader(a.User.ID) {
-			return nil, nil
+			return nil, nil, nil
 		}
 		clean, err := cleanName(name)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if clean != a.User.Name {
 			u := *a.User
 			u.Name = clean
-			if err := s.store.UpdateUser(ctx, &u); err != nil {
-				return nil, fmt.Errorf("rename reader: %w", err)
-			}
 			a.User = &u
+			return nil, &u, nil
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	clean := "Reader"
 	if name != "" {
-		var err error
 		if clean, err = cleanName(name); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	u := &parley.User{ID: auth.NewID(), Name: clean, Role: parley.RoleReader, Created: s.now()}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		return nil, fmt.Errorf("create reader: %w", err)
-	}
 	a.User = u
-	return u, nil
+	return u, nil, nil
+}
+
+// writeReader stores in a unit of work what reader returned.
+func writeReader(tx store.Tx, created, renamed *parley.User) error {
+	if created != nil {
+		if err := tx.CreateUser(created); err != nil {
+			return fmt.Errorf("create reader: %w", err)
+		}
+	}
+	if renamed != nil {
+		if err := tx.UpdateUser(renamed); err != nil {
+			return fmt.Errorf("rename reader: %w", err)
+		}
+	}
+	return nil
 }
 
 // own returns comment id when the actor wrote it or may moderate its site.
@@ -331,19 +348,23 @@ func (s *Service) Edit(ctx context.Context, a Actor, id int64, text string) (*Po
 	}
 	// An edit is not a duplicate of the comment it edits, nor flooding.
 	dec = withoutRules(dec, "duplicate", "flood")
-	at := s.now()
-	if err := s.store.EditComment(ctx, id, text, s.render.Render(text), at); err != nil {
-		return nil, err
-	}
-	// The edit can only make moderation stricter: an approved comment may be
-	// held, a held one stays held until a moderator decides.
-	if dec.Status != parley.StatusApproved && c.Status == parley.StatusApproved {
-		if _, err := s.store.SetStatus(ctx, id, dec.Status, dec.Reasons, false); err != nil {
-			return nil, err
+	at, html := s.now(), s.render.Render(text)
+	var out *parley.Comment
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := tx.EditComment(id, text, html, at); err != nil {
+			return err
 		}
-	}
-	s.changed(c.PageID)
-	out, err := s.store.Comment(ctx, id)
+		// The edit can only make moderation stricter: an approved comment
+		// may be held, a held one stays held until a moderator decides.
+		if dec.Status != parley.StatusApproved && c.Status == parley.StatusApproved {
+			if _, err := tx.SetStatus(id, dec.Status, dec.Reasons, false); err != nil {
+				return err
+			}
+		}
+		var err error
+		out, err = tx.Comment(id)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -390,21 +411,24 @@ func (s *Service) Delete(ctx context.Context, a Actor, id int64) error {
 	if c.Status == parley.StatusDeleted {
 		return nil
 	}
-	finish := func() error { return nil }
-	wctx := ctx
+	var entry *store.Action
 	if !author {
 		// A moderator removed it: that goes in the audit log, with it.
-		wctx, finish, err = s.audited(ctx, a, store.Action{Action: AuditDelete, CommentID: id, UserID: c.AuthorID, SiteID: p.SiteID},
+		entry, err = s.entry(a, store.Action{Action: AuditDelete, CommentID: id, UserID: c.AuthorID, SiteID: p.SiteID},
 			map[string]any{"status": c.Status}, map[string]any{"status": parley.StatusDeleted})
 		if err != nil {
 			return err
 		}
 	}
-	if _, err := s.store.SetStatus(wctx, id, parley.StatusDeleted, c.Reasons, false); err != nil {
-		return err
-	}
-	s.changed(c.PageID)
-	return finish()
+	return s.update(ctx, func(tx store.Tx) error {
+		if _, err := tx.SetStatus(id, parley.StatusDeleted, c.Reasons, false); err != nil {
+			return err
+		}
+		if entry != nil {
+			return tx.AddAction(entry)
+		}
+		return nil
+	})
 }
 
 // Vote records the reader's vote (+1, -1, or 0 to withdraw) and returns the
@@ -432,15 +456,22 @@ func (s *Service) Vote(ctx context.Context, a Actor, id int64, value int) (int, 
 			return 0, nil, err
 		}
 	}
-	created, err := s.ensureReader(ctx, &a, "")
+	created, _, err := s.reader(&a, "")
 	if err != nil {
 		return 0, nil, err
 	}
-	score, err := s.store.Vote(ctx, parley.Vote{CommentID: id, UserID: a.User.ID, Value: value})
+	var score int
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := writeReader(tx, created, nil); err != nil {
+			return err
+		}
+		var err error
+		score, err = tx.Vote(parley.Vote{CommentID: id, UserID: a.User.ID, Value: value})
+		return err
+	})
 	if err != nil {
 		return 0, nil, err
 	}
-	s.changed(c.PageID)
 	return score, created, nil
 }
 
@@ -475,17 +506,27 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64, in ReportInput)
 	if _, err := s.restrictions(ctx, a, p.SiteID); err != nil {
 		return nil, err
 	}
-	created, err := s.ensureReader(ctx, &a, "")
+	created, _, err := s.reader(&a, "")
 	if err != nil {
 		return nil, err
 	}
 	if a.User.ID == c.AuthorID {
-		return created, parley.Errorf(parley.EInvalid, "You cannot report your own comment.")
+		return nil, parley.Errorf(parley.EInvalid, "You cannot report your own comment.")
 	}
 	r := &parley.Report{CommentID: id, ReporterID: a.User.ID, Reason: in.Reason, Note: note, Created: s.now()}
-	if _, err := s.store.AddReport(ctx, r); err != nil {
-		return created, err
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := writeReader(tx, created, nil); err != nil {
+			return err
+		}
+		_, err := tx.AddReport(r)
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
+	// The threshold weighs the reports as stored, this one with them: a
+	// unit of its own, which a crash between the two leaves undone until
+	// the next report (the report itself is kept).
 	if err := s.applyReportThreshold(ctx, c); err != nil {
 		return created, err
 	}

@@ -537,21 +537,23 @@ func (im *importRun) ensurePage(ctx context.Context, p *importPage) error {
 	if before, after := pageDiff(old, next); len(after) > 0 {
 		before["page"], after["page"] = p.url, p.url
 		actor := Actor{Admin: true, User: &parley.User{Name: "import (" + im.opt.Source + ")"}}
-		wctx, finish, err := im.s.audited(ctx, actor, store.Action{Action: AuditPage, SiteID: im.site.ID,
+		e, err := im.s.entry(actor, store.Action{Action: AuditPage, SiteID: im.site.ID,
 			Note: "settings of the page in the " + im.opt.Source + " export"}, before, after)
 		if err != nil {
 			return err
 		}
-		if _, err := im.s.store.SetPageSettings(wctx, page.ID, next); err != nil {
+		err = im.s.update(ctx, func(tx store.Tx) error {
+			if _, err := tx.SetPageSettings(page.ID, next); err != nil {
+				return err
+			}
+			return tx.AddAction(e)
+		})
+		if err != nil {
 			return fmt.Errorf("settings of page %s: %w", p.url, err)
-		}
-		if err := finish(); err != nil {
-			return err
 		}
 		page.Closed, page.Policy = next.Closed, next.Policy
 	}
 	p.page = page
-	im.s.changed(page.ID)
 	return nil
 }
 

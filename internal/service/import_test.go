@@ -158,7 +158,7 @@ func TestImportPagePolicy(t *testing.T) {
 		t.Errorf("report: %d warnings, %d pages; want 4 warnings and 7 pages (6 with comments or settings, and kept)", rep.WarningCount, rep.Pages)
 	}
 
-	st := w.svc.Store()
+	st := w.db
 	settings := func() map[string]string {
 		out := map[string]string{}
 		for _, name := range []string{"held", "unknown", "closes", "bad", "kept", "empty", "closed", "plain"} {

@@ -106,8 +106,8 @@ func (s *Service) Decide(ctx context.Context, a Actor, id int64, in DecideInput)
 	if c.Status == parley.StatusDeleted {
 		return nil, parley.Errorf(parley.EConflict, "The comment was deleted by its author.")
 	}
-	// The audit entry is written by the first change, in its transaction;
-	// its "before" is the comment as read above.
+	// The audit entry commits with the change, in its unit of work; its
+	// "before" is the comment as read above.
 	entry := store.Action{Action: in.Action, CommentID: c.ID, UserID: c.AuthorID, SiteID: p.SiteID, Note: note}
 	var before, after map[string]any
 	status, reasons := parley.StatusApproved, []parley.Reason(nil)
@@ -127,31 +127,39 @@ func (s *Service) Decide(ctx context.Context, a Actor, id int64, in DecideInput)
 		}
 		before, after = map[string]any{"featured": c.Featured}, map[string]any{"featured": want}
 	}
-	actx, finish, err := s.audited(ctx, a, entry, before, after)
+	e, err := s.entry(a, entry, before, after)
 	if err != nil {
 		return nil, err
 	}
-	switch in.Action {
-	case ActionApprove, ActionReject:
-		if _, err := s.store.SetStatus(actx, id, status, reasons, true); err != nil {
-			return nil, err
-		}
-		if status == parley.StatusRejected && c.Featured {
-			// A rejected comment is no longer pinned anywhere.
-			if err := s.store.SetFeatured(actx, id, false); err != nil {
-				return nil, err
+	var out *parley.Comment
+	err = s.update(ctx, func(tx store.Tx) error {
+		switch in.Action {
+		case ActionApprove, ActionReject:
+			if _, err := tx.SetStatus(id, status, reasons, true); err != nil {
+				return err
+			}
+			if status == parley.StatusRejected && c.Featured {
+				// A rejected comment is no longer pinned anywhere.
+				if err := tx.SetFeatured(id, false); err != nil {
+					return err
+				}
+			}
+		case ActionFeature, ActionUnfeature:
+			if err := tx.SetFeatured(id, want); err != nil {
+				return err
 			}
 		}
-	case ActionFeature, ActionUnfeature:
-		if err := s.store.SetFeatured(actx, id, want); err != nil {
-			return nil, err
+		if err := tx.AddAction(e); err != nil {
+			return err
 		}
-	}
-	s.changed(c.PageID)
-	if err := finish(); err != nil {
+		var err error
+		out, err = tx.Comment(id)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	return s.store.Comment(ctx, id)
+	return out, nil
 }
 
 // BulkFailure is one comment a bulk decision could not apply.

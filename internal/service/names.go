@@ -66,7 +66,7 @@ func (s *Service) holders(ctx context.Context) (*badgeHolders, error) {
 // staffChanged forgets the badge holders when a user's role moved to or
 // from one with a badge, and drops the cached threads of the site, whose
 // comments show badges.
-func (s *Service) staffChanged(siteID, oldRole, newRole string) {
+func (s *Service) staffChanged(ctx context.Context, siteID, oldRole, newRole string) {
 	old, nu := parley.User{Role: oldRole}, parley.User{Role: newRole}
 	if old.Badge() == "" && nu.Badge() == "" {
 		return
@@ -75,7 +75,13 @@ func (s *Service) staffChanged(siteID, oldRole, newRole string) {
 	s.names.set = nil
 	s.names.mu.Unlock()
 	if siteID != "" {
-		s.siteChanged(siteID)
+		// site.updated has every instance drop the site's cached threads.
+		err := s.update(ctx, func(tx store.Tx) error {
+			return tx.Record(parley.Event{Type: parley.EventSiteUpdated, SiteID: siteID})
+		})
+		if err != nil {
+			s.Logger.Warn("badge change not announced", "site", siteID, "err", err)
+		}
 	}
 }
 
@@ -173,21 +179,32 @@ func (s *Service) SetRole(ctx context.Context, a Actor, userID, role string) (*p
 	}
 	next := *u
 	next.Role = role
-	actx, finish, err := s.audited(ctx, a, store.Action{Action: AuditRole, UserID: userID}, map[string]any{"role": u.Role}, map[string]any{"role": role})
+	e, err := s.entry(a, store.Action{Action: AuditRole, UserID: userID}, map[string]any{"role": u.Role}, map[string]any{"role": role})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.UpdateUser(actx, &next); err != nil {
+	// The badge shows on every site the reader wrote on: site.updated for
+	// each, in the same unit, has every instance drop their cached threads.
+	sites, err := s.store.Sites(ctx)
+	if err != nil {
 		return nil, err
 	}
-	s.staffChanged("", u.Role, role)
-	// The badge shows on every site the reader wrote on.
-	if s.OnSiteChange != nil {
-		if sites, err := s.store.Sites(ctx); err == nil {
-			for _, site := range sites {
-				s.siteChanged(site.ID)
-			}
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := tx.UpdateUser(&next); err != nil {
+			return err
 		}
+		if err := tx.AddAction(e); err != nil {
+			return err
+		}
+		evs := make([]parley.Event, 0, len(sites))
+		for _, site := range sites {
+			evs = append(evs, parley.Event{Type: parley.EventSiteUpdated, SiteID: site.ID})
+		}
+		return tx.Record(evs...)
+	})
+	s.staffChanged(ctx, "", u.Role, role)
+	if err != nil {
+		return nil, err
 	}
-	return &next, finish()
+	return &next, nil
 }

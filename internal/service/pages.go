@@ -161,27 +161,32 @@ func (s *Service) UpdatePage(ctx context.Context, a Actor, ref PageRef, in PageU
 			return nil, err
 		}
 	}
-	// The audit entry commits with the change (store.WithAudit); its
-	// "before" is the page as read above.
-	before, after := pageDiff(store.PageSettings{Closed: p.Closed, Policy: p.Policy}, next)
-	wctx, finish := ctx, func() error { return nil }
-	if len(after) > 0 {
-		before["page"], after["page"] = p.URL, p.URL
-		if wctx, finish, err = s.audited(ctx, a, store.Action{Action: AuditPage, SiteID: site.ID, Note: note}, before, after); err != nil {
-			return nil, err
+	// The audit entry commits with the change, in one unit of work; its
+	// "before" is the page as the unit finds it.
+	var old store.PageSettings
+	var changed bool
+	err = s.update(ctx, func(tx store.Tx) error {
+		var err error
+		if old, err = tx.SetPageSettings(p.ID, next); err != nil {
+			return err
 		}
-	}
-	old, err := s.store.SetPageSettings(wctx, p.ID, next)
+		before, after := pageDiff(old, next)
+		if changed = len(after) > 0; !changed {
+			return nil
+		}
+		before["page"], after["page"] = p.URL, p.URL
+		e, err := s.entry(a, store.Action{Action: AuditPage, SiteID: site.ID, Note: note}, before, after)
+		if err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
 	if err != nil {
 		return nil, err
 	}
 	p.Closed, p.Policy = next.Closed, next.Policy
-	if len(after) > 0 {
+	if changed {
 		s.forgetPipeline(site, old.Policy)
-		s.changed(p.ID)
-		if err := finish(); err != nil {
-			return nil, err
-		}
 	}
 	return pageView(site, p)
 }

@@ -32,9 +32,15 @@ func TestUpdatePage(t *testing.T) {
 	w.policy(func(p *moderation.Policy) {})
 	r := w.newReader()
 	w.mustPost(&r, "the first comment")
-	var changed []int64
-	w.svc.OnChange = func(id int64) { changed = append(changed, id) }
-	page, err := w.svc.Store().Page(w.ctx, "news", article)
+	// changed lists the pages whose page.updated this instance has
+	// delivered (to its caches and streams) by the time a call returns.
+	changed := func() (ids []int64) {
+		for _, ev := range w.delivered.of(parley.EventPageUpdated) {
+			ids = append(ids, ev.PageID)
+		}
+		return ids
+	}
+	page, err := w.db.Page(w.ctx, "news", article)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +74,8 @@ func TestUpdatePage(t *testing.T) {
 			}
 		})
 	}
-	if got, _ := w.svc.Store().PageByID(w.ctx, page.ID); got.Closed || got.Policy != nil || len(changed) != 0 {
-		t.Fatalf("refused updates changed the page: %+v, changes %v", got, changed)
+	if got, _ := w.db.PageByID(w.ctx, page.ID); got.Closed || got.Policy != nil || len(changed()) != 0 {
+		t.Fatalf("refused updates changed the page: %+v, changes %v", got, changed())
 	}
 
 	// A moderator of the site closes the page: the next comment is refused,
@@ -82,10 +88,10 @@ func TestUpdatePage(t *testing.T) {
 	if _, err := w.post(&r, "too late"); parley.ErrorCode(err) != parley.EForbidden || !strings.Contains(parley.ErrorMessage(err), "closed") {
 		t.Errorf("post on a closed page: %v, want EForbidden", err)
 	}
-	if !slices.Equal(changed, []int64{page.ID}) {
-		t.Errorf("OnChange calls: %v, want one for page %d", changed, page.ID)
+	if !slices.Equal(changed(), []int64{page.ID}) {
+		t.Errorf("page.updated delivered when UpdatePage returned: %v, want one for page %d", changed(), page.ID)
 	}
-	acts, err := w.svc.Store().Actions(w.ctx, store.ActionQuery{SiteID: "news"})
+	acts, err := w.db.Actions(w.ctx, store.ActionQuery{SiteID: "news"})
 	if err != nil || len(acts) == 0 {
 		t.Fatalf("audit: %v %v", acts, err)
 	}
@@ -96,10 +102,10 @@ func TestUpdatePage(t *testing.T) {
 	}
 
 	// The same again changes nothing and is not audited.
-	if _, err := w.svc.UpdatePage(w.ctx, mod, ref, service.PageUpdate{Closed: &yes}); err != nil || len(changed) != 1 {
-		t.Errorf("closing a closed page: %v, %d changes", err, len(changed))
+	if _, err := w.svc.UpdatePage(w.ctx, mod, ref, service.PageUpdate{Closed: &yes}); err != nil || len(changed()) != 1 {
+		t.Errorf("closing a closed page: %v, %d changes", err, len(changed()))
 	}
-	if again, _ := w.svc.Store().Actions(w.ctx, store.ActionQuery{SiteID: "news"}); len(again) != len(acts) {
+	if again, _ := w.db.Actions(w.ctx, store.ActionQuery{SiteID: "news"}); len(again) != len(acts) {
 		t.Errorf("an unchanged page was audited: %d entries, want %d", len(again), len(acts))
 	}
 
@@ -120,7 +126,7 @@ func TestUpdatePage(t *testing.T) {
 	if err != nil || other.Comment.Status != parley.StatusApproved {
 		t.Errorf("comment on another page: %+v, %v; want approved", other, err)
 	}
-	acts, _ = w.svc.Store().Actions(w.ctx, store.ActionQuery{SiteID: "news"})
+	acts, _ = w.db.Actions(w.ctx, store.ActionQuery{SiteID: "news"})
 	if b, a := string(acts[0].Before), string(acts[0].After); b != `{"closed":true,"page":"`+article+`","policy":null}` ||
 		a != `{"closed":false,"page":"`+article+`","policy":{"mode":"pre_all","max_links":0}}` {
 		t.Errorf("audit of reopening: before %s after %s", b, a)

@@ -162,9 +162,9 @@ func (s *Service) applyReportThreshold(ctx context.Context, c *parley.Comment) e
 	}
 	reason := parley.Reason{Rule: moderation.RuleReports, Message: fmt.Sprintf(
 		"reported by %d readers, weighing %.2f by their records (threshold %d)", ra.Reporters, ra.Weight, policy.ReportThreshold)}
-	if _, err := s.store.SetStatus(ctx, c.ID, parley.StatusPending, append(c.Reasons, reason), false); err != nil {
+	reasons := append(c.Reasons, reason)
+	return s.update(ctx, func(tx store.Tx) error {
+		_, err := tx.SetStatus(c.ID, parley.StatusPending, reasons, false)
 		return err
-	}
-	s.changed(c.PageID)
-	return nil
+	})
 }

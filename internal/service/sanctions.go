@@ -91,14 +91,17 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 		} else {
 			u.BannedUntil = time.Time{}
 		}
-		actx, finish, err := s.audited(ctx, a, entry, map[string]any{"banned_until": timeOrNil(old)}, map[string]any{"banned_until": timeOrNil(u.BannedUntil)})
+		e, err := s.entry(a, entry, map[string]any{"banned_until": timeOrNil(old)}, map[string]any{"banned_until": timeOrNil(u.BannedUntil)})
 		if err != nil {
 			return nil, err
 		}
-		if err := s.store.UpdateUser(actx, u); err != nil {
-			return nil, err
-		}
-		if err := finish(); err != nil {
+		err = s.update(ctx, func(tx store.Tx) error {
+			if err := tx.UpdateUser(u); err != nil {
+				return err
+			}
+			return tx.AddAction(e)
+		})
+		if err != nil {
 			return nil, err
 		}
 		return &Standing{User: u, Sanction: store.Sanction{UserID: u.ID}}, nil
@@ -126,14 +129,17 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 		next.Premoderated = in.Action == SanctionPremoderate
 		before["premoderated"], after["premoderated"] = old.Premoderated, next.Premoderated
 	}
-	actx, finish, err := s.audited(ctx, a, entry, before, after)
+	e, err := s.entry(a, entry, before, after)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.SetSanction(actx, next); err != nil {
-		return nil, err
-	}
-	if err := finish(); err != nil {
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := tx.SetSanction(next); err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return &Standing{User: u, Sanction: next}, nil
@@ -203,23 +209,28 @@ func (s *Service) RejectPending(ctx context.Context, a Actor, userID, siteID, no
 		}
 		for _, it := range items {
 			c := it.Comment
-			actx, finish, err := s.audited(ctx, a, store.Action{Action: ActionReject, CommentID: c.ID, UserID: userID, SiteID: siteID, Note: note},
+			e, err := s.entry(a, store.Action{Action: ActionReject, CommentID: c.ID, UserID: userID, SiteID: siteID, Note: note},
 				map[string]any{"status": parley.StatusPending}, map[string]any{"status": parley.StatusRejected})
 			if err != nil {
 				return n, err
 			}
-			if _, err := s.store.SetStatus(actx, c.ID, parley.StatusRejected, c.Reasons, true); err != nil {
-				return n, err
-			}
-			s.changed(c.PageID)
-			if err := finish(); err != nil {
+			err = s.update(ctx, func(tx store.Tx) error {
+				if _, err := tx.SetStatus(c.ID, parley.StatusRejected, c.Reasons, true); err != nil {
+					return err
+				}
+				return tx.AddAction(e)
+			})
+			if err != nil {
 				return n, err
 			}
 			n++
 		}
 	}
-	err = s.audit(ctx, a, store.Action{Action: AuditRejectPending, UserID: userID, SiteID: siteID, Note: note}, nil, map[string]any{"rejected": n})
-	return n, err
+	e, err := s.entry(a, store.Action{Action: AuditRejectPending, UserID: userID, SiteID: siteID, Note: note}, nil, map[string]any{"rejected": n})
+	if err != nil {
+		return n, err
+	}
+	return n, s.update(ctx, func(tx store.Tx) error { return tx.AddAction(e) })
 }
 
 // MaxNoteText bounds a moderator's note on a reader.
@@ -248,14 +259,17 @@ func (s *Service) AddNote(ctx context.Context, a Actor, userID, siteID, text str
 	}
 	id, name := a.actorName()
 	n := &store.Note{UserID: userID, SiteID: siteID, AuthorID: id, AuthorName: name, Text: text, Created: s.now()}
-	actx, finish, err := s.audited(ctx, a, store.Action{Action: AuditNote, UserID: userID, SiteID: siteID, Note: text}, nil, nil)
+	e, err := s.entry(a, store.Action{Action: AuditNote, UserID: userID, SiteID: siteID, Note: text}, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.AddNote(actx, n); err != nil {
-		return nil, err
-	}
-	if err := finish(); err != nil {
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := tx.AddNote(n); err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return n, nil

@@ -1,7 +1,19 @@
 // Package service holds Parley's use cases: posting, editing, voting,
-// reporting, listing threads and moderating. It validates input, applies the
-// moderation pipeline, renders markdown once at write time, and tells the
-// read path which pages changed. It never sees SQL or HTTP.
+// reporting, listing threads, moderating and following a thread live. It
+// validates input, applies the moderation pipeline, renders markdown once at
+// write time, and never sees SQL or HTTP.
+//
+// # Writes
+//
+// A use case computes everything first (checks, moderation, rendering, the
+// audit entry) and then writes in one unit of work (store.Update): its rows,
+// its audit entry and its events commit together or not at all. What must
+// follow a commit (the read path's caches, live streams, and durable
+// consumers such as e-mail) follows from the events alone, through one path,
+// the Outbox: the event log is the outbox, and a dispatcher delivers it. The
+// service does not call anyone back; after a unit commits it waits until
+// this instance has delivered the unit's events, so that the writer's next
+// read on this instance sees the write (read-your-writes).
 package service
 
 import (
@@ -16,6 +28,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/moderation"
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/store"
@@ -77,14 +90,10 @@ type Service struct {
 	// auth.JWKS over the guarded outbound client.
 	JWKS auth.KeySource
 
-	// OnChange is called after a write that may change what readers see of
-	// a page (the read path drops that page's cached responses).
-	OnChange func(pageID int64)
-	// OnSiteChange is called after a change to a site's settings or
-	// policy, which may change what readers see of all its pages (it can
-	// close them): a change made here, or one another instance made (see
-	// Observe).
-	OnSiteChange func(siteID string)
+	// Outbox delivers the events of committed units on this instance
+	// and carries live streams; nil (offline commands) waits for nothing
+	// and has no streams.
+	Outbox Outbox
 
 	mu    sync.Mutex
 	sites map[string]*cachedSite
@@ -97,6 +106,7 @@ type Service struct {
 
 	names     nameCache    // reserved display names and badges (names.go)
 	ssoPruned atomic.Int64 // Unix seconds of the last prune of spent token ids (sso.go)
+	pageURLs  pageURLs     // for streams waiting for their page (see Stream)
 }
 
 type cachedSite struct {
@@ -141,7 +151,7 @@ func (c *cachedSite) canonical(rawURL string) (string, error) {
 
 // siteTTL bounds how long a site read from the store is reused. A change
 // made anywhere (this instance, another one, the command line) records
-// parley.EventSiteUpdated, and Observe forgets the site as soon as the
+// parley.EventSiteUpdated, and HandleEvent forgets the site as soon as the
 // broker reads it; the TTL is the fallback should an event be missed.
 const siteTTL = 5 * time.Second
 
@@ -161,16 +171,81 @@ func New(s store.Store, r *render.Renderer) *Service {
 	}
 }
 
-// Store returns the underlying store (for the command line and tests).
-func (s *Service) Store() store.Store { return s.store }
+// Outbox is the one path from a committed unit of work to its effects. The
+// events a unit records in its transaction are the outbox; the dispatcher
+// (events.Broker, tailing the log) delivers them in order, on every
+// instance, to the read path's caches, to live streams and to durable
+// consumers. The service needs two things of it:
+type Outbox interface {
+	// Wait returns once this instance has delivered every event up to
+	// and including the id through, or ctx is done (its error).
+	Wait(ctx context.Context, through int64) error
+	// SubscribePage, SubscribeSite and Unsubscribe open and close live
+	// subscriptions (see events.Broker).
+	SubscribePage(siteID string, pageID int64, buffer int) *events.Sub
+	SubscribeSite(siteID string, buffer int) *events.Sub
+	Unsubscribe(sub *events.Sub)
+}
 
-func (s *Service) now() time.Time { return s.Now().UTC() }
+// deliveryWait bounds how long a write waits for its events to be
+// delivered on this instance. The write has committed by then: a dispatcher
+// that is slow (its database read failing) only delays what readers see.
+const deliveryWait = 5 * time.Second
 
-func (s *Service) changed(pageID int64) {
-	if s.OnChange != nil {
-		s.OnChange(pageID)
+// update runs fn as one unit of work (store.Update) and then waits until
+// this instance has delivered the events it recorded.
+func (s *Service) update(ctx context.Context, fn func(tx store.Tx) error) error {
+	last, err := s.store.Update(ctx, fn)
+	if err != nil {
+		return err
+	}
+	s.delivered(ctx, last)
+	return nil
+}
+
+// delivered waits until this instance's dispatcher has delivered the events
+// up to last (0: none). Concurrent writers wait together: the dispatcher
+// reads the log once for all of them.
+func (s *Service) delivered(ctx context.Context, last int64) {
+	if last == 0 || s.Outbox == nil {
+		return
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deliveryWait)
+	defer cancel()
+	if err := s.Outbox.Wait(wctx, last); err != nil {
+		s.Logger.Warn("events of a write not delivered in time", "event", last, "error", err.Error())
 	}
 }
+
+// Ping reports whether the database answers: EUnavailable when it does not.
+func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
+
+// Sites returns every site as stored, ordered by id: for the API's allowed
+// origins and the metrics, which are not a caller's.
+func (s *Service) Sites(ctx context.Context) ([]*parley.Site, error) { return s.store.Sites(ctx) }
+
+// SessionUser returns the user a reader's session names. ENotFound.
+func (s *Service) SessionUser(ctx context.Context, id string) (*parley.User, error) {
+	return s.store.User(ctx, id)
+}
+
+// QueueSizes returns the size of each moderation queue of every site, by
+// site id, for the metrics.
+func (s *Service) QueueSizes(ctx context.Context) (map[string]map[string]int, error) {
+	sites, err := s.store.Sites(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]map[string]int, len(sites))
+	for _, site := range sites {
+		if out[site.ID], err = s.store.QueueCounts(ctx, site.ID); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) now() time.Time { return s.Now().UTC() }
 
 // Site returns a site, from a short-lived cache.
 func (s *Service) Site(ctx context.Context, id string) (*parley.Site, error) {
@@ -215,26 +290,16 @@ func (s *Service) forgetSite(id string) {
 	s.mu.Unlock()
 }
 
-// siteChanged forgets a site and then tells OnSiteChange, in that order:
-// a response the read path builds after OnSiteChange reads the site anew.
-func (s *Service) siteChanged(id string) {
-	s.forgetSite(id)
-	if s.OnSiteChange != nil {
-		s.OnSiteChange(id)
-	}
-}
-
-// Observe keeps the service's caches in step with an event of the log,
+// HandleEvent keeps the service's caches in step with an event of the log,
 // whichever instance recorded it: parley.EventSiteUpdated forgets the site
-// (its settings, and so the policy and pipeline it selects) and calls
-// OnSiteChange; parley.EventSiteModel has SiteModels load the site's new
-// model. Other events concern pages, which the service does not
-// cache. The live-update broker calls it for every event (Broker.OnEvent),
-// including those of this instance's own changes, which are forgotten
-// twice; it must return quickly.
-func (s *Service) Observe(ev parley.Event) {
+// (its settings, and so the policy and pipeline it selects);
+// parley.EventSiteModel has SiteModels load the site's new model. Other events
+// concern pages, which the service does not cache. The dispatcher's
+// consumer of this instance's caches calls it for every event, before the
+// read path's caches drop what the event concerns; it returns quickly.
+func (s *Service) HandleEvent(ev parley.Event) {
 	if ev.Type == parley.EventSiteUpdated && ev.SiteID != "" {
-		s.siteChanged(ev.SiteID)
+		s.forgetSite(ev.SiteID)
 	}
 	// A site's tuned model was saved (here or elsewhere): RunSiteModels
 	// loads it.

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/moderation"
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
@@ -20,14 +22,18 @@ const article = "https://news.example.com/2026/11/story"
 
 var admin = service.Actor{Admin: true, IP: "10.0.0.1"}
 
-// world is a service over a real SQLite file with one site, "news", and a
-// clock the test moves.
+// world is a service over a real SQLite file with one site, "news", a
+// clock the test moves, and the dispatcher of a server: a running broker as
+// its Outbox, with a handler that keeps the service's caches in step and
+// records what this instance has delivered.
 type world struct {
-	t   *testing.T
-	ctx context.Context
-	svc *service.Service
-	now time.Time
-	ip  int // for distinct reader IPs
+	delivered recorder
+	t         *testing.T
+	ctx       context.Context
+	svc       *service.Service
+	db        *sqlite.DB // the store the test opened, for reading what the service wrote
+	now       time.Time
+	ip        int // for distinct reader IPs
 }
 
 func newWorld(t *testing.T) *world {
@@ -37,15 +43,54 @@ func newWorld(t *testing.T) *world {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	w := &world{t: t, ctx: t.Context(), now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
+	w := &world{t: t, ctx: t.Context(), db: db, now: time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)}
 	w.svc = service.New(db, render.New())
 	w.svc.Now = func() time.Time { return w.now }
+	broker := events.New(db)
+	broker.Poll = 50 * time.Millisecond
+	broker.Handle(events.HandlerFunc(func(ev parley.Event) {
+		w.svc.HandleEvent(ev)
+		w.delivered.add(ev)
+	}))
+	if err := broker.Begin(w.ctx); err != nil {
+		t.Fatal(err)
+	}
+	bctx, stop := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { broker.Run(bctx); close(done) }()
+	t.Cleanup(func() { stop(); <-done })
+	w.svc.Outbox = broker
 	for _, id := range []string{"news", "sport"} {
 		if err := w.svc.CreateSite(w.ctx, &parley.Site{ID: id, Name: id}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	return w
+}
+
+// recorder keeps the events a handler was given.
+type recorder struct {
+	mu  sync.Mutex
+	evs []parley.Event
+}
+
+func (r *recorder) add(ev parley.Event) {
+	r.mu.Lock()
+	r.evs = append(r.evs, ev)
+	r.mu.Unlock()
+}
+
+// of returns the events of the type delivered so far, in order.
+func (r *recorder) of(typ string) []parley.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []parley.Event
+	for _, ev := range r.evs {
+		if ev.Type == typ {
+			out = append(out, ev)
+		}
+	}
+	return out
 }
 
 // policy replaces the site's policy, starting from the default one and
@@ -317,7 +362,7 @@ func TestReportsWeightedAndBrigades(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got, err := w.svc.Store().Comment(w.ctx, c.ID)
+			got, err := w.db.Comment(w.ctx, c.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -369,7 +414,7 @@ func TestRejectPendingAndAudit(t *testing.T) {
 	if err != nil || n != 3 {
 		t.Fatalf("RejectPending: %d, %v", n, err)
 	}
-	if c, _ := w.svc.Store().Comment(w.ctx, keep.ID); c.Status != parley.StatusPending {
+	if c, _ := w.db.Comment(w.ctx, keep.ID); c.Status != parley.StatusPending {
 		t.Errorf("another reader's comment: %s", c.Status)
 	}
 	d, err := w.svc.Reader(w.ctx, admin, r.User.ID, "news")
@@ -396,7 +441,7 @@ func TestRejectPendingAndAudit(t *testing.T) {
 		t.Errorf("an author's own removal was audited: %+v", acts)
 	}
 	// The policy change was audited too.
-	acts, err := w.svc.Store().Actions(w.ctx, store.ActionQuery{SiteID: "news"})
+	acts, err := w.db.Actions(w.ctx, store.ActionQuery{SiteID: "news"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -57,11 +57,11 @@ func newStack(t *testing.T, st store.Store, base *toxicity.Model, broker bool, c
 		b := events.New(st)
 		b.Logger = quiet()
 		b.Poll = 50 * time.Millisecond
-		b.OnEvent = svc.Observe
+		b.Handle(svc)
 		if err := b.Begin(ctx); err != nil {
 			t.Fatal(err)
 		}
-		svc.OnChange = func(int64) { b.Notify() }
+		svc.Outbox = b
 		goRun(func() { b.Run(ctx) })
 		if l, ok := st.(interface{ Listen(context.Context, func()) }); ok {
 			goRun(func() { l.Listen(ctx, b.Notify) })

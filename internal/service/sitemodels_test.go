@@ -40,7 +40,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // withSiteModels gives the world's service the base model and site models.
 func (w *world) withSiteModels(base *toxicity.Model) *service.SiteModels {
 	w.svc.Scorer = base
-	w.svc.SiteModels = service.NewSiteModels(w.svc.Store(), base)
+	w.svc.SiteModels = service.NewSiteModels(w.db, base)
 	w.svc.SiteModels.Logger = quiet()
 	w.svc.SiteModels.Now = func() time.Time { return w.now }
 	w.svc.Logger = quiet()
@@ -102,7 +102,7 @@ func TestAutoTune(t *testing.T) {
 	if s <= b {
 		t.Errorf("site model scores the rejected kind %.3f, base %.3f: want higher", s, b)
 	}
-	rec, err := w.svc.Store().SiteModel(w.ctx, "news")
+	rec, err := w.db.SiteModel(w.ctx, "news")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestAutoTune(t *testing.T) {
 		t.Errorf("AutoTune with nothing new decided: got %v, %v; want nothing", got, err)
 	}
 	// A restarted instance loads the model from the database.
-	again := service.NewSiteModels(w.svc.Store(), base)
+	again := service.NewSiteModels(w.db, base)
 	again.Logger = quiet()
 	if err := again.Refresh(w.ctx); err != nil {
 		t.Fatal(err)
@@ -222,14 +222,14 @@ func TestImportSiteModelFiles(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "broken.site"), []byte("not a model"), 0o600)
 	os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("x"), 0o600)
 	// sport was tuned in the database already: its file is older news.
-	if err := w.svc.Store().SaveSiteModel(w.ctx, &store.SiteModel{SiteID: "sport", Model: newsFile, Decisions: 7}); err != nil {
+	if err := w.db.SaveSiteModel(w.ctx, &store.SiteModel{SiteID: "sport", Model: newsFile, Decisions: 7}); err != nil {
 		t.Fatal(err)
 	}
 
 	if err := models.Load(w.ctx, dir); err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	rec, err := w.svc.Store().SiteModel(w.ctx, "news")
+	rec, err := w.db.SiteModel(w.ctx, "news")
 	if err != nil {
 		t.Fatalf("news was not imported: %v", err)
 	}
@@ -239,7 +239,7 @@ func TestImportSiteModelFiles(t *testing.T) {
 	if models.Scorer("news") == nil {
 		t.Error("the imported model is not used")
 	}
-	if rec, err := w.svc.Store().SiteModel(w.ctx, "sport"); err != nil || rec.Version != 1 || rec.Decisions != 7 {
+	if rec, err := w.db.SiteModel(w.ctx, "sport"); err != nil || rec.Version != 1 || rec.Decisions != 7 {
 		t.Errorf("sport's model in the database: %+v, %v; want it kept (version 1, 7 decisions)", rec, err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "news.site")); err != nil {

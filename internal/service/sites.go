@@ -56,10 +56,10 @@ func (s *Service) CreateSite(ctx context.Context, site *parley.Site) error {
 	if site.Created.IsZero() {
 		site.Created = s.now()
 	}
-	err := s.store.CreateSite(ctx, site)
-	// OnSiteChange tells this instance's API at once (its allowed origins);
-	// other instances hear of the site from its site.updated event.
-	s.siteChanged(site.ID)
+	// Its site.updated event tells every instance, this one before the
+	// call returns (its allowed origins).
+	err := s.update(ctx, func(tx store.Tx) error { return tx.CreateSite(site) })
+	s.forgetSite(site.ID)
 	return err
 }
 
@@ -68,9 +68,9 @@ func (s *Service) UpdateSite(ctx context.Context, site *parley.Site) error {
 	if err := ValidateSite(site); err != nil {
 		return err
 	}
-	err := s.store.UpdateSite(ctx, site)
+	err := s.update(ctx, func(tx store.Tx) error { return tx.UpdateSite(site) })
 	// Forgotten whatever the outcome: a failed commit may have happened.
-	s.siteChanged(site.ID)
+	s.forgetSite(site.ID)
 	return err
 }
 
@@ -110,19 +110,21 @@ func (s *Service) SetPolicy(ctx context.Context, a Actor, siteID string, p moder
 		return p, err
 	}
 	before, after := policyDiff(prev, p)
-	actx, finish, err := s.audited(ctx, a, store.Action{Action: AuditPolicy, SiteID: siteID}, before, after)
+	e, err := s.entry(a, store.Action{Action: AuditPolicy, SiteID: siteID}, before, after)
 	if err != nil {
 		return p, err
 	}
-	err = s.store.UpdateSite(actx, site)
-	// Forgotten here at once (whatever the outcome: a failed commit may
-	// have happened), on other instances when their broker reads the
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := tx.UpdateSite(site); err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
+	// Forgotten here whatever the outcome (a failed commit may have
+	// happened), and on every instance as its dispatcher delivers the
 	// site.updated event UpdateSite recorded.
-	s.siteChanged(siteID)
-	if err != nil {
-		return p, err
-	}
-	return p, finish()
+	s.forgetSite(siteID)
+	return p, err
 }
 
 // policyDiff returns the settings that differ between two policies, as

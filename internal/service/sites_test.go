@@ -21,23 +21,21 @@ import (
 func TestObserveSiteChange(t *testing.T) {
 	w := newWorld(t)
 	w.policy(func(p *moderation.Policy) {})
-	b := service.New(w.svc.Store(), render.New())
+	b := service.New(w.db, render.New())
 	b.Now = w.svc.Now
-	var changed []string
-	b.OnSiteChange = func(id string) { changed = append(changed, id) }
-	last, err := w.svc.Store().LastEventID(w.ctx)
+	last, err := w.db.LastEventID(w.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// observe hands B every event after the last one, as its broker would.
 	observe := func() {
 		t.Helper()
-		evs, err := w.svc.Store().EventsSince(w.ctx, last, 1000)
+		evs, err := w.db.EventsSince(w.ctx, last, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, ev := range evs {
-			b.Observe(ev)
+			b.HandleEvent(ev)
 			last = ev.ID
 		}
 	}
@@ -50,9 +48,6 @@ func TestObserveSiteChange(t *testing.T) {
 		t.Fatalf("post on B: %v", err)
 	}
 	observe() // page events only
-	if len(changed) != 0 {
-		t.Errorf("OnSiteChange after page events: got %q, want no call", changed)
-	}
 
 	w.policy(func(p *moderation.Policy) { p.Closed = true }) // on A
 	want := post(w.svc)
@@ -66,9 +61,6 @@ func TestObserveSiteChange(t *testing.T) {
 	}
 	if v, err := b.Thread(w.ctx, service.ThreadRequest{SiteID: "news", URL: article}); err != nil || !v.Closed {
 		t.Errorf("B's thread after it observed the change: closed %v, %v; want closed", v != nil && v.Closed, err)
-	}
-	if !slices.Equal(changed, []string{"news"}) {
-		t.Errorf("OnSiteChange: got %q, want [news]", changed)
 	}
 
 	// A change of settings (the command line's `parley site set`).
@@ -92,7 +84,7 @@ func TestObserveSiteChange(t *testing.T) {
 // change until the TTL.
 func TestSiteChangeDuringRead(t *testing.T) {
 	w := newWorld(t)
-	slow := &slowSites{Store: w.svc.Store(), read: make(chan struct{}), resume: make(chan struct{})}
+	slow := &slowSites{Store: w.db, read: make(chan struct{}), resume: make(chan struct{})}
 	b := service.New(slow, render.New())
 	b.Now = w.svc.Now
 
@@ -114,7 +106,7 @@ func TestSiteChangeDuringRead(t *testing.T) {
 	if err := w.svc.UpdateSite(w.ctx, &renamed); err != nil {
 		t.Fatal(err)
 	}
-	b.Observe(parley.Event{Type: parley.EventSiteUpdated, SiteID: "news"})
+	b.HandleEvent(parley.Event{Type: parley.EventSiteUpdated, SiteID: "news"})
 	close(slow.resume)
 	if old := <-done; old.Name != "news" {
 		t.Fatalf("the read in flight: got name %q, want the old one", old.Name)
@@ -149,17 +141,20 @@ func (s *slowSites) Site(ctx context.Context, id string) (*parley.Site, error) {
 	return site, err
 }
 
-// TestCreateSiteTellsThisInstance: creating a site calls OnSiteChange on the
-// instance that created it, as changing one does, so its API allows the new
-// site's origins at once rather than when its broker reads the event.
+// TestCreateSiteTellsThisInstance: creating a site returns only once this
+// instance has delivered its site.updated (to the handler that keeps the
+// API's allowed origins), as changing one does, so the new site's origins
+// are allowed at once.
 func TestCreateSiteTellsThisInstance(t *testing.T) {
 	w := newWorld(t)
-	var changed []string
-	w.svc.OnSiteChange = func(id string) { changed = append(changed, id) }
 	if err := w.svc.CreateSite(w.ctx, &parley.Site{ID: "blog", Name: "Blog", Origins: []string{"https://blog.example.com"}}); err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(changed, []string{"blog"}) {
-		t.Errorf("OnSiteChange after CreateSite: got %q, want [blog]", changed)
+	var sites []string
+	for _, ev := range w.delivered.of(parley.EventSiteUpdated) {
+		sites = append(sites, ev.SiteID)
+	}
+	if !slices.Contains(sites, "blog") {
+		t.Errorf("site.updated delivered when CreateSite returned: %q, want blog's", sites)
 	}
 }

@@ -88,16 +88,23 @@ func (s *Service) SetSiteSSO(ctx context.Context, a Actor, siteID string, in SSO
 		// Never the secret itself, nor a hash of it.
 		return map[string]any{"secret_set": len(c.Secret) > 0, "jwks_url": c.JWKSURL, "only": c.Only}
 	}
-	actx, finish, err := s.audited(ctx, a, store.Action{Action: AuditSSO, SiteID: siteID}, view(old), view(next))
+	e, err := s.entry(a, store.Action{Action: AuditSSO, SiteID: siteID}, view(old), view(next))
 	if err != nil {
 		return old, err
 	}
-	err = s.store.SetSiteSSO(actx, next)
-	s.siteChanged(siteID)
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := tx.SetSiteSSO(next); err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
+	// Forgotten here whatever the outcome, and on every instance as its
+	// dispatcher delivers the site.updated event SetSiteSSO recorded.
+	s.forgetSite(siteID)
 	if err != nil {
 		return old, err
 	}
-	return next, finish()
+	return next, nil
 }
 
 // cachedSSO returns a site's SSO settings, cached with the site: they are
@@ -211,7 +218,7 @@ func (s *Service) ssoReader(ctx context.Context, siteID string, c *auth.SSOClaim
 		}
 		err = s.store.CreateUser(ctx, u)
 		if err == nil {
-			s.staffChanged(siteID, "", role)
+			s.staffChanged(ctx, siteID, "", role)
 			return u, nil
 		}
 		if parley.ErrorCode(err) != parley.EConflict {
@@ -241,7 +248,7 @@ func (s *Service) ssoReader(ctx context.Context, siteID string, c *auth.SSOClaim
 		return nil, fmt.Errorf("update sso reader: %w", err)
 	}
 	if next.Role != u.Role || (next.Name != u.Name && next.Badge() != "") {
-		s.staffChanged(siteID, u.Role, next.Role)
+		s.staffChanged(ctx, siteID, u.Role, next.Role)
 	}
 	return &next, nil
 }

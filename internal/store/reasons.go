@@ -32,7 +32,7 @@ func EncodeReasons(rs []parley.Reason) ([]byte, error) {
 	}
 	b, err := json.Marshal(js)
 	if err != nil {
-		return nil, parley.Errorf(parley.EInvalid, "reasons: %v", err)
+		return nil, parley.Wrap(err, parley.EInvalid, "the moderation reasons cannot be encoded")
 	}
 	return b, nil
 }

@@ -17,6 +17,10 @@ import (
 )
 
 // Store is the persistence contract. Every method is safe for concurrent use.
+// A use case that writes more than one row (its change, its audit entry,
+// its events) writes them through Update, in one unit of work; the write
+// methods of Store that Tx repeats are units of one operation, implemented
+// by the same code.
 // Methods return *parley.Error values with code ENotFound, EConflict or
 // EInvalid as documented; anything else is an internal error (wrapped).
 type Store interface {
@@ -24,6 +28,37 @@ type Store interface {
 	Close() error
 	// Ping reports whether the database answers.
 	Ping(ctx context.Context) error
+
+	// Update runs fn as one unit of work: every write fn makes through tx
+	// (rows, audit entries, events) commits together, or, when fn returns
+	// an error or the commit fails, none does, and Update returns that
+	// error. It returns the id of the newest event the unit recorded, 0
+	// when it recorded none, for the caller to wait until this instance
+	// has delivered it (read-your-writes).
+	//
+	// fn runs where the backend commits: on SQLite the single writer
+	// goroutine, on PostgreSQL the instance's group-commit goroutine, in
+	// one savepoint of a transaction shared with other callers' units. So
+	// fn must be quick and must not block: no scoring, rendering or
+	// network; the caller computes everything before. fn may be run more
+	// than once (PostgreSQL runs a unit again when it lost a deadlock), so
+	// it must hand results back only through variables that a second run
+	// sets again; the values that tx methods assign (ids, numbers) are
+	// meaningful only once Update has returned nil. tx is valid only until
+	// fn returns and for fn's goroutine only.
+	Update(ctx context.Context, fn func(tx Tx) error) (last int64, err error)
+
+	// ConsumerPosition returns the id of the last event the durable
+	// consumer name has consumed. ENotFound for a consumer never stored.
+	ConsumerPosition(ctx context.Context, name string) (int64, error)
+	// SetConsumerPosition stores the position of the durable consumer
+	// name, creating it. While a consumer's position was stored within
+	// ConsumerMaxAge, the backend's pruning of the event log keeps every
+	// event after it; a consumer silent for longer no longer holds events
+	// back. DeleteConsumer forgets one.
+	SetConsumerPosition(ctx context.Context, name string, pos int64) error
+	// DeleteConsumer forgets a durable consumer; an unknown one is no error.
+	DeleteConsumer(ctx context.Context, name string) error
 
 	// CreateSite stores a new site and records parley.EventSiteUpdated in
 	// the same transaction, which tells every running instance to allow
@@ -268,6 +303,39 @@ type Store interface {
 	// no roles give none.
 	UsersByRole(ctx context.Context, roles []string) ([]*parley.User, error)
 }
+
+// Tx is the view of one unit of work (see Store.Update). Its write methods
+// behave as the Store methods of the same name, except that nothing is
+// committed until the unit is; its reads see the unit's own writes. It
+// takes no context: the unit's is Update's.
+type Tx interface {
+	// Comment returns one comment as the unit sees it. ENotFound.
+	Comment(id int64) (*parley.Comment, error)
+
+	CreateSite(s *parley.Site) error
+	UpdateSite(s *parley.Site) error
+	SetPageSettings(pageID int64, s PageSettings) (old PageSettings, err error)
+	CreateUser(u *parley.User) error
+	UpdateUser(u *parley.User) error
+	CreateComment(c *parley.Comment) error
+	EditComment(id int64, text, html string, at time.Time) error
+	SetStatus(id int64, status string, reasons []parley.Reason, seen bool) (old string, err error)
+	SetFeatured(id int64, featured bool) error
+	AddReport(r *parley.Report) (created bool, err error)
+	Vote(v parley.Vote) (score int, err error)
+	SetSanction(s Sanction) error
+	AddAction(a *Action) error
+	AddNote(n *Note) error
+	SetSiteSSO(s parley.SiteSSO) error
+
+	// Record adds events of the use case's own to the log, after those
+	// the unit's writes recorded.
+	Record(evs ...parley.Event) error
+}
+
+// ConsumerMaxAge bounds how long the event log is kept for a durable
+// consumer that stopped storing its position (see SetConsumerPosition).
+const ConsumerMaxAge = 30 * 24 * time.Hour
 
 // ActivityQuery asks how much a poster wrote recently.
 type ActivityQuery struct {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -17,32 +16,44 @@ import (
 const commentCols = `id, page_id, parent_id, root_id, quote_id, number, author_id, author_name, ip_hash,
 	featured, seen, text, html, status, reasons, toxicity, created, edited, score`
 
-// insertComment numbers and inserts a comment in one statement. The UPDATE
-// of the page takes the page's row lock, which concurrent writers on every
-// instance wait for in turn, and hands out the next number. When the page
-// does not exist the number is NULL and the insert fails on the NOT NULL
-// constraint, which aborts the whole transaction, events included.
-const insertComment = `WITH p AS (
-		UPDATE pages SET last_number = last_number + 1, count = count + $2
-		WHERE id = $1 RETURNING last_number)
-	INSERT INTO comments (id, site_id, page_id, parent_id, root_id, quote_id, number, author_id, author_name, ip_hash,
-		featured, seen, text, html, status, reasons, toxicity, created, edited)
-	VALUES ($3, $4, $1, $5, $6, $7, (SELECT last_number FROM p), $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
-	RETURNING number`
+// insertComment checks, numbers and inserts a comment in one statement,
+// one round trip. The parent and the quoted comment must be on the page
+// (they never move); the UPDATE of the page takes the page's row lock, which
+// concurrent writers on every instance wait for in turn, and hands out the
+// next number. The checks come back with the new row, which is missing when
+// one of them failed.
+const insertComment = `WITH par AS (SELECT page_id, root_id FROM comments WHERE id = $3::bigint),
+		quo AS (SELECT page_id FROM comments WHERE id = $4::bigint),
+		chk AS (SELECT EXISTS (SELECT 1 FROM pages WHERE id = $1) AS page_ok,
+			($3::bigint = 0 OR coalesce((SELECT page_id = $1 FROM par), false)) AS parent_ok,
+			($4::bigint = 0 OR coalesce((SELECT page_id = $1 FROM quo), false)) AS quote_ok),
+		p AS (UPDATE pages SET last_number = last_number + 1, count = count + $2
+			WHERE id = $1 AND (SELECT parent_ok AND quote_ok FROM chk)
+			RETURNING site_id, last_number),
+		n AS (SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id FROM p),
+		ins AS (INSERT INTO comments (id, site_id, page_id, parent_id, root_id, quote_id, number, author_id, author_name,
+				ip_hash, featured, seen, text, html, status, reasons, toxicity, created, edited)
+			SELECT n.id, p.site_id, $1, $3, coalesce((SELECT root_id FROM par), n.id), $4, p.last_number, $5, $6,
+				$7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+			FROM p, n
+			RETURNING id, site_id, root_id, number)
+	SELECT chk.page_ok, chk.parent_ok, chk.quote_ok, ins.id, ins.site_id, ins.root_id, ins.number
+	FROM chk LEFT JOIN ins ON true`
 
 // CreateComment stores a new comment and assigns its ID, RootID, Number and
 // Created (when zero). The number comes from pages.last_number, incremented
 // under the page's row lock in the comment's transaction, so numbers are
 // unique and increasing per page whatever the number of writers and
-// instances, and never reused because comment rows are never deleted.
-//
-// Comments arrive on a breaking story all on one page, where writers take
-// turns on that row lock; so the lock is held for one round trip only. What
-// can be known before (the page's site, the parent and the quoted comment,
-// which never move, and the new comment's id) is read first, and then the
-// numbering insert, the events and the commit go as one pipelined batch,
-// which PostgreSQL runs as one implicit transaction: all of it or nothing.
+// instances, and never reused because comment rows are never deleted. The
+// events are recorded and committed with the rest of the unit's batch (see
+// unit.go).
 func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.CreateComment(c) })
+	return err
+}
+
+// CreateComment is DB.CreateComment in the unit of t: one statement.
+func (t *ptx) CreateComment(c *parley.Comment) error {
 	if !parley.ValidStatus(c.Status) {
 		return parley.Errorf(parley.EInvalid, "unknown comment status %q", c.Status)
 	}
@@ -52,74 +63,29 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 	}
 	created := c.Created
 	if created.IsZero() {
-		created = db.now()
+		created = t.db.now()
 	}
-
-	var site string
-	var id, root int64
-	reads := &pgx.Batch{}
-	reads.Queue(`SELECT site_id, nextval(pg_get_serial_sequence('comments', 'id')) FROM pages WHERE id = $1`, c.PageID).
-		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(&site, &id)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return parley.Errorf(parley.ENotFound, "page %d not found", c.PageID)
-			}
-			return err
-		})
-	sameComment := func(what string, ref int64, root *int64) func(pgx.Row) error {
-		return func(row pgx.Row) error {
-			var page, r int64
-			err := row.Scan(&page, &r)
-			if errors.Is(err, pgx.ErrNoRows) || (err == nil && page != c.PageID) {
-				return parley.Errorf(parley.EInvalid, "the comment %s (%d) is not on this page", what, ref)
-			}
-			if root != nil {
-				*root = r
-			}
-			return err
-		}
-	}
-	if c.ParentID != 0 {
-		reads.Queue(`SELECT page_id, root_id FROM comments WHERE id = $1`, c.ParentID).
-			QueryRow(sameComment("replied to", c.ParentID, &root))
-	}
-	if c.QuoteID != 0 {
-		reads.Queue(`SELECT page_id, root_id FROM comments WHERE id = $1`, c.QuoteID).
-			QueryRow(sameComment("quoted", c.QuoteID, nil))
-	}
-	if err := db.pool.SendBatch(ctx, reads).Close(); err != nil {
-		if parley.ErrorCode(err) != parley.EInternal {
-			return err
-		}
-		return wrap(err, "read page")
-	}
-	if root == 0 {
-		root = id
-	}
-
-	var number int
-	write := &pgx.Batch{}
-	write.Queue(insertComment, c.PageID, parley.ApprovedDelta("", c.Status), id, site, c.ParentID, root, c.QuoteID,
+	var pageOK, parentOK, quoteOK bool
+	var id, root *int64
+	var site *string
+	var number *int
+	err = t.QueryRow(t.ctx, insertComment, c.PageID, parley.ApprovedDelta("", c.Status), c.ParentID, c.QuoteID,
 		c.AuthorID, c.AuthorName, c.IPHash, c.Featured, c.Seen, c.Text, c.HTML, c.Status, reasons, c.Toxicity,
-		created, nullTime(c.Edited)).
-		QueryRow(func(row pgx.Row) error {
-			err := row.Scan(&number)
-			var pe *pgconn.PgError
-			if errors.As(err, &pe) && pe.Code == "23502" && pe.ColumnName == "number" {
-				return parley.Errorf(parley.ENotFound, "page %d not found", c.PageID)
-			} else if err != nil {
-				return domainError(err, "insert comment", "comment rejected by the database")
-			}
-			return nil
-		})
-	db.queueEvents(write, parley.StatusEvents(site, c.PageID, id, "", c.Status))
-	if err := db.pool.SendBatch(ctx, write).Close(); err != nil {
-		if parley.ErrorCode(err) != parley.EInternal {
-			return err
-		}
-		return wrap(err, "insert comment")
+		created, nullTime(c.Edited)).Scan(&pageOK, &parentOK, &quoteOK, &id, &site, &root, &number)
+	switch {
+	case err != nil:
+		return domainError(err, "insert comment", "comment rejected by the database")
+	case !pageOK:
+		return parley.Errorf(parley.ENotFound, "page %d not found", c.PageID)
+	case !parentOK:
+		return parley.Errorf(parley.EInvalid, "the comment replied to (%d) is not on this page", c.ParentID)
+	case !quoteOK:
+		return parley.Errorf(parley.EInvalid, "the comment quoted (%d) is not on this page", c.QuoteID)
+	case id == nil:
+		return parley.Errorf(parley.ENotFound, "page %d not found", c.PageID)
 	}
-	c.ID, c.RootID, c.Number, c.Created, c.Score = id, root, number, roundTrip(created), 0
+	t.record(parley.StatusEvents(*site, c.PageID, *id, "", c.Status))
+	c.ID, c.RootID, c.Number, c.Created, c.Score = *id, *root, *number, roundTrip(created), 0
 	c.Edited = roundTrip(c.Edited)
 	return nil
 }
@@ -128,6 +94,18 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 func (db *DB) Comment(ctx context.Context, id int64) (*parley.Comment, error) {
 	var c parley.Comment
 	err := scanComment(db.pool.QueryRow(ctx, `SELECT `+commentCols+` FROM comments WHERE id = $1`, id), &c)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENotFound, "comment %d not found", id)
+	} else if err != nil {
+		return nil, wrap(err, "read comment")
+	}
+	return &c, nil
+}
+
+// Comment is DB.Comment in the unit of t: it sees the unit's own writes.
+func (t *ptx) Comment(id int64) (*parley.Comment, error) {
+	var c parley.Comment
+	err := scanComment(t.QueryRow(t.ctx, `SELECT `+commentCols+` FROM comments WHERE id = $1`, id), &c)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENotFound, "comment %d not found", id)
 	} else if err != nil {
@@ -202,24 +180,45 @@ func scanComment(row pgx.Row, c *parley.Comment) error {
 // EditComment replaces a comment's text and HTML and sets Edited to at,
 // recording comment.updated. ENotFound.
 func (db *DB) EditComment(ctx context.Context, id int64, text, html string, at time.Time) error {
-	return db.write(ctx, func(tx pgx.Tx) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.EditComment(id, text, html, at) })
+	return err
+}
+
+// EditComment is DB.EditComment in the unit of t.
+func (t *ptx) EditComment(id int64, text, html string, at time.Time) error {
+	ctx := t.ctx
+	{
 		var site string
 		var page int64
-		err := tx.QueryRow(ctx, `UPDATE comments SET text = $2, html = $3, edited = $4 WHERE id = $1 RETURNING site_id, page_id`,
+		err := t.QueryRow(ctx, `UPDATE comments SET text = $2, html = $3, edited = $4 WHERE id = $1 RETURNING site_id, page_id`,
 			id, text, html, nullTime(at)).Scan(&site, &page)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
 		} else if err != nil {
 			return domainError(err, "edit comment", "comment %d rejected by the database", id)
 		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
-	})
+		return t.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
+	}
 }
 
 // SetStatus changes a comment's status and reasons, keeps the page count
 // right, resolves the open reports when seen is true, and records the events
 // of the change. ENotFound.
-func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []parley.Reason, seen bool) (string, error) {
+func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []parley.Reason, seen bool) (old string, err error) {
+	_, err = db.unit(ctx, func(t *ptx) error {
+		var err error
+		old, err = t.SetStatus(id, status, reasons, seen)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return old, nil
+}
+
+// SetStatus is DB.SetStatus in the unit of t.
+func (t *ptx) SetStatus(id int64, status string, reasons []parley.Reason, seen bool) (string, error) {
+	ctx := t.ctx
 	if !parley.ValidStatus(status) {
 		return "", parley.Errorf(parley.EInvalid, "unknown comment status %q", status)
 	}
@@ -228,14 +227,14 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 		return "", err
 	}
 	var old string
-	err = db.write(ctx, func(tx pgx.Tx) error {
+	err = func() error {
 		// The subquery locks the row and reads the status it had, which
 		// the UPDATE then replaces: one round trip, and a concurrent
 		// change of the same comment waits for this one.
 		var site string
 		var page int64
 		var wasSeen bool
-		err := tx.QueryRow(ctx, `UPDATE comments c SET status = $2, reasons = $3, seen = c.seen OR $4
+		err := t.QueryRow(ctx, `UPDATE comments c SET status = $2, reasons = $3, seen = c.seen OR $4
 			FROM (SELECT id, status, seen FROM comments WHERE id = $1 FOR UPDATE) old
 			WHERE c.id = old.id
 			RETURNING c.site_id, c.page_id, old.status, old.seen`, id, status, enc, seen).
@@ -246,13 +245,13 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 			return wrap(err, "set status")
 		}
 		if d := parley.ApprovedDelta(old, status); d != 0 {
-			if _, err := tx.Exec(ctx, `UPDATE pages SET count = count + $2 WHERE id = $1`, page, d); err != nil {
+			if _, err := t.Exec(ctx, `UPDATE pages SET count = count + $2 WHERE id = $1`, page, d); err != nil {
 				return wrap(err, "count comments")
 			}
 		}
 		var resolved int64
 		if outcome := parley.ReportOutcome(status); seen && outcome != "" {
-			tag, err := tx.Exec(ctx, `UPDATE reports SET outcome = $2 WHERE comment_id = $1 AND outcome = ''`, id, outcome)
+			tag, err := t.Exec(ctx, `UPDATE reports SET outcome = $2 WHERE comment_id = $1 AND outcome = ''`, id, outcome)
 			if err != nil {
 				return wrap(err, "resolve reports")
 			}
@@ -264,8 +263,8 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 			// or the reported queue.
 			evs = append(evs, parley.Event{Type: parley.EventQueueChanged, SiteID: site, PageID: page, CommentID: id})
 		}
-		return db.events(ctx, tx, evs)
-	})
+		return t.events(evs)
+	}()
 	if err != nil {
 		return "", err
 	}
@@ -274,18 +273,25 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 
 // SetFeatured pins or unpins a comment, recording comment.updated. ENotFound.
 func (db *DB) SetFeatured(ctx context.Context, id int64, featured bool) error {
-	return db.write(ctx, func(tx pgx.Tx) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.SetFeatured(id, featured) })
+	return err
+}
+
+// SetFeatured is DB.SetFeatured in the unit of t.
+func (t *ptx) SetFeatured(id int64, featured bool) error {
+	ctx := t.ctx
+	{
 		var site string
 		var page int64
-		err := tx.QueryRow(ctx, `UPDATE comments SET featured = $2 WHERE id = $1 RETURNING site_id, page_id`, id, featured).
+		err := t.QueryRow(ctx, `UPDATE comments SET featured = $2 WHERE id = $1 RETURNING site_id, page_id`, id, featured).
 			Scan(&site, &page)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
 		} else if err != nil {
 			return wrap(err, "feature comment")
 		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
-	})
+		return t.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
+	}
 }
 
 // encodeReasons and decodeReasons use the stored form every backend shares.

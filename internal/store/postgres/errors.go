@@ -54,11 +54,12 @@ func classify(err error) string {
 }
 
 // retryable reports whether a transaction failed only because PostgreSQL
-// chose it as the victim of a deadlock or a serialization conflict, so that
+// chose it as the victim of a deadlock or a serialization conflict, or
+// because it waited too long for a lock (a unit's lock_timeout), so that
 // running it again may succeed.
 func retryable(err error) bool {
 	var pe *pgconn.PgError
-	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01")
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01" || pe.Code == "55P03")
 }
 
 // wrap annotates an unexpected error with what was being done. An error that
@@ -67,7 +68,7 @@ func retryable(err error) bool {
 // which may name hosts, stays in the chain for the logs.
 func wrap(err error, what string) error {
 	if classify(err) == parley.EUnavailable {
-		return fmt.Errorf("%w: %s: %w", parley.Errorf(parley.EUnavailable, "the database is unavailable"), what, err)
+		return parley.Wrap(fmt.Errorf("%s: %w", what, err), parley.EUnavailable, "the database is unavailable")
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
@@ -76,7 +77,7 @@ func wrap(err error, what string) error {
 // when err has a domain meaning (see classify), and wrap(err, what) otherwise.
 func domainError(err error, what string, format string, args ...any) error {
 	if code := classify(err); code != "" && code != parley.EUnavailable {
-		return parley.Errorf(code, format, args...)
+		return parley.Wrap(fmt.Errorf("%s: %w", what, err), code, format, args...)
 	}
 	return wrap(err, what)
 }

@@ -2,12 +2,14 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // Channel is the LISTEN/NOTIFY channel on which every transaction that
@@ -31,13 +33,10 @@ const Channel = "parley_events"
 // still running will allocate (or already holds) ids greater than every
 // visible one. A rolled-back transaction leaves a gap, never a late id.
 //
-// The price is that transactions which record events commit one at a time,
-// database-wide: the critical section is the events INSERT, the NOTIFY and
-// the commit's WAL flush. PostgreSQL already serialises the commits of
-// transactions that NOTIFY (with a lock held from pre-commit to the end of
-// the commit), so the advisory lock adds little to what NOTIFY costs anyway.
-// Everything else in the transaction (checks, the page's row lock, the
-// comment's insert) runs concurrently. The lock is taken last, and no
+// The transaction that takes it is a batch of units of work (see unit.go),
+// so the lock is taken once per batch, not once per unit: batches commit one
+// at a time, database-wide, each with one events INSERT, one NOTIFY and one
+// WAL flush for all its units. Everything else in the batch runs before. The lock is taken last, and no
 // transaction waits for anything else while holding it, so it cannot be part
 // of a deadlock.
 
@@ -55,6 +54,11 @@ func (db *DB) events(ctx context.Context, tx pgx.Tx, evs []parley.Event) error {
 	return nil
 }
 
+// insertEvents records events from arrays of their fields; the rows take
+// their identity values in the order of the arrays.
+const insertEvents = `INSERT INTO events (type, site_id, page_id, comment_id)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) RETURNING id`
+
 // queueEvents queues on b the statements that record evs: the lock, then
 // the insert, whose rows take their identity values in the order of the
 // arrays, then the notification. They must be the last statements of their
@@ -71,11 +75,8 @@ func (db *DB) queueEvents(b *pgx.Batch, evs []parley.Event) {
 		types[i], sites[i], pages[i], comments[i] = e.Type, e.SiteID, e.PageID, e.CommentID
 	}
 	b.Queue(`SELECT pg_advisory_xact_lock($1)`, db.eventLock)
-	b.Queue(`WITH e AS (
-			INSERT INTO events (type, site_id, page_id, comment_id)
-			SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[])
-			RETURNING id)
-		SELECT pg_notify('`+Channel+`', max(id)::text) FROM e`, types, sites, pages, comments)
+	b.Queue(insertEvents, types, sites, pages, comments)
+	b.Queue(`SELECT pg_notify('` + Channel + `', (SELECT max(id) FROM events)::text)`)
 	if db.holdEvents != nil {
 		b.Queue(`SELECT pg_sleep($1)`, db.holdEvents().Seconds())
 	}
@@ -121,6 +122,39 @@ func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 	return id, nil
 }
 
+// ConsumerPosition returns the stored position of a durable consumer. ENotFound.
+func (db *DB) ConsumerPosition(ctx context.Context, name string) (int64, error) {
+	var pos int64
+	err := db.pool.QueryRow(ctx, `SELECT position FROM consumers WHERE name = $1`, name).Scan(&pos)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, parley.Errorf(parley.ENotFound, "no consumer %q", name)
+	} else if err != nil {
+		return 0, wrap(err, "read consumer position")
+	}
+	return pos, nil
+}
+
+// SetConsumerPosition stores the position of a durable consumer.
+func (db *DB) SetConsumerPosition(ctx context.Context, name string, pos int64) error {
+	if name == "" {
+		return parley.Errorf(parley.EInvalid, "a consumer needs a name")
+	}
+	_, err := db.pool.Exec(ctx, `INSERT INTO consumers (name, position, updated) VALUES ($1, $2, now())
+		ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated = excluded.updated`, name, pos)
+	if err != nil {
+		return wrap(err, "store consumer position")
+	}
+	return nil
+}
+
+// DeleteConsumer forgets a durable consumer.
+func (db *DB) DeleteConsumer(ctx context.Context, name string) error {
+	if _, err := db.pool.Exec(ctx, `DELETE FROM consumers WHERE name = $1`, name); err != nil {
+		return wrap(err, "delete consumer")
+	}
+	return nil
+}
+
 // pruneLoop prunes the event log every PruneEvery until ctx is done; Close
 // cancels it and waits for it to exit.
 func (db *DB) pruneLoop(ctx context.Context) {
@@ -153,10 +187,15 @@ func (db *DB) prune(ctx context.Context) (int64, error) {
 		if !mine {
 			return nil
 		}
-		tag, err := tx.Exec(ctx, `WITH newest AS (SELECT coalesce(max(id), 0) AS id FROM events)
-			DELETE FROM events USING newest
-			WHERE events.id < newest.id AND (events.created < now() - $1::interval OR events.id <= newest.id - $2)`,
-			db.EventMaxAge, db.EventMaxCount)
+		// A durable consumer that stored its position within
+		// ConsumerMaxAge holds back the events after it, unless they
+		// are older than that themselves.
+		tag, err := tx.Exec(ctx, `WITH newest AS (SELECT coalesce(max(id), 0) AS id FROM events),
+				held AS (SELECT min(position) AS id FROM consumers WHERE updated >= now() - $3::interval)
+			DELETE FROM events USING newest, held
+			WHERE events.id < newest.id AND (events.created < now() - $1::interval OR events.id <= newest.id - $2)
+				AND (events.created < now() - $3::interval OR held.id IS NULL OR events.id <= held.id)`,
+			db.EventMaxAge, db.EventMaxCount, store.ConsumerMaxAge)
 		if err != nil {
 			return wrap(err, "prune events")
 		}

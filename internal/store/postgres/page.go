@@ -68,7 +68,7 @@ func (db *DB) PageByID(ctx context.Context, id int64) (*parley.Page, error) {
 
 // UpdatePage stores the page's title, closed flag and policy. ENotFound.
 func (db *DB) UpdatePage(ctx context.Context, p *parley.Page) error {
-	tag, err := db.exec(ctx, `UPDATE pages SET title = $2, closed = $3, policy = $4 WHERE id = $1`,
+	tag, err := db.pool.Exec(ctx, `UPDATE pages SET title = $2, closed = $3, policy = $4 WHERE id = $1`,
 		p.ID, p.Title, p.Closed, p.Policy)
 	if err != nil {
 		return domainError(err, "update page", "page %d rejected by the database", p.ID)

@@ -60,15 +60,29 @@ func (r reader) Pages(ctx context.Context, q store.PageQuery) ([]store.PageActiv
 // returns the ones it replaced; a change records page.updated. The page's
 // row is locked first, so concurrent changes from any instance apply one
 // after the other and each sees what it replaces.
-func (db *DB) SetPageSettings(ctx context.Context, pageID int64, s store.PageSettings) (store.PageSettings, error) {
+func (db *DB) SetPageSettings(ctx context.Context, pageID int64, s store.PageSettings) (old store.PageSettings, err error) {
+	_, err = db.unit(ctx, func(t *ptx) error {
+		var err error
+		old, err = t.SetPageSettings(pageID, s)
+		return err
+	})
+	if err != nil {
+		return store.PageSettings{}, err
+	}
+	return old, nil
+}
+
+// SetPageSettings is DB.SetPageSettings in the unit of t.
+func (t *ptx) SetPageSettings(pageID int64, s store.PageSettings) (store.PageSettings, error) {
+	ctx := t.ctx
 	var old store.PageSettings
 	if len(s.Policy) == 0 {
 		s.Policy = nil
 	}
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err := func() error {
 		var site string
 		old = store.PageSettings{}
-		err := tx.QueryRow(ctx, `SELECT site_id, closed, policy FROM pages WHERE id = $1 FOR UPDATE`, pageID).Scan(&site, &old.Closed, &old.Policy)
+		err := t.QueryRow(ctx, `SELECT site_id, closed, policy FROM pages WHERE id = $1 FOR UPDATE`, pageID).Scan(&site, &old.Closed, &old.Policy)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "page %d not found", pageID)
 		} else if err != nil {
@@ -80,11 +94,11 @@ func (db *DB) SetPageSettings(ctx context.Context, pageID int64, s store.PageSet
 		if old.Closed == s.Closed && bytes.Equal(old.Policy, s.Policy) {
 			return nil
 		}
-		if _, err := tx.Exec(ctx, `UPDATE pages SET closed = $2, policy = $3 WHERE id = $1`, pageID, s.Closed, s.Policy); err != nil {
+		if _, err := t.Exec(ctx, `UPDATE pages SET closed = $2, policy = $3 WHERE id = $1`, pageID, s.Closed, s.Policy); err != nil {
 			return domainError(err, "update page settings", "page %d rejected by the database", pageID)
 		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventPageUpdated, SiteID: site, PageID: pageID}})
-	})
+		return t.events([]parley.Event{{Type: parley.EventPageUpdated, SiteID: site, PageID: pageID}})
+	}()
 	if err != nil {
 		return store.PageSettings{}, err
 	}

@@ -15,13 +15,20 @@
 //
 // # Event log
 //
-// Every change records its events in its own transaction, and event ids are
+// Every change records its events in its transaction, and event ids are
 // allocated in commit order (see event.go), so a reader that tails the log
-// with "id > last" never misses an event that commits late. The transaction
-// also sends NOTIFY parley_events; Listen relays those notifications so that
+// with "id > last" never misses an event that commits late. Each batch of
+// units also sends NOTIFY parley_events; Listen relays those notifications so that
 // the live-update broker of every instance wakes up at once. The log is
 // pruned like SQLite's: events older than EventMaxAge or beyond the newest
 // EventMaxCount go, by one instance at a time.
+//
+// # Group commit
+//
+// Units of work (Store.Update, and the one-operation writes) go to one
+// committer per instance, which runs the units queued meanwhile in one
+// transaction, a savepoint each, and records their events with one insert
+// and one NOTIFY under the event lock just before the commit (unit.go).
 //
 // # Connections
 //
@@ -33,15 +40,13 @@ package postgres
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/parleyhq/parley"
@@ -93,6 +98,20 @@ type DB struct {
 	stop      context.CancelFunc // stops the pruner
 	done      chan struct{}      // closed when the pruner has exited
 	closeOnce sync.Once
+
+	// MaxBatch bounds the units of work of one group commit (see
+	// unit.go); defaults to DefaultMaxBatch.
+	MaxBatch int
+
+	wpool    *pgxpool.Pool // the committer's one connection (see unit.go)
+	units    chan *unit    // units of work waiting for the committer
+	umu      sync.RWMutex  // guards uclosed against sends on units
+	uclosed  bool          // Close was called; units is closed
+	udone    chan struct{} // closed when the committer has exited
+	inflight atomic.Int64  // callers inside unit
+	batches  atomic.Int64  // see Stats
+	unitsRun atomic.Int64
+	batchNs  atomic.Int64
 
 	// holdEvents, when set (by tests), says how long a transaction waits
 	// after writing its events, before it commits.
@@ -179,6 +198,21 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	// several schemas of one database never wait for each other.
 	db.eventLock |= eventLockClass << 32
 
+	if db.MaxBatch <= 0 {
+		db.MaxBatch = DefaultMaxBatch
+	}
+	// The committer's connection has a pool of its own, of one, which
+	// reconnects when it breaks; a unit waits for a row lock at most
+	// lockTimeout (see unit.go).
+	wcfg := db.pool.Config().Copy()
+	wcfg.MinConns, wcfg.MaxConns = 0, 1
+	wcfg.ConnConfig.RuntimeParams["lock_timeout"] = lockTimeout
+	if db.wpool, err = pgxpool.NewWithConfig(ctx, wcfg); err != nil {
+		return wrap(err, "postgres: connect")
+	}
+	db.units, db.udone = make(chan *unit, db.MaxBatch), make(chan struct{})
+	go db.commitLoop()
+
 	pctx, stop := context.WithCancel(context.Background())
 	db.stop, db.done = stop, make(chan struct{})
 	go db.pruneLoop(pctx)
@@ -210,6 +244,18 @@ func (db *DB) Close() error {
 			db.stop()
 			<-db.done
 		}
+		db.umu.Lock()
+		if db.units != nil && !db.uclosed {
+			db.uclosed = true
+			close(db.units)
+			db.umu.Unlock()
+			<-db.udone
+		} else {
+			db.umu.Unlock()
+		}
+		if db.wpool != nil {
+			db.wpool.Close()
+		}
 		if db.pool != nil {
 			db.pool.Close()
 		}
@@ -220,7 +266,7 @@ func (db *DB) Close() error {
 // Ping reports whether the database answers, EUnavailable when it does not.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.Ping(ctx); err != nil {
-		return fmt.Errorf("%w: %w", parley.Errorf(parley.EUnavailable, "the database does not answer"), err)
+		return parley.Wrap(err, parley.EUnavailable, "the database does not answer")
 	}
 	return nil
 }
@@ -239,29 +285,6 @@ func (db *DB) write(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 }
 
-// exec runs one statement: on its own, or, when ctx carries an audit
-// entry not yet recorded, in a transaction with it (see store.WithAudit).
-func (db *DB) exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	if !store.AuditPending(ctx) {
-		return db.pool.Exec(ctx, sql, args...)
-	}
-	var tag pgconn.CommandTag
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		var err error
-		if tag, err = tx.Exec(ctx, sql, args...); err == nil && tag.RowsAffected() == 0 {
-			return errNoRows // roll back: no change, no entry; the caller reports it
-		}
-		return err
-	})
-	if errors.Is(err, errNoRows) {
-		err = nil
-	}
-	return tag, err
-}
-
-// errNoRows ends a write of exec that changed no row.
-var errNoRows = errors.New("no row changed")
-
 func (db *DB) tryWrite(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	tx, err := db.pool.Begin(ctx)
 	if err != nil {
@@ -271,24 +294,8 @@ func (db *DB) tryWrite(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	// The caller's audit entry commits with its change, or neither does.
-	a, done := store.ClaimAudit(ctx)
-	var id int64
-	var created time.Time
-	if a != nil {
-		if id, created, err = insertAction(ctx, tx, a, db.now()); err != nil {
-			done(false, 0, time.Time{})
-			return err
-		}
-	}
 	if err := tx.Commit(ctx); err != nil {
-		if a != nil {
-			done(false, 0, time.Time{})
-		}
 		return wrap(err, "commit")
-	}
-	if a != nil {
-		done(true, id, created)
 	}
 	return nil
 }

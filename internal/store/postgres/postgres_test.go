@@ -595,27 +595,68 @@ func TestPrune(t *testing.T) {
 	}
 }
 
-// TestCreateCommentBatchIsAtomic runs CreateComment's write batch on a page
-// that does not exist, as if it had gone between the reads and the write:
-// the insert fails on the NOT NULL number and its events go with it.
-func TestCreateCommentBatchIsAtomic(t *testing.T) {
+// TestCreateCommentOnMissingPage runs CreateComment's one statement on a
+// page that does not exist, as if it had gone since the service read it, in
+// a unit that recorded an event before: ENotFound, and neither the comment
+// nor the event is committed.
+func TestCreateCommentOnMissingPage(t *testing.T) {
 	db := open(t)
 	seed(t, db)
 	before, err := db.LastEventID(t.Context()) // the site's event
 	if err != nil {
 		t.Fatal(err)
 	}
-	const page, id = int64(999_999), int64(12_345)
-	b := &pgx.Batch{}
-	b.Queue(insertComment, page, 1, id, "news", int64(0), id, int64(0), "alice", "Alice", "", false, false,
-		"text", "<p>text</p>", parley.StatusApproved, nil, 0.0, time.Now(), nil)
-	db.queueEvents(b, parley.StatusEvents("news", page, id, "", parley.StatusApproved))
-	err = db.pool.SendBatch(t.Context(), b).Close()
-	var pe *pgconn.PgError
-	if !errors.As(err, &pe) || pe.Code != "23502" || pe.ColumnName != "number" {
-		t.Fatalf("the batch on a missing page: got %v, want a not-null violation on number", err)
+	_, err = db.Update(t.Context(), func(tx store.Tx) error {
+		if err := tx.Record(parley.Event{Type: parley.EventQueueChanged, SiteID: "news"}); err != nil {
+			return err
+		}
+		return tx.CreateComment(&parley.Comment{PageID: 999_999, AuthorID: "alice", AuthorName: "Alice",
+			Text: "text", HTML: "<p>text</p>", Status: parley.StatusApproved})
+	})
+	if parley.ErrorCode(err) != parley.ENotFound {
+		t.Fatalf("a comment on a missing page: got %v, want ENotFound", err)
 	}
 	if last, err := db.LastEventID(t.Context()); err != nil || last != before {
-		t.Errorf("after the failed batch: LastEventID %d, %v; want %d, no event committed", last, err, before)
+		t.Errorf("after the failed unit: LastEventID %d, %v; want %d, no event committed", last, err, before)
 	}
+}
+
+// TestPruneKeepsDurableConsumers: pruning keeps the events a durable
+// consumer has not consumed, however many, until the consumer has been
+// silent for store.ConsumerMaxAge.
+func TestPruneKeepsDurableConsumers(t *testing.T) {
+	db := open(t)
+	page := seed(t, db)
+	for range 10 { // 20 events, after the site's
+		c := &parley.Comment{PageID: page.ID, AuthorID: "alice", Text: "x", Status: parley.StatusApproved}
+		if err := db.CreateComment(t.Context(), c); err != nil {
+			t.Fatalf("CreateComment: %v", err)
+		}
+	}
+	last, err := db.LastEventID(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetConsumerPosition(t.Context(), "mail", last-4); err != nil {
+		t.Fatal(err)
+	}
+	left := func(what string, want int) {
+		t.Helper()
+		if _, err := db.prune(t.Context()); err != nil {
+			t.Fatalf("%s: prune: %v", what, err)
+		}
+		evs, err := db.EventsSince(t.Context(), 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(evs) != want || evs[len(evs)-1].ID != last {
+			t.Errorf("%s: %d events left, want %d up to %d", what, len(evs), want, last)
+		}
+	}
+	db.EventMaxAge, db.EventMaxCount = time.Hour, 1
+	left("a consumer 4 events behind", 4)
+	if _, err := db.pool.Exec(t.Context(), `UPDATE consumers SET updated = now() - $1::interval`, store.ConsumerMaxAge+time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	left("the consumer silent too long", 1)
 }

@@ -18,23 +18,34 @@ const reportCols = `id, comment_id, reporter_id, reason, note, outcome, created`
 // decides, with ON CONFLICT DO NOTHING, so two instances receiving the same
 // reader's report at once store it once. ENotFound when the comment does not
 // exist. A new report records queue.changed; a repeated one records nothing.
-func (db *DB) AddReport(ctx context.Context, r *parley.Report) (bool, error) {
+func (db *DB) AddReport(ctx context.Context, r *parley.Report) (created bool, err error) {
+	_, err = db.unit(ctx, func(t *ptx) error {
+		var err error
+		created, err = t.AddReport(r)
+		return err
+	})
+	return created && err == nil, err
+}
+
+// AddReport is DB.AddReport in the unit of t.
+func (t *ptx) AddReport(r *parley.Report) (bool, error) {
+	ctx := t.ctx
 	created := r.Created
 	if created.IsZero() {
-		created = db.now()
+		created = t.db.now()
 	}
 	var id int64
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err := func() error {
 		id = 0
 		var site string
 		var page int64
-		err := tx.QueryRow(ctx, `SELECT site_id, page_id FROM comments WHERE id = $1`, r.CommentID).Scan(&site, &page)
+		err := t.QueryRow(ctx, `SELECT site_id, page_id FROM comments WHERE id = $1`, r.CommentID).Scan(&site, &page)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "comment %d not found", r.CommentID)
 		} else if err != nil {
 			return wrap(err, "read comment")
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO reports (comment_id, reporter_id, reason, note, outcome, created)
+		err = t.QueryRow(ctx, `INSERT INTO reports (comment_id, reporter_id, reason, note, outcome, created)
 			VALUES ($1, $2, $3, $4, '', $5) ON CONFLICT (comment_id, reporter_id) DO NOTHING RETURNING id`,
 			r.CommentID, r.ReporterID, r.Reason, r.Note, created).Scan(&id)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -42,8 +53,8 @@ func (db *DB) AddReport(ctx context.Context, r *parley.Report) (bool, error) {
 		} else if err != nil {
 			return domainError(err, "insert report", "report of comment %d rejected by the database", r.CommentID)
 		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventQueueChanged, SiteID: site, PageID: page, CommentID: r.CommentID}})
-	})
+		return t.events([]parley.Event{{Type: parley.EventQueueChanged, SiteID: site, PageID: page, CommentID: r.CommentID}})
+	}()
 	if err != nil || id == 0 {
 		return false, err
 	}

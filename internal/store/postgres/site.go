@@ -15,24 +15,25 @@ const siteCols = `id, name, origins, policy_url, ignore_params, policy, created`
 // site.updated in the same transaction, so that running instances allow its
 // origins at once. EConflict if the id exists.
 func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.CreateSite(s) })
+	return err
+}
+
+// CreateSite is DB.CreateSite in the unit of t.
+func (t *ptx) CreateSite(s *parley.Site) error {
 	if s.ID == "" {
 		return parley.Errorf(parley.EInvalid, "a site needs an id")
 	}
 	created := s.Created
 	if created.IsZero() {
-		created = db.now()
+		created = t.db.now()
 	}
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO sites (`+siteCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-			s.ID, s.Name, list(s.Origins), s.PolicyURL, list(s.IgnoreParams), s.Policy, created)
-		if err != nil {
-			return domainError(err, "insert site", "site %q already exists", s.ID)
-		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
-	})
+	_, err := t.Exec(t.ctx, `INSERT INTO sites (`+siteCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+		s.ID, s.Name, list(s.Origins), s.PolicyURL, list(s.IgnoreParams), s.Policy, created)
 	if err != nil {
-		return err
+		return domainError(err, "insert site", "site %q already exists", s.ID)
 	}
+	t.record([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
 	s.Created = roundTrip(created)
 	return nil
 }
@@ -40,17 +41,21 @@ func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
 // UpdateSite replaces the site's fields but its id and creation time and
 // records site.updated in the same transaction. ENotFound.
 func (db *DB) UpdateSite(ctx context.Context, s *parley.Site) error {
-	return db.write(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE sites SET name = $2, origins = $3, policy_url = $4, ignore_params = $5, policy = $6
-			WHERE id = $1`, s.ID, s.Name, list(s.Origins), s.PolicyURL, list(s.IgnoreParams), s.Policy)
-		if err != nil {
-			return domainError(err, "update site", "site %q rejected by the database", s.ID)
-		}
-		if tag.RowsAffected() == 0 {
-			return parley.Errorf(parley.ENotFound, "site %q not found", s.ID)
-		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
-	})
+	_, err := db.unit(ctx, func(t *ptx) error { return t.UpdateSite(s) })
+	return err
+}
+
+// UpdateSite is DB.UpdateSite in the unit of t.
+func (t *ptx) UpdateSite(s *parley.Site) error {
+	tag, err := t.Exec(t.ctx, `UPDATE sites SET name = $2, origins = $3, policy_url = $4, ignore_params = $5, policy = $6
+		WHERE id = $1`, s.ID, s.Name, list(s.Origins), s.PolicyURL, list(s.IgnoreParams), s.Policy)
+	if err != nil {
+		return domainError(err, "update site", "site %q rejected by the database", s.ID)
+	}
+	if tag.RowsAffected() == 0 {
+		return parley.Errorf(parley.ENotFound, "site %q not found", s.ID)
+	}
+	return t.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
 }
 
 // Site returns one site. ENotFound.

@@ -42,24 +42,29 @@ func (db *DB) SiteSSO(ctx context.Context, siteID string) (parley.SiteSSO, error
 // SetSiteSSO replaces a site's single sign-on settings and records
 // site.updated in the same transaction. ENotFound.
 func (db *DB) SetSiteSSO(ctx context.Context, s parley.SiteSSO) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.SetSiteSSO(s) })
+	return err
+}
+
+// SetSiteSSO replaces a site's single sign-on settings in the unit and
+// records site.updated.
+func (t *ptx) SetSiteSSO(s parley.SiteSSO) error {
 	updated := s.Updated
 	if updated.IsZero() {
-		updated = db.now()
+		updated = t.db.now()
 	}
 	var secret []byte
 	if len(s.Secret) > 0 {
 		secret = s.Secret
 	}
-	return db.write(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, `INSERT INTO site_sso (site_id, secret, jwks_url, only_sso, updated) VALUES ($1, $2, $3, $4, $5)
-			ON CONFLICT (site_id) DO UPDATE SET secret = excluded.secret, jwks_url = excluded.jwks_url,
-				only_sso = excluded.only_sso, updated = excluded.updated`,
-			s.SiteID, secret, s.JWKSURL, s.Only, updated)
-		if err != nil {
-			return domainError(err, "store site sso", "site %q not found", s.SiteID)
-		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.SiteID}})
-	})
+	_, err := t.Exec(t.ctx, `INSERT INTO site_sso (site_id, secret, jwks_url, only_sso, updated) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (site_id) DO UPDATE SET secret = excluded.secret, jwks_url = excluded.jwks_url,
+			only_sso = excluded.only_sso, updated = excluded.updated`,
+		s.SiteID, secret, s.JWKSURL, s.Only, updated)
+	if err != nil {
+		return domainError(err, "store site sso", "site %q not found", s.SiteID)
+	}
+	return t.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.SiteID}})
 }
 
 // UseTokenID records a token id until it expires. EConflict when it was

@@ -140,11 +140,17 @@ func (db *DB) Sanction(ctx context.Context, userID, siteID string) (store.Sancti
 
 // SetSanction stores a reader's sanction on a site. ENotFound.
 func (db *DB) SetSanction(ctx context.Context, s store.Sanction) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.SetSanction(s) })
+	return err
+}
+
+// SetSanction is DB.SetSanction in the unit of t.
+func (t *ptx) SetSanction(s store.Sanction) error {
 	updated := s.Updated
 	if updated.IsZero() {
-		updated = db.now()
+		updated = t.db.now()
 	}
-	_, err := db.exec(ctx, `INSERT INTO sanctions (user_id, site_id, suspended_until, premoderated, updated) VALUES ($1, $2, $3, $4, $5)
+	_, err := t.Exec(t.ctx, `INSERT INTO sanctions (user_id, site_id, suspended_until, premoderated, updated) VALUES ($1, $2, $3, $4, $5)
 		ON CONFLICT (user_id, site_id) DO UPDATE SET suspended_until = excluded.suspended_until,
 			premoderated = excluded.premoderated, updated = excluded.updated`,
 		s.UserID, s.SiteID, nullTime(s.SuspendedUntil), s.Premoderated, updated)
@@ -154,41 +160,28 @@ func (db *DB) SetSanction(ctx context.Context, s store.Sanction) error {
 	return nil
 }
 
-// AddAction records an audit entry.
+// AddAction records an audit entry and assigns its ID and Created (when zero).
 func (db *DB) AddAction(ctx context.Context, a *store.Action) error {
-	created := a.Created
-	if created.IsZero() {
-		created = db.now()
-	}
-	e := *a
-	e.Created = created
-	id, stored, err := insertAction(ctx, db.pool, &e, created)
-	if err != nil {
-		return err
-	}
-	a.ID, a.Created = id, stored
-	return nil
+	_, err := db.unit(ctx, func(t *ptx) error { return t.AddAction(a) })
+	return err
 }
 
-// insertAction inserts an audit entry through q (the pool or a write's
-// transaction), stamped now when a.Created is zero, and returns its id and
-// stored time.
-func insertAction(ctx context.Context, q interface {
-	QueryRow(context.Context, string, ...any) pgx.Row
-}, a *store.Action, now time.Time) (int64, time.Time, error) {
+// AddAction is DB.AddAction in the unit of t.
+func (t *ptx) AddAction(a *store.Action) error {
 	created := a.Created
 	if created.IsZero() {
-		created = now
+		created = t.db.now()
 	}
 	var id int64
-	err := q.QueryRow(ctx, `INSERT INTO actions (actor_id, actor_name, action, comment_id, user_id, site_id, note, before, after, created)
+	err := t.QueryRow(t.ctx, `INSERT INTO actions (actor_id, actor_name, action, comment_id, user_id, site_id, note, before, after, created)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
 		a.ActorID, a.ActorName, a.Action, a.CommentID, a.UserID, a.SiteID, a.Note,
 		nullBytes(a.Before), nullBytes(a.After), created).Scan(&id)
 	if err != nil {
-		return 0, time.Time{}, domainError(err, "record action", "action %q rejected by the database", a.Action)
+		return domainError(err, "record action", "action %q rejected by the database", a.Action)
 	}
-	return id, roundTrip(created), nil
+	a.ID, a.Created = id, roundTrip(created)
+	return nil
 }
 
 func nullBytes(b []byte) []byte {
@@ -245,15 +238,19 @@ func (db *DB) Actions(ctx context.Context, q store.ActionQuery) ([]*store.Action
 
 // AddNote stores a note on a reader. ENotFound.
 func (db *DB) AddNote(ctx context.Context, n *store.Note) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.AddNote(n) })
+	return err
+}
+
+// AddNote is DB.AddNote in the unit of t.
+func (t *ptx) AddNote(n *store.Note) error {
 	created := n.Created
 	if created.IsZero() {
-		created = db.now()
+		created = t.db.now()
 	}
 	var id int64
-	err := db.write(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO notes (user_id, site_id, author_id, author_name, text, created)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, n.UserID, n.SiteID, n.AuthorID, n.AuthorName, n.Text, created).Scan(&id)
-	})
+	err := t.QueryRow(t.ctx, `INSERT INTO notes (user_id, site_id, author_id, author_name, text, created)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`, n.UserID, n.SiteID, n.AuthorID, n.AuthorName, n.Text, created).Scan(&id)
 	if err != nil {
 		return domainError(err, "insert note", "user %q or site %q not found", n.UserID, n.SiteID)
 	}

@@ -14,14 +14,20 @@ const userCols = `id, name, email, role, site_id, banned_until, created`
 
 // CreateUser stores a new user; Created is set when zero. EConflict if the id exists.
 func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.CreateUser(u) })
+	return err
+}
+
+// CreateUser is DB.CreateUser in the unit of t.
+func (t *ptx) CreateUser(u *parley.User) error {
 	if u.ID == "" {
 		return parley.Errorf(parley.EInvalid, "a user needs an id")
 	}
 	created := u.Created
 	if created.IsZero() {
-		created = db.now()
+		created = t.db.now()
 	}
-	_, err := db.pool.Exec(ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+	_, err := t.Exec(t.ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil), created)
 	if err != nil {
 		return domainError(err, "insert user", "user %q already exists", u.ID)
@@ -32,7 +38,13 @@ func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
 
 // UpdateUser stores the user's name, e-mail, role, site and ban. ENotFound.
 func (db *DB) UpdateUser(ctx context.Context, u *parley.User) error {
-	tag, err := db.exec(ctx, `UPDATE users SET name = $2, email = $3, role = $4, site_id = $5, banned_until = $6
+	_, err := db.unit(ctx, func(t *ptx) error { return t.UpdateUser(u) })
+	return err
+}
+
+// UpdateUser is DB.UpdateUser in the unit of t.
+func (t *ptx) UpdateUser(u *parley.User) error {
+	tag, err := t.Exec(t.ctx, `UPDATE users SET name = $2, email = $3, role = $4, site_id = $5, banned_until = $6
 		WHERE id = $1`, u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil))
 	if err != nil {
 		return domainError(err, "update user", "user %q rejected by the database (is its e-mail address another staff member's?)", u.ID)

@@ -15,7 +15,21 @@ import (
 // concurrent votes on one comment, from any instance, apply one after the
 // other. EInvalid for a value other than -1, 0 and 1; ENotFound when the
 // comment does not exist.
-func (db *DB) Vote(ctx context.Context, v parley.Vote) (int, error) {
+func (db *DB) Vote(ctx context.Context, v parley.Vote) (score int, err error) {
+	_, err = db.unit(ctx, func(t *ptx) error {
+		var err error
+		score, err = t.Vote(v)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return score, nil
+}
+
+// Vote is DB.Vote in the unit of t.
+func (t *ptx) Vote(v parley.Vote) (int, error) {
+	ctx := t.ctx
 	if v.Value < -1 || v.Value > 1 {
 		return 0, parley.Errorf(parley.EInvalid, "a vote is -1, 0 or 1, not %d", v.Value)
 	}
@@ -23,11 +37,11 @@ func (db *DB) Vote(ctx context.Context, v parley.Vote) (int, error) {
 		return 0, parley.Errorf(parley.EInvalid, "a vote needs a reader")
 	}
 	var score int
-	err := db.write(ctx, func(tx pgx.Tx) error {
+	err := func() error {
 		var site string
 		var page int64
 		var old int
-		err := tx.QueryRow(ctx, `SELECT c.site_id, c.page_id, c.score, coalesce(v.value, 0)
+		err := t.QueryRow(ctx, `SELECT c.site_id, c.page_id, c.score, coalesce(v.value, 0)
 			FROM comments c LEFT JOIN votes v ON v.comment_id = c.id AND v.user_id = $2
 			WHERE c.id = $1 FOR UPDATE OF c`, v.CommentID, v.UserID).Scan(&site, &page, &score, &old)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -46,7 +60,7 @@ func (db *DB) Vote(ctx context.Context, v parley.Vote) (int, error) {
 				ON CONFLICT (comment_id, user_id) DO UPDATE SET value = excluded.value`, v.CommentID, v.UserID, v.Value)
 		}
 		b.Queue(`UPDATE comments SET score = score + $2 WHERE id = $1 RETURNING score`, v.CommentID, v.Value-old)
-		br := tx.SendBatch(ctx, b)
+		br := t.SendBatch(ctx, b)
 		if _, err := br.Exec(); err != nil {
 			br.Close()
 			return wrap(err, "store vote")
@@ -58,8 +72,8 @@ func (db *DB) Vote(ctx context.Context, v parley.Vote) (int, error) {
 		if err := br.Close(); err != nil {
 			return wrap(err, "store vote")
 		}
-		return db.events(ctx, tx, []parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: v.CommentID}})
-	})
+		return t.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: v.CommentID}})
+	}()
 	if err != nil {
 		return 0, err
 	}

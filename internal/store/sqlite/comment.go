@@ -27,6 +27,11 @@ const numCommentCols = 19
 // unique and increasing per page, and a number is never handed out twice
 // because comment rows are never deleted.
 func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
+	return db.write(ctx, func(w *wtx) error { return w.CreateComment(c) })
+}
+
+// CreateComment is DB.CreateComment in the unit of w.
+func (w *wtx) CreateComment(c *parley.Comment) error {
 	if !parley.ValidStatus(c.Status) {
 		return parley.Errorf(parley.EInvalid, "unknown comment status %q", c.Status)
 	}
@@ -36,11 +41,11 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 	}
 	created := c.Created
 	if created.IsZero() {
-		created = db.now()
+		created = w.db.now()
 	}
 	var id, root int64
 	var number int
-	err = db.write(ctx, func(w *wtx) error {
+	err = func() error {
 		var site string
 		err := w.queryRow(`SELECT site_id FROM pages WHERE id = ?`, c.PageID).Scan(&site)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -79,7 +84,7 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 			c.AuthorID, c.AuthorName, c.IPHash, c.Featured, c.Seen, c.Text, textHash(c.Text), c.HTML, c.Status, reasons, c.Toxicity,
 			millis(created), millis(c.Edited))
 		if err != nil {
-			return domainError(fmt.Errorf("insert comment: %w", err), "comment rejected by the database: %v", err)
+			return domainError(fmt.Errorf("insert comment: %w", err), "comment rejected by the database")
 		}
 		if id, err = res.LastInsertId(); err != nil {
 			return err
@@ -91,7 +96,7 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 			return err
 		}
 		return w.events(parley.StatusEvents(site, c.PageID, id, "", c.Status))
-	})
+	}()
 	if err != nil {
 		return err
 	}
@@ -152,6 +157,18 @@ func textHash(text string) int64 {
 func (db *DB) Comment(ctx context.Context, id int64) (*parley.Comment, error) {
 	var c parley.Comment
 	err := scanComment(db.queryRow(ctx, `SELECT `+commentCols+` FROM comments WHERE id = ?`, id), &c)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENotFound, "comment %d not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("read comment: %w", err)
+	}
+	return &c, nil
+}
+
+// Comment is DB.Comment in the unit of w: it sees the unit's own writes.
+func (w *wtx) Comment(id int64) (*parley.Comment, error) {
+	var c parley.Comment
+	err := scanComment(w.queryRow(`SELECT `+commentCols+` FROM comments WHERE id = ?`, id), &c)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENotFound, "comment %d not found", id)
 	} else if err != nil {
@@ -330,27 +347,43 @@ func scanComment(sc scanner, c *parley.Comment) error {
 // EditComment replaces a comment's text and HTML and sets Edited to at,
 // recording comment.updated. ENotFound.
 func (db *DB) EditComment(ctx context.Context, id int64, text, html string, at time.Time) error {
-	return db.write(ctx, func(w *wtx) error {
-		var site string
-		var page int64
-		err := w.queryRow(`UPDATE comments SET text = ?, text_hash = ?, html = ?, edited = ? WHERE id = ? RETURNING site_id, page_id`,
-			text, textHash(text), html, millis(at), id).Scan(&site, &page)
-		if errors.Is(err, sql.ErrNoRows) {
-			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
-		} else if err != nil {
-			return fmt.Errorf("edit comment: %w", err)
-		}
-		if err := w.touch(page); err != nil {
-			return err
-		}
-		return w.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
-	})
+	return db.write(ctx, func(w *wtx) error { return w.EditComment(id, text, html, at) })
+}
+
+// EditComment is DB.EditComment in the unit of w.
+func (w *wtx) EditComment(id int64, text, html string, at time.Time) error {
+	var site string
+	var page int64
+	err := w.queryRow(`UPDATE comments SET text = ?, text_hash = ?, html = ?, edited = ? WHERE id = ? RETURNING site_id, page_id`,
+		text, textHash(text), html, millis(at), id).Scan(&site, &page)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Errorf(parley.ENotFound, "comment %d not found", id)
+	} else if err != nil {
+		return fmt.Errorf("edit comment: %w", err)
+	}
+	if err := w.touch(page); err != nil {
+		return err
+	}
+	return w.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
 }
 
 // SetStatus changes a comment's status and reasons, keeps the page count
 // right, resolves the open reports when seen is true, and records the events
 // of the change. ENotFound.
-func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []parley.Reason, seen bool) (string, error) {
+func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []parley.Reason, seen bool) (old string, err error) {
+	err = db.write(ctx, func(w *wtx) error {
+		var err error
+		old, err = w.SetStatus(id, status, reasons, seen)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	return old, nil
+}
+
+// SetStatus is DB.SetStatus in the unit of w.
+func (w *wtx) SetStatus(id int64, status string, reasons []parley.Reason, seen bool) (string, error) {
 	if !parley.ValidStatus(status) {
 		return "", parley.Errorf(parley.EInvalid, "unknown comment status %q", status)
 	}
@@ -359,7 +392,7 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 		return "", err
 	}
 	var old string
-	err = db.write(ctx, func(w *wtx) error {
+	err = func() error {
 		var site, author string
 		var page int64
 		var wasSeen bool
@@ -403,7 +436,7 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 			evs = append(evs, parley.Event{Type: parley.EventQueueChanged, SiteID: site, PageID: page, CommentID: id})
 		}
 		return w.events(evs)
-	})
+	}()
 	if err != nil {
 		return "", err
 	}
@@ -412,21 +445,24 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 
 // SetFeatured pins or unpins a comment, recording comment.updated. ENotFound.
 func (db *DB) SetFeatured(ctx context.Context, id int64, featured bool) error {
-	return db.write(ctx, func(w *wtx) error {
-		var site string
-		var page int64
-		err := w.queryRow(`UPDATE comments SET featured = ? WHERE id = ? RETURNING site_id, page_id`, featured, id).
-			Scan(&site, &page)
-		if errors.Is(err, sql.ErrNoRows) {
-			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
-		} else if err != nil {
-			return fmt.Errorf("feature comment: %w", err)
-		}
-		if err := w.touch(page); err != nil {
-			return err
-		}
-		return w.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
-	})
+	return db.write(ctx, func(w *wtx) error { return w.SetFeatured(id, featured) })
+}
+
+// SetFeatured is DB.SetFeatured in the unit of w.
+func (w *wtx) SetFeatured(id int64, featured bool) error {
+	var site string
+	var page int64
+	err := w.queryRow(`UPDATE comments SET featured = ? WHERE id = ? RETURNING site_id, page_id`, featured, id).
+		Scan(&site, &page)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Errorf(parley.ENotFound, "comment %d not found", id)
+	} else if err != nil {
+		return fmt.Errorf("feature comment: %w", err)
+	}
+	if err := w.touch(page); err != nil {
+		return err
+	}
+	return w.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: id}})
 }
 
 // encodeReasons returns the stored JSON of reasons (the form every backend

@@ -33,10 +33,11 @@ func classify(err error) string {
 }
 
 // domainError returns a parley error with the code of err when it has one
-// (see classify) and the message, and err itself otherwise.
+// (see classify) and the message, caused by err, and err itself otherwise.
+// The message is for the caller: it never quotes the driver.
 func domainError(err error, format string, args ...any) error {
 	if code := classify(err); code != "" {
-		return parley.Errorf(code, format, args...)
+		return parley.Wrap(err, code, format, args...)
 	}
 	return err
 }

@@ -2,6 +2,8 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/parleyhq/parley"
@@ -42,4 +44,42 @@ func (db *DB) LastEventID(ctx context.Context) (int64, error) {
 		return 0, fmt.Errorf("read last event id: %w", err)
 	}
 	return id, nil
+}
+
+// ConsumerPosition returns the stored position of a durable consumer. ENotFound.
+func (db *DB) ConsumerPosition(ctx context.Context, name string) (int64, error) {
+	var pos int64
+	err := db.queryRow(ctx, `SELECT position FROM consumers WHERE name = ?`, name).Scan(&pos)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, parley.Errorf(parley.ENotFound, "no consumer %q", name)
+	} else if err != nil {
+		return 0, fmt.Errorf("read consumer position: %w", err)
+	}
+	return pos, nil
+}
+
+// SetConsumerPosition stores the position of a durable consumer.
+func (db *DB) SetConsumerPosition(ctx context.Context, name string, pos int64) error {
+	if name == "" {
+		return parley.Errorf(parley.EInvalid, "a consumer needs a name")
+	}
+	return db.write(ctx, func(w *wtx) error {
+		_, err := w.exec(`INSERT INTO consumers (name, position, updated) VALUES (?, ?, ?)
+			ON CONFLICT (name) DO UPDATE SET position = excluded.position, updated = excluded.updated`,
+			name, pos, millis(w.db.now()))
+		if err != nil {
+			return fmt.Errorf("store consumer position: %w", err)
+		}
+		return nil
+	})
+}
+
+// DeleteConsumer forgets a durable consumer.
+func (db *DB) DeleteConsumer(ctx context.Context, name string) error {
+	return db.write(ctx, func(w *wtx) error {
+		if _, err := w.exec(`DELETE FROM consumers WHERE name = ?`, name); err != nil {
+			return fmt.Errorf("delete consumer: %w", err)
+		}
+		return nil
+	})
 }

@@ -115,7 +115,7 @@ func (db *DB) Import(ctx context.Context, b *store.ImportBatch) (store.ImportRes
 				c.AuthorID, c.AuthorName, c.IPHash, c.Featured, c.Seen, c.Text, textHash(c.Text), c.HTML, c.Status,
 				rows[i].reasons, c.Toxicity, rows[i].created, rows[i].edited, c.Score)
 			if err != nil {
-				return domainError(fmt.Errorf("insert comment: %w", err), "comment rejected by the database: %v", err)
+				return domainError(fmt.Errorf("insert comment: %w", err), "comment rejected by the database")
 			}
 			if o.id, err = r.LastInsertId(); err != nil {
 				return err

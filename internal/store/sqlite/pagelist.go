@@ -58,12 +58,25 @@ func pages(ctx context.Context, query queryFunc, q store.PageQuery) ([]store.Pag
 
 // SetPageSettings stores a page's closed flag and policy override and
 // returns the ones it replaced; a change records page.updated.
-func (db *DB) SetPageSettings(ctx context.Context, pageID int64, s store.PageSettings) (store.PageSettings, error) {
+func (db *DB) SetPageSettings(ctx context.Context, pageID int64, s store.PageSettings) (old store.PageSettings, err error) {
+	err = db.write(ctx, func(w *wtx) error {
+		var err error
+		old, err = w.SetPageSettings(pageID, s)
+		return err
+	})
+	if err != nil {
+		return store.PageSettings{}, err
+	}
+	return old, nil
+}
+
+// SetPageSettings is DB.SetPageSettings in the unit of w.
+func (w *wtx) SetPageSettings(pageID int64, s store.PageSettings) (store.PageSettings, error) {
 	var old store.PageSettings
 	if len(s.Policy) == 0 {
 		s.Policy = nil
 	}
-	err := db.write(ctx, func(w *wtx) error {
+	err := func() error {
 		var site string
 		var policy []byte
 		old = store.PageSettings{}
@@ -84,7 +97,7 @@ func (db *DB) SetPageSettings(ctx context.Context, pageID int64, s store.PageSet
 			return fmt.Errorf("update page settings: %w", err)
 		}
 		return w.events([]parley.Event{{Type: parley.EventPageUpdated, SiteID: site, PageID: pageID}})
-	})
+	}()
 	if err != nil {
 		return store.PageSettings{}, err
 	}

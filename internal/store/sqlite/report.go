@@ -16,13 +16,23 @@ const reportCols = `id, comment_id, reporter_id, reason, note, outcome, created`
 // reader's repeated report of the same comment is not stored again and
 // returns created=false. ENotFound when the comment does not exist. A new
 // report records queue.changed; a repeated one records nothing.
-func (db *DB) AddReport(ctx context.Context, r *parley.Report) (bool, error) {
+func (db *DB) AddReport(ctx context.Context, r *parley.Report) (created bool, err error) {
+	err = db.write(ctx, func(w *wtx) error {
+		var err error
+		created, err = w.AddReport(r)
+		return err
+	})
+	return created && err == nil, err
+}
+
+// AddReport is DB.AddReport in the unit of w.
+func (w *wtx) AddReport(r *parley.Report) (bool, error) {
 	created := r.Created
 	if created.IsZero() {
-		created = db.now()
+		created = w.db.now()
 	}
 	var id int64
-	err := db.write(ctx, func(w *wtx) error {
+	err := func() error {
 		var site string
 		var page int64
 		err := w.queryRow(`SELECT site_id, page_id FROM comments WHERE id = ?`, r.CommentID).Scan(&site, &page)
@@ -41,7 +51,7 @@ func (db *DB) AddReport(ctx context.Context, r *parley.Report) (bool, error) {
 			return fmt.Errorf("insert report: %w", err)
 		}
 		return w.events([]parley.Event{{Type: parley.EventQueueChanged, SiteID: site, PageID: page, CommentID: r.CommentID}})
-	})
+	}()
 	if err != nil || id == 0 {
 		return false, err
 	}

@@ -16,22 +16,27 @@ const siteCols = `id, name, origins, policy_url, ignore_params, policy, created`
 // site.updated in the same transaction, so that running instances allow its
 // origins at once. EConflict if the id exists.
 func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
+	return db.write(ctx, func(w *wtx) error { return w.CreateSite(s) })
+}
+
+// CreateSite is DB.CreateSite in the unit of w.
+func (w *wtx) CreateSite(s *parley.Site) error {
 	if s.ID == "" {
 		return parley.Errorf(parley.EInvalid, "a site needs an id")
 	}
 	origins, params := jsonList(s.Origins), jsonList(s.IgnoreParams)
 	created := s.Created
 	if created.IsZero() {
-		created = db.now()
+		created = w.db.now()
 	}
-	err := db.write(ctx, func(w *wtx) error {
+	err := func() error {
 		_, err := w.exec(`INSERT INTO sites (`+siteCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 			s.ID, s.Name, origins, s.PolicyURL, params, blob(s.Policy), millis(created))
 		if err != nil {
 			return domainError(fmt.Errorf("insert site: %w", err), "site %q already exists", s.ID)
 		}
 		return w.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
-	})
+	}()
 	if err != nil {
 		return err
 	}
@@ -42,18 +47,21 @@ func (db *DB) CreateSite(ctx context.Context, s *parley.Site) error {
 // UpdateSite replaces the site's fields but its id and creation time and
 // records site.updated in the same transaction. ENotFound.
 func (db *DB) UpdateSite(ctx context.Context, s *parley.Site) error {
+	return db.write(ctx, func(w *wtx) error { return w.UpdateSite(s) })
+}
+
+// UpdateSite is DB.UpdateSite in the unit of w.
+func (w *wtx) UpdateSite(s *parley.Site) error {
 	origins, params := jsonList(s.Origins), jsonList(s.IgnoreParams)
-	return db.write(ctx, func(w *wtx) error {
-		res, err := w.exec(`UPDATE sites SET name = ?, origins = ?, policy_url = ?, ignore_params = ?, policy = ?
-			WHERE id = ?`, s.Name, origins, s.PolicyURL, params, blob(s.Policy), s.ID)
-		if err != nil {
-			return fmt.Errorf("update site: %w", err)
-		}
-		if err := mustAffect(res, "site %q not found", s.ID); err != nil {
-			return err
-		}
-		return w.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
-	})
+	res, err := w.exec(`UPDATE sites SET name = ?, origins = ?, policy_url = ?, ignore_params = ?, policy = ?
+		WHERE id = ?`, s.Name, origins, s.PolicyURL, params, blob(s.Policy), s.ID)
+	if err != nil {
+		return fmt.Errorf("update site: %w", err)
+	}
+	if err := mustAffect(res, "site %q not found", s.ID); err != nil {
+		return err
+	}
+	return w.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.ID}})
 }
 
 // Site returns one site. ENotFound.

@@ -290,7 +290,7 @@ func (db *DB) closeHandles() error {
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
 	if err := db.rdb.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
-		return parley.Errorf(parley.EUnavailable, "sqlite does not answer: %v", err)
+		return parley.Wrap(err, parley.EUnavailable, "the database does not answer")
 	}
 	return nil
 }

@@ -237,7 +237,7 @@ func TestSchema(t *testing.T) {
 		want  string
 	}{
 		{"PRAGMA journal_mode", "wal"},
-		{"SELECT group_concat(version || ':' || name) FROM schema_migrations", "1:0001_init.sql,2:0002_moderators.sql,3:0003_author_stats.sql,4:0004_imports.sql,6:0006_site_models.sql,7:0007_sso.sql"},
+		{"SELECT group_concat(version || ':' || name) FROM schema_migrations", "1:0001_init.sql,2:0002_moderators.sql,3:0003_author_stats.sql,4:0004_imports.sql,5:0005_consumers.sql,6:0006_site_models.sql,7:0007_sso.sql"},
 		{"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'comments_page_number'", "1"},
 	} {
 		var got string
@@ -301,6 +301,7 @@ func TestAuthorStatsMigration(t *testing.T) {
 		"DROP TABLE sso_tokens",
 		"DROP TABLE site_sso",
 		"DROP TABLE site_models",
+		"DROP TABLE consumers",
 		"DELETE FROM schema_migrations WHERE version >= 3",
 	} {
 		if _, err := raw.Exec(q); err != nil {
@@ -429,5 +430,56 @@ func TestIDsNotValidUTF8(t *testing.T) {
 	recs, err := db.ReporterRecords(ctx, ask)
 	if err != nil || len(recs) != 2 || recs[odd].Made != 1 || recs["plain"].Made != 1 {
 		t.Errorf("ReporterRecords(%q): got %v, %v; want one report each by %q and plain", ask, recs, err, odd)
+	}
+}
+
+// TestPruneKeepsDurableConsumers: pruning keeps the events a durable
+// consumer has not consumed, however many, until the consumer has been
+// silent for store.ConsumerMaxAge.
+func TestPruneKeepsDurableConsumers(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	db, _ := open(t, func(db *sqlite.DB) {
+		db.Now = clock
+		db.EventMaxCount = 10
+		db.PruneEvery = 5 * time.Millisecond
+	})
+	ctx := t.Context()
+	if err := db.SetConsumerPosition(ctx, "mail", 5); err != nil {
+		t.Fatal(err)
+	}
+	p := seed(t, db, 8) // 17 events
+	ids := func() []int64 {
+		evs, err := db.EventsSince(ctx, 0, 1000)
+		if err != nil {
+			t.Fatalf("EventsSince: %v", err)
+		}
+		var out []int64
+		for _, e := range evs {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	// Pruning runs every 5 ms: long enough for many runs.
+	time.Sleep(100 * time.Millisecond)
+	if got := ids(); len(got) != 12 || got[0] != 6 {
+		t.Fatalf("with a consumer at 5: events %v, want 6 to 17 (the newest 10 and those the consumer has yet to read)", got)
+	}
+	// The consumer goes silent for longer than ConsumerMaxAge: it holds
+	// nothing back any more.
+	mu.Lock()
+	now = now.Add(store.ConsumerMaxAge + time.Hour)
+	mu.Unlock()
+	c := &parley.Comment{PageID: p.ID, AuthorID: "bob", Text: "new", Status: parley.StatusApproved}
+	if err := db.CreateComment(ctx, c); err != nil {
+		t.Fatalf("CreateComment: %v", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(ids()) != 2 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if got := ids(); len(got) != 2 || got[0] != 18 {
+		t.Errorf("after the consumer's silence: events %v, want 18 and 19 only", got)
 	}
 }

@@ -36,24 +36,28 @@ func (db *DB) SiteSSO(ctx context.Context, siteID string) (parley.SiteSSO, error
 // SetSiteSSO replaces a site's single sign-on settings and records
 // site.updated in the same transaction. ENotFound.
 func (db *DB) SetSiteSSO(ctx context.Context, s parley.SiteSSO) error {
+	return db.write(ctx, func(w *wtx) error { return w.SetSiteSSO(s) })
+}
+
+// SetSiteSSO replaces a site's single sign-on settings in the unit and
+// records site.updated.
+func (w *wtx) SetSiteSSO(s parley.SiteSSO) error {
 	updated := s.Updated
 	if updated.IsZero() {
-		updated = db.now()
+		updated = w.db.now()
 	}
 	only := 0
 	if s.Only {
 		only = 1
 	}
-	return db.write(ctx, func(w *wtx) error {
-		_, err := w.exec(`INSERT INTO site_sso (site_id, secret, jwks_url, only_sso, updated) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (site_id) DO UPDATE SET secret = excluded.secret, jwks_url = excluded.jwks_url,
-				only_sso = excluded.only_sso, updated = excluded.updated`,
-			s.SiteID, blob(s.Secret), s.JWKSURL, only, millis(updated))
-		if err != nil {
-			return domainError(fmt.Errorf("store site sso: %w", err), "site %q not found", s.SiteID)
-		}
-		return w.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.SiteID}})
-	})
+	_, err := w.exec(`INSERT INTO site_sso (site_id, secret, jwks_url, only_sso, updated) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (site_id) DO UPDATE SET secret = excluded.secret, jwks_url = excluded.jwks_url,
+			only_sso = excluded.only_sso, updated = excluded.updated`,
+		s.SiteID, blob(s.Secret), s.JWKSURL, only, millis(updated))
+	if err != nil {
+		return domainError(fmt.Errorf("store site sso: %w", err), "site %q not found", s.SiteID)
+	}
+	return w.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: s.SiteID}})
 }
 
 // UseTokenID records a token id until it expires. EConflict when it was

@@ -157,45 +157,32 @@ func (db *DB) Sanction(ctx context.Context, userID, siteID string) (store.Sancti
 
 // SetSanction stores a reader's sanction on a site. ENotFound.
 func (db *DB) SetSanction(ctx context.Context, s store.Sanction) error {
-	updated := s.Updated
-	if updated.IsZero() {
-		updated = db.now()
-	}
-	return db.write(ctx, func(w *wtx) error {
-		_, err := w.exec(`INSERT INTO sanctions (user_id, site_id, suspended_until, premoderated, updated) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (user_id, site_id) DO UPDATE SET suspended_until = excluded.suspended_until,
-				premoderated = excluded.premoderated, updated = excluded.updated`,
-			s.UserID, s.SiteID, millis(s.SuspendedUntil), s.Premoderated, millis(updated))
-		if err != nil {
-			return domainError(fmt.Errorf("store sanction: %w", err), "user %q or site %q not found", s.UserID, s.SiteID)
-		}
-		return nil
-	})
+	return db.write(ctx, func(w *wtx) error { return w.SetSanction(s) })
 }
 
-// AddAction records an audit entry.
-func (db *DB) AddAction(ctx context.Context, a *store.Action) error {
-	created := a.Created
-	if created.IsZero() {
-		created = db.now()
+// SetSanction is DB.SetSanction in the unit of w.
+func (w *wtx) SetSanction(s store.Sanction) error {
+	updated := s.Updated
+	if updated.IsZero() {
+		updated = w.db.now()
 	}
-	var id int64
-	err := db.write(ctx, func(w *wtx) error {
-		var err error
-		id, _, err = w.insertAction(&store.Action{ActorID: a.ActorID, ActorName: a.ActorName, Action: a.Action,
-			CommentID: a.CommentID, UserID: a.UserID, SiteID: a.SiteID, Note: a.Note, Before: a.Before, After: a.After, Created: created})
-		return err
-	})
+	_, err := w.exec(`INSERT INTO sanctions (user_id, site_id, suspended_until, premoderated, updated) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, site_id) DO UPDATE SET suspended_until = excluded.suspended_until,
+			premoderated = excluded.premoderated, updated = excluded.updated`,
+		s.UserID, s.SiteID, millis(s.SuspendedUntil), s.Premoderated, millis(updated))
 	if err != nil {
-		return fmt.Errorf("record action: %w", err)
+		return domainError(fmt.Errorf("store sanction: %w", err), "user %q or site %q not found", s.UserID, s.SiteID)
 	}
-	a.ID, a.Created = id, roundTrip(created)
 	return nil
 }
 
-// insertAction inserts an audit entry (stamped now when a.Created is zero)
-// and returns its id and stored time.
-func (w *wtx) insertAction(a *store.Action) (int64, time.Time, error) {
+// AddAction records an audit entry and assigns its ID and Created (when zero).
+func (db *DB) AddAction(ctx context.Context, a *store.Action) error {
+	return db.write(ctx, func(w *wtx) error { return w.AddAction(a) })
+}
+
+// AddAction is DB.AddAction in the unit of w.
+func (w *wtx) AddAction(a *store.Action) error {
 	created := a.Created
 	if created.IsZero() {
 		created = w.db.now()
@@ -206,9 +193,10 @@ func (w *wtx) insertAction(a *store.Action) (int64, time.Time, error) {
 		a.ActorID, a.ActorName, a.Action, a.CommentID, a.UserID, a.SiteID, a.Note,
 		nullJSON(a.Before), nullJSON(a.After), millis(created)).Scan(&id)
 	if err != nil {
-		return 0, time.Time{}, fmt.Errorf("record action: %w", err)
+		return domainError(fmt.Errorf("record action: %w", err), "audit entry rejected by the database")
 	}
-	return id, roundTrip(created), nil
+	a.ID, a.Created = id, roundTrip(created)
+	return nil
 }
 
 func nullJSON(b []byte) any {
@@ -270,21 +258,20 @@ func (db *DB) Actions(ctx context.Context, q store.ActionQuery) ([]*store.Action
 
 // AddNote stores a note on a reader. ENotFound.
 func (db *DB) AddNote(ctx context.Context, n *store.Note) error {
+	return db.write(ctx, func(w *wtx) error { return w.AddNote(n) })
+}
+
+// AddNote is DB.AddNote in the unit of w.
+func (w *wtx) AddNote(n *store.Note) error {
 	created := n.Created
 	if created.IsZero() {
-		created = db.now()
+		created = w.db.now()
 	}
 	var id int64
-	err := db.write(ctx, func(w *wtx) error {
-		err := w.queryRow(`INSERT INTO notes (user_id, site_id, author_id, author_name, text, created)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, n.UserID, n.SiteID, n.AuthorID, n.AuthorName, n.Text, millis(created)).Scan(&id)
-		if err != nil {
-			return domainError(fmt.Errorf("insert note: %w", err), "user %q or site %q not found", n.UserID, n.SiteID)
-		}
-		return nil
-	})
+	err := w.queryRow(`INSERT INTO notes (user_id, site_id, author_id, author_name, text, created)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, n.UserID, n.SiteID, n.AuthorID, n.AuthorName, n.Text, millis(created)).Scan(&id)
 	if err != nil {
-		return err
+		return domainError(fmt.Errorf("insert note: %w", err), "user %q or site %q not found", n.UserID, n.SiteID)
 	}
 	n.ID, n.Created = id, roundTrip(created)
 	return nil

@@ -13,7 +13,20 @@ import (
 // score equal to the sum of its votes, records comment.updated when the score
 // changed, and returns the new score. EInvalid for a value other than -1, 0
 // and 1; ENotFound when the comment does not exist.
-func (db *DB) Vote(ctx context.Context, v parley.Vote) (int, error) {
+func (db *DB) Vote(ctx context.Context, v parley.Vote) (score int, err error) {
+	err = db.write(ctx, func(w *wtx) error {
+		var err error
+		score, err = w.Vote(v)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	return score, nil
+}
+
+// Vote is DB.Vote in the unit of w.
+func (w *wtx) Vote(v parley.Vote) (int, error) {
 	if v.Value < -1 || v.Value > 1 {
 		return 0, parley.Errorf(parley.EInvalid, "a vote is -1, 0 or 1, not %d", v.Value)
 	}
@@ -21,7 +34,7 @@ func (db *DB) Vote(ctx context.Context, v parley.Vote) (int, error) {
 		return 0, parley.Errorf(parley.EInvalid, "a vote needs a reader")
 	}
 	var score int
-	err := db.write(ctx, func(w *wtx) error {
+	err := func() error {
 		var site string
 		var page int64
 		err := w.queryRow(`SELECT site_id, page_id, score FROM comments WHERE id = ?`, v.CommentID).Scan(&site, &page, &score)
@@ -55,7 +68,7 @@ func (db *DB) Vote(ctx context.Context, v parley.Vote) (int, error) {
 			return err
 		}
 		return w.events([]parley.Event{{Type: parley.EventCommentUpdated, SiteID: site, PageID: page, CommentID: v.CommentID}})
-	})
+	}()
 	if err != nil {
 		return 0, err
 	}

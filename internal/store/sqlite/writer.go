@@ -18,11 +18,44 @@ type op struct {
 	done chan error
 }
 
-// wtx is the view of the batch transaction an operation gets.
+// wtx is the view of the batch transaction an operation gets; it is the
+// store.Tx of a unit of work (see Update).
 type wtx struct {
-	db  *DB
-	tx  *sql.Tx
-	ctx context.Context // the writer's, never a caller's: see commit
+	db   *DB
+	tx   *sql.Tx
+	ctx  context.Context // the writer's, never a caller's: see commit
+	last int64           // the newest event id the running operation recorded
+}
+
+var _ store.Tx = (*wtx)(nil)
+
+// Update runs fn as one unit of work: an operation of the writer's next
+// batch, in its own savepoint, so that the unit's rows, audit entries and
+// events commit with the batch or, when fn fails, are rolled back alone.
+// fn runs on the writer goroutine, exactly once.
+func (db *DB) Update(ctx context.Context, fn func(store.Tx) error) (int64, error) {
+	var last int64
+	err := db.write(ctx, func(w *wtx) error {
+		if err := fn(w); err != nil {
+			return err
+		}
+		last = w.last
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return last, nil
+}
+
+// Record adds a use case's own events to the log.
+func (w *wtx) Record(evs ...parley.Event) error {
+	for _, e := range evs {
+		if e.Type == "" {
+			return parley.Errorf(parley.EInvalid, "an event needs a type")
+		}
+	}
+	return w.events(evs)
 }
 
 // write queues fn for the writer and waits until the transaction that ran it
@@ -148,16 +181,7 @@ func (db *DB) commit(batch []*op) {
 	db.batches.Add(1)
 	db.opsDone.Add(int64(len(batch)))
 	errs := make([]error, len(batch))
-	type audited struct {
-		done    func(bool, int64, time.Time)
-		id      int64
-		created time.Time
-	}
-	var audits []audited // entries inserted, to mark recorded on commit
 	fail := func(err error) {
-		for _, a := range audits {
-			a.done(false, 0, time.Time{})
-		}
 		for _, o := range batch {
 			o.done <- err
 		}
@@ -178,21 +202,8 @@ func (db *DB) commit(batch []*op) {
 			fail(fmt.Errorf("savepoint: %w", err))
 			return
 		}
+		w.last = 0
 		errs[i] = w.run(o.fn)
-		if a, done := store.ClaimAudit(o.ctx); a != nil {
-			// The operation's audit entry commits with its change, or
-			// neither does.
-			if errs[i] == nil {
-				var id int64
-				var created time.Time
-				if id, created, errs[i] = w.insertAction(a); errs[i] == nil {
-					audits = append(audits, audited{done, id, created})
-				}
-			}
-			if errs[i] != nil {
-				done(false, 0, time.Time{})
-			}
-		}
 		if errs[i] != nil {
 			if _, err := w.exec("ROLLBACK TO op"); err != nil {
 				tx.Rollback()
@@ -214,9 +225,6 @@ func (db *DB) commit(batch []*op) {
 		fail(db.unavailable("commit", err))
 		return
 	}
-	for _, a := range audits {
-		a.done(true, a.id, a.created)
-	}
 	for i, o := range batch {
 		o.done <- errs[i]
 	}
@@ -237,21 +245,29 @@ func (w *wtx) run(fn func(*wtx) error) (err error) {
 // unavailable classifies a failure to begin or commit a transaction.
 func (db *DB) unavailable(what string, err error) error {
 	if code := classify(err); code != "" {
-		return parley.Errorf(code, "sqlite %s: %v", what, err)
+		return parley.Wrap(fmt.Errorf("sqlite %s: %w", what, err), code, "the database could not store the change")
 	}
 	return fmt.Errorf("sqlite %s: %w", what, err)
 }
 
 // prune deletes the events that are older than EventMaxAge or beyond the
-// newest EventMaxCount, in a transaction of its own.
+// newest EventMaxCount, in a transaction of its own, except those a durable
+// consumer has yet to consume: the events after the lowest position of the
+// consumers that stored one within ConsumerMaxAge, unless they are older
+// than that themselves.
 func (db *DB) prune() {
-	cutoff := millis(db.now().Add(-db.EventMaxAge))
-	err := db.commitOne(func(w *wtx) error {
-		_, err := w.exec(`DELETE FROM events WHERE created < ?
-			OR id <= (SELECT coalesce(max(id), 0) FROM events) - ?`, cutoff, db.EventMaxCount)
-		return err
-	})
-	_ = err // pruning is retried at the next tick; a failure here harms nothing yet
+	_ = db.commitOne(db.pruneOp) // retried at the next tick; a failure here harms nothing yet
+}
+
+// pruneOp is the work of prune.
+func (db *DB) pruneOp(w *wtx) error {
+	now := db.now()
+	cutoff, held := millis(now.Add(-db.EventMaxAge)), millis(now.Add(-store.ConsumerMaxAge))
+	_, err := w.exec(`DELETE FROM events WHERE (created < ?
+			OR id <= (SELECT coalesce(max(id), 0) FROM events) - ?)
+		AND (created < ? OR id <= coalesce((SELECT min(position) FROM consumers WHERE updated >= ?), id))`,
+		cutoff, db.EventMaxCount, held, held)
+	return err
 }
 
 // commitOne runs fn alone in a transaction on the writer goroutine.
@@ -302,12 +318,17 @@ func (w *wtx) queryRow(q string, args ...any) *sql.Row {
 	return w.tx.QueryRowContext(w.ctx, q, args...)
 }
 
-// events records events in the log, stamped with the current time.
+// events records events in the log, stamped with the current time, and
+// remembers the newest id for Update.
 func (w *wtx) events(evs []parley.Event) error {
 	now := millis(w.db.now())
 	for _, e := range evs {
-		if _, err := w.exec(`INSERT INTO events (type, site_id, page_id, comment_id, created)
-			VALUES (?, ?, ?, ?, ?)`, e.Type, e.SiteID, e.PageID, e.CommentID, now); err != nil {
+		res, err := w.exec(`INSERT INTO events (type, site_id, page_id, comment_id, created)
+			VALUES (?, ?, ?, ?, ?)`, e.Type, e.SiteID, e.PageID, e.CommentID, now)
+		if err != nil {
+			return fmt.Errorf("record event %s: %w", e.Type, err)
+		}
+		if w.last, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("record event %s: %w", e.Type, err)
 		}
 	}
