@@ -21,13 +21,23 @@ const commentCols = `id, page_id, parent_id, root_id, quote_id, number, author_i
 // of the page takes the page's row lock, which concurrent writers on every
 // instance wait for in turn, and hands out the next number. When the page
 // does not exist the number is NULL and the insert fails on the NOT NULL
-// constraint, which aborts the whole transaction, events included.
+// constraint, which aborts the whole transaction, events included. The
+// author's counters (see countStatus) are counted in the same statement,
+// which saves the round trip and the parsing of one of their own; an
+// unreferenced data-modifying CTE runs after the main statement, so their
+// row is locked after the page's.
 const insertComment = `WITH p AS (
 		UPDATE pages SET last_number = last_number + 1, count = count + $2
-		WHERE id = $1 RETURNING last_number)
+		WHERE id = $1 RETURNING last_number
+	), s AS (
+		INSERT INTO author_stats AS s (author_id, approved, rejected, pending)
+		SELECT $8, ($15 = 'approved')::integer, ($15 = 'rejected')::integer, ($15 = 'pending')::integer
+		WHERE $15 IN ('approved', 'rejected', 'pending')
+		ON CONFLICT (author_id) DO UPDATE SET approved = s.approved + excluded.approved,
+			rejected = s.rejected + excluded.rejected, pending = s.pending + excluded.pending)
 	INSERT INTO comments (id, site_id, page_id, parent_id, root_id, quote_id, number, author_id, author_name, ip_hash,
-		featured, seen, text, html, status, reasons, toxicity, created, edited)
-	VALUES ($3, $4, $1, $5, $6, $7, (SELECT last_number FROM p), $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+		featured, seen, text, text_hash, html, status, reasons, toxicity, created, edited)
+	VALUES ($3, $4, $1, $5, $6, $7, (SELECT last_number FROM p), $8, $9, $10, $11, $12, $13, $20, $14, $15, $16, $17, $18, $19)
 	RETURNING number`
 
 // CreateComment stores a new comment and assigns its ID, RootID, Number and
@@ -101,7 +111,7 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 	write := &pgx.Batch{}
 	write.Queue(insertComment, c.PageID, parley.ApprovedDelta("", c.Status), id, site, c.ParentID, root, c.QuoteID,
 		c.AuthorID, c.AuthorName, c.IPHash, c.Featured, c.Seen, c.Text, c.HTML, c.Status, reasons, c.Toxicity,
-		created, nullTime(c.Edited)).
+		created, nullTime(c.Edited), store.TextHash(c.Text)).
 		QueryRow(func(row pgx.Row) error {
 			err := row.Scan(&number)
 			var pe *pgconn.PgError
@@ -205,8 +215,8 @@ func (db *DB) EditComment(ctx context.Context, id int64, text, html string, at t
 	return db.write(ctx, func(tx pgx.Tx) error {
 		var site string
 		var page int64
-		err := tx.QueryRow(ctx, `UPDATE comments SET text = $2, html = $3, edited = $4 WHERE id = $1 RETURNING site_id, page_id`,
-			id, text, html, nullTime(at)).Scan(&site, &page)
+		err := tx.QueryRow(ctx, `UPDATE comments SET text = $2, text_hash = $5, html = $3, edited = $4 WHERE id = $1 RETURNING site_id, page_id`,
+			id, text, html, nullTime(at), store.TextHash(text)).Scan(&site, &page)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
 		} else if err != nil {
@@ -232,14 +242,14 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 		// The subquery locks the row and reads the status it had, which
 		// the UPDATE then replaces: one round trip, and a concurrent
 		// change of the same comment waits for this one.
-		var site string
+		var site, author string
 		var page int64
 		var wasSeen bool
 		err := tx.QueryRow(ctx, `UPDATE comments c SET status = $2, reasons = $3, seen = c.seen OR $4
 			FROM (SELECT id, status, seen FROM comments WHERE id = $1 FOR UPDATE) old
 			WHERE c.id = old.id
-			RETURNING c.site_id, c.page_id, old.status, old.seen`, id, status, enc, seen).
-			Scan(&site, &page, &old, &wasSeen)
+			RETURNING c.site_id, c.page_id, c.author_id, old.status, old.seen`, id, status, enc, seen).
+			Scan(&site, &page, &author, &old, &wasSeen)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
 		} else if err != nil {
@@ -258,6 +268,13 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 			}
 			resolved = tag.RowsAffected()
 		}
+		var upheld int64
+		if parley.ReportOutcome(status) == parley.ReportUpheld {
+			upheld = resolved
+		}
+		if err := countStatus(ctx, tx, author, old, status, upheld); err != nil {
+			return err
+		}
 		evs := parley.StatusEvents(site, page, id, old, status)
 		if old == status && ((seen && !wasSeen) || resolved > 0) {
 			// The status stays, but the comment leaves the unmoderated
@@ -270,6 +287,35 @@ func (db *DB) SetStatus(ctx context.Context, id int64, status string, reasons []
 		return "", err
 	}
 	return old, nil
+}
+
+// countStatus moves one comment of author from status old to new in the
+// per-author counters that History reads, and adds upheld to the count of
+// upheld reports against them. Call it after every other row lock of the
+// write, just before its events: the counters' row is the last row lock a
+// write takes (see migration 0006), so it is never part of a deadlock.
+func countStatus(ctx context.Context, tx pgx.Tx, author, old, new string, upheld int64) error {
+	if old == new && upheld == 0 {
+		return nil
+	}
+	delta := func(status string) int {
+		d := 0
+		if new == status {
+			d++
+		}
+		if old == status {
+			d--
+		}
+		return d
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO author_stats AS s (author_id, approved, rejected, pending, upheld) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (author_id) DO UPDATE SET approved = s.approved + excluded.approved,
+			rejected = s.rejected + excluded.rejected, pending = s.pending + excluded.pending, upheld = s.upheld + excluded.upheld`,
+		author, delta(parley.StatusApproved), delta(parley.StatusRejected), delta(parley.StatusPending), upheld)
+	if err != nil {
+		return wrap(err, "count the author's comments")
+	}
+	return nil
 }
 
 // SetFeatured pins or unpins a comment, recording comment.updated. ENotFound.

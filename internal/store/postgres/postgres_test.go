@@ -597,7 +597,8 @@ func TestPrune(t *testing.T) {
 
 // TestCreateCommentBatchIsAtomic runs CreateComment's write batch on a page
 // that does not exist, as if it had gone between the reads and the write:
-// the insert fails on the NOT NULL number and its events go with it.
+// the insert fails on the NOT NULL number and its events and the author's
+// count go with it.
 func TestCreateCommentBatchIsAtomic(t *testing.T) {
 	db := open(t)
 	seed(t, db)
@@ -608,7 +609,7 @@ func TestCreateCommentBatchIsAtomic(t *testing.T) {
 	const page, id = int64(999_999), int64(12_345)
 	b := &pgx.Batch{}
 	b.Queue(insertComment, page, 1, id, "news", int64(0), id, int64(0), "alice", "Alice", "", false, false,
-		"text", "<p>text</p>", parley.StatusApproved, nil, 0.0, time.Now(), nil)
+		"text", "<p>text</p>", parley.StatusApproved, nil, 0.0, time.Now(), nil, store.TextHash("text"))
 	db.queueEvents(b, parley.StatusEvents("news", page, id, "", parley.StatusApproved))
 	err = db.pool.SendBatch(t.Context(), b).Close()
 	var pe *pgconn.PgError
@@ -617,5 +618,8 @@ func TestCreateCommentBatchIsAtomic(t *testing.T) {
 	}
 	if last, err := db.LastEventID(t.Context()); err != nil || last != before {
 		t.Errorf("after the failed batch: LastEventID %d, %v; want %d, no event committed", last, err, before)
+	}
+	if h, err := db.History(t.Context(), "alice", 10); err != nil || h.Approved != 0 {
+		t.Errorf("after the failed batch: History(alice) %+v, %v; want nothing counted", h, err)
 	}
 }
