@@ -51,7 +51,7 @@ var planCases = []struct {
 		func(int64) []any { return []any{"user42", planNow.Add(-24 * time.Hour)} }, "comments_author"},
 	{"activity: by address", `SELECT count(*) FROM comments WHERE ip_hash = $1 AND created >= $2`,
 		func(int64) []any { return []any{"ip42", planNow.Add(-24 * time.Hour)} }, "comments_ip"},
-	{"duplicate", `SELECT EXISTS (SELECT 1 FROM comments WHERE author_id = $1 AND text_hash IN ($2, 0) AND created >= $3 AND text = $4)`,
+	{"duplicate", `SELECT EXISTS (SELECT 1 FROM comments WHERE author_id = $1 AND text_hash = $2 AND created >= $3 AND text = $4)`,
 		// Over a window that holds every comment of the author: a seek of
 		// the hash, where the (author_id, created) index would visit them all.
 		func(int64) []any {

@@ -3,8 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -80,6 +83,64 @@ func TestMigrateAuthorStats(t *testing.T) {
 		}
 		if a.Duplicate != tc.want {
 			t.Errorf("duplicate of %q stored before hashing: got %v, want %v", tc.text, a.Duplicate, tc.want)
+		}
+	}
+}
+
+// TestPosterReadsOnStaleStatistics writes 3,000 comments of one new poster,
+// all in the same second as an import may, to a table whose statistics
+// predate them, and checks that History's and Activity's statements, run
+// as queryInOrder runs them, read the poster's newest rows in index order
+// (a Limit over an index scan, no sort of everything the poster wrote).
+func TestPosterReadsOnStaleStatistics(t *testing.T) {
+	dsn, schema := newSchema(t)
+	db := openIn(t, dsn, schema, nil)
+	ctx := context.Background()
+	page := seed(t, db)
+	if _, err := db.pool.Exec(ctx, `ANALYZE`); err != nil { // statistics of an empty table
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	batch := &store.ImportBatch{SiteID: "news"}
+	for i := range 3000 {
+		text := fmt.Sprintf("comment %d", i)
+		batch.Comments = append(batch.Comments, &store.ImportedComment{Source: "test", SourceID: fmt.Sprint(i),
+			Comment: &parley.Comment{PageID: page.ID, AuthorID: "bot", AuthorName: "Bot", IPHash: "ip", Text: text,
+				HTML: "<p>" + text + "</p>", Status: parley.StatusApproved, Created: now}})
+	}
+	if _, err := db.Import(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		sql  string
+		args []any
+	}{
+		{"History", historySQL(10), []any{"bot"}},
+		{"Activity", activitySQL(true, true, true, false, 11),
+			[]any{"bot", "ip", now.Add(-time.Minute), "new text", now.Add(-time.Hour), store.TextHash("new text")}},
+	} {
+		// As queryInOrder runs them: sorting off in their transaction.
+		tx, err := db.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, sortOff); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := tx.Query(ctx, `EXPLAIN (ANALYZE) `+tc.sql, tc.args...)
+		if err != nil {
+			t.Fatalf("%s: EXPLAIN: %v", tc.name, err)
+		}
+		plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		tx.Rollback(ctx)
+		if err != nil {
+			t.Fatalf("%s: EXPLAIN: %v", tc.name, err)
+		}
+		text := strings.Join(plan, "\n")
+		if !strings.Contains(text, "Index") || strings.Contains(text, "Sort") || strings.Contains(text, "Bitmap") ||
+			strings.Contains(text, "rows=3000") {
+			t.Errorf("%s reads every row of the poster:\n%s", tc.name, text)
 		}
 	}
 }
