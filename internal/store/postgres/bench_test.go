@@ -161,9 +161,8 @@ func BenchmarkPageComments1000(b *testing.B) {
 // the server runs on this machine) and of this process ("go-cpu-µs/op"):
 // on a machine whose cores are full, their sum is what bounds the rate.
 //
-// With one writer the same calls never wait for each other: the difference
-// per post between 8 writers and 1 is what they pay for meeting on the
-// page's row lock and the event lock.
+// With one writer the calls never wait for each other's locks, but each
+// commit flushes the WAL on its own.
 func BenchmarkPostPath(b *testing.B) {
 	for _, bc := range []struct{ writers, prior int }{{8, 0}, {8, 2000}, {1, 0}} {
 		b.Run(fmt.Sprintf("writers=%d/prior=%d", bc.writers, bc.prior), func(b *testing.B) {
