@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -21,7 +22,10 @@ const commentCols = `id, page_id, parent_id, root_id, quote_id, number, author_i
 // (they never move); the UPDATE of the page takes the page's row lock, which
 // concurrent writers on every instance wait for in turn, and hands out the
 // next number. The checks come back with the new row, which is missing when
-// one of them failed.
+// one of them failed. The author's counters (see countStatus) are counted
+// in the same statement, only when the row was inserted; a data-modifying
+// CTE runs after the ones it reads, so their row is locked after the
+// page's.
 const insertComment = `WITH par AS (SELECT page_id, root_id FROM comments WHERE id = $3::bigint),
 		quo AS (SELECT page_id FROM comments WHERE id = $4::bigint),
 		chk AS (SELECT EXISTS (SELECT 1 FROM pages WHERE id = $1) AS page_ok,
@@ -32,11 +36,16 @@ const insertComment = `WITH par AS (SELECT page_id, root_id FROM comments WHERE 
 			RETURNING site_id, last_number),
 		n AS (SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id FROM p),
 		ins AS (INSERT INTO comments (id, site_id, page_id, parent_id, root_id, quote_id, number, author_id, author_name,
-				ip_hash, featured, seen, text, html, status, reasons, toxicity, created, edited)
+				ip_hash, featured, seen, text, text_hash, html, status, reasons, toxicity, created, edited)
 			SELECT n.id, p.site_id, $1, $3, coalesce((SELECT root_id FROM par), n.id), $4, p.last_number, $5, $6,
-				$7, $8, $9, $10, $11, $12, $13, $14, $15, $16
+				$7, $8, $9, $10, $17, $11, $12, $13, $14, $15, $16
 			FROM p, n
-			RETURNING id, site_id, root_id, number)
+			RETURNING id, site_id, root_id, number),
+		s AS (INSERT INTO author_stats AS s (author_id, approved, rejected, pending)
+			SELECT $5, ($12 = 'approved')::integer, ($12 = 'rejected')::integer, ($12 = 'pending')::integer
+			FROM ins WHERE $12 IN ('approved', 'rejected', 'pending')
+			ON CONFLICT (author_id) DO UPDATE SET approved = s.approved + excluded.approved,
+				rejected = s.rejected + excluded.rejected, pending = s.pending + excluded.pending)
 	SELECT chk.page_ok, chk.parent_ok, chk.quote_ok, ins.id, ins.site_id, ins.root_id, ins.number
 	FROM chk LEFT JOIN ins ON true`
 
@@ -71,7 +80,7 @@ func (t *ptx) CreateComment(c *parley.Comment) error {
 	var number *int
 	err = t.QueryRow(t.ctx, insertComment, c.PageID, parley.ApprovedDelta("", c.Status), c.ParentID, c.QuoteID,
 		c.AuthorID, c.AuthorName, c.IPHash, c.Featured, c.Seen, c.Text, c.HTML, c.Status, reasons, c.Toxicity,
-		created, nullTime(c.Edited)).Scan(&pageOK, &parentOK, &quoteOK, &id, &site, &root, &number)
+		created, nullTime(c.Edited), store.TextHash(c.Text)).Scan(&pageOK, &parentOK, &quoteOK, &id, &site, &root, &number)
 	switch {
 	case err != nil:
 		return domainError(err, "insert comment", "comment rejected by the database")
@@ -190,8 +199,8 @@ func (t *ptx) EditComment(id int64, text, html string, at time.Time) error {
 	{
 		var site string
 		var page int64
-		err := t.QueryRow(ctx, `UPDATE comments SET text = $2, html = $3, edited = $4 WHERE id = $1 RETURNING site_id, page_id`,
-			id, text, html, nullTime(at)).Scan(&site, &page)
+		err := t.QueryRow(ctx, `UPDATE comments SET text = $2, text_hash = $5, html = $3, edited = $4 WHERE id = $1 RETURNING site_id, page_id`,
+			id, text, html, nullTime(at), store.TextHash(text)).Scan(&site, &page)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
 		} else if err != nil {
@@ -231,14 +240,14 @@ func (t *ptx) SetStatus(id int64, status string, reasons []parley.Reason, seen b
 		// The subquery locks the row and reads the status it had, which
 		// the UPDATE then replaces: one round trip, and a concurrent
 		// change of the same comment waits for this one.
-		var site string
+		var site, author string
 		var page int64
 		var wasSeen bool
 		err := t.QueryRow(ctx, `UPDATE comments c SET status = $2, reasons = $3, seen = c.seen OR $4
 			FROM (SELECT id, status, seen FROM comments WHERE id = $1 FOR UPDATE) old
 			WHERE c.id = old.id
-			RETURNING c.site_id, c.page_id, old.status, old.seen`, id, status, enc, seen).
-			Scan(&site, &page, &old, &wasSeen)
+			RETURNING c.site_id, c.page_id, c.author_id, old.status, old.seen`, id, status, enc, seen).
+			Scan(&site, &page, &author, &old, &wasSeen)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return parley.Errorf(parley.ENotFound, "comment %d not found", id)
 		} else if err != nil {
@@ -257,6 +266,13 @@ func (t *ptx) SetStatus(id int64, status string, reasons []parley.Reason, seen b
 			}
 			resolved = tag.RowsAffected()
 		}
+		var upheld int64
+		if parley.ReportOutcome(status) == parley.ReportUpheld {
+			upheld = resolved
+		}
+		if err := countStatus(ctx, t, author, old, status, upheld); err != nil {
+			return err
+		}
 		evs := parley.StatusEvents(site, page, id, old, status)
 		if old == status && ((seen && !wasSeen) || resolved > 0) {
 			// The status stays, but the comment leaves the unmoderated
@@ -269,6 +285,40 @@ func (t *ptx) SetStatus(id int64, status string, reasons []parley.Reason, seen b
 		return "", err
 	}
 	return old, nil
+}
+
+// execer runs a statement: a pgx.Tx, or a unit's ptx.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// countStatus moves one comment of author from status old to new in the
+// per-author counters that History reads, and adds upheld to the count of
+// upheld reports against them. Call it after every other row lock of the
+// write, just before its events: the counters' row is the last row lock a
+// write takes (see migration 0006), so it is never part of a deadlock.
+func countStatus(ctx context.Context, tx execer, author, old, new string, upheld int64) error {
+	if old == new && upheld == 0 {
+		return nil
+	}
+	delta := func(status string) int {
+		d := 0
+		if new == status {
+			d++
+		}
+		if old == status {
+			d--
+		}
+		return d
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO author_stats AS s (author_id, approved, rejected, pending, upheld) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (author_id) DO UPDATE SET approved = s.approved + excluded.approved,
+			rejected = s.rejected + excluded.rejected, pending = s.pending + excluded.pending, upheld = s.upheld + excluded.upheld`,
+		author, delta(parley.StatusApproved), delta(parley.StatusRejected), delta(parley.StatusPending), upheld)
+	if err != nil {
+		return wrap(err, "count the author's comments")
+	}
+	return nil
 }
 
 // SetFeatured pins or unpins a comment, recording comment.updated. ENotFound.

@@ -3,6 +3,8 @@ package postgres
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -35,10 +37,10 @@ const importComment = `WITH ex AS (
 		SELECT nextval(pg_get_serial_sequence('comments', 'id')) AS id, last_number FROM p
 	), ins AS (
 		INSERT INTO comments (id, site_id, page_id, parent_id, root_id, quote_id, number, author_id, author_name, ip_hash,
-			featured, seen, text, html, status, reasons, toxicity, created, edited, score)
+			featured, seen, text, text_hash, html, status, reasons, toxicity, created, edited, score)
 		SELECT n.id, $1, $5, coalesce((SELECT id FROM par), 0), coalesce((SELECT root_id FROM par), n.id),
 			coalesce((SELECT id FROM quo), 0), n.last_number, $8::text, $9::text, $10::text, $11::boolean, $12::boolean,
-			$13::text, $14::text, $15::text, $16::jsonb, $17::double precision, $18::timestamptz, $19::timestamptz, $20::integer
+			$13::text, $21::bigint, $14::text, $15::text, $16::jsonb, $17::double precision, $18::timestamptz, $19::timestamptz, $20::integer
 		FROM n
 		RETURNING id, root_id, parent_id, quote_id, number
 	), imp AS (
@@ -100,7 +102,8 @@ func (db *DB) Import(ctx context.Context, b *store.ImportBatch) (store.ImportRes
 			c := ic.Comment
 			batch.Queue(importComment, b.SiteID, ic.Source, ic.SourceID, ic.ParentSourceID, c.PageID, ic.QuoteSourceID,
 				parley.ApprovedDelta("", c.Status), c.AuthorID, c.AuthorName, c.IPHash, c.Featured, c.Seen,
-				c.Text, c.HTML, c.Status, prepared[i].reasons, c.Toxicity, prepared[i].created, nullTime(c.Edited), c.Score).
+				c.Text, c.HTML, c.Status, prepared[i].reasons, c.Toxicity, prepared[i].created, nullTime(c.Edited), c.Score,
+				store.TextHash(c.Text)).
 				QueryRow(func(row pgx.Row) error {
 					o := &outs[i]
 					err := row.Scan(&o.id, &o.root, &o.parent, &o.quote, &o.number, &o.existing)
@@ -125,6 +128,15 @@ func (db *DB) Import(ctx context.Context, b *store.ImportBatch) (store.ImportRes
 			}
 			return wrap(err, "import")
 		}
+		created := make([]*parley.Comment, 0, len(b.Comments))
+		for i, ic := range b.Comments {
+			if !outs[i].existing {
+				created = append(created, ic.Comment)
+			}
+		}
+		if err := countImported(ctx, tx, created); err != nil {
+			return err
+		}
 		var evs []parley.Event
 		for page := range touched {
 			evs = append(evs, parley.Event{Type: parley.EventPageUpdated, SiteID: b.SiteID, PageID: page})
@@ -146,4 +158,46 @@ func (db *DB) Import(ctx context.Context, b *store.ImportBatch) (store.ImportRes
 		}
 	}
 	return res, nil
+}
+
+// countImported counts the comments an import created in their authors'
+// counters (see countStatus), in one statement that updates the authors'
+// rows in the order of their ids, so that two imports meeting on some
+// authors lock them in the same order.
+func countImported(ctx context.Context, tx execer, cs []*parley.Comment) error {
+	type counts struct{ approved, rejected, pending int }
+	by := map[string]*counts{}
+	for _, c := range cs {
+		n := by[c.AuthorID]
+		if n == nil {
+			n = &counts{}
+			by[c.AuthorID] = n
+		}
+		switch c.Status {
+		case parley.StatusApproved:
+			n.approved++
+		case parley.StatusRejected:
+			n.rejected++
+		case parley.StatusPending:
+			n.pending++
+		}
+	}
+	if len(by) == 0 {
+		return nil
+	}
+	authors := slices.Sorted(maps.Keys(by))
+	approved, rejected, pending := make([]int32, len(authors)), make([]int32, len(authors)), make([]int32, len(authors))
+	for i, a := range authors {
+		n := by[a]
+		approved[i], rejected[i], pending[i] = int32(n.approved), int32(n.rejected), int32(n.pending)
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO author_stats AS s (author_id, approved, rejected, pending)
+		SELECT * FROM unnest($1::text[], $2::integer[], $3::integer[], $4::integer[])
+		ON CONFLICT (author_id) DO UPDATE SET approved = s.approved + excluded.approved,
+			rejected = s.rejected + excluded.rejected, pending = s.pending + excluded.pending`,
+		authors, approved, rejected, pending)
+	if err != nil {
+		return wrap(err, "count the imported comments")
+	}
+	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // planCases are the queries behind the thread, the queues, the counts and
@@ -49,11 +51,15 @@ var planCases = []struct {
 		func(int64) []any { return []any{"user42", planNow.Add(-24 * time.Hour)} }, "comments_author"},
 	{"activity: by address", `SELECT count(*) FROM comments WHERE ip_hash = $1 AND created >= $2`,
 		func(int64) []any { return []any{"ip42", planNow.Add(-24 * time.Hour)} }, "comments_ip"},
-	{"history", `SELECT count(*) FILTER (WHERE status = 'approved'), count(*) FILTER (WHERE status = 'rejected'),
-		count(*) FILTER (WHERE status = 'pending'),
-		(SELECT count(*) FROM reports r JOIN comments c ON c.id = r.comment_id WHERE c.author_id = $1 AND r.outcome = 'upheld'),
+	{"duplicate", `SELECT EXISTS (SELECT 1 FROM comments WHERE author_id = $1 AND text_hash = $2 AND created >= $3 AND text = $4)`,
+		// Over a window that holds every comment of the author: a seek of
+		// the hash, where the (author_id, created) index would visit them all.
+		func(int64) []any {
+			return []any{"user42", store.TextHash("Hello"), planNow.Add(-60 * 24 * time.Hour), "Hello"}
+		}, "comments_author_text"},
+	{"history", `SELECT coalesce(s.approved, 0), coalesce(s.rejected, 0), coalesce(s.pending, 0), coalesce(s.upheld, 0),
 		ARRAY(SELECT status FROM comments WHERE author_id = $1 AND status IN ('approved', 'rejected') ORDER BY created DESC, id DESC LIMIT 10)
-		FROM comments WHERE author_id = $1`, func(int64) []any { return []any{"user42"} }, "comments_author"},
+		FROM (SELECT) one LEFT JOIN author_stats s ON s.author_id = $1`, func(int64) []any { return []any{"user42"} }, "comments_author"},
 	{"votes of a reader on a page", `SELECT v.comment_id, v.value FROM votes v JOIN comments c ON c.id = v.comment_id
 		WHERE v.user_id = $1 AND c.page_id = $2`, func(p int64) []any { return []any{"voter1", p} }, "comments_page_number"},
 	{"events since", `SELECT id, type, site_id, page_id, comment_id FROM events WHERE id > $1 ORDER BY id LIMIT 500`,

@@ -94,6 +94,9 @@ type DB struct {
 
 	pool      *pgxpool.Pool
 	eventLock int64 // the advisory lock that orders event ids (see event.go)
+	// hashedSince is when migration 0006 was applied: comments stored
+	// before have no text hash (see Activity).
+	hashedSince time.Time
 
 	stop      context.CancelFunc // stops the pruner
 	done      chan struct{}      // closed when the pruner has exited
@@ -197,6 +200,10 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	// The lock key names the events table itself, so that deployments in
 	// several schemas of one database never wait for each other.
 	db.eventLock |= eventLockClass << 32
+	// Comments stored since migration 0006 have their text's hash.
+	if err := db.pool.QueryRow(ctx, `SELECT applied FROM schema_migrations WHERE version = 6`).Scan(&db.hashedSince); err != nil {
+		return wrap(err, "postgres: read the schema's history")
+	}
 
 	if db.MaxBatch <= 0 {
 		db.MaxBatch = DefaultMaxBatch

@@ -598,7 +598,7 @@ func TestPrune(t *testing.T) {
 // TestCreateCommentOnMissingPage runs CreateComment's one statement on a
 // page that does not exist, as if it had gone since the service read it, in
 // a unit that recorded an event before: ENotFound, and neither the comment
-// nor the event is committed.
+// nor the event, nor the author's count is committed.
 func TestCreateCommentOnMissingPage(t *testing.T) {
 	db := open(t)
 	seed(t, db)
@@ -618,6 +618,9 @@ func TestCreateCommentOnMissingPage(t *testing.T) {
 	}
 	if last, err := db.LastEventID(t.Context()); err != nil || last != before {
 		t.Errorf("after the failed unit: LastEventID %d, %v; want %d, no event committed", last, err, before)
+	}
+	if h, err := db.History(t.Context(), "alice", 10); err != nil || h.Approved != 0 {
+		t.Errorf("after the failed batch: History(alice) %+v, %v; want nothing counted", h, err)
 	}
 }
 

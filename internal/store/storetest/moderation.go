@@ -372,6 +372,100 @@ var historyTests = []test{
 			t.Errorf("History(nobody): got %+v, %v; want nothing", none, err)
 		}
 	}},
+	{"counts follow every write", historyFollowsWrites},
+}
+
+// historyFollowsWrites checks History's counts after each kind of write
+// that changes them (a new comment in each status, status changes with and
+// without resolving reports, changes back, a change to the same status,
+// imports and an import run again), against the statuses the test keeps.
+func historyFollowsWrites(t *testing.T, f *fixture) {
+	status := map[int64]string{} // bob's comments
+	upheld := 0
+	check := func(step string) {
+		t.Helper()
+		var want store.History
+		for _, st := range status {
+			switch st {
+			case parley.StatusApproved:
+				want.Approved++
+			case parley.StatusRejected:
+				want.Rejected++
+			case parley.StatusPending:
+				want.Pending++
+			}
+		}
+		want.ReportsUpheld = upheld
+		got, err := f.s.History(f.ctx, "bob", 0)
+		if err != nil {
+			t.Fatalf("%s: History: %v", step, err)
+		}
+		if got.Approved != want.Approved || got.Rejected != want.Rejected || got.Pending != want.Pending ||
+			got.ReportsUpheld != want.ReportsUpheld || len(got.Recent) != 0 {
+			t.Errorf("%s: History(bob, 0): got %+v, want %+v", step, got, want)
+		}
+	}
+	add := func(st string) *parley.Comment {
+		c := f.add(spec{author: "bob", status: st})
+		status[c.ID] = st
+		return c
+	}
+	set := func(c *parley.Comment, st string, seen bool) {
+		f.setStatus(c, st, seen)
+		status[c.ID] = st
+	}
+	check("no comments")
+	a := add(parley.StatusApproved)
+	p := add(parley.StatusPending)
+	r := add(parley.StatusRejected)
+	add(parley.StatusDeleted)
+	f.add(spec{author: "carol", status: parley.StatusRejected}) // not bob's
+	check("new comments")
+	set(p, parley.StatusApproved, false)
+	check("pending approved")
+	set(a, parley.StatusApproved, true)
+	check("approved again")
+	f.report(a, "x", "spam")
+	f.report(a, "y", "spam")
+	set(a, parley.StatusRejected, false)
+	check("rejected, reports left open")
+	set(a, parley.StatusRejected, true)
+	upheld += 2
+	check("rejected again, reports upheld")
+	set(a, parley.StatusApproved, true)
+	check("approved after all: the reports stay upheld")
+	f.report(r, "x", "spam")
+	set(r, parley.StatusDeleted, true)
+	upheld++
+	check("rejected deleted, its report upheld")
+	f.report(p, "z", "spam")
+	set(p, parley.StatusApproved, true)
+	check("report dismissed")
+	set(r, parley.StatusPending, false)
+	check("deleted held again")
+	batch := func() *store.ImportBatch {
+		return &store.ImportBatch{SiteID: "news", Users: []*parley.User{{ID: "bob", Name: "Bob", Role: parley.RoleReader}},
+			Comments: []*store.ImportedComment{
+				f.imported("h1", "", "", f.page, "bob", parley.StatusApproved, 1),
+				f.imported("h2", "h1", "", f.page, "bob", parley.StatusPending, 2),
+				f.imported("h3", "", "", f.page, "bob", parley.StatusRejected, 3),
+				f.imported("h4", "", "", f.page, "carol", parley.StatusApproved, 4),
+			}}
+	}
+	b := batch()
+	if _, err := f.s.Import(f.ctx, b); err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	for _, ic := range b.Comments[:3] {
+		status[ic.Comment.ID] = ic.Comment.Status
+	}
+	check("imported")
+	if res, err := f.s.Import(f.ctx, batch()); err != nil || res.Created != 0 {
+		t.Fatalf("Import again: %+v, %v; want nothing created", res, err)
+	}
+	check("imported again")
+	set(b.Comments[1].Comment, parley.StatusRejected, true)
+	check("imported comment rejected")
 }
 
 var queueTests = []test{
