@@ -419,6 +419,13 @@ func TestBrowserModeratorTools(t *testing.T) {
 	if !strings.HasPrefix(msg, "max_links: max_links must be") {
 		t.Errorf("inline error %q, want it under max_links", msg)
 	}
+	// Meanwhile someone else changes a setting the form shows but this
+	// moderator leaves alone: saving sends only what was edited (PATCH), so
+	// it is kept, not overwritten by the form's stale copy.
+	if res, err := srv.client().do("PATCH", "/api/v1/admin/sites/demo/policy", map[string]any{"report_threshold": 9},
+		"Authorization", "Bearer "+adminToken, "Content-Type", "application/merge-patch+json"); err != nil || res.Status != http.StatusOK {
+		t.Fatalf("PATCH report_threshold: %v %d %.300s", err, res.Status, res.Body)
+	}
 	mod.do("a valid policy",
 		chromedp.SetValue(chromedp.CSS(`#policy-form [name=max_links]`), "2"),
 		chromedp.SetValue(chromedp.CSS(`#policy-form [name=banned_words]`), "spamword\n  \nscamword"),
@@ -429,6 +436,7 @@ func TestBrowserModeratorTools(t *testing.T) {
 		MaxLinks    int      `json:"max_links"`
 		BannedWords []string `json:"banned_words"`
 		Mode        string   `json:"mode"`
+		Reports     int      `json:"report_threshold"`
 	}
 	res, err = srv.client().admin("GET", "/api/v1/admin/sites/demo/policy", nil)
 	if err != nil || res.decode(&policy) != nil {
@@ -436,6 +444,9 @@ func TestBrowserModeratorTools(t *testing.T) {
 	}
 	if policy.MaxLinks != 2 || strings.Join(policy.BannedWords, ",") != "spamword,scamword" || policy.Mode != "post" {
 		t.Errorf("saved policy %+v, want max_links 2, banned spamword and scamword, mode post", policy)
+	}
+	if policy.Reports != 9 {
+		t.Errorf("saving the form reset report_threshold to %d; want the 9 set meanwhile kept (the form must PATCH only its edits)", policy.Reports)
 	}
 	screenshot(t, mod, "admin-settings.png")
 

@@ -601,9 +601,9 @@ func TestPolicyAndPendingVisibility(t *testing.T) {
 	if bad.status != 400 {
 		t.Fatalf("invalid mode: %d %s", bad.status, bad.body)
 	}
-	put := admin.do("PUT", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "pre_all", "banned_words": []string{"idiot"}}, auth...)
+	put := admin.do("PATCH", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "pre_all", "banned_words": []string{"idiot"}}, auth...)
 	if put.status != 200 {
-		t.Fatalf("put policy: %d %s", put.status, put.body)
+		t.Fatalf("patch policy: %d %s", put.status, put.body)
 	}
 	if p := admin.do("GET", "/api/v1/admin/sites/news/policy", nil, auth...).json(t); p["mode"] != "pre_all" || p["max_length"].(float64) == 0 {
 		t.Fatalf("stored policy %v: want pre_all with defaults for the rest", p)

@@ -40,9 +40,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/admin/users/{id}/notes", s.requireStaff(s.handleAddNote))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handleGetPolicy))
 	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handlePutPolicy))
+	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handlePatchPolicy))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/pages", s.requireStaff(s.handlePages))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handleGetPage))
 	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePutPage))
+	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePatchPage))
 
 	// Anything else under /api/ is a JSON 404, not the mux's plain text.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

@@ -1038,8 +1038,14 @@
     ui.policyForm.dataset.dirty = "true";
   });
 
-  const readPolicy = () => {
-    const p = JSON.parse(JSON.stringify(S.policy || {}));
+  // readPolicyChanges returns the settings the form changes from the
+  // policy as loaded, as a merge patch (RFC 7396): only what the moderator
+  // edited is sent, so a setting changed elsewhere meanwhile (another
+  // moderator, the command line) is kept, not overwritten with a stale copy.
+  const readPolicyChanges = () => {
+    const old = S.policy || {};
+    const patch = {};
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
     for (const el of ui.policyForm.elements) {
       if (!el.name) continue;
       let v;
@@ -1048,10 +1054,11 @@
       else if (el.type === "number") v = el.value.trim() === "" ? 0 : FLOATS.includes(el.name) ? parseFloat(el.value) : Number(el.value);
       else v = el.value;
       const [a, b] = el.name.split(".");
-      if (b) p[a] = { ...(p[a] || {}), [b]: v };
-      else p[a] = v;
+      if (b) {
+        if (!same((old[a] || {})[b], v)) patch[a] = { ...(patch[a] || {}), [b]: v };
+      } else if (!same(old[a], v)) patch[a] = v;
     }
-    return p;
+    return patch;
   };
 
   const clearFieldErrors = () => {
@@ -1094,7 +1101,8 @@
     const b = ui.policyForm.querySelector("button[type=submit]");
     b.disabled = true;
     try {
-      S.policy = await api("PUT", `/sites/${encodeURIComponent(S.site)}/policy`, readPolicy());
+      const patch = readPolicyChanges();
+      if (Object.keys(patch).length) S.policy = await api("PATCH", `/sites/${encodeURIComponent(S.site)}/policy`, patch);
       fillPolicy(S.policy);
       toast(`Settings of ${S.site} saved`);
     } catch (err) {
