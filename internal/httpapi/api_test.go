@@ -597,7 +597,7 @@ func TestPolicyAndPendingVisibility(t *testing.T) {
 	if got.status != 200 || got.json(t)["mode"] != "post" {
 		t.Fatalf("default policy: %d %s", got.status, got.body)
 	}
-	bad := admin.do("PUT", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "sometimes"}, auth...)
+	bad := admin.do("PATCH", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "sometimes"}, auth...)
 	if bad.status != 400 {
 		t.Fatalf("invalid mode: %d %s", bad.status, bad.body)
 	}
