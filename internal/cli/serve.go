@@ -254,7 +254,7 @@ func ensureDemoSite(ctx context.Context, svc *service.Service, baseURL string) (
 	site := &parley.Site{
 		ID:        DemoSite,
 		Name:      "Parley demo",
-		Origins:   []string{baseURL},
+		Origins:   demoOrigins(baseURL),
 		PolicyURL: "/demo/policy",
 	}
 	if err := svc.CreateSite(ctx, site); parley.ErrorCode(err) == parley.EConflict {
