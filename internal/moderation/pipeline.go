@@ -352,6 +352,31 @@ func urlByte(c byte) bool {
 func AuthorMessage(d parley.Decision) string {
 	switch d.Status {
 	case parley.StatusPending:
+		// Held for what it says, the text is the reason; held for who
+		// posts it, the text is fine and the message must not suggest
+		// changing it.
+		about := ""
+		for _, r := range d.Reasons {
+			switch r.Rule {
+			case RulePremodNew, RulePremodAll, RuleTrust:
+				if about == "" {
+					about = r.Rule
+				}
+			default:
+				about = "text"
+			}
+			if about == "text" {
+				break
+			}
+		}
+		switch about {
+		case RulePremodNew:
+			return "This site reviews comments from new readers before they appear. Yours will be published once a moderator approves it; there is nothing you need to change."
+		case RulePremodAll:
+			return "This site reviews every comment before it appears. Yours will be published once a moderator approves it."
+		case RuleTrust:
+			return "A moderator reviews your comments before they appear. Yours will be published once it is approved."
+		}
 		return "Your comment is held for review by a moderator. It will appear once it is approved."
 	case parley.StatusRejected:
 		for _, r := range d.Reasons {
@@ -359,7 +384,7 @@ func AuthorMessage(d parley.Decision) string {
 			case RuleMaxLength:
 				return "Your comment is longer than this site allows. Please shorten it and try again."
 			case RuleFlood:
-				return "You are posting too quickly. Please wait a minute and try again."
+				return "You are posting faster than this site allows. Please wait a minute, then post it again."
 			case RuleDuplicate:
 				return "You have already posted this comment."
 			}
