@@ -44,14 +44,20 @@ func watchConsole(b *browser) func() []string {
 // %s in html is replaced by the Parley server's base URL.
 func publisherPage(t *testing.T, srv *server, html string) string {
 	t.Helper()
-	body := strings.ReplaceAll(html, "%s", srv.URL)
+	return publisherSite(t, srv, map[string]string{"/": html})
+}
+
+// publisherSite is publisherPage for several pages, by path.
+func publisherSite(t *testing.T, srv *server, pages map[string]string) string {
+	t.Helper()
 	pub := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
+		html, ok := pages[r.URL.Path]
+		if !ok {
 			http.NotFound(w, r)
 			return
 		}
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		fmt.Fprint(w, body)
+		fmt.Fprint(w, strings.ReplaceAll(html, "%s", srv.URL))
 	}))
 	t.Cleanup(pub.Close)
 	return pub.URL
