@@ -173,6 +173,37 @@
     return !!dark && /dark/.test(getComputedStyle(document.documentElement).colorScheme || "");
   };
 
+  // ---- colours ------------------------------------------------------------
+  // WCAG 2 contrast: relative luminance of sRGB colours [r, g, b] (0–255).
+  const lum = (c) => {
+    const [r, g, b] = c.map((v) => {
+      v /= 255;
+      return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => {
+    const x = lum(a);
+    const y = lum(b);
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+  };
+  const rgbOf = (css) => {
+    const m = String(css).match(/rgba?\(([\d.]+)[, ]+([\d.]+)[, ]+([\d.]+)(?:[,/ ]+([\d.]+%?))?/);
+    if (!m || (m[4] !== undefined && parseFloat(m[4]) < (m[4].endsWith("%") ? 50 : 0.5))) return null;
+    return [+m[1], +m[2], +m[3]];
+  };
+  // toward moves colour c toward black or white, whichever contrasts more
+  // with bg, just far enough to reach AA (4.5:1) against bg.
+  const toward = (c, bg) => {
+    const end = contrast([0, 0, 0], bg) > contrast([255, 255, 255], bg) ? [0, 0, 0] : [255, 255, 255];
+    for (let i = 0; i <= 20; i++) {
+      const x = c.map((v, k) => Math.round(v + ((end[k] - v) * i) / 20));
+      if (contrast(x, bg) >= 4.5) return x;
+    }
+    return end;
+  };
+  const css = (c) => `rgb(${c.join(", ")})`;
+
   class APIError extends Error {
     constructor(status, code, message, retry) {
       super(message);
@@ -264,6 +295,7 @@
     const reported = new Set();
 
     // Skeleton.
+    const probe = h("span", { class: "parley-probe", hidden: true });
     const ui = h("div", { class: "parley", "aria-busy": "true", lang, dir: RTL.includes(lang) ? "rtl" : "ltr" });
     const live = h("div", { class: "parley-sr", "aria-live": "polite" });
     const countEl = h("h2", { class: "parley-count", text: t("comments") });
@@ -277,22 +309,44 @@
     const thread = h("div", { class: "parley-thread" });
     const status = h("div", { class: "parley-status", role: "status", text: t("loading") });
     const more = btn("parley-more", t("more"), { hidden: true });
-    ui.append(live,
+    ui.append(probe, live,
       h("div", { class: "parley-head" }, countEl, h("label", { class: "parley-sort-label" }, t("sort_by") + " ", sortSel)),
       policy, compose, featured, h("div", { class: "parley-new-wrap" }, newBtn), thread, status, more);
     shadow.append(ui);
+    let fitted = null; // the stylesheet of the derived colours
+    try {
+      fitted = new CSSStyleSheet();
+      shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, fitted];
+    } catch { fitted = null; /* no constructed sheets: the palette as written */ }
 
+    // fitColours derives from the publisher's accent the colours that carry
+    // text, so that each keeps AA contrast (4.5:1) whatever the accent:
+    // links and pressed votes (--accent) against the page behind the
+    // widget, and the buttons' text (--on-accent, black or white) against
+    // their background (--accent-bg), darkened or lightened as needed.
+    const fitColours = () => {
+      if (!fitted) return;
+      const accent = rgbOf(getComputedStyle(probe).color);
+      let bg = null;
+      for (let n = host; n && n.nodeType === 1 && !bg; n = n.parentElement) bg = rgbOf(getComputedStyle(n).backgroundColor);
+      const dark = ui.dataset.theme === "dark" || (ui.dataset.theme === "auto" && window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches);
+      if (!bg) bg = dark ? [18, 18, 18] : [255, 255, 255];
+      if (!accent) return;
+      const text = contrast(accent, bg) >= 4.5 ? accent : toward(accent, bg);
+      const on = contrast([0, 0, 0], accent) > contrast([255, 255, 255], accent) ? [0, 0, 0] : [255, 255, 255];
+      const fill = contrast(on, accent) >= 4.5 ? accent : toward(accent, on);
+      fitted.replaceSync(`.parley[data-theme] { --accent: ${css(text)}; --accent-bg: ${css(fill)}; --on-accent: ${css(on)}; }`);
+    };
     const setTheme = () => {
       const th = cfg.theme;
       ui.dataset.theme = th === "light" || th === "dark" || th === "auto" ? th : pageIsDark(host) ? "dark" : "light";
+      fitColours();
     };
     setTheme();
-    if (!cfg.theme) {
-      // The publisher's stylesheets may arrive after this async script.
-      window.addEventListener("load", setTheme);
-      const mq = window.matchMedia && matchMedia("(prefers-color-scheme: dark)");
-      if (mq && mq.addEventListener) mq.addEventListener("change", setTheme);
-    }
+    // The publisher's stylesheets may arrive after this async script.
+    window.addEventListener("load", setTheme);
+    const mq = window.matchMedia && matchMedia("(prefers-color-scheme: dark)");
+    if (mq && mq.addEventListener) mq.addEventListener("change", setTheme);
 
     const say = (msg) => {
       live.textContent = "";
