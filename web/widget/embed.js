@@ -117,14 +117,22 @@
     el.textContent = msg || "";
     el.hidden = !msg;
   };
-  const store = {
+  // store keeps the reader's name and own texts (localStorage); drafts
+  // keeps half-written comments for this tab, across reloads
+  // (sessionStorage). An empty value removes the key.
+  const keep = (area) => ({
     get(k) {
-      try { return localStorage.getItem("parley:" + k); } catch { return null; }
+      try { return window[area].getItem("parley:" + k); } catch { return null; }
     },
     set(k, v) {
-      try { localStorage.setItem("parley:" + k, v); } catch { /* storage blocked: fine */ }
+      try {
+        if (v) window[area].setItem("parley:" + k, v);
+        else window[area].removeItem("parley:" + k);
+      } catch { /* storage blocked: fine */ }
     },
-  };
+  });
+  const store = keep("localStorage");
+  const drafts = keep("sessionStorage");
 
   // The server renders markdown and sanitises the HTML before storing it;
   // setHTML is the one place that HTML enters the DOM. Under a Trusted Types
@@ -377,13 +385,37 @@
       policy.hidden = !href;
     };
 
+    // A draft is kept per page and form (new comment, reply to or quote
+    // of a comment, edit of one) while the reader types, and given back when
+    // that form opens again: after a reload, or when comments reopen.
+    const draftKey = (kind, c) => `draft:${url}:${kind}:${c ? c.id : ""}`;
+
+    // draftBox shows the text of a comment the reader was writing when
+    // comments were closed, so it is not lost, with a button to copy it.
+    const draftBox = (text) => {
+      const ta = h("textarea", { class: "parley-draft-text", readonly: true, rows: "4", "aria-label": t("your_comment"), value: text });
+      const copy = btn("parley-copy", t("copy"), {
+        onclick: async () => {
+          ta.select();
+          try {
+            await navigator.clipboard.writeText(text);
+          } catch {
+            document.execCommand("copy"); // the text is selected
+          }
+          copy.textContent = t("copied");
+        },
+      });
+      return h("div", { class: "parley-draft" }, h("p", { text: t("draft_closed") }), ta, h("div", { class: "parley-buttons" }, copy));
+    };
+
     let composeClosed = null;
     const setCompose = () => {
       const closed = !!page.closed;
       if (closed === composeClosed) return;
       composeClosed = closed;
       compose.textContent = "";
-      if (closed) compose.append(h("p", { class: "parley-closed", text: t("closed") }));
+      const draft = drafts.get(draftKey("new"));
+      if (closed) compose.append(h("p", { class: "parley-closed", text: t("closed") }), draft ? draftBox(draft) : "");
       else compose.append(h("h3", { class: "parley-form-title", text: t("leave") }), composer({}));
     };
 
@@ -844,9 +876,11 @@
         });
         f.append(h("label", { class: "parley-field" }, h("span", { text: t("your_name") }), nameIn));
       }
+      const dkey = draftKey(kind, o.edit || o.quote || o.parent);
+      const kept = drafts.get(dkey);
       const ta = h("textarea", {
         name: "text", rows: o.parent || o.edit ? "3" : "4", required: true,
-        "aria-describedby": `${hintId} ${countId}`, value: o.text || "",
+        "aria-describedby": `${hintId} ${countId}`, value: kept || o.text || "",
       });
       f.ta = ta;
       const label = o.edit ? t("edit_label", { n: o.edit.number }) : o.parent ? t("reply_label", { n: o.parent.number }) : t("your_comment");
@@ -860,7 +894,14 @@
       const note = h("p", { class: "parley-notice", role: "status", hidden: true });
       const submit = h("button", { type: "submit", class: "parley-primary", text: o.edit ? t("save") : o.parent ? t("post_reply") : t("post") });
       const buttons = h("div", { class: "parley-buttons" }, submit);
-      if (o.done) buttons.append(btn("parley-cancel", t("cancel"), { onclick: () => o.done(false) }));
+      if (o.done) {
+        buttons.append(btn("parley-cancel", t("cancel"), {
+          onclick: () => {
+            drafts.set(dkey, "");
+            o.done(false);
+          },
+        }));
+      }
       f.append(nudge, err, note, buttons);
 
       const len = () => [...ta.value].length;
@@ -871,6 +912,7 @@
       };
       count();
       ta.addEventListener("input", () => {
+        drafts.set(dkey, ta.value.trim() ? ta.value : "");
         count();
         nudge.hidden = true;
         ta.removeAttribute("aria-invalid");
@@ -938,6 +980,7 @@
         if (!me && c.author) me = { id: c.author.id, name: c.author.name };
         remember(c.id, text);
         ta.value = "";
+        drafts.set(dkey, "");
         count();
         const el = insert(c, o.parent, mark);
         const held = st !== "approved" ? heldMsg(r.reasons) : "";
@@ -960,6 +1003,7 @@
           return;
         }
         remember(id, text);
+        drafts.set(dkey, "");
         byId.set(id, c);
         o.done(true);
         const el = els.get(id);
