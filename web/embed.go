@@ -28,7 +28,7 @@ import (
 	"strings"
 )
 
-//go:embed widget/embed.js widget/embed.css widget/i18n/*.json
+//go:embed widget/embed.js widget/embed.css widget/count.js widget/i18n/*.json
 var widgetFiles embed.FS
 
 //go:embed demo/index.html
@@ -53,6 +53,24 @@ var catalogues = mustBuildCatalogues()
 
 // script is built once, at start-up, from the embedded sources.
 var script = mustBuildScript()
+
+// countScript is widget/count.js, the comment counts of index pages.
+var countScript = func() *Asset {
+	b, err := fs.ReadFile(widgetFiles, "widget/count.js")
+	if err != nil {
+		panic(err)
+	}
+	a, err := NewAsset("count.js", "text/javascript; charset=utf-8", b)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}()
+
+// CountScript returns the script served at /count.js, which fills the
+// [data-parley-count] elements of an index page with comment counts from
+// one GET /api/v1/counts (web/README.md). Shared; do not modify.
+func CountScript() *Asset { return countScript }
 
 // Script returns the widget script as served at /embed.js: embed.js with the
 // stylesheet inlined, ready to serve with ETag and gzip. The asset is shared;

@@ -54,6 +54,7 @@ func (s *Server) Handler() http.Handler {
 	// Widget, demo and health.
 	mux.HandleFunc("GET /embed.js", s.handleEmbedJS)
 	mux.Handle("GET /embed/i18n/", web.Catalogues())
+	mux.Handle("GET /count.js", web.CountScript())
 	mux.HandleFunc("GET /demo", s.handleDemo)
 	mux.HandleFunc("GET /demo/policy", s.handleDemoPolicy)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
