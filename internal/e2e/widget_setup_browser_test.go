@@ -219,3 +219,40 @@ func TestBrowserNoticesFitTheOutcome(t *testing.T) {
 	b.checkNoErrors()
 	srv.checkAlive()
 }
+
+// TestBrowserNudgeNamesThePoint is issue 14's point 4 in the widget: the
+// writer whose text trips the site's word list is told the policy point
+// it touches, not the word, which the moderator still sees marked.
+func TestBrowserNudgeNamesThePoint(t *testing.T) {
+	chrome := testenv.Chromium(t)
+	srv := startServer(t, t.TempDir())
+	if res, err := srv.client().do("PATCH", "/api/v1/admin/sites/demo/policy", map[string]any{"suspect_words": []string{"scumbags"}},
+		"Authorization", "Bearer "+adminToken); err != nil || res.Status != http.StatusOK {
+		t.Fatalf("PATCH policy: %v %d %.300s", err, res.Status, res.Body)
+	}
+	b := newBrowser(t, chrome, "writer")
+	b.open(srv.URL + "/demo")
+	const text = "The people who printed those leaflets are scumbags."
+	b.do("write",
+		chromedp.SendKeys(inWidget(".parley-form-new input[name=name]"), "Wes"),
+		chromedp.SendKeys(inWidget(".parley-form-new textarea[name=text]"), text),
+		chromedp.Click(inWidget(".parley-form-new button[type=submit]")),
+	)
+	nudge := waitFor[string](b, "the nudge", `(() => { const n = `+shadowRoot+`.querySelector('.parley-form-new .parley-nudge'); return n && !n.hidden ? n.querySelector('p').textContent : ''; })()`)
+	// The list's point, and the model's where it scores the text too.
+	if want := "Your comment may be held for review: it uses language this site does not allow"; !strings.HasPrefix(nudge, want) || !strings.HasSuffix(nudge, ". Edit it, or post anyway.") {
+		t.Errorf("nudge %q, want it to start %q", nudge, want)
+	}
+	if strings.Contains(nudge, "scumbags") {
+		t.Errorf("the nudge names the trigger word: %q", nudge)
+	}
+	b.do("post anyway", chromedp.Click(inWidget(".parley-form-new .parley-nudge-post")))
+	waitFor[bool](b, "the held comment", commentWithText("leaflets are scumbags")+` > 0`)
+
+	// The moderator's queue item keeps the evidence.
+	res, err := srv.client().admin("GET", "/api/v1/admin/queue?site=demo&status=pending", nil)
+	if err != nil || res.Status != http.StatusOK || !strings.Contains(string(res.Body), `suspect word \"scumbags\"`) || !strings.Contains(string(res.Body), `"spans":[{"start":42,"end":50}]`) {
+		t.Errorf("moderator's queue: %v %d %.600s; want the word and its span", err, res.Status, res.Body)
+	}
+	b.checkNoErrors()
+}

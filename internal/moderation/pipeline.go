@@ -172,24 +172,35 @@ func (p *Pipeline) Decide(in Input) parley.Decision {
 		d.Toxicity = sc.Toxicity
 		switch {
 		case pol.ToxicityReject > 0 && sc.Toxicity >= pol.ToxicityReject:
-			reject(toxicityReason(sc, pol.ToxicityReject))
+			reject(toxicityReason(in.Text, sc, pol.ToxicityReject))
 		case pol.ToxicityHold > 0 && sc.Toxicity >= pol.ToxicityHold:
-			hold(toxicityReason(sc, pol.ToxicityHold))
+			hold(toxicityReason(in.Text, sc, pol.ToxicityHold))
+		}
+		if n := len(d.Reasons); n > 0 && d.Reasons[n-1].Rule == RuleToxicity && sc.IdentityAttack >= identityHint {
+			d.Reasons = append(d.Reasons, parley.Reason{Rule: RuleGroupAttack,
+				Message: fmt.Sprintf("the model reads it as an attack on a group (%.2f)", sc.IdentityAttack)})
 		}
 	}
 	return d
 }
 
-// toxicityReason explains a toxicity verdict with the model's evidence.
-func toxicityReason(sc parley.Scores, threshold float64) parley.Reason {
+// toxicityReason explains a toxicity verdict with the model's evidence,
+// each span narrowed to its words of meaning (a function word such as
+// "are" or "a" is never evidence).
+func toxicityReason(text string, sc parley.Scores, threshold float64) parley.Reason {
 	r := parley.Reason{Rule: RuleToxicity}
 	var words []string
+	runes := []rune(text)
 	for _, e := range sc.Evidence {
 		if len(r.Spans) == maxEvidence {
 			break
 		}
 		if e.Weight > 0 && e.End > e.Start {
-			r.Spans = append(r.Spans, e.Span)
+			sp, ok := trimFunctionWords(runes, e.Span)
+			if !ok || slices.Contains(r.Spans, sp) {
+				continue
+			}
+			r.Spans = append(r.Spans, sp)
 			if len(words) < 3 && e.Feature != "" {
 				words = append(words, strconv.Quote(e.Feature))
 			}

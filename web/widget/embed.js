@@ -824,27 +824,13 @@
     };
     const heldMsg = (reasons) => t(outcome("pending", reasons).key);
 
-    // explain tells an author what in their text a rule would hold or
-    // refuse it for: the words a list flagged (spans count code points, as
-    // Array.from does), or what the rule is about. Reason messages are
-    // written for moderators ("toxicity 0.91"), so they are not shown.
-    const explain = (reasons, text) => {
-      const chars = Array.from(text || "");
-      const words = [];
-      const notes = [];
-      for (const r of reasons || []) {
-        if (r.rule === "banned_word" || r.rule === "suspect_word") {
-          for (const x of (r.spans || []).filter((x) => x.end > x.start)) {
-            const w = chars.slice(x.start, x.end).join("").trim();
-            if (w && !words.includes(w)) words.push(w);
-          }
-        } else {
-          const k = { toxicity: "why_toxicity", max_links: "why_links", max_length: "why_length" }[r.rule];
-          if (k && !notes.includes(t(k))) notes.push(t(k));
-        }
-      }
-      const list = words.slice(0, 8).map((w) => `“${w}”`).join(", ");
-      return [list && t("contains", { words: list }), ...notes].filter(Boolean).join("; ");
+    // explain tells an author which points of the site's policy their text
+    // touches ("it attacks a group of people"), never which words tripped
+    // a rule: that would teach an abuser what to disguise.
+    const explain = (reasons) => {
+      const out = [];
+      for (const r of reasons || []) if (r.point && !out.includes(t("point_" + r.point))) out.push(t("point_" + r.point));
+      return out.join("; ");
     };
     const cap = (s) => s && s[0].toUpperCase() + s.slice(1);
 
@@ -934,7 +920,7 @@
       };
 
       const nudgeFor = (pc, text) => {
-        const why = explain(pc.reasons, text);
+        const why = explain(pc.reasons);
         const rejected = pc.status === "rejected";
         nudge.textContent = "";
         nudge.append(h("p", {
@@ -973,7 +959,7 @@
         const st = r.status || (c && c.status);
         if (!c || st === "rejected") {
           const out = outcome("rejected", r.reasons);
-          const why = out.edit ? explain(r.reasons, text) : "";
+          const why = out.edit ? explain(r.reasons) : "";
           show(err, t(c || r.reasons ? out.key : "not_published") + (why ? ` (${cap(why)}.)` : ""));
           return;
         }
@@ -998,7 +984,7 @@
         const st = r.status || c.status;
         if (st === "rejected") {
           const out = outcome("rejected", r.reasons);
-          const why = out.edit ? explain(r.reasons, text) : "";
+          const why = out.edit ? explain(r.reasons) : "";
           show(err, t(r.reasons ? out.key : "edit_refused") + (why ? ` (${cap(why)}.)` : ""));
           return;
         }
