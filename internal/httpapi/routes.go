@@ -39,6 +39,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/admin/users/{id}/reject-pending", s.requireStaff(s.handleRejectPending))
 	mux.HandleFunc("POST /api/v1/admin/users/{id}/notes", s.requireStaff(s.handleAddNote))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handleGetPolicy))
+	mux.HandleFunc("GET /api/v1/admin/starter-policy", s.requireStaff(s.handleStarterPolicy))
 	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handlePutPolicy))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handlePatchPolicy))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/pages", s.requireStaff(s.handlePages))

@@ -74,7 +74,12 @@ func Compile(p Policy) (*Pipeline, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	idx, err := compileIndex(p.BannedWords, p.SuspectWords)
+	banned, suspect := p.BannedWords, p.SuspectWords
+	if p.StarterPolicy {
+		banned = append(slices.Clip(starter.Banned), p.BannedWords...)
+		suspect = append(slices.Clip(starter.Suspect), p.SuspectWords...)
+	}
+	idx, err := compileIndex(banned, suspect)
 	if err != nil {
 		return nil, err
 	}
@@ -139,6 +144,11 @@ func (p *Pipeline) Decide(in Input) parley.Decision {
 		}
 		if suspect.Rule != "" {
 			hold(suspect)
+		}
+	}
+	if pol.StarterPolicy {
+		if r := disguise(in.Text); r.Rule != "" {
+			hold(r)
 		}
 	}
 	if pol.MaxLinks >= 0 {

@@ -1112,6 +1112,40 @@
       b.disabled = false;
     }
   });
+  // The starter policy's lists, shown when the editor opens them and
+  // copied into the site's own lists on request.
+  let starter = null;
+  const loadStarter = async () => {
+    if (!starter) starter = await api("GET", "/starter-policy");
+    return starter;
+  };
+  $("starter").addEventListener("toggle", async () => {
+    const dl = $("starter-lists");
+    if (!$("starter").open || dl.firstChild) return;
+    try {
+      const s = await loadStarter();
+      dl.append(
+        h("dt", { text: "Refused" }), h("dd", { text: s.banned.join(", ") }),
+        h("dt", { text: "Held for review" }), h("dd", { text: s.suspect.join(", ") }),
+        h("dt", { text: "Held when written in disguise (M*slims)" }), h("dd", { text: s.disguised.join(", ") }));
+    } catch (err) {
+      formError(ui.policyForm, err.message);
+    }
+  });
+  $("starter-copy").addEventListener("click", async () => {
+    try {
+      const s = await loadStarter();
+      for (const [name, add] of [["banned_words", s.banned], ["suspect_words", s.suspect]]) {
+        const el = field(name);
+        const have = el.value.split("\n").map((x) => x.trim()).filter(Boolean);
+        el.value = [...have, ...add.filter((x) => !have.includes(x))].join("\n");
+      }
+      ui.policyForm.dataset.dirty = "true";
+      toast("Starter lists copied: edit them, switch the starter policy off, and save");
+    } catch (err) {
+      formError(ui.policyForm, err.message);
+    }
+  });
   $("policy-reset").addEventListener("click", () => {
     fillPolicy(S.policy || {});
     loadPolicy();
