@@ -466,7 +466,7 @@
         h("p", { class: "parley-quote-meta" },
           h("a", { class: "parley-quote-link", href: "#parley-c-" + q.id, text: "#" + q.number }),
           " " + t("wrote", { name: authorName(q.author) })),
-        setHTML(h("div", { class: "parley-quote-body" }), q.html));
+        setHTML(h("div", { class: "parley-quote-body", dir: "auto" }), q.html));
     };
 
     const actions = (el, c, mine) => {
@@ -535,7 +535,7 @@
         main.append(h("p", { class: "parley-badge parley-status-pending", text: t("pending") }));
       }
       if (c.quote) main.append(quoteBlock(c.quote));
-      main.append(setHTML(h("div", { class: "parley-body" }), c.html), actions(el, c, mine));
+      main.append(setHTML(h("div", { class: "parley-body", dir: "auto" }), c.html), actions(el, c, mine));
     };
 
     // refill redraws a comment and puts the focus back where it was.
@@ -585,7 +585,7 @@
           h("div", { class: "parley-meta" },
             h("a", { class: "parley-featured-number", href, text: "#" + c.number }),
             h("span", { class: "parley-author", text: authorName(c.author) })),
-          setHTML(h("div", { class: "parley-body" }), c.html),
+          setHTML(h("div", { class: "parley-body", dir: "auto" }), c.html),
           h("a", { class: "parley-goto", href, text: t("goto") })));
       }
       featured.hidden = !list.length;
@@ -857,7 +857,7 @@
       let nameIn = null;
       if (!o.edit) {
         nameIn = h("input", {
-          name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true,
+          name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true, dir: "auto",
           value: (me && me.name) || store.get("name") || "",
         });
         f.append(h("label", { class: "parley-field" }, h("span", { text: t("your_name") }), nameIn));
@@ -865,7 +865,7 @@
       const dkey = draftKey(kind, o.edit || o.quote || o.parent);
       const kept = drafts.get(dkey);
       const ta = h("textarea", {
-        name: "text", rows: o.parent || o.edit ? "3" : "4", required: true,
+        name: "text", rows: o.parent || o.edit ? "3" : "4", required: true, dir: "auto",
         "aria-describedby": `${hintId} ${countId}`, value: kept || o.text || "",
       });
       f.ta = ta;
