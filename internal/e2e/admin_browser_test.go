@@ -72,6 +72,7 @@ func TestBrowserModeratorApprovesWithKeyboard(t *testing.T) {
 		Status  string `json:"status"`
 		Reasons []struct {
 			Rule  string `json:"rule"`
+			Point string `json:"point"`
 			Spans []struct {
 				Start, End int
 			} `json:"spans"`
@@ -80,8 +81,9 @@ func TestBrowserModeratorApprovesWithKeyboard(t *testing.T) {
 	if err := res.decode(&posted); err != nil {
 		t.Fatal(err)
 	}
-	if posted.Status != "pending" || len(posted.Reasons) == 0 || len(posted.Reasons[0].Spans) == 0 {
-		t.Fatalf("the comment was not held with evidence: %s", res.Body)
+	// The author is told the policy point; the evidence is the moderator's.
+	if posted.Status != "pending" || len(posted.Reasons) == 0 || posted.Reasons[0].Point != "words" || len(posted.Reasons[0].Spans) != 0 {
+		t.Fatalf("the comment was not held with the point (and no evidence) for its author: %s", res.Body)
 	}
 	id := posted.Comment.ID
 	if got := eval[int64](reader, "the held comment before approval", commentWithText(text)); got != 0 {
@@ -127,7 +129,19 @@ func TestBrowserModeratorApprovesWithKeyboard(t *testing.T) {
 	// reasons, once each, in the text's order, and the word that made the
 	// comment toxic is among it.
 	var spans []struct{ Start, End int }
-	for _, r := range posted.Reasons {
+	// The evidence the moderator's API gives for the comment.
+	var queue struct {
+		Comments []struct {
+			ID      int64 `json:"id"`
+			Reasons []struct {
+				Spans []struct{ Start, End int } `json:"spans"`
+			} `json:"reasons"`
+		} `json:"comments"`
+	}
+	if qr, err := srv.client().admin("GET", "/api/v1/admin/queue?site=demo&status=pending", nil); err != nil || qr.decode(&queue) != nil || len(queue.Comments) == 0 {
+		t.Fatalf("GET queue: %v %.300s", err, qr.Body)
+	}
+	for _, r := range queue.Comments[0].Reasons {
 		for _, sp := range r.Spans {
 			if !slices.Contains(spans, sp) {
 				spans = append(spans, sp)
