@@ -21,12 +21,14 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"path"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
 
-//go:embed widget/embed.js widget/embed.css
+//go:embed widget/embed.js widget/embed.css widget/count.js widget/i18n/*.json
 var widgetFiles embed.FS
 
 //go:embed demo/index.html
@@ -46,8 +48,35 @@ var Widget fs.FS = mustSub(widgetFiles, "widget")
 // with the stylesheet.
 const cssPlaceholder = `"__PARLEY_CSS__"`
 
+// i18nPlaceholder is the string literal in embed.js that the build replaces
+// with the message catalogues: English in full, the others by content hash.
+const i18nPlaceholder = `"__PARLEY_I18N__"`
+
+// catalogues are the widget's message catalogues but English, each served
+// at /embed/i18n/<lang>.json; built before the script, which names their
+// hashes.
+var catalogues = mustBuildCatalogues()
+
 // script is built once, at start-up, from the embedded sources.
 var script = mustBuildScript()
+
+// countScript is widget/count.js, the comment counts of index pages.
+var countScript = func() *Asset {
+	b, err := fs.ReadFile(widgetFiles, "widget/count.js")
+	if err != nil {
+		panic(err)
+	}
+	a, err := NewAsset("count.js", "text/javascript; charset=utf-8", b)
+	if err != nil {
+		panic(err)
+	}
+	return a
+}()
+
+// CountScript returns the script served at /count.js, which fills the
+// [data-parley-count] elements of an index page with comment counts from
+// one GET /api/v1/counts (web/README.md). Shared; do not modify.
+func CountScript() *Asset { return countScript }
 
 // Script returns the widget script as served at /embed.js: embed.js with the
 // stylesheet inlined, ready to serve with ETag and gzip. The asset is shared;
@@ -201,6 +230,9 @@ func mustBuildScript() *Asset {
 	if err != nil {
 		panic(err)
 	}
+	if body, err = inlineCatalogues(body); err != nil {
+		panic(err)
+	}
 	a, err := NewAsset("embed.js", "text/javascript; charset=utf-8", body)
 	if err != nil {
 		panic(err)
@@ -240,14 +272,108 @@ var DemoCSP = func() string {
 // DemoPage renders the demo article page for the given site slug. The page
 // loads /embed.js from its own origin, so it is served by the Parley server
 // that holds the site.
-func DemoPage(site string) ([]byte, error) {
+func DemoPage(site string) ([]byte, error) { return DemoPageAt(site, "") }
+
+// DemoPageAt is DemoPage with the article's canonical URL, so the thread is
+// the same one whichever name of the server the page was opened under
+// (http://localhost:8080/demo and http://127.0.0.1:8080/demo).
+func DemoPageAt(site, canonical string) ([]byte, error) {
 	var buf bytes.Buffer
 	err := demo.Execute(&buf, struct {
-		Site string
-		CSP  string
-	}{site, DemoCSP})
+		Site      string
+		CSP       string
+		Canonical string
+	}{site, DemoCSP, canonical})
 	if err != nil {
 		return nil, fmt.Errorf("render demo page: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// Languages returns the languages the widget speaks, English first.
+func Languages() []string {
+	langs := []string{"en"}
+	for l := range catalogues {
+		langs = append(langs, l)
+	}
+	sort.Strings(langs[1:])
+	return langs
+}
+
+// Catalogues returns the handler of /embed/i18n/<lang>.json: the message
+// catalogue of one language but English (which is inside the script), with
+// ETag and gzip, cached for a year under ?v=<hash> as the script asks for it.
+func Catalogues() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		name, _ := strings.CutPrefix(r.URL.Path, "/embed/i18n/")
+		lang, ok := strings.CutSuffix(name, ".json")
+		a := catalogues[lang]
+		if !ok || a == nil {
+			http.NotFound(w, r)
+			return
+		}
+		a.ServeHTTP(w, r)
+	})
+}
+
+// readCatalogue reads widget/i18n/<lang>.json as a JSON object.
+func readCatalogue(lang string) (map[string]any, error) {
+	b, err := fs.ReadFile(widgetFiles, "widget/i18n/"+lang+".json")
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("widget/i18n/%s.json: %w", lang, err)
+	}
+	return m, nil
+}
+
+func mustBuildCatalogues() map[string]*Asset {
+	files, err := fs.Glob(widgetFiles, "widget/i18n/*.json")
+	if err != nil {
+		panic(err)
+	}
+	out := map[string]*Asset{}
+	for _, f := range files {
+		lang := strings.TrimSuffix(path.Base(f), ".json")
+		if lang == "en" {
+			continue
+		}
+		m, err := readCatalogue(lang)
+		if err != nil {
+			panic(err)
+		}
+		body, err := json.Marshal(m)
+		if err != nil {
+			panic(err)
+		}
+		a, err := NewAsset(lang+".json", "application/json; charset=utf-8", body)
+		if err != nil {
+			panic(err)
+		}
+		out[lang] = a
+	}
+	return out
+}
+
+// inlineCatalogues replaces the script's I18N placeholder with
+// {"en":{…},"langs":{"fr":"<hash>",…}}.
+func inlineCatalogues(js []byte) ([]byte, error) {
+	if n := bytes.Count(js, []byte(i18nPlaceholder)); n != 1 {
+		return nil, fmt.Errorf("embed.js: want one %s placeholder, found %d", i18nPlaceholder, n)
+	}
+	en, err := readCatalogue("en")
+	if err != nil {
+		return nil, err
+	}
+	langs := map[string]string{}
+	for l, a := range catalogues {
+		langs[l] = a.Hash
+	}
+	lit, err := json.Marshal(map[string]any{"en": en, "langs": langs})
+	if err != nil {
+		return nil, err
+	}
+	return bytes.Replace(js, []byte(i18nPlaceholder), lit, 1), nil
 }

@@ -92,7 +92,7 @@ func TestWidgetNoThirdPartyRequests(t *testing.T) {
 		{"dynamic import", regexp.MustCompile(`\bimport\s*\(`)},
 		{"beacon", regexp.MustCompile(`sendBeacon|new Image\(|XMLHttpRequest|WebSocket`)},
 	}
-	for _, name := range []string{"embed.js", "embed.css"} {
+	for _, name := range []string{"embed.js", "embed.css", "count.js"} {
 		lines := codeLines(readWidget(t, name))
 		for _, f := range forbidden {
 			t.Run(name+"/"+f.name, func(t *testing.T) {
@@ -209,7 +209,7 @@ func TestWidgetParses(t *testing.T) {
 		t.Skip("node is not installed; the syntax check needs it")
 	}
 	dir := t.TempDir()
-	files := map[string][]byte{"embed.js": []byte(readWidget(t, "embed.js")), "served.js": Script().Body}
+	files := map[string][]byte{"embed.js": []byte(readWidget(t, "embed.js")), "served.js": Script().Body, "count.js": CountScript().Body}
 	for name, body := range files {
 		t.Run(name, func(t *testing.T) {
 			p := filepath.Join(dir, name)

@@ -69,6 +69,7 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	baseGiven := cfg.BaseURL != "" // by --base-url or PARLEY_BASE_URL, as serve takes it
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -88,7 +89,7 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if err := svc.CreateSite(ctx, s); err != nil {
 			return fmt.Errorf("site add: %s", parley.ErrorMessage(err))
 		}
-		fmt.Fprintf(stdout, "Added site %s. Embed it with:\n  <div id=\"parley\"></div>\n  <script src=\"%s/embed.js\" data-site=\"%s\" async></script>\n", s.ID, cfg.BaseURL, s.ID)
+		fmt.Fprint(stdout, addedSite(s, cfg.BaseURL, baseGiven))
 	case "set":
 		if id == "" {
 			return fmt.Errorf("site set: --id is required")
@@ -177,4 +178,20 @@ func setSiteSSO(ctx context.Context, svc *service.Service, siteID string, set ma
 	}
 	fmt.Fprintln(stdout, ".")
 	return nil
+}
+
+// addedSite is what `site add` prints: the embed snippet for the server's
+// public base URL, and what else the site needs before readers see it.
+func addedSite(s *parley.Site, baseURL string, baseGiven bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Added site %s. Embed it with:\n  <div id=\"parley\"></div>\n  <script src=\"%s/embed.js\" data-site=\"%s\" async></script>\n", s.ID, baseURL, s.ID)
+	if !baseGiven {
+		fmt.Fprintf(&b, "%s is the default address. If readers reach the server elsewhere, give its public URL as serve has it\n"+
+			"(--base-url or PARLEY_BASE_URL, e.g. https://comments.example.com) and use that in the snippet.\n", baseURL)
+	}
+	if len(s.Origins) == 0 {
+		fmt.Fprintf(&b, "The site allows no origin yet: browsers will refuse the thread on the publisher's pages until it does:\n"+
+			"  parley site set --id %s --origin https://www.example.com\n", s.ID)
+	}
+	return b.String()
 }

@@ -72,6 +72,7 @@ func TestBrowserModeratorApprovesWithKeyboard(t *testing.T) {
 		Status  string `json:"status"`
 		Reasons []struct {
 			Rule  string `json:"rule"`
+			Point string `json:"point"`
 			Spans []struct {
 				Start, End int
 			} `json:"spans"`
@@ -80,8 +81,9 @@ func TestBrowserModeratorApprovesWithKeyboard(t *testing.T) {
 	if err := res.decode(&posted); err != nil {
 		t.Fatal(err)
 	}
-	if posted.Status != "pending" || len(posted.Reasons) == 0 || len(posted.Reasons[0].Spans) == 0 {
-		t.Fatalf("the comment was not held with evidence: %s", res.Body)
+	// The author is told the policy point; the evidence is the moderator's.
+	if posted.Status != "pending" || len(posted.Reasons) == 0 || posted.Reasons[0].Point != "words" || len(posted.Reasons[0].Spans) != 0 {
+		t.Fatalf("the comment was not held with the point (and no evidence) for its author: %s", res.Body)
 	}
 	id := posted.Comment.ID
 	if got := eval[int64](reader, "the held comment before approval", commentWithText(text)); got != 0 {
@@ -127,7 +129,19 @@ func TestBrowserModeratorApprovesWithKeyboard(t *testing.T) {
 	// reasons, once each, in the text's order, and the word that made the
 	// comment toxic is among it.
 	var spans []struct{ Start, End int }
-	for _, r := range posted.Reasons {
+	// The evidence the moderator's API gives for the comment.
+	var queue struct {
+		Comments []struct {
+			ID      int64 `json:"id"`
+			Reasons []struct {
+				Spans []struct{ Start, End int } `json:"spans"`
+			} `json:"reasons"`
+		} `json:"comments"`
+	}
+	if qr, err := srv.client().admin("GET", "/api/v1/admin/queue?site=demo&status=pending", nil); err != nil || qr.decode(&queue) != nil || len(queue.Comments) == 0 {
+		t.Fatalf("GET queue: %v %.300s", err, qr.Body)
+	}
+	for _, r := range queue.Comments[0].Reasons {
 		for _, sp := range r.Spans {
 			if !slices.Contains(spans, sp) {
 				spans = append(spans, sp)
@@ -419,6 +433,13 @@ func TestBrowserModeratorTools(t *testing.T) {
 	if !strings.HasPrefix(msg, "max_links: max_links must be") {
 		t.Errorf("inline error %q, want it under max_links", msg)
 	}
+	// Meanwhile someone else changes a setting the form shows but this
+	// moderator leaves alone: saving sends only what was edited (PATCH), so
+	// it is kept, not overwritten by the form's stale copy.
+	if res, err := srv.client().do("PATCH", "/api/v1/admin/sites/demo/policy", map[string]any{"report_threshold": 9},
+		"Authorization", "Bearer "+adminToken, "Content-Type", "application/merge-patch+json"); err != nil || res.Status != http.StatusOK {
+		t.Fatalf("PATCH report_threshold: %v %d %.300s", err, res.Status, res.Body)
+	}
 	mod.do("a valid policy",
 		chromedp.SetValue(chromedp.CSS(`#policy-form [name=max_links]`), "2"),
 		chromedp.SetValue(chromedp.CSS(`#policy-form [name=banned_words]`), "spamword\n  \nscamword"),
@@ -429,6 +450,7 @@ func TestBrowserModeratorTools(t *testing.T) {
 		MaxLinks    int      `json:"max_links"`
 		BannedWords []string `json:"banned_words"`
 		Mode        string   `json:"mode"`
+		Reports     int      `json:"report_threshold"`
 	}
 	res, err = srv.client().admin("GET", "/api/v1/admin/sites/demo/policy", nil)
 	if err != nil || res.decode(&policy) != nil {
@@ -436,6 +458,9 @@ func TestBrowserModeratorTools(t *testing.T) {
 	}
 	if policy.MaxLinks != 2 || strings.Join(policy.BannedWords, ",") != "spamword,scamword" || policy.Mode != "post" {
 		t.Errorf("saved policy %+v, want max_links 2, banned spamword and scamword, mode post", policy)
+	}
+	if policy.Reports != 9 {
+		t.Errorf("saving the form reset report_threshold to %d; want the 9 set meanwhile kept (the form must PATCH only its edits)", policy.Reports)
 	}
 	screenshot(t, mod, "admin-settings.png")
 

@@ -149,7 +149,7 @@ func TestCrashDuringWrites(t *testing.T) {
 		})
 		if cycle == 0 {
 			// Hold comments with "WAIT" in them, so that some are pending.
-			res, err := srv.client().admin("PUT", "/api/v1/admin/sites/demo/policy", map[string]any{"banned_words": []string{"WAIT"}})
+			res, err := srv.client().admin("PATCH", "/api/v1/admin/sites/demo/policy", map[string]any{"banned_words": []string{"WAIT"}})
 			if err != nil || res.Status != http.StatusOK {
 				t.Fatalf("policy: %v %d %s", err, res.Status, res.Body)
 			}

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/internal/moderation"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -251,22 +250,6 @@ func (s *Server) handleAddNote(w http.ResponseWriter, r *http.Request) {
 // handleGetPolicy serves GET /api/v1/admin/sites/{site}/policy.
 func (s *Server) handleGetPolicy(w http.ResponseWriter, r *http.Request) {
 	p, err := s.svc.Policy(r.Context(), s.staff(r), r.PathValue("site"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, p)
-}
-
-// handlePutPolicy serves PUT /api/v1/admin/sites/{site}/policy.
-func (s *Server) handlePutPolicy(w http.ResponseWriter, r *http.Request) {
-	// PUT replaces the policy: fields left out take their defaults.
-	p := moderation.DefaultPolicy()
-	if err := decode(r, &p); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	p, err := s.svc.SetPolicy(r.Context(), s.staff(r), r.PathValue("site"), p)
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -249,7 +249,7 @@ func TestModeratorScope(t *testing.T) {
 			"reject-pending": {"POST", "/api/v1/admin/users/" + author + "/reject-pending", map[string]any{"site": site}},
 			"note":           {"POST", "/api/v1/admin/users/" + author + "/notes", map[string]any{"site": site, "text": "watch"}},
 			"policy":         {"GET", "/api/v1/admin/sites/" + site + "/policy", nil},
-			"policy change":  {"PUT", "/api/v1/admin/sites/" + site + "/policy", map[string]any{"mode": "post"}},
+			"policy change":  {"PATCH", "/api/v1/admin/sites/" + site + "/policy", map[string]any{"mode": "post"}},
 		}
 	}
 	newsMod, allMod := e.signIn("news-mod@example.com"), e.signIn("all-mod@example.com")
@@ -276,7 +276,7 @@ func TestModeratorScope(t *testing.T) {
 	if res := allMod.act("POST", fmt.Sprintf("/api/v1/admin/comments/%d/decision", sportID), map[string]any{"action": "approve"}); res.status != 200 {
 		t.Errorf("all-sites moderator decision on sport: %d %s", res.status, res.body)
 	}
-	if res := allMod.act("PUT", "/api/v1/admin/sites/sport/policy", map[string]any{"mode": "post"}); res.status != 403 {
+	if res := allMod.act("PATCH", "/api/v1/admin/sites/sport/policy", map[string]any{"mode": "post"}); res.status != 403 {
 		t.Errorf("all-sites moderator policy change: %d %s", res.status, res.body)
 	}
 	sites := newsMod.do("GET", "/api/v1/admin/sites", nil)
@@ -386,7 +386,7 @@ func TestAuditTrailAndReaderPanel(t *testing.T) {
 	mod := e.signIn("mod@example.com")
 	ann := e.reader("Ann")
 	id, annUser := postID(t, ann, "first", nil)
-	pending := e.reader("").do("PUT", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "pre_all"}, bearer...)
+	pending := e.reader("").do("PATCH", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "pre_all"}, bearer...)
 	if pending.status != 200 {
 		t.Fatalf("policy: %d %s", pending.status, pending.body)
 	}
@@ -475,7 +475,7 @@ func jsonString(v any) string {
 func TestQueueItemAndBulk(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	admin := e.reader("")
-	admin.do("PUT", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "post", "suspect_words": []string{"idiot"}}, bearer...)
+	admin.do("PATCH", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "post", "suspect_words": []string{"idiot"}}, bearer...)
 	ann, bob := e.reader("Ann"), e.reader("Bob")
 	parent, _ := postID(t, ann, "The article is **wrong** about the budget.", nil)
 	held, _ := postID(t, bob, "Only an 1d10t would write this.", map[string]any{"parent": parent})
@@ -545,7 +545,7 @@ func TestAdminStream(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.addStaff(parley.RoleModerator, "news", "mod@example.com")
 	mod := e.signIn("mod@example.com")
-	e.reader("").do("PUT", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "pre_all"}, bearer...)
+	e.reader("").do("PATCH", "/api/v1/admin/sites/news/policy", map[string]any{"mode": "pre_all"}, bearer...)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -40,7 +40,7 @@ func newMatrixEnv(t *testing.T) *matrixEnv {
 	}
 	admin := e.reader("")
 	for _, site := range []string{"news", "sport"} {
-		if res := admin.do("PUT", "/api/v1/admin/sites/"+site+"/policy", map[string]any{"mode": "pre_all"}, bearer...); res.status != 200 {
+		if res := admin.do("PATCH", "/api/v1/admin/sites/"+site+"/policy", map[string]any{"mode": "pre_all"}, bearer...); res.status != 200 {
 			t.Fatalf("policy of %s: %d %s", site, res.status, res.body)
 		}
 	}

@@ -76,7 +76,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	out := postResponse{
 		Comment: toComment(res.Comment, res.Quote, quoteNumber(res.Quote)),
 		Status:  res.Decision.Status,
-		Reasons: toReasons(res.Decision.Reasons),
+		Reasons: toAuthorReasons(res.Decision.Reasons),
 		Message: res.Message,
 	}
 	withBadge(&out.Comment, actor.User)
@@ -100,7 +100,7 @@ func (s *Server) handlePrecheck(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": dec.Status, "reasons": toReasons(dec.Reasons), "message": msg})
+	writeJSON(w, http.StatusOK, map[string]any{"status": dec.Status, "reasons": toAuthorReasons(dec.Reasons), "message": msg})
 }
 
 func pathID(r *http.Request) (int64, error) {
@@ -136,7 +136,7 @@ func (s *Server) handleEdit(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, postResponse{
 		Comment: toComment(res.Comment, res.Quote, quoteNumber(res.Quote)), Status: res.Comment.Status,
-		Reasons: toReasons(res.Decision.Reasons), Message: res.Message,
+		Reasons: toAuthorReasons(res.Decision.Reasons), Message: res.Message,
 	})
 }
 

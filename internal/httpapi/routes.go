@@ -41,13 +41,16 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/admin/users/{id}/reject-pending", s.requireStaff(s.handleRejectPending))
 	mux.HandleFunc("POST /api/v1/admin/users/{id}/notes", s.requireStaff(s.handleAddNote))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handleGetPolicy))
+	mux.HandleFunc("GET /api/v1/admin/starter-policy", s.requireStaff(s.handleStarterPolicy))
 	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handlePutPolicy))
+	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/policy", s.requireStaff(s.handlePatchPolicy))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/pages", s.requireStaff(s.handlePages))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handleGetPage))
 	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePutPage))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/sso", s.requireStaff(s.handleGetSSO))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/sso", s.requireStaff(s.handlePatchSSO))
 	mux.HandleFunc("PUT /api/v1/admin/users/{id}/role", s.requireStaff(s.handleSetRole))
+	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePatchPage))
 
 	// Anything else under /api/ is a JSON 404, not the mux's plain text.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -56,6 +59,8 @@ func (s *Server) Handler() http.Handler {
 
 	// Widget, demo and health.
 	mux.HandleFunc("GET /embed.js", s.handleEmbedJS)
+	mux.Handle("GET /embed/i18n/", web.Catalogues())
+	mux.Handle("GET /count.js", web.CountScript())
 	mux.HandleFunc("GET /demo", s.handleDemo)
 	mux.HandleFunc("GET /demo/policy", s.handleDemoPolicy)
 	mux.HandleFunc("GET /demo/publisher.js", s.handleDemoPublisherJS)

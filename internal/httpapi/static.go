@@ -17,7 +17,9 @@ func (s *Server) handleDemo(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	page, err := web.DemoPage(s.demoSite)
+	// The seeded thread is at the base URL's /demo: the page says so, so
+	// that opening it as localhost instead of 127.0.0.1 shows the same one.
+	page, err := web.DemoPageAt(s.demoSite, s.baseOrigin+"/demo")
 	if err != nil {
 		s.writeError(w, r, err)
 		return

@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"slices"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/moderation"
 )
 
 // Wire types: the JSON the widget and integrators depend on. Each is built
@@ -66,11 +68,36 @@ type reasonJSON struct {
 	Spans   []spanJSON `json:"spans"`
 }
 
+// authorReasonJSON is a reason as the comment's author gets it: the rule
+// and the policy point it touches, never the evidence (which words, which
+// score), which would teach an abuser what to disguise. Moderators get
+// reasonJSON.
+type authorReasonJSON struct {
+	Rule  string `json:"rule"`
+	Point string `json:"point,omitempty"`
+}
+
 type postResponse struct {
-	Comment commentJSON  `json:"comment"`
-	Status  string       `json:"status"`
-	Reasons []reasonJSON `json:"reasons"`
-	Message string       `json:"message,omitempty"`
+	Comment commentJSON        `json:"comment"`
+	Status  string             `json:"status"`
+	Reasons []authorReasonJSON `json:"reasons"`
+	Message string             `json:"message,omitempty"`
+}
+
+// toAuthorReasons is the author's view of a decision's reasons: each rule
+// once, with its policy point; a comment that reads as an attack on a
+// group names that point, not also the general insult.
+func toAuthorReasons(rs []parley.Reason) []authorReasonJSON {
+	points := moderation.AuthorPoints(rs)
+	out := make([]authorReasonJSON, 0, len(rs))
+	for _, r := range rs {
+		p := moderation.AuthorPoint(r)
+		if p != "" && !slices.Contains(points, p) {
+			continue // said by a more specific point
+		}
+		out = append(out, authorReasonJSON{Rule: r.Rule, Point: p})
+	}
+	return out
 }
 
 // toPage is a page for readers; closed is whether new comments are

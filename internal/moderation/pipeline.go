@@ -74,7 +74,12 @@ func Compile(p Policy) (*Pipeline, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
-	idx, err := compileIndex(p.BannedWords, p.SuspectWords)
+	banned, suspect := p.BannedWords, p.SuspectWords
+	if p.StarterPolicy {
+		banned = append(slices.Clip(starter.Banned), p.BannedWords...)
+		suspect = append(slices.Clip(starter.Suspect), p.SuspectWords...)
+	}
+	idx, err := compileIndex(banned, suspect)
 	if err != nil {
 		return nil, err
 	}
@@ -141,6 +146,11 @@ func (p *Pipeline) Decide(in Input) parley.Decision {
 			hold(suspect)
 		}
 	}
+	if pol.StarterPolicy {
+		if r := disguise(in.Text); r.Rule != "" {
+			hold(r)
+		}
+	}
 	if pol.MaxLinks >= 0 {
 		if spans := links(in.Text); len(spans) > pol.MaxLinks {
 			hold(parley.Reason{
@@ -172,24 +182,35 @@ func (p *Pipeline) Decide(in Input) parley.Decision {
 		d.Toxicity = sc.Toxicity
 		switch {
 		case pol.ToxicityReject > 0 && sc.Toxicity >= pol.ToxicityReject:
-			reject(toxicityReason(sc, pol.ToxicityReject))
+			reject(toxicityReason(in.Text, sc, pol.ToxicityReject))
 		case pol.ToxicityHold > 0 && sc.Toxicity >= pol.ToxicityHold:
-			hold(toxicityReason(sc, pol.ToxicityHold))
+			hold(toxicityReason(in.Text, sc, pol.ToxicityHold))
+		}
+		if n := len(d.Reasons); n > 0 && d.Reasons[n-1].Rule == RuleToxicity && sc.IdentityAttack >= identityHint {
+			d.Reasons = append(d.Reasons, parley.Reason{Rule: RuleGroupAttack,
+				Message: fmt.Sprintf("the model reads it as an attack on a group (%.2f)", sc.IdentityAttack)})
 		}
 	}
 	return d
 }
 
-// toxicityReason explains a toxicity verdict with the model's evidence.
-func toxicityReason(sc parley.Scores, threshold float64) parley.Reason {
+// toxicityReason explains a toxicity verdict with the model's evidence,
+// each span narrowed to its words of meaning (a function word such as
+// "are" or "a" is never evidence).
+func toxicityReason(text string, sc parley.Scores, threshold float64) parley.Reason {
 	r := parley.Reason{Rule: RuleToxicity}
 	var words []string
+	runes := []rune(text)
 	for _, e := range sc.Evidence {
 		if len(r.Spans) == maxEvidence {
 			break
 		}
 		if e.Weight > 0 && e.End > e.Start {
-			r.Spans = append(r.Spans, e.Span)
+			sp, ok := trimFunctionWords(runes, e.Span)
+			if !ok || slices.Contains(r.Spans, sp) {
+				continue
+			}
+			r.Spans = append(r.Spans, sp)
 			if len(words) < 3 && e.Feature != "" {
 				words = append(words, strconv.Quote(e.Feature))
 			}
@@ -352,6 +373,31 @@ func urlByte(c byte) bool {
 func AuthorMessage(d parley.Decision) string {
 	switch d.Status {
 	case parley.StatusPending:
+		// Held for what it says, the text is the reason; held for who
+		// posts it, the text is fine and the message must not suggest
+		// changing it.
+		about := ""
+		for _, r := range d.Reasons {
+			switch r.Rule {
+			case RulePremodNew, RulePremodAll, RuleTrust:
+				if about == "" {
+					about = r.Rule
+				}
+			default:
+				about = "text"
+			}
+			if about == "text" {
+				break
+			}
+		}
+		switch about {
+		case RulePremodNew:
+			return "This site reviews comments from new readers before they appear. Yours will be published once a moderator approves it; there is nothing you need to change."
+		case RulePremodAll:
+			return "This site reviews every comment before it appears. Yours will be published once a moderator approves it."
+		case RuleTrust:
+			return "A moderator reviews your comments before they appear. Yours will be published once it is approved."
+		}
 		return "Your comment is held for review by a moderator. It will appear once it is approved."
 	case parley.StatusRejected:
 		for _, r := range d.Reasons {
@@ -359,7 +405,7 @@ func AuthorMessage(d parley.Decision) string {
 			case RuleMaxLength:
 				return "Your comment is longer than this site allows. Please shorten it and try again."
 			case RuleFlood:
-				return "You are posting too quickly. Please wait a minute and try again."
+				return "You are posting faster than this site allows. Please wait a minute, then post it again."
 			case RuleDuplicate:
 				return "You have already posted this comment."
 			}

@@ -262,7 +262,13 @@ func TestAuthorMessage(t *testing.T) {
 		{"toxic", parley.Decision{Status: parley.StatusRejected, Reasons: []parley.Reason{{Rule: RuleToxicity, Message: "toxicity 0.97"}}},
 			"comment policy", "0.97"},
 		{"too long", parley.Decision{Status: parley.StatusRejected, Reasons: []parley.Reason{{Rule: RuleMaxLength}}}, "longer than", ""},
-		{"flood", parley.Decision{Status: parley.StatusRejected, Reasons: []parley.Reason{{Rule: RuleFlood}}}, "too quickly", ""},
+		{"flood", parley.Decision{Status: parley.StatusRejected, Reasons: []parley.Reason{{Rule: RuleFlood}}}, "Please wait a minute", "edit"},
+		{"new reader", parley.Decision{Status: parley.StatusPending, Reasons: []parley.Reason{{Rule: RulePremodNew}}}, "reviews comments from new readers", "edit"},
+		{"every comment", parley.Decision{Status: parley.StatusPending, Reasons: []parley.Reason{{Rule: RulePremodAll}}}, "reviews every comment", "edit"},
+		{"reader on probation", parley.Decision{Status: parley.StatusPending, Reasons: []parley.Reason{{Rule: RuleTrust, Message: "3 of this reader's last 5 moderated comments were rejected"}}},
+			"reviews your comments", "rejected"},
+		{"new reader and a suspect word", parley.Decision{Status: parley.StatusPending, Reasons: []parley.Reason{{Rule: RuleSuspectWord, Message: `suspect word "kill"`}, {Rule: RulePremodNew}}},
+			"held for review by a moderator", "kill"},
 		{"duplicate", parley.Decision{Status: parley.StatusRejected, Reasons: []parley.Reason{{Rule: RuleDuplicate}}}, "already posted", ""},
 	}
 	for _, tt := range tests {

@@ -36,6 +36,10 @@ type Policy struct {
 	// the entry syntax.
 	BannedWords  []string `json:"banned_words"`
 	SuspectWords []string `json:"suspect_words"`
+	// StarterPolicy applies Parley's starter policy (StarterPolicy(),
+	// docs/starter-policy.md) beside the site's own lists: group slurs and
+	// their disguises, and classic hateful phrases. On unless switched off.
+	StarterPolicy bool `json:"starter_policy"`
 	// ReportThreshold holds an approved comment for review once this many
 	// distinct readers (weighted by their record) report it; 0 disables.
 	// The service applies it.
@@ -66,7 +70,8 @@ type AutoPremod struct {
 }
 
 // DefaultPolicy returns the policy of a new site: post-moderation, 5,000
-// characters, at most 3 links, no word lists, flood control at 5 comments a
+// characters, at most 3 links, no word lists of its own but the starter
+// policy, flood control at 5 comments a
 // minute per reader and 20 per IP address, duplicates refused for an hour,
 // toxicity held at 0.8 and never rejected automatically, and readers with 3
 // of their last 5 comments rejected pre-moderated.
@@ -78,6 +83,7 @@ func DefaultPolicy() Policy {
 		MaxLinks:             3,
 		BannedWords:          []string{},
 		SuspectWords:         []string{},
+		StarterPolicy:        true,
 		ReportThreshold:      3,
 		FloodPerMinute:       5,
 		FloodPerMinuteIP:     20,
@@ -146,6 +152,7 @@ type PolicyOverride struct {
 	MaxLinks             *int        `json:"max_links,omitempty"`
 	BannedWords          *[]string   `json:"banned_words,omitempty"`
 	SuspectWords         *[]string   `json:"suspect_words,omitempty"`
+	StarterPolicy        *bool       `json:"starter_policy,omitempty"`
 	ReportThreshold      *int        `json:"report_threshold,omitempty"`
 	FloodPerMinute       *int        `json:"flood_per_minute,omitempty"`
 	FloodPerMinuteIP     *int        `json:"flood_per_minute_ip,omitempty"`
@@ -165,6 +172,7 @@ func (o PolicyOverride) Apply(p Policy) Policy {
 	set(&p.MaxLinks, o.MaxLinks)
 	set(&p.BannedWords, o.BannedWords)
 	set(&p.SuspectWords, o.SuspectWords)
+	set(&p.StarterPolicy, o.StarterPolicy)
 	set(&p.ReportThreshold, o.ReportThreshold)
 	set(&p.FloodPerMinute, o.FloodPerMinute)
 	set(&p.FloodPerMinuteIP, o.FloodPerMinuteIP)

@@ -67,7 +67,7 @@ func (s *Server) ensureDemoSite(ctx context.Context) (bool, error) {
 	site := &parley.Site{
 		ID:        DemoSite,
 		Name:      "Parley demo",
-		Origins:   []string{s.cfg.BaseURL},
+		Origins:   demoOrigins(s.cfg.BaseURL),
 		PolicyURL: "/demo/policy",
 	}
 	if err := s.svc.CreateSite(ctx, site); parley.ErrorCode(err) == parley.EConflict {

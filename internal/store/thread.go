@@ -2,10 +2,10 @@ package store
 
 import (
 	"context"
-	"fmt"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parleyhq/parley"
 )
@@ -58,8 +58,11 @@ func LoadThread(ctx context.Context, s Store, q ThreadQuery) (*Thread, error) {
 // as a placeholder with status deleted, no text and no author, so the
 // conversation under it stays readable. Everything else is left out.
 //
-// Paging: the cursor is a position in the sort order (number, or score and
-// number), not an offset, so comments added meanwhile never make a page repeat
+// Order: by the time comments were written (numbers break ties), so an
+// import that numbers old comments after new ones cannot reorder the thread.
+//
+// Paging: the cursor is a position in the sort order (time and number, or
+// score, time and number), not an offset, so comments added meanwhile never make a page repeat
 // or skip one; only a score that changes between two requests moves a
 // comment in the "top" order.
 func BuildThread(all []*parley.Comment, q ThreadQuery) (*Thread, error) {
@@ -114,17 +117,34 @@ func BuildThread(all []*parley.Comment, q ThreadQuery) (*Thread, error) {
 			children[c.ParentID] = append(children[c.ParentID], i)
 		}
 	}
+	// Replies read oldest first, by time like the top level.
+	for _, ks := range children {
+		sort.SliceStable(ks, func(x, y int) bool { return earlier(all[ks[x]], all[ks[y]]) })
+	}
 
+	// Order is by time written, not by number: an import gives old
+	// comments numbers after today's, and "newest" must still put today's
+	// first. Numbers only break ties between comments of the same instant.
 	less := func(a, b *parley.Comment) bool {
 		switch q.Sort {
 		case SortNewest:
-			return a.Number > b.Number
+			return earlier(b, a)
 		case SortTop:
 			if a.Score != b.Score {
 				return a.Score > b.Score
 			}
 		}
-		return a.Number < b.Number
+		return earlier(a, b)
+	}
+	if after != nil && after.Created.IsZero() {
+		// A cursor of the older form names only a number: continue after
+		// that comment where it stands in time.
+		for _, c := range all {
+			if c.Number == after.Number {
+				after.Created = c.Created
+				break
+			}
+		}
 	}
 	sort.SliceStable(roots, func(x, y int) bool { return less(all[roots[x]], all[roots[y]]) })
 
@@ -161,38 +181,64 @@ func BuildThread(all []*parley.Comment, q ThreadQuery) (*Thread, error) {
 	return t, nil
 }
 
-func formatCursor(sort string, c *parley.Comment) string {
-	if sort == SortTop {
-		return fmt.Sprintf("t%d_%d", c.Score, c.Number)
+// earlier reports whether a was written before b, by time and then, for
+// the same instant, by number.
+func earlier(a, b *parley.Comment) bool {
+	if !a.Created.Equal(b.Created) {
+		return a.Created.Before(b.Created)
 	}
-	return sort[:1] + strconv.Itoa(c.Number)
+	return a.Number < b.Number
+}
+
+// formatCursor names the position of c in the sort order: the sort's
+// initial, the score for "top", the time written (Unix nanoseconds) and the
+// number, e.g. "n1764892800000000000_12" or "t3_1764892800000000000_12".
+func formatCursor(sort string, c *parley.Comment) string {
+	at := strconv.FormatInt(c.Created.UnixNano(), 10) + "_" + strconv.Itoa(c.Number)
+	if sort == SortTop {
+		return "t" + strconv.Itoa(c.Score) + "_" + at
+	}
+	return sort[:1] + at
 }
 
 // parseCursor returns the comment position the cursor stands for: nil for the
-// first page, else a comment holding the Number (and Score) to continue after.
+// first page, else a comment holding the Created time, Number (and Score) to
+// continue after. A cursor of the older form, without the time ("o12",
+// "t3_12"), gives a zero Created, which BuildThread looks up by number.
 func parseCursor(sort, cur string) (*parley.Comment, error) {
 	if cur == "" {
 		return nil, nil
 	}
 	bad := parley.Errorf(parley.EInvalid, "cursor %q is not a cursor of a %s-sorted thread", cur, sort)
-	if len(cur) > 40 || cur[0] != sort[0] {
+	if len(cur) > 60 || cur[0] != sort[0] {
 		return nil, bad
 	}
+	parts := strings.Split(cur[1:], "_")
 	c := &parley.Comment{}
-	rest := cur[1:]
 	if sort == SortTop {
-		s, num, ok := strings.Cut(rest, "_")
-		if !ok {
+		if len(parts) < 2 {
 			return nil, bad
 		}
-		score, err := strconv.Atoi(s)
+		score, err := strconv.Atoi(parts[0])
 		if err != nil {
 			return nil, bad
 		}
 		c.Score = score
-		rest = num
+		parts = parts[1:]
 	}
-	num, err := strconv.Atoi(rest)
+	switch len(parts) {
+	case 1:
+	case 2:
+		ns, err := strconv.ParseInt(parts[0], 10, 64)
+		if err != nil {
+			return nil, bad
+		}
+		c.Created = time.Unix(0, ns)
+		parts = parts[1:]
+	default:
+		return nil, bad
+	}
+	num, err := strconv.Atoi(parts[0])
 	if err != nil || num < 0 {
 		return nil, bad
 	}

@@ -148,3 +148,20 @@ func RemoveBinary() {
 		os.RemoveAll(binary.dir)
 	}
 }
+
+// Axe returns the path of axe-core's axe.min.js ($PARLEY_AXE, or the npm
+// package installed under $HOME/.cache/parley-axe by
+// `npm install --prefix ~/.cache/parley-axe axe-core@4`), skipping the test
+// when it is absent. It is never vendored into the repository.
+func Axe(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("PARLEY_AXE")
+	if p == "" {
+		home, _ := os.UserHomeDir()
+		p = filepath.Join(home, ".cache", "parley-axe", "node_modules", "axe-core", "axe.min.js")
+	}
+	if _, err := os.Stat(p); err != nil {
+		skip(t, "axe-core not found at %s (npm install --prefix ~/.cache/parley-axe axe-core@4)", p)
+	}
+	return p
+}

@@ -1038,8 +1038,14 @@
     ui.policyForm.dataset.dirty = "true";
   });
 
-  const readPolicy = () => {
-    const p = JSON.parse(JSON.stringify(S.policy || {}));
+  // readPolicyChanges returns the settings the form changes from the
+  // policy as loaded, as a merge patch (RFC 7396): only what the moderator
+  // edited is sent, so a setting changed elsewhere meanwhile (another
+  // moderator, the command line) is kept, not overwritten with a stale copy.
+  const readPolicyChanges = () => {
+    const old = S.policy || {};
+    const patch = {};
+    const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
     for (const el of ui.policyForm.elements) {
       if (!el.name) continue;
       let v;
@@ -1048,10 +1054,11 @@
       else if (el.type === "number") v = el.value.trim() === "" ? 0 : FLOATS.includes(el.name) ? parseFloat(el.value) : Number(el.value);
       else v = el.value;
       const [a, b] = el.name.split(".");
-      if (b) p[a] = { ...(p[a] || {}), [b]: v };
-      else p[a] = v;
+      if (b) {
+        if (!same((old[a] || {})[b], v)) patch[a] = { ...(patch[a] || {}), [b]: v };
+      } else if (!same(old[a], v)) patch[a] = v;
     }
-    return p;
+    return patch;
   };
 
   const clearFieldErrors = () => {
@@ -1095,7 +1102,8 @@
     const b = ui.policyForm.querySelector("button[type=submit]");
     b.disabled = true;
     try {
-      S.policy = await api("PUT", `/sites/${encodeURIComponent(S.site)}/policy`, readPolicy());
+      const patch = readPolicyChanges();
+      if (Object.keys(patch).length) S.policy = await api("PATCH", `/sites/${encodeURIComponent(S.site)}/policy`, patch);
       fillPolicy(S.policy);
       toast(`Settings of ${S.site} saved`);
     } catch (err) {
@@ -1103,6 +1111,40 @@
       else formError(ui.policyForm, err.message);
     } finally {
       b.disabled = false;
+    }
+  });
+  // The starter policy's lists, shown when the editor opens them and
+  // copied into the site's own lists on request.
+  let starter = null;
+  const loadStarter = async () => {
+    if (!starter) starter = await api("GET", "/starter-policy");
+    return starter;
+  };
+  $("starter").addEventListener("toggle", async () => {
+    const dl = $("starter-lists");
+    if (!$("starter").open || dl.firstChild) return;
+    try {
+      const s = await loadStarter();
+      dl.append(
+        h("dt", { text: "Refused" }), h("dd", { text: s.banned.join(", ") }),
+        h("dt", { text: "Held for review" }), h("dd", { text: s.suspect.join(", ") }),
+        h("dt", { text: "Held when written in disguise (M*slims)" }), h("dd", { text: s.disguised.join(", ") }));
+    } catch (err) {
+      formError(ui.policyForm, err.message);
+    }
+  });
+  $("starter-copy").addEventListener("click", async () => {
+    try {
+      const s = await loadStarter();
+      for (const [name, add] of [["banned_words", s.banned], ["suspect_words", s.suspect]]) {
+        const el = field(name);
+        const have = el.value.split("\n").map((x) => x.trim()).filter(Boolean);
+        el.value = [...have, ...add.filter((x) => !have.includes(x))].join("\n");
+      }
+      ui.policyForm.dataset.dirty = "true";
+      toast("Starter lists copied: edit them, switch the starter policy off, and save");
+    } catch (err) {
+      formError(ui.policyForm, err.message);
     }
   });
   $("policy-reset").addEventListener("click", () => {

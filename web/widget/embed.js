@@ -37,6 +37,10 @@
   // when it builds the served script. When the raw file is served (during
   // development) the stylesheet is linked instead.
   const CSS = "__PARLEY_CSS__";
+  // web/embed.go replaces this one with the message catalogues: English in
+  // full ("en") and the hashes of the others ("langs"), which are loaded on
+  // demand from /embed/i18n/<lang>.json?v=<hash>.
+  const I18N = "__PARLEY_I18N__";
 
   const MAX_TEXT = 5000;
   const MAX_NOTE = 500;
@@ -44,16 +48,15 @@
   const PAGE = 50;
   const DEPTH = 4; // replies are indented up to this many levels
   const REASONS = [
-    ["abuse", "Abusive or insulting"],
-    ["hate", "Hateful towards a group"],
-    ["harassment", "Harassment of a person"],
-    ["threat", "Threat of violence"],
-    ["spam", "Spam or advertising"],
-    ["off_topic", "Off topic"],
-    ["other", "Something else"],
+    ["abuse", "reason_abuse"],
+    ["hate", "reason_hate"],
+    ["harassment", "reason_harassment"],
+    ["threat", "reason_threat"],
+    ["spam", "reason_spam"],
+    ["off_topic", "reason_off_topic"],
+    ["other", "reason_other"],
   ];
-  const SORTS = [["oldest", "Oldest"], ["newest", "Newest"], ["top", "Top"]];
-  const HELD = "Your comment is held for review by a moderator.";
+  const SORTS = [["oldest", "sort_oldest"], ["newest", "sort_newest"], ["top", "sort_top"]];
 
   const script = document.currentScript || document.querySelector("script[data-site]");
   if (!script || !script.src) return;
@@ -80,23 +83,56 @@
     return el;
   };
   const btn = (cls, label, props) => h("button", { type: "button", class: cls, text: label, ...props });
-  const num = (n) => Number(n || 0).toLocaleString("en");
-  const plural = (n, one, many) => `${num(n)} ${n === 1 ? one : many}`;
-  const trim = (s) => String(s || "").replace(/[\s.]+$/, "");
+
+  // ---- language ---------------------------------------------------------
+  // Every string a reader sees comes from a catalogue (widget/i18n/*.json):
+  // t("key", {n: 3}) picks the plural form for n with Intl.PluralRules and
+  // fills {placeholders}; numbers and dates are formatted with Intl for
+  // the same language. data-lang on the script tag, else the lang of the
+  // element mounted into (or of the page), chooses it.
+  const CAT = typeof I18N === "object" ? I18N : { en: {}, langs: {} };
+  let lang = "en";
+  let msgs = CAT.en;
+  let rules = null;
+  let nf = null;
+  const num = (n) => (nf || (nf = new Intl.NumberFormat(lang))).format(Number(n || 0));
+  const t = (key, v) => {
+    let m = msgs[key] !== undefined ? msgs[key] : CAT.en[key];
+    if (m === undefined) return key;
+    if (typeof m === "object") {
+      rules = rules || new Intl.PluralRules(lang);
+      m = m[rules.select(Number(v.n))] || m.other;
+    }
+    return m.replace(/\{(\w+)\}/g, (x, k) => (v && v[k] !== undefined ? (k === "n" || k === "max" ? num(v[k]) : String(v[k])) : x));
+  };
+  const pickLang = (host) => {
+    const tag = cfg.lang || (host.closest("[lang]") || document.documentElement).lang || "en";
+    const want = tag.toLowerCase().split(/[-_]/)[0];
+    return want === "en" || CAT.langs[want] ? want : "en";
+  };
+  const RTL = ["ar", "he", "fa", "ur"];
   let uidN = 0;
   const uid = (p) => `parley-${p}-${++uidN}`;
   const show = (el, msg) => {
     el.textContent = msg || "";
     el.hidden = !msg;
   };
-  const store = {
+  // store keeps the reader's name and own texts (localStorage); drafts
+  // keeps half-written comments for this tab, across reloads
+  // (sessionStorage). An empty value removes the key.
+  const keep = (area) => ({
     get(k) {
-      try { return localStorage.getItem("parley:" + k); } catch { return null; }
+      try { return window[area].getItem("parley:" + k); } catch { return null; }
     },
     set(k, v) {
-      try { localStorage.setItem("parley:" + k, v); } catch { /* storage blocked: fine */ }
+      try {
+        if (v) window[area].setItem("parley:" + k, v);
+        else window[area].removeItem("parley:" + k);
+      } catch { /* storage blocked: fine */ }
     },
-  };
+  });
+  const store = keep("localStorage");
+  const drafts = keep("sessionStorage");
 
   // The server renders markdown and sanitises the HTML before storing it;
   // setHTML is the one place that HTML enters the DOM. Under a Trusted Types
@@ -116,16 +152,18 @@
     const d = s ? new Date(String(s).replace(/(\.\d{3})\d+/, "$1")) : null;
     return d && !isNaN(d) && d.getUTCFullYear() > 1 ? d : null;
   };
-  const full = (d) => d.toLocaleString(undefined, { dateStyle: "long", timeStyle: "short" });
+  const full = (d) => d.toLocaleString(lang, { dateStyle: "long", timeStyle: "short" });
+  let rtf = null;
   const ago = (d) => {
     const s = (Date.now() - d) / 1000;
-    if (s < 45) return "just now";
-    if (s < 3600) return plural(Math.max(1, Math.floor(s / 60)), "minute", "minutes") + " ago";
-    if (s < 86400) return plural(Math.floor(s / 3600), "hour", "hours") + " ago";
-    if (s < 7 * 86400) return plural(Math.floor(s / 86400), "day", "days") + " ago";
+    rtf = rtf || new Intl.RelativeTimeFormat(lang, { numeric: "auto" });
+    if (s < 45) return rtf.format(0, "second");
+    if (s < 3600) return rtf.format(-Math.max(1, Math.floor(s / 60)), "minute");
+    if (s < 86400) return rtf.format(-Math.floor(s / 3600), "hour");
+    if (s < 7 * 86400) return rtf.format(-Math.floor(s / 86400), "day");
     const opt = { day: "numeric", month: "short" };
     if (d.getFullYear() !== new Date().getFullYear()) opt.year = "numeric";
-    return d.toLocaleDateString(undefined, opt);
+    return d.toLocaleDateString(lang, opt);
   };
   const timeEl = (d) => h("time", { class: "parley-time", datetime: d.toISOString(), title: full(d), text: ago(d) });
 
@@ -143,6 +181,37 @@
     return !!dark && /dark/.test(getComputedStyle(document.documentElement).colorScheme || "");
   };
 
+  // ---- colours ------------------------------------------------------------
+  // WCAG 2 contrast: relative luminance of sRGB colours [r, g, b] (0–255).
+  const lum = (c) => {
+    const [r, g, b] = c.map((v) => {
+      v /= 255;
+      return v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const contrast = (a, b) => {
+    const x = lum(a);
+    const y = lum(b);
+    return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+  };
+  const rgbOf = (css) => {
+    const m = String(css).match(/rgba?\(([\d.]+)[, ]+([\d.]+)[, ]+([\d.]+)(?:[,/ ]+([\d.]+%?))?/);
+    if (!m || (m[4] !== undefined && parseFloat(m[4]) < (m[4].endsWith("%") ? 50 : 0.5))) return null;
+    return [+m[1], +m[2], +m[3]];
+  };
+  // toward moves colour c toward black or white, whichever contrasts more
+  // with bg, just far enough to reach AA (4.5:1) against bg.
+  const toward = (c, bg) => {
+    const end = contrast([0, 0, 0], bg) > contrast([255, 255, 255], bg) ? [0, 0, 0] : [255, 255, 255];
+    for (let i = 0; i <= 20; i++) {
+      const x = c.map((v, k) => Math.round(v + ((end[k] - v) * i) / 20));
+      if (contrast(x, bg) >= 4.5) return x;
+    }
+    return end;
+  };
+  const css = (c) => `rgb(${c.join(", ")})`;
+
   class APIError extends Error {
     constructor(status, code, message, retry) {
       super(message);
@@ -154,8 +223,13 @@
 
   // api calls the Parley API with the reader's session cookie and returns
   // the decoded JSON, or throws an APIError whose message can be shown.
-  const api = async (method, path, body) => {
-    const opt = { method, credentials: "include", headers: { Accept: "application/json" } };
+  // A request that fails without an answer is a network error, or the
+  // browser refusing the answer because the server did not allow this
+  // page's origin (CORS): script cannot tell them apart. probe asks the
+  // server for /healthz without CORS ("no-cors": an opaque answer, but an
+  // answer), which tells the developer which of the two it was.
+  const api = async (method, path, body, probe) => {
+    const opt = probe ? { mode: "no-cors", credentials: "omit" } : { method, credentials: "include", headers: { Accept: "application/json" } };
     if (body !== undefined) {
       opt.headers["Content-Type"] = "application/json";
       opt.body = JSON.stringify(body);
@@ -164,16 +238,19 @@
     try {
       res = await fetch(base + path, opt);
     } catch {
-      throw new APIError(0, "network", "Could not reach the comment server. Check your connection and try again.");
+      throw new APIError(0, "network", t("network"));
     }
+    if (probe) return {};
     let data = null;
     try { data = await res.json(); } catch { /* empty or not JSON */ }
     if (res.ok) return data || {};
     const e = (data && data.error) || {};
     const retry = parseInt(res.headers.get("Retry-After") || "", 10) || 0;
-    let msg = e.message || `Something went wrong (error ${res.status}). Please try again.`;
-    if (res.status === 429 && retry && !/\d/.test(msg)) msg += ` Please wait ${plural(retry, "second", "seconds")}.`;
-    throw new APIError(res.status, e.code || "", msg, retry);
+    let msg = (res.status < 500 && e.message) || t("error_status", { status: res.status });
+    if (res.status === 429 && retry && !/\d/.test(msg)) msg += " " + t("wait", { n: retry });
+    const err = new APIError(res.status, e.code || "", msg, retry);
+    err.server = e.message || "";
+    throw err;
   };
 
   // ---- single sign-on and badges (docs/sso.md) -------------------------
@@ -234,7 +311,7 @@
 
   // ---- the widget -----------------------------------------------------
 
-  function mount(host) {
+  async function mount(host) {
     const site = cfg.site || "";
     const canon = document.querySelector("link[rel=canonical]");
     const url = cfg.url ? new URL(cfg.url, location.href).href : (canon && canon.href) || location.href.split("#")[0];
@@ -255,6 +332,17 @@
         shadow.append(h("style", { text: CSS }));
       }
     }
+    host.setAttribute("data-parley-state", "loading");
+    lang = pickLang(host);
+    if (lang !== "en") {
+      try {
+        msgs = await api("GET", `/embed/i18n/${lang}.json?v=${CAT.langs[lang]}`);
+      } catch (e) {
+        console.warn(`Parley: the "${lang}" messages did not load (${e.message}); showing English.`);
+        lang = "en";
+        msgs = CAT.en;
+      }
+    }
 
     // State.
     let page = { count: 0, closed: false, policy_url: "", title };
@@ -271,35 +359,58 @@
     const reported = new Set();
 
     // Skeleton.
-    const ui = h("div", { class: "parley", "aria-busy": "true" });
+    const probe = h("span", { class: "parley-probe", hidden: true });
+    const ui = h("div", { class: "parley", "aria-busy": "true", lang, dir: RTL.includes(lang) ? "rtl" : "ltr" });
     const live = h("div", { class: "parley-sr", "aria-live": "polite" });
-    const countEl = h("h2", { class: "parley-count", text: "Comments" });
+    const countEl = h("h2", { class: "parley-count", text: t("comments") });
     const sortSel = h("select", { class: "parley-sort", name: "sort" },
-      SORTS.map(([v, l]) => h("option", { value: v, text: l, selected: v === sort })));
+      SORTS.map(([v, l]) => h("option", { value: v, text: t(l), selected: v === sort })));
     const policy = h("p", { class: "parley-policy", hidden: true });
     const compose = h("div", { class: "parley-compose" });
     const featured = h("section", { class: "parley-featured", hidden: true, "aria-labelledby": "parley-featured-h" },
-      h("h3", { id: "parley-featured-h", text: "Featured" }), h("div", { class: "parley-featured-list" }));
+      h("h3", { id: "parley-featured-h", text: t("featured") }), h("div", { class: "parley-featured-list" }));
     const newBtn = btn("parley-new-btn", "", { hidden: true });
     const thread = h("div", { class: "parley-thread" });
-    const status = h("div", { class: "parley-status", role: "status", text: "Loading comments…" });
-    const more = btn("parley-more", "Load more comments", { hidden: true });
-    ui.append(live,
-      h("div", { class: "parley-head" }, countEl, h("label", { class: "parley-sort-label" }, "Sort by ", sortSel)),
+    const status = h("div", { class: "parley-status", role: "status", text: t("loading") });
+    const more = btn("parley-more", t("more"), { hidden: true });
+    ui.append(probe, live,
+      h("div", { class: "parley-head" }, countEl, h("label", { class: "parley-sort-label" }, t("sort_by") + " ", sortSel)),
       policy, compose, featured, h("div", { class: "parley-new-wrap" }, newBtn), thread, status, more);
     shadow.append(ui);
+    let fitted = null; // the stylesheet of the derived colours
+    try {
+      fitted = new CSSStyleSheet();
+      shadow.adoptedStyleSheets = [...shadow.adoptedStyleSheets, fitted];
+    } catch { fitted = null; /* no constructed sheets: the palette as written */ }
 
+    // fitColours derives from the publisher's accent the colours that carry
+    // text, so that each keeps AA contrast (4.5:1) whatever the accent:
+    // links and pressed votes (--accent) against the page behind the
+    // widget, and the buttons' text (--on-accent, black or white) against
+    // their background (--accent-bg), darkened or lightened as needed.
+    const fitColours = () => {
+      if (!fitted) return;
+      const accent = rgbOf(getComputedStyle(probe).color);
+      let bg = null;
+      for (let n = host; n && n.nodeType === 1 && !bg; n = n.parentElement) bg = rgbOf(getComputedStyle(n).backgroundColor);
+      const dark = ui.dataset.theme === "dark" || (ui.dataset.theme === "auto" && window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches);
+      if (!bg) bg = dark ? [18, 18, 18] : [255, 255, 255];
+      if (!accent) return;
+      const text = contrast(accent, bg) >= 4.5 ? accent : toward(accent, bg);
+      const on = contrast([0, 0, 0], accent) > contrast([255, 255, 255], accent) ? [0, 0, 0] : [255, 255, 255];
+      const fill = contrast(on, accent) >= 4.5 ? accent : toward(accent, on);
+      fitted.replaceSync(`.parley[data-theme] { --accent: ${css(text)}; --accent-bg: ${css(fill)}; --on-accent: ${css(on)}; }`);
+    };
     const setTheme = () => {
-      const t = cfg.theme;
-      ui.dataset.theme = t === "light" || t === "dark" || t === "auto" ? t : pageIsDark(host) ? "dark" : "light";
+      const th = cfg.theme;
+      ui.dataset.theme = th === "light" || th === "dark" || th === "auto" ? th : pageIsDark(host) ? "dark" : "light";
+      fitColours();
     };
     setTheme();
-    if (!cfg.theme) {
-      // The publisher's stylesheets may arrive after this async script.
-      window.addEventListener("load", setTheme);
-      const mq = window.matchMedia && matchMedia("(prefers-color-scheme: dark)");
-      if (mq && mq.addEventListener) mq.addEventListener("change", setTheme);
-    }
+    // The publisher's stylesheets may arrive after this async script.
+    window.addEventListener("load", setTheme);
+    const mq = window.matchMedia && matchMedia("(prefers-color-scheme: dark)");
+    if (mq && mq.addEventListener) mq.addEventListener("change", setTheme);
 
     const say = (msg) => {
       live.textContent = "";
@@ -315,9 +426,8 @@
 
     const header = () => {
       const n = page.count || 0;
-      const t = page.title || title;
-      const on = t ? ` on ${t}` : "";
-      countEl.textContent = n ? `${plural(n, "comment", "comments")}${on}` : `No comments yet${on}`;
+      const pt = page.title || title;
+      countEl.textContent = pt ? t(n ? "count_on" : "none_on", { n, title: pt }) : t(n ? "count" : "none", { n });
     };
 
     const setPolicy = () => {
@@ -327,8 +437,31 @@
         if (page.policy_url && (u.protocol === "https:" || u.protocol === "http:")) href = u.href;
       } catch { /* not a URL */ }
       policy.textContent = "";
-      if (href) policy.append(h("a", { href, target: "_blank", rel: "noopener", text: "Read our comment policy" }));
+      if (href) policy.append(h("a", { href, target: "_blank", rel: "noopener", text: t("policy") }));
       policy.hidden = !href;
+    };
+
+    // A draft is kept per page and form (new comment, reply to or quote
+    // of a comment, edit of one) while the reader types, and given back when
+    // that form opens again: after a reload, or when comments reopen.
+    const draftKey = (kind, c) => `draft:${url}:${kind}:${c ? c.id : ""}`;
+
+    // draftBox shows the text of a comment the reader was writing when
+    // comments were closed, so it is not lost, with a button to copy it.
+    const draftBox = (text) => {
+      const ta = h("textarea", { class: "parley-draft-text", readonly: true, rows: "4", "aria-label": t("your_comment"), value: text });
+      const copy = btn("parley-copy", t("copy"), {
+        onclick: async () => {
+          ta.select();
+          try {
+            await navigator.clipboard.writeText(text);
+          } catch {
+            document.execCommand("copy"); // the text is selected
+          }
+          copy.textContent = t("copied");
+        },
+      });
+      return h("div", { class: "parley-draft" }, h("p", { text: t("draft_closed") }), ta, h("div", { class: "parley-buttons" }, copy));
     };
 
     let composeClosed = null;
@@ -337,8 +470,9 @@
       if (closed === composeClosed) return;
       composeClosed = closed;
       compose.textContent = "";
-      if (closed) compose.append(h("p", { class: "parley-closed", text: "Comments are closed." }));
-      else compose.append(h("h3", { class: "parley-form-title", text: "Leave a Reply" }), composer({}));
+      const draft = drafts.get(draftKey("new"));
+      if (closed) compose.append(h("p", { class: "parley-closed", text: t("closed") }), draft ? draftBox(draft) : "");
+      else compose.append(h("h3", { class: "parley-form-title", text: t("leave") }), composer({}));
     };
 
     // The thread is the same cached bytes for every reader; who this reader
@@ -374,7 +508,7 @@
     const isMine = (c) => !!(me && c.author && c.author.id === me.id);
     const isStaff = () => !!(me && (me.role === "moderator" || me.role === "admin"));
     const sig = (c) => JSON.stringify([c.status, c.html, c.score, c.edited, c.featured, c.quote, votes[c.id], isMine(c), isStaff(), page.closed]);
-    const authorName = (a) => (typeof a === "string" ? a : a && a.name) || "Anonymous";
+    const authorName = (a) => (typeof a === "string" ? a : a && a.name) || t("anonymous");
 
     // quoteOf is the quote to show for a comment this reader has just posted
     // or edited: the server's, unless it lacks the quoted comment's details
@@ -383,12 +517,12 @@
     const asQuote = (c) => ({ id: c.id, number: c.number, author: authorName(c.author), html: c.html });
 
     const quoteBlock = (q) => {
-      if (q.removed) return h("p", { class: "parley-quote parley-quote-removed", text: `Quoted comment #${q.number} was removed.` });
+      if (q.removed) return h("p", { class: "parley-quote parley-quote-removed", text: t("quote_removed", { n: q.number }) });
       return h("blockquote", { class: "parley-quote" },
         h("p", { class: "parley-quote-meta" },
           h("a", { class: "parley-quote-link", href: "#parley-c-" + q.id, text: "#" + q.number }),
-          ` ${authorName(q.author)} wrote:`),
-        setHTML(h("div", { class: "parley-quote-body" }), q.html));
+          " " + t("wrote", { name: authorName(q.author) })),
+        setHTML(h("div", { class: "parley-quote-body", dir: "auto" }), q.html));
     };
 
     const actions = (el, c, mine) => {
@@ -399,27 +533,27 @@
         const v = votes[id] || 0;
         const score = h("span", { class: "parley-score", text: String(c.score || 0) });
         if (mine) {
-          bar.append(h("span", { class: "parley-vote" }, score, h("span", { class: "parley-points", text: " points" })));
+          bar.append(h("span", { class: "parley-vote" }, score, h("span", { class: "parley-points", text: " " + t("points") })));
         } else {
-          bar.append(h("span", { class: "parley-vote", role: "group", "aria-label": `Votes on comment #${c.number}` },
-            btn("parley-up", "▲", { "aria-pressed": String(v === 1), "aria-label": "Upvote", title: "Upvote" }),
+          bar.append(h("span", { class: "parley-vote", role: "group", "aria-label": t("votes_on", { n: c.number }) },
+            btn("parley-up", "▲", { "aria-pressed": String(v === 1), "aria-label": t("upvote"), title: t("upvote") }),
             score,
-            h("span", { class: "parley-sr", text: " points" }),
-            btn("parley-down", "▼", { "aria-pressed": String(v === -1), "aria-label": "Downvote", title: "Downvote" })));
+            h("span", { class: "parley-sr", text: " " + t("points") }),
+            btn("parley-down", "▼", { "aria-pressed": String(v === -1), "aria-label": t("downvote"), title: t("downvote") })));
         }
         if (open) {
           const mode = el.children[1].firstChild && el.children[1].firstChild.mode;
-          bar.append(btn("parley-reply-btn", "Reply", { "aria-expanded": String(mode === "reply") }),
-            btn("parley-quote-btn", "Quote", { "aria-expanded": String(mode === "quote") }));
+          bar.append(btn("parley-reply-btn", t("reply"), { "aria-expanded": String(mode === "reply") }),
+            btn("parley-quote-btn", t("quote"), { "aria-expanded": String(mode === "quote") }));
         }
       }
       if (mine) {
-        const t = when(c.created);
-        if (open && t && Date.now() - t < EDIT_MS) bar.append(btn("parley-edit-btn", "Edit", { "data-until": String(+t + EDIT_MS) }));
-        bar.append(btn("parley-delete-btn", "Delete"));
+        const at = when(c.created);
+        if (open && at && Date.now() - at < EDIT_MS) bar.append(btn("parley-edit-btn", t("edit"), { "data-until": String(+at + EDIT_MS) }));
+        bar.append(btn("parley-delete-btn", t("delete")));
       } else if (c.status === "approved") {
-        if (isStaff()) bar.append(btn("parley-delete-btn", "Delete"));
-        bar.append(btn("parley-report-btn", reported.has(id) ? "Reported" : "Report abuse"));
+        if (isStaff()) bar.append(btn("parley-delete-btn", t("delete")));
+        bar.append(btn("parley-report-btn", reported.has(id) ? t("reported") : t("report")));
       }
       return bar;
     };
@@ -435,29 +569,29 @@
       main.textContent = "";
       const link = h("a", { class: "parley-number", href: "#parley-c-" + id, text: "#" + c.number });
       if (c.status === "deleted") {
-        el.setAttribute("aria-label", `Comment #${c.number}, removed`);
-        main.append(h("div", { class: "parley-meta" }, link), h("p", { class: "parley-removed", text: "This comment was removed." }));
+        el.setAttribute("aria-label", t("removed_label", { n: c.number }));
+        main.append(h("div", { class: "parley-meta" }, link), h("p", { class: "parley-removed", text: t("removed") }));
         return;
       }
       const name = authorName(c.author);
-      el.setAttribute("aria-label", `Comment #${c.number} by ${name}`);
+      el.setAttribute("aria-label", t("comment_by", { n: c.number, name }));
       const meta = h("div", { class: "parley-meta" }, link, authorEl(c.author, name));
-      if (mine) meta.append(h("span", { class: "parley-you", text: "(you)" }));
+      if (mine) meta.append(h("span", { class: "parley-you", text: t("you") }));
       const created = when(c.created);
       if (created) meta.append(timeEl(created));
       const edited = when(c.edited);
-      if (edited) meta.append(h("span", { class: "parley-edited", title: "Edited " + full(edited), text: "edited" }));
+      if (edited) meta.append(h("span", { class: "parley-edited", title: t("edited_at", { date: full(edited) }), text: t("edited") }));
       const parent = c.parent && byId.get(String(c.parent));
       if (parent && +el.dataset.depth > DEPTH) {
-        meta.append(h("a", { class: "parley-parent-link", href: "#parley-c-" + parent.id, text: `in reply to #${parent.number}` }));
+        meta.append(h("a", { class: "parley-parent-link", href: "#parley-c-" + parent.id, text: t("in_reply_to", { n: parent.number }) }));
       }
-      if (c.featured) meta.append(h("span", { class: "parley-badge parley-badge-featured", text: "Featured" }));
+      if (c.featured) meta.append(h("span", { class: "parley-badge parley-badge-featured", text: t("featured") }));
       main.append(meta);
       if (c.status === "pending") {
-        main.append(h("p", { class: "parley-badge parley-status-pending", text: "Awaiting moderation — only you can see this" }));
+        main.append(h("p", { class: "parley-badge parley-status-pending", text: t("pending") }));
       }
       if (c.quote) main.append(quoteBlock(c.quote));
-      main.append(setHTML(h("div", { class: "parley-body" }), c.html), actions(el, c, mine));
+      main.append(setHTML(h("div", { class: "parley-body", dir: "auto" }), c.html), actions(el, c, mine));
     };
 
     // refill redraws a comment and puts the focus back where it was.
@@ -507,8 +641,8 @@
           h("div", { class: "parley-meta" },
             h("a", { class: "parley-featured-number", href, text: "#" + c.number }),
             h("span", { class: "parley-author", text: authorName(c.author) })),
-          setHTML(h("div", { class: "parley-body" }), c.html),
-          h("a", { class: "parley-goto", href, text: "Go to the comment" })));
+          setHTML(h("div", { class: "parley-body", dir: "auto" }), c.html),
+          h("a", { class: "parley-goto", href, text: t("goto") })));
       }
       featured.hidden = !list.length;
     };
@@ -522,11 +656,31 @@
     // "Try again" button; an empty message hides it.
     const setStatus = (msg, retry) => {
       status.textContent = "";
-      if (retry) status.append(h("span", { class: "parley-error", text: msg }), " ", btn("parley-retry", "Try again", { onclick: retry }));
+      if (retry) status.append(h("span", { class: "parley-error", text: msg }), " ", btn("parley-retry", t("retry"), { onclick: retry }));
       else status.append(msg || "");
       status.hidden = !msg;
     };
     const fail = (e, retry) => setStatus(e.message, retry);
+
+    // unavailable is a thread that did not load. Readers get a calm line
+    // (with "Try again" when waiting may help); the developer embedding the
+    // widget gets, in the console, what went wrong and how to fix it.
+    const unavailable = async (e, retry) => {
+      const transient = e.status === 0 || e.status === 429 || e.status >= 500;
+      setStatus(t(transient ? "unavailable_now" : "unavailable"), transient ? retry : null);
+      let why = `loading the thread from ${base} failed: ${e.status ? `${e.status} ${e.server || e.message}` : "no answer"}.`;
+      if (e.status === 404 && e.code === "not_found") {
+        why = `${e.server}. data-site="${site}" on the script tag must be the id of a site on ${base} ("parley site list" shows them).`;
+      } else if (e.status === 0) {
+        const up = await api("GET", "/healthz", undefined, true).then(() => true, () => false);
+        why = up
+          ? `the comment server at ${base} does not allow this page's origin, ${location.origin}. ` +
+            `Add it to the allowed origins of site "${site}" ("parley site set --id ${site} --origin …" replaces the list: ` +
+            `give the origins already allowed, from "parley site list", and ${location.origin}).`
+          : `the comment server at ${base} did not answer. Is it running, and is this its address (PARLEY_BASE_URL)?`;
+      }
+      console.error("Parley: comments are unavailable: " + why);
+    };
 
     const threadPath = (cur, limit) => "/api/v1/threads?" + new URLSearchParams({
       site, url, sort, limit: String(limit), ...(cur ? { cursor: cur } : {}),
@@ -539,15 +693,15 @@
       const mine = ++seq;
       if (!quietly) {
         setState("loading");
-        setStatus("Loading comments…");
+        setStatus(t("loading"));
       }
       let d;
       try {
         d = await getThread(Math.min(1000, Math.max(PAGE, keep)));
       } catch (e) {
         if (mine === seq) {
-          fail(e, () => reload(keep));
           setState("error");
+          unavailable(e, () => reload(keep));
         }
         return null;
       }
@@ -575,7 +729,7 @@
       if (!cursor) return;
       const mine = seq;
       more.disabled = true;
-      more.textContent = "Loading…";
+      more.textContent = t("loading_more");
       try {
         const d = await api("GET", threadPath(cursor, PAGE));
         if (mine !== seq) return;
@@ -583,19 +737,19 @@
         add(d.comments || []);
         setCursor(d.cursor);
         setStatus("");
-        say(`${plural(byId.size - n, "more comment", "more comments")} loaded.`);
+        say(t("more_loaded", { n: byId.size - n }));
       } catch (e) {
         fail(e, loadMore);
       } finally {
         more.disabled = false;
-        more.textContent = "Load more comments";
+        more.textContent = t("more");
       }
     };
     more.addEventListener("click", loadMore);
 
     sortSel.addEventListener("change", () => {
       sort = sortSel.value;
-      reload().then((ok) => ok && say(`Comments sorted by ${sortSel.selectedOptions[0].textContent.toLowerCase()}.`));
+      reload().then((ok) => ok && say(t("sorted", { order: sortSel.selectedOptions[0].textContent })));
     });
 
     // jump scrolls to a comment inside the shadow root (the document cannot
@@ -617,7 +771,7 @@
     // reveal jumps to a comment, loading further pages when it is not here yet.
     const reveal = async (id, permalink) => {
       for (let i = 0; i < 20 && !els.has(String(id)) && cursor; i++) await loadMore();
-      if (!jump(id, permalink)) say("That comment is not available.");
+      if (!jump(id, permalink)) say(t("not_available"));
     };
 
     const fromHash = () => {
@@ -704,25 +858,37 @@
 
     // ---- forms --------------------------------------------------------
 
-    // explain tells an author why a rule would hold or refuse their text.
-    // Reason messages are written for moderators ("toxicity 0.91"), so a
-    // reason with evidence is shown as the words it flagged (spans count
-    // code points, as Array.from does); one without, by its message.
-    const explain = (reasons, text) => {
-      const chars = Array.from(text || "");
-      const words = [];
-      const notes = [];
-      for (const r of reasons || []) {
-        const spans = (r.spans || []).filter((x) => x.end > x.start);
-        for (const x of spans) {
-          const w = chars.slice(x.start, x.end).join("").trim();
-          if (w && !words.includes(w)) words.push(w);
-        }
-        if (!spans.length && r.message) notes.push(trim(r.message));
+    // What a decision means to its author. Rules about the text can be met
+    // by editing it; the others are about the reader or the site (a new
+    // reader's comments are reviewed, they post too fast), where the text
+    // is fine and "edit it" would be wrong advice. Each outcome has its own
+    // message.
+    const TEXT_RULES = ["banned_word", "suspect_word", "max_links", "max_length", "toxicity"];
+    const outcome = (status, reasons) => {
+      const rs = reasons || [];
+      const has = (rule) => rs.some((r) => r.rule === rule);
+      if (status === "rejected") {
+        if (has("flood")) return { key: "flood", edit: false };
+        if (has("duplicate")) return { key: "duplicate", edit: false };
+        return { key: has("max_length") ? "too_long" : "refused", edit: true };
       }
-      const list = words.slice(0, 8).map((w) => `“${w}”`).join(", ");
-      return [list && `it contains ${list}`, ...notes].filter(Boolean).join("; ");
+      if (rs.some((r) => TEXT_RULES.includes(r.rule))) return { key: "held", edit: true };
+      if (has("premod_new")) return { key: "held_new", edit: false };
+      if (has("premod_all")) return { key: "held_all", edit: false };
+      if (has("trust")) return { key: "held_trust", edit: false };
+      return { key: "held", edit: false };
     };
+    const heldMsg = (reasons) => t(outcome("pending", reasons).key);
+
+    // explain tells an author which points of the site's policy their text
+    // touches ("it attacks a group of people"), never which words tripped
+    // a rule: that would teach an abuser what to disguise.
+    const explain = (reasons) => {
+      const out = [];
+      for (const r of reasons || []) if (r.point && !out.includes(t("point_" + r.point))) out.push(t("point_" + r.point));
+      return out.join("; ");
+    };
+    const cap = (s) => s && s[0].toUpperCase() + s.slice(1);
 
     // composer builds the comment form. o.parent: reply to it; o.quote: quote
     // it; o.edit: edit it; o.text: initial text; o.done: called when a reply
@@ -741,34 +907,43 @@
       const countId = uid("count");
       if (o.quote) {
         f.append(h("div", { class: "parley-quoting" },
-          h("p", { class: "parley-quoting-label", text: `Quoting #${o.quote.number}` }),
+          h("p", { class: "parley-quoting-label", text: t("quoting", { n: o.quote.number }) }),
           quoteBlock(o.quote)));
       }
       let nameIn = null;
       if (!o.edit && !ssoReader(me)) {
         nameIn = h("input", {
-          name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true,
+          name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true, dir: "auto",
           value: (me && me.name) || store.get("name") || "",
         });
-        f.append(h("label", { class: "parley-field" }, h("span", { text: "Your name" }), nameIn));
+        f.append(h("label", { class: "parley-field" }, h("span", { text: t("your_name") }), nameIn));
       }
+      const dkey = draftKey(kind, o.edit || o.quote || o.parent);
+      const kept = drafts.get(dkey);
       const ta = h("textarea", {
-        name: "text", rows: o.parent || o.edit ? "3" : "4", required: true,
-        "aria-describedby": `${hintId} ${countId}`, value: o.text || "",
+        name: "text", rows: o.parent || o.edit ? "3" : "4", required: true, dir: "auto",
+        "aria-describedby": `${hintId} ${countId}`, value: kept || o.text || "",
       });
       f.ta = ta;
-      const label = o.edit ? `Edit comment #${o.edit.number}` : o.parent ? `Your reply to #${o.parent.number}` : "Your comment";
+      const label = o.edit ? t("edit_label", { n: o.edit.number }) : o.parent ? t("reply_label", { n: o.parent.number }) : t("your_comment");
       f.append(h("label", { class: "parley-field" }, h("span", { text: label }), ta));
       const counter = h("span", { class: "parley-counter", id: countId });
       f.append(h("div", { class: "parley-form-foot" },
-        h("span", { class: "parley-hint", id: hintId, text: "Markdown: *italic*, **bold**, > quote, `code`. Links are made clickable." }),
+        h("span", { class: "parley-hint", id: hintId, text: t("hint") }),
         counter));
       const nudge = h("div", { class: "parley-nudge", role: "alert", hidden: true });
       const err = h("p", { class: "parley-error", role: "alert", hidden: true });
       const note = h("p", { class: "parley-notice", role: "status", hidden: true });
-      const submit = h("button", { type: "submit", class: "parley-primary", text: o.edit ? "Save" : o.parent ? "Post reply" : "Post comment" });
+      const submit = h("button", { type: "submit", class: "parley-primary", text: o.edit ? t("save") : o.parent ? t("post_reply") : t("post") });
       const buttons = h("div", { class: "parley-buttons" }, submit);
-      if (o.done) buttons.append(btn("parley-cancel", "Cancel", { onclick: () => o.done(false) }));
+      if (o.done) {
+        buttons.append(btn("parley-cancel", t("cancel"), {
+          onclick: () => {
+            drafts.set(dkey, "");
+            o.done(false);
+          },
+        }));
+      }
       f.append(nudge, err, note, buttons);
 
       const len = () => [...ta.value].length;
@@ -779,6 +954,7 @@
       };
       count();
       ta.addEventListener("input", () => {
+        drafts.set(dkey, ta.value.trim() ? ta.value : "");
         count();
         nudge.hidden = true;
         ta.removeAttribute("aria-invalid");
@@ -800,21 +976,21 @@
       };
 
       const nudgeFor = (pc, text) => {
-        const why = explain(pc.reasons, text);
+        const why = explain(pc.reasons);
         const rejected = pc.status === "rejected";
         nudge.textContent = "";
         nudge.append(h("p", {
           text: rejected
-            ? `Your comment can't be posted as it is${why ? ": " + why : ""}. Please edit it.`
-            : `Your comment may be held for review${why ? ": " + why : ""}. Edit it, or post anyway.`,
+            ? (why ? t("nudge_reject", { why }) : t("nudge_reject_plain"))
+            : (why ? t("nudge_hold", { why }) : t("nudge_hold_plain")),
         }));
-        const row = h("div", { class: "parley-buttons" }, btn("parley-nudge-edit", "Edit", {
+        const row = h("div", { class: "parley-buttons" }, btn("parley-nudge-edit", t("edit"), {
           onclick: () => {
             nudge.hidden = true;
             ta.focus();
           },
         }));
-        if (!rejected) row.append(btn("parley-primary parley-nudge-post", o.edit ? "Save anyway" : "Post anyway", { onclick: () => send(true) }));
+        if (!rejected) row.append(btn("parley-primary parley-nudge-post", o.edit ? t("save_anyway") : t("post_anyway"), { onclick: () => send(true) }));
         nudge.append(row);
         nudge.hidden = false;
       };
@@ -838,20 +1014,22 @@
         if (c && o.quote) c.quote = quoteOf(c.quote, asQuote(o.quote));
         const st = r.status || (c && c.status);
         if (!c || st === "rejected") {
-          const why = explain(r.reasons, text);
-          show(err, (r.message || "Your comment was not published.") + (why ? ` (${why[0].toUpperCase() + why.slice(1)}.)` : ""));
+          const out = outcome("rejected", r.reasons);
+          const why = out.edit ? explain(r.reasons) : "";
+          show(err, t(c || r.reasons ? out.key : "not_published") + (why ? ` (${cap(why)}.)` : ""));
           return;
         }
         if (!me && c.author) me = { id: c.author.id, name: c.author.name };
         remember(c.id, text);
         ta.value = "";
+        drafts.set(dkey, "");
         count();
         const el = insert(c, o.parent, mark);
-        const held = st !== "approved" ? r.message || HELD : "";
+        const held = st !== "approved" ? heldMsg(r.reasons) : "";
         if (o.done) o.done(true);
         if (held && o.parent) message(el, held);
         else if (held) show(note, held);
-        say(held || "Your comment is published.");
+        say(held || t("published"));
       };
 
       const save = async (text) => {
@@ -861,16 +1039,19 @@
         c.quote = quoteOf(c.quote, o.edit.quote);
         const st = r.status || c.status;
         if (st === "rejected") {
-          show(err, r.message || "Your edit was not accepted.");
+          const out = outcome("rejected", r.reasons);
+          const why = out.edit ? explain(r.reasons) : "";
+          show(err, t(r.reasons ? out.key : "edit_refused") + (why ? ` (${cap(why)}.)` : ""));
           return;
         }
         remember(id, text);
+        drafts.set(dkey, "");
         byId.set(id, c);
         o.done(true);
         const el = els.get(id);
         if (el) {
           fill(el, c);
-          if (st !== "approved") message(el, r.message || HELD);
+          if (st !== "approved") message(el, heldMsg(r.reasons));
         }
       };
 
@@ -881,9 +1062,9 @@
         nudge.hidden = true;
         const text = ta.value;
         const name = nameIn ? nameIn.value.trim() : "";
-        if (nameIn && !name) return invalid(nameIn, "Please enter your name.");
-        if (!text.trim()) return invalid(ta, "Please write something first.");
-        if (len() > MAX_TEXT) return invalid(ta, `Please shorten your comment by ${plural(len() - MAX_TEXT, "character", "characters")}.`);
+        if (nameIn && !name) return invalid(nameIn, t("need_name"));
+        if (!text.trim()) return invalid(ta, t("need_text"));
+        if (len() > MAX_TEXT) return invalid(ta, t("shorten", { n: len() - MAX_TEXT }));
         f.busy = true;
         submit.disabled = true;
         f.setAttribute("aria-busy", "true");
@@ -894,7 +1075,13 @@
             // simply posted and the server decides.
             const q = o.quote || (o.edit && o.edit.quote) || null;
             const pc = await api("POST", "/api/v1/comments/precheck", { site, url, text, quote: q ? q.id : null }).catch(() => null);
-            if (pc && (pc.status === "pending" || pc.status === "rejected")) return nudgeFor(pc, text);
+            const out = pc && (pc.status === "pending" || pc.status === "rejected") ? outcome(pc.status, pc.reasons) : null;
+            // Only a problem with the text is worth a nudge. A comment
+            // held because of who posts it is simply posted (the notice
+            // then says why); one refused for posting too fast or twice
+            // is not, and the text stays in the form.
+            if (out && out.edit) return nudgeFor(pc, text);
+            if (out && pc.status === "rejected") return show(err, t(out.key));
           }
           await (o.edit ? save(text) : post(text, name));
         } catch (e) {
@@ -971,22 +1158,22 @@
 
     const confirmDelete = (el, c, b) => {
       const bar = b.parentNode;
-      const box = h("div", { class: "parley-confirm", role: "group", "aria-label": "Confirm deletion" },
-        h("span", { text: isMine(c) ? "Delete your comment? This cannot be undone." : `Delete comment #${c.number}?` }));
-      const no = btn("parley-cancel", "Cancel", {
+      const box = h("div", { class: "parley-confirm", role: "group", "aria-label": t("confirm_label") },
+        h("span", { text: isMine(c) ? t("delete_own") : t("delete_other", { n: c.number }) }));
+      const no = btn("parley-cancel", t("cancel"), {
         onclick: () => {
           box.remove();
           bar.hidden = false;
           b.focus();
         },
       });
-      const yes = btn("parley-danger parley-confirm-delete", "Delete", {
+      const yes = btn("parley-danger parley-confirm-delete", t("delete"), {
         onclick: async () => {
           yes.disabled = true;
           const mark = counted;
           try {
             await api("DELETE", "/api/v1/comments/" + encodeURIComponent(c.id));
-            say(`Comment #${c.number} was deleted.`);
+            say(t("deleted", { n: c.number }));
             markRemoved(String(c.id), true, mark);
             if (el.isConnected) el.focus();
           } catch (e) {
@@ -1015,16 +1202,16 @@
       const note = h("textarea", { name: "note", rows: "3", maxlength: String(MAX_NOTE), "aria-describedby": "parley-note-count" });
       const noteCount = h("span", { class: "parley-counter", id: "parley-note-count" });
       const err = h("p", { class: "parley-error", role: "alert", hidden: true });
-      const sendBtn = h("button", { type: "submit", class: "parley-primary", text: "Send report" });
+      const sendBtn = h("button", { type: "submit", class: "parley-primary", text: t("send_report") });
       const form = h("form", { class: "parley-report-form", novalidate: true }, heading,
-        h("fieldset", {}, h("legend", { text: "What is wrong with this comment?" }),
-          radios.map((r, i) => h("label", { class: "parley-radio" }, r, " " + REASONS[i][1]))),
-        h("label", { class: "parley-field" }, h("span", { text: "Anything a moderator should know? (optional)" }), note),
+        h("fieldset", {}, h("legend", { text: t("what_wrong") }),
+          radios.map((r, i) => h("label", { class: "parley-radio" }, r, " " + t(REASONS[i][1])))),
+        h("label", { class: "parley-field" }, h("span", { text: t("note_label") }), note),
         noteCount, err,
-        h("div", { class: "parley-buttons" }, btn("parley-cancel", "Cancel", { onclick: () => close() }), sendBtn));
-      const closeBtn = btn("parley-primary parley-close", "Close", { onclick: () => close() });
+        h("div", { class: "parley-buttons" }, btn("parley-cancel", t("cancel"), { onclick: () => close() }), sendBtn));
+      const closeBtn = btn("parley-primary parley-close", t("close"), { onclick: () => close() });
       const thanks = h("div", { class: "parley-thanks", hidden: true },
-        h("p", { role: "status", text: "Thank you — a moderator will review it." }),
+        h("p", { role: "status", text: t("thanks") }),
         h("div", { class: "parley-buttons" }, closeBtn));
       const dlg = h("dialog", { class: "parley-report", "aria-labelledby": "parley-report-title" }, form, thanks);
       const native = typeof dlg.showModal === "function";
@@ -1085,7 +1272,7 @@
         e.preventDefault();
         const r = radios.find((x) => x.checked);
         if (!r) {
-          show(err, "Please choose a reason.");
+          show(err, t("choose_reason"));
           radios[0].focus();
           return;
         }
@@ -1096,7 +1283,7 @@
           await api("POST", `/api/v1/comments/${encodeURIComponent(id)}/report`, { reason: r.value, note: note.value.trim().slice(0, MAX_NOTE) });
           acted();
           reported.add(id);
-          if (opener && opener.isConnected) opener.textContent = "Reported";
+          if (opener && opener.isConnected) opener.textContent = t("reported");
           form.hidden = true;
           thanks.hidden = false;
           closeBtn.focus();
@@ -1111,7 +1298,7 @@
         open(c, b) {
           target = c;
           opener = b;
-          heading.textContent = `Report comment #${c.number}`;
+          heading.textContent = t("report_title", { n: c.number });
           form.reset();
           countNote();
           show(err, "");
@@ -1131,27 +1318,27 @@
     // ---- clicks ---------------------------------------------------------
 
     ui.addEventListener("click", (e) => {
-      const t = e.target.closest("a, button");
-      if (!t) return;
-      if (t.tagName === "A") {
-        const href = t.getAttribute("href") || "";
+      const b = e.target.closest("a, button");
+      if (!b) return;
+      if (b.tagName === "A") {
+        const href = b.getAttribute("href") || "";
         if (href.startsWith("#parley-c-")) {
           e.preventDefault();
           reveal(href.slice(10), true);
         }
         return;
       }
-      const el = t.closest(".parley-comment");
+      const el = b.closest(".parley-comment");
       const c = el && byId.get(el.dataset.id);
-      if (!c || !el.firstChild.contains(t)) return;
-      const cl = t.classList;
-      if (cl.contains("parley-up")) vote(el, c, 1, t);
-      else if (cl.contains("parley-down")) vote(el, c, -1, t);
-      else if (cl.contains("parley-reply-btn")) openForm(el, c, "reply", t);
-      else if (cl.contains("parley-quote-btn")) openForm(el, c, "quote", t);
-      else if (cl.contains("parley-edit-btn")) openForm(el, c, "edit", t);
-      else if (cl.contains("parley-delete-btn")) confirmDelete(el, c, t);
-      else if (cl.contains("parley-report-btn")) reportDialog().open(c, t);
+      if (!c || !el.firstChild.contains(b)) return;
+      const cl = b.classList;
+      if (cl.contains("parley-up")) vote(el, c, 1, b);
+      else if (cl.contains("parley-down")) vote(el, c, -1, b);
+      else if (cl.contains("parley-reply-btn")) openForm(el, c, "reply", b);
+      else if (cl.contains("parley-quote-btn")) openForm(el, c, "quote", b);
+      else if (cl.contains("parley-edit-btn")) openForm(el, c, "edit", b);
+      else if (cl.contains("parley-delete-btn")) confirmDelete(el, c, b);
+      else if (cl.contains("parley-report-btn")) reportDialog().open(c, b);
     });
 
     // ---- live updates -------------------------------------------------
@@ -1161,8 +1348,8 @@
 
     const showNew = () => {
       const n = fresh.size;
-      newBtn.textContent = `${plural(n, "new comment", "new comments")} — show`;
-      if (n && newBtn.hidden) say("New comments have arrived. A button above the thread shows them.");
+      newBtn.textContent = t("new_btn", { n });
+      if (n && newBtn.hidden) say(t("new_arrived"));
       newBtn.hidden = !n;
     };
     newBtn.addEventListener("click", async () => {
@@ -1174,7 +1361,7 @@
       const added = [...els.keys()].filter((id) => !before.has(id));
       for (const id of added) els.get(id).classList.add("parley-fresh");
       if (!added.length || !jump(added[0], false)) thread.focus();
-      say(added.length ? `${plural(added.length, "new comment", "new comments")} shown.` : "The thread is up to date.");
+      say(added.length ? t("new_shown", { n: added.length }) : t("up_to_date"));
     });
     thread.setAttribute("tabindex", "-1");
 
@@ -1264,7 +1451,7 @@
 
     // Relative times age and edit windows close while the page is open.
     setInterval(() => {
-      for (const t of ui.querySelectorAll("time.parley-time")) t.textContent = ago(new Date(t.getAttribute("datetime")));
+      for (const el of ui.querySelectorAll("time.parley-time")) el.textContent = ago(new Date(el.getAttribute("datetime")));
       for (const b of ui.querySelectorAll(".parley-edit-btn")) if (Date.now() > +b.dataset.until) b.remove();
     }, 30000);
 

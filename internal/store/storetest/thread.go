@@ -136,6 +136,62 @@ var threadTests = []test{
 			}
 		}
 	}},
+	{"sorting by time after an import", func(t *testing.T, f *fixture) {
+		// Today's comments are #1 and #2; an import then brings a
+		// conversation from 2019 as #3 to #5, and a reply to today's #1
+		// written after it arrives as #6.
+		today := f.add(spec{created: ms(2026, 12, 7, 9, 0, 0, 0)})
+		later := f.add(spec{created: ms(2026, 12, 7, 10, 0, 0, 0)})
+		b := &store.ImportBatch{SiteID: f.site.ID, Users: []*parley.User{{ID: "imp-ann", Name: "Ann", Role: parley.RoleReader}},
+			Comments: []*store.ImportedComment{
+				f.imported("s1", "", "", f.page, "imp-ann", parley.StatusApproved, 1),
+				f.imported("s2", "", "", f.page, "imp-ann", parley.StatusApproved, 3),
+				f.imported("s3", "s1", "", f.page, "imp-ann", parley.StatusApproved, 2),
+			}}
+		if _, err := f.s.Import(f.ctx, b); err != nil {
+			t.Fatalf("Import: %v", err)
+		}
+		old1, old2, oldReply := b.Comments[0].Comment, b.Comments[1].Comment, b.Comments[2].Comment
+		reply := f.add(spec{parent: today, created: ms(2026, 12, 7, 11, 0, 0, 0)})
+		// Numbers stay as assigned: in the order comments came in.
+		for want, c := range []*parley.Comment{today, later, old1, old2, oldReply, reply} {
+			if got := f.comment(c.ID).Number; got != want+1 {
+				t.Errorf("comment %d is numbered #%d, want #%d", c.ID, got, want+1)
+			}
+		}
+		for _, tc := range []struct {
+			sort string
+			want []*parley.Comment
+		}{
+			{store.SortOldest, []*parley.Comment{old1, oldReply, old2, today, reply, later}},
+			{store.SortNewest, []*parley.Comment{later, today, reply, old2, old1, oldReply}},
+			{store.SortTop, []*parley.Comment{old1, oldReply, old2, today, reply, later}}, // no votes: oldest first
+		} {
+			got := f.thread(store.ThreadQuery{Sort: tc.sort}).Comments
+			if !slices.Equal(ids(got), ids(tc.want)) {
+				t.Errorf("sort %q: got %v, want %v", tc.sort, ids(got), ids(tc.want))
+			}
+			// Paging one top-level comment at a time gives the same order.
+			var paged []*parley.Comment
+			cursor := ""
+			for range 10 {
+				th := f.thread(store.ThreadQuery{Sort: tc.sort, Limit: 1, Cursor: cursor})
+				paged = append(paged, th.Comments...)
+				if cursor = th.Cursor; cursor == "" {
+					break
+				}
+			}
+			if !slices.Equal(ids(paged), ids(tc.want)) {
+				t.Errorf("sort %q paged one at a time: got %v, want %v", tc.sort, ids(paged), ids(tc.want))
+			}
+		}
+		// A cursor of the older form (number only) continues after that
+		// comment where it stands in time.
+		th := f.thread(store.ThreadQuery{Sort: store.SortNewest, Cursor: fmt.Sprintf("n%d", f.comment(today.ID).Number)})
+		if want := []*parley.Comment{old2, old1, oldReply}; !slices.Equal(ids(th.Comments), ids(want)) {
+			t.Errorf("older cursor n1: got %v, want %v", ids(th.Comments), ids(want))
+		}
+	}},
 	{"replies counts", func(t *testing.T, f *fixture) {
 		a := f.add(spec{})
 		for _, st := range []string{parley.StatusApproved, parley.StatusApproved, parley.StatusPending, parley.StatusRejected} {
