@@ -229,7 +229,11 @@
     const status = h("div", { class: "parley-status", role: "status", text: "Loading comments…" });
     const more = btn("parley-more", "Load more comments", { hidden: true });
     ui.append(live,
-      h("div", { class: "parley-head" }, countEl, h("label", { class: "parley-sort-label" }, "Sort by ", sortSel)),
+      h("div", { class: "parley-head" }, countEl,
+        // New string (English): "Feed", the link to this page's Atom feed.
+        h("a", { class: "parley-feed", rel: "alternate", type: "application/atom+xml", text: "Feed",
+          href: `${base}/api/v1/feeds/page.atom?site=${encodeURIComponent(site)}&url=${encodeURIComponent(url)}` }),
+        h("label", { class: "parley-sort-label" }, "Sort by ", sortSel)),
       policy, compose, featured, h("div", { class: "parley-new-wrap" }, newBtn), thread, status, more);
     shadow.append(ui);
 
