@@ -37,7 +37,12 @@ type cachedThread struct {
 	// The header values, formatted once.
 	lastModified, bodyLen, gzLen string
 	pending                      map[string]bool // readers with pending comments on the page
+	contentType                  string          // "" for JSON (threads); feeds set theirs
 }
+
+// sitewide is the page id under which site feeds are cached: every page's
+// invalidation drops them too, as a write to any page changes its site's feed.
+const sitewide = -1
 
 func newThreadCache(maxBytes int) *threadCache {
 	return &threadCache{
@@ -130,6 +135,16 @@ func (c *threadCache) invalidate(pageID int64) {
 		delete(c.entries, k)
 	}
 	delete(c.byPage, pageID)
+	if pageID != sitewide {
+		c.gen[sitewide]++
+		for k := range c.byPage[sitewide] {
+			if e := c.entries[k]; e != nil {
+				c.size -= len(e.body) + len(e.gz)
+			}
+			delete(c.entries, k)
+		}
+		delete(c.byPage, sitewide)
+	}
 }
 
 // newCached compresses body once and computes its ETag.
@@ -167,4 +182,5 @@ func (c *threadCache) invalidateSite(siteID string) {
 	for id := range pages {
 		c.invalidate(id)
 	}
+	c.invalidate(sitewide) // the site's feed, even when no page of it was read here
 }

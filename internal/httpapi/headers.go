@@ -19,6 +19,10 @@ const (
 	// Parley's is framed by a site: the widget renders into the
 	// publisher's page itself, not into an iframe.
 	pageCSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+	// feedCSP: RSS and Atom feeds are data for feed readers; opened in a
+	// browser they show as an XML tree in which each comment's HTML is
+	// escaped text. Nothing runs, loads or frames them.
+	feedCSP = "default-src 'none'; frame-ancestors 'none'; sandbox"
 	// demoFrameAncestors: the demo article and its policy may be framed by
 	// the demo site's origins, which are the server's own.
 	demoFrameAncestors = "frame-ancestors 'self'"
@@ -43,6 +47,9 @@ func securityHeaders(next http.Handler) http.Handler {
 		h.Set("Referrer-Policy", "strict-origin-when-cross-origin")
 		p := r.URL.Path
 		switch {
+		case strings.HasPrefix(p, "/api/v1/feeds/"):
+			h.Set("Content-Security-Policy", feedCSP)
+			h.Set("X-Frame-Options", "DENY")
 		case strings.HasPrefix(p, "/api/"), p == "/healthz", p == "/readyz", p == "/metrics":
 			h.Set("Content-Security-Policy", apiCSP)
 			h.Set("X-Frame-Options", "DENY")

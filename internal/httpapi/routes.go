@@ -24,6 +24,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/stream", s.capStreams(s.handleStream))
 	mux.HandleFunc("POST /api/v1/auth/sso", s.handleSSO)
 	mux.HandleFunc("POST /api/v1/auth/logout", s.handleReaderLogout)
+	mux.HandleFunc("GET /api/v1/feeds/page.rss", s.handleFeed(feedPage, feedRSS))
+	mux.HandleFunc("GET /api/v1/feeds/page.atom", s.handleFeed(feedPage, feedAtom))
+	mux.HandleFunc("GET /api/v1/feeds/site.rss", s.handleFeed(feedSite, feedRSS))
+	mux.HandleFunc("GET /api/v1/feeds/site.atom", s.handleFeed(feedSite, feedAtom))
 
 	// Admin API: moderators and automation (docs/admin-api.md).
 	mux.HandleFunc("POST /api/v1/admin/login", s.handleLogin)

@@ -113,7 +113,11 @@ func (s *Server) threadBody(r *http.Request, v *service.ThreadView) threadJSON {
 // gzipped when the reader accepts it.
 func (s *Server) writeCached(w http.ResponseWriter, r *http.Request, e *cachedThread) {
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8") // nosniff: securityHeaders
+	ct := e.contentType
+	if ct == "" {
+		ct = "application/json; charset=utf-8" // nosniff: securityHeaders
+	}
+	h.Set("Content-Type", ct)
 	h.Set("ETag", e.etag)
 	h.Set("Last-Modified", e.lastModified)
 	h.Add("Vary", "Accept-Encoding") // after cors's "Origin"

@@ -374,7 +374,10 @@
     const status = h("div", { class: "parley-status", role: "status", text: t("loading") });
     const more = btn("parley-more", t("more"), { hidden: true });
     ui.append(probe, live,
-      h("div", { class: "parley-head" }, countEl, h("label", { class: "parley-sort-label" }, t("sort_by") + " ", sortSel)),
+      h("div", { class: "parley-head" }, countEl,
+        h("a", { class: "parley-feed", rel: "alternate", type: "application/atom+xml", text: t("feed"),
+          href: `${base}/api/v1/feeds/page.atom?site=${encodeURIComponent(site)}&url=${encodeURIComponent(url)}` }),
+        h("label", { class: "parley-sort-label" }, t("sort_by") + " ", sortSel)),
       policy, compose, featured, h("div", { class: "parley-new-wrap" }, newBtn), thread, status, more);
     shadow.append(ui);
     let fitted = null; // the stylesheet of the derived colours
