@@ -256,16 +256,24 @@ type benchRun struct {
 	Phases   []benchPhase `json:"phases"`
 }
 
+// machine is the machine a report was measured on.
+type machine struct {
+	CPUs   int    `json:"cpus"`
+	OS     string `json:"os"`
+	Arch   string `json:"arch"`
+	Go     string `json:"go"`
+	Parley string `json:"parley"`
+}
+
+// thisMachine describes the machine the bench runs on.
+func thisMachine(version string) machine {
+	return machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH, Go: runtime.Version(), Parley: version}
+}
+
 // benchReport is what `parley bench` prints.
 type benchReport struct {
-	Machine struct {
-		CPUs   int    `json:"cpus"`
-		OS     string `json:"os"`
-		Arch   string `json:"arch"`
-		Go     string `json:"go"`
-		Parley string `json:"parley"`
-	} `json:"machine"`
-	Config struct {
+	Machine machine `json:"machine"`
+	Config  struct {
 		Runs        int    `json:"runs"`
 		Duration    string `json:"duration"`
 		Warmup      string `json:"warmup"`
@@ -433,9 +441,7 @@ func runBenchSuite(ctx context.Context, cfg Config, log io.Writer) (*benchReport
 		return nil, err
 	}
 	rep := &benchReport{}
-	rep.Machine.CPUs = runtime.NumCPU()
-	rep.Machine.OS, rep.Machine.Arch, rep.Machine.Go = runtime.GOOS, runtime.GOARCH, runtime.Version()
-	rep.Machine.Parley = cfg.Version
+	rep.Machine = thisMachine(cfg.Version)
 	rep.Config.Runs, rep.Config.Duration, rep.Config.Warmup = cfg.Runs, cfg.Duration.String(), cfg.Warmup.String()
 	rep.Config.Comments, rep.Config.Clients, rep.Config.PostClients, rep.Config.PeakClients = cfg.Comments, cfg.Clients, cfg.PostClients, cfg.PeakClients
 	rep.Config.NoModel, rep.Config.Store, rep.Config.Uncached = cfg.NoModel, cfg.storeName(), cfg.Uncached

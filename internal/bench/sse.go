@@ -13,7 +13,6 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -77,14 +76,8 @@ type sseRun struct {
 
 // sseReport is what `parley bench --sse N` prints.
 type sseReport struct {
-	Machine struct {
-		CPUs   int    `json:"cpus"`
-		OS     string `json:"os"`
-		Arch   string `json:"arch"`
-		Go     string `json:"go"`
-		Parley string `json:"parley"`
-	} `json:"machine"`
-	Config struct {
+	Machine machine `json:"machine"`
+	Config  struct {
 		Runs     int    `json:"runs"`
 		Streams  int    `json:"streams"`
 		Comments int    `json:"comments"`
@@ -127,9 +120,7 @@ func runSSEBench(ctx context.Context, cfg Config, log io.Writer) (*sseReport, er
 	}
 	fmt.Fprintf(log, "bench: open-file limit %d\n", nofile)
 	rep := &sseReport{}
-	rep.Machine.CPUs = runtime.NumCPU()
-	rep.Machine.OS, rep.Machine.Arch, rep.Machine.Go = runtime.GOOS, runtime.GOARCH, runtime.Version()
-	rep.Machine.Parley = cfg.Version
+	rep.Machine = thisMachine(cfg.Version)
 	rep.Config.Runs, rep.Config.Streams, rep.Config.Comments = cfg.Runs, cfg.SSE, cfg.SSEComments
 	rep.Config.Interval, rep.Config.Store, rep.Config.NoModel = cfg.SSEInterval.String(), cfg.storeName(), cfg.NoModel
 	for i := range cfg.Runs {
