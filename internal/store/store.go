@@ -302,6 +302,13 @@ type Store interface {
 	// UsersByRole returns the users with any of the roles, ordered by id;
 	// no roles give none.
 	UsersByRole(ctx context.Context, roles []string) ([]*parley.User, error)
+
+	// Idempotency returns the stored outcome of the write made with the
+	// idempotency key (see Idempotency and Tx.SaveIdempotency). ENotFound.
+	Idempotency(ctx context.Context, key []byte) (*Idempotency, error)
+	// PruneIdempotency deletes the idempotency keys created before the
+	// time and returns how many it deleted.
+	PruneIdempotency(ctx context.Context, before time.Time) (int, error)
 }
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods
@@ -327,6 +334,12 @@ type Tx interface {
 	AddAction(a *Action) error
 	AddNote(n *Note) error
 	SetSiteSSO(s parley.SiteSSO) error
+	// SaveIdempotency stores the outcome of the unit's write under its
+	// idempotency key (Created set when zero), committing with the
+	// write. EConflict when the key is stored already (the unit must
+	// then fail, so that the write is not made twice); ENotFound when the
+	// site does not exist.
+	SaveIdempotency(r *Idempotency) error
 
 	// Record adds events of the use case's own to the log, after those
 	// the unit's writes recorded.

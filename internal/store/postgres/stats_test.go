@@ -55,6 +55,7 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`ALTER TABLE comments DROP COLUMN text_hash`, // and its index
 		`DROP TABLE sso_tokens`,                      // 0007_sso
 		`DROP TABLE site_sso`,
+		`DROP TABLE idempotency_keys`, // 0011_idempotency
 		`DELETE FROM schema_migrations WHERE version >= 6`,
 	} {
 		if _, err := db.pool.Exec(ctx, q); err != nil {
