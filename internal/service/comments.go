@@ -518,8 +518,12 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64, in ReportInput)
 		if err := writeReader(tx, created, nil); err != nil {
 			return err
 		}
-		_, err := tx.AddReport(r)
-		return err
+		created, err := tx.AddReport(r)
+		if err != nil || !created {
+			return err
+		}
+		// For webhooks; no PageID, so readers' streams do not hear it.
+		return tx.Record(parley.Event{Type: parley.EventReportCreated, SiteID: p.SiteID, CommentID: id})
 	})
 	if err != nil {
 		return nil, err
