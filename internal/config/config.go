@@ -106,10 +106,10 @@ func Default() Config {
 		ActionRate: Rate{N: 60, Per: time.Minute, Burst: 20},
 		EditWindow: 10 * time.Minute,
 		LogLevel:   "info",
+		LogFormat:  "text",
 
 		WebhookRetry:   30 * time.Second,
 		WebhookTimeout: 10 * time.Second,
-		LogFormat:  "text",
 
 		ThreadCache: true,
 		DemoData:    true,

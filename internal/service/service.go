@@ -28,9 +28,9 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/auth"
-	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/moderation"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/store"
 )
