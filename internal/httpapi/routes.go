@@ -9,7 +9,7 @@ import (
 
 // Handler returns the whole HTTP surface, on one screen.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := s.newMux() // records each pattern: the route table the OpenAPI test reads
 
 	// Public API: the widget and integrators.
 	mux.HandleFunc("GET /api/v1/threads", s.handleThread)
@@ -74,6 +74,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /demo/policy", s.handleDemoPolicy)
 	mux.HandleFunc("GET /demo/publisher.js", s.handleDemoPublisherJS)
 	mux.HandleFunc("POST /demo/sso-token", s.handleDemoSSOToken)
+	mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
+	mux.HandleFunc("GET /api/docs", s.handleAPIDocs)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleHealth)
 	mux.Handle("GET /metrics", s.handleMetrics())
