@@ -82,7 +82,7 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 // page needs no script, no CDN and no more than the strict CSP allows.
 var docsPage = sync.OnceValues(func() (*template.Template, error) {
 	return template.New("docs").Funcs(template.FuncMap{
-		"json": func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
+		"json":  func(v any) string { b, _ := json.MarshalIndent(v, "", "  "); return string(b) },
 		"upper": strings.ToUpper,
 		"anchor": func(method, path string) string {
 			return strings.NewReplacer("/", "-", "{", "", "}", "", ".", "-").Replace(method + path)
