@@ -16,6 +16,8 @@ import (
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/server/servertest"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store/postgres"
+	"github.com/parleyhq/parley/internal/testenv"
 	"github.com/parleyhq/parley/internal/webhook"
 )
 
@@ -128,11 +130,26 @@ const testSecret = "whsec_0123456789abcdef0123456789"
 // signed, after exactly three attempts spaced by the doubling backoff; the
 // Slack-format endpoint gets text; the delivery log says what happened; the
 // test event goes out too.
+// It runs on SQLite and on PostgreSQL (PARLEY_TEST_POSTGRES).
 func TestDeliveriesSignedRetriedAndLogged(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testDeliveries(t, server.Options{BrokerPoll: 20 * time.Millisecond}) })
+	t.Run("postgres", func(t *testing.T) {
+		dsn, schema := testenv.PostgresSchema(t, "parley_webhook_")
+		db := postgres.New(dsn)
+		db.Schema = schema
+		if err := db.Open(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		testDeliveries(t, server.Options{Store: db, BrokerPoll: 20 * time.Millisecond})
+	})
+}
+
+func testDeliveries(t *testing.T, opts server.Options) {
 	rc := newReceiver(t, testSecret, 2)
 	const retry = 150 * time.Millisecond
 	cfg := servertest.Config(t, "--outbound-allow", "127.0.0.1", "--webhook-retry", retry.String(), "--webhook-timeout", "2s", "--no-model")
-	srv := servertest.Start(t, cfg, server.Options{BrokerPoll: 20 * time.Millisecond})
+	srv := servertest.Start(t, cfg, opts)
 	svc, ctx := srv.Service(), t.Context()
 	if err := svc.CreateSite(ctx, &parley.Site{ID: "news", Name: "News", Origins: []string{"https://news.example.com"}}); err != nil {
 		t.Fatal(err)
