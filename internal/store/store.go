@@ -329,6 +329,9 @@ type Store interface {
 	// or Finished (delivered or failed). ENotFound when the delivery is
 	// gone (its endpoint was deleted).
 	FinishDelivery(ctx context.Context, r DeliveryResult) error
+	// PruneDeliveries deletes the deliveries that were delivered or given
+	// up before the time (pending ones stay) and returns how many.
+	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 }
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods

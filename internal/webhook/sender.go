@@ -30,8 +30,15 @@ const (
 	responsePreview = 512
 )
 
+// KeepLog is how long a finished delivery stays in an endpoint's log.
+const KeepLog = 30 * 24 * time.Hour
+
+// pruneEvery is how often a sender prunes the log.
+const pruneEvery = time.Hour
+
 // SenderStore is what a Sender needs of the store.
 type SenderStore interface {
+	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 	Webhook(ctx context.Context, id int64) (*store.Webhook, error)
 	ClaimDeliveries(ctx context.Context, now, until time.Time, limit int) ([]*store.Delivery, error)
 	FinishDelivery(ctx context.Context, r store.DeliveryResult) error
@@ -109,8 +116,15 @@ func (s *Sender) Run(ctx context.Context) {
 	defer wg.Wait()
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		now := s.now()
+		if now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			if _, err := s.store.PruneDeliveries(ctx, now.Add(-KeepLog)); err != nil && ctx.Err() == nil {
+				s.logger().Warn("webhooks: cannot prune the delivery log", "error", err.Error())
+			}
+		}
 		ds, err := s.store.ClaimDeliveries(ctx, now, now.Add(lease), workers*claimPerWorker)
 		if err != nil && ctx.Err() == nil {
 			s.logger().Warn("webhooks: cannot claim deliveries", "error", err.Error())

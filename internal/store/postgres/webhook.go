@@ -211,3 +211,12 @@ func (db *DB) FinishDelivery(ctx context.Context, r store.DeliveryResult) error 
 	}
 	return nil
 }
+
+// PruneDeliveries deletes the deliveries finished before the time.
+func (db *DB) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM webhook_deliveries WHERE state != 'pending' AND finished < $1`, before)
+	if err != nil {
+		return 0, wrap(err, "prune deliveries")
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -224,3 +224,17 @@ func (db *DB) FinishDelivery(ctx context.Context, r store.DeliveryResult) error 
 		return nil
 	})
 }
+
+// PruneDeliveries deletes the deliveries finished before the time.
+func (db *DB) PruneDeliveries(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM webhook_deliveries WHERE state != 'pending' AND finished < ?`, millis(before))
+		if err != nil {
+			return fmt.Errorf("prune deliveries: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return int(n), err
+}

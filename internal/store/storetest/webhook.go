@@ -190,6 +190,21 @@ var webhookTests = []test{
 			t.Errorf("ClaimDeliveries later: got %v, %v; want the two pending ones", late, err)
 		}
 
+		// Pruning deletes finished deliveries older than the time, never
+		// a pending one.
+		if n, err := f.s.PruneDeliveries(f.ctx, okAt); err != nil || n != 0 {
+			t.Errorf("PruneDeliveries(at the delivery): %d, %v; want 0 (not before it)", n, err)
+		}
+		if n, err := f.s.PruneDeliveries(f.ctx, okAt.Add(time.Millisecond)); err != nil || n != 1 {
+			t.Errorf("PruneDeliveries(after the delivery): %d, %v; want 1", n, err)
+		}
+		if log, _ := f.s.Deliveries(f.ctx, wh.ID, 10); len(log) != 2 {
+			t.Errorf("after pruning: %d deliveries, want the 2 pending", len(log))
+		}
+		if n, err := f.s.PruneDeliveries(f.ctx, next.Add(1000*time.Hour)); err != nil || n != 0 {
+			t.Errorf("PruneDeliveries with only pending ones: %d, %v; want 0", n, err)
+		}
+
 		// Deleting the endpoint deletes its log.
 		if err := f.s.DeleteWebhook(f.ctx, wh.ID); err != nil {
 			t.Fatal(err)
