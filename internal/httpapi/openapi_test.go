@@ -3,10 +3,12 @@ package httpapi_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -183,5 +185,94 @@ func TestOpenAPIServed(t *testing.T) {
 	}
 	if strings.Contains(html, "<script") || strings.Contains(html, "src=\"http") || strings.Contains(html, "href=\"http") {
 		t.Errorf("/api/docs loads a script or something from elsewhere")
+	}
+}
+
+// TestOpenAPIMatchesAnswers sends real requests, one or more for most JSON
+// operations, and validates each answer against the schema the description
+// gives for its operation and status: the description says what the
+// server does, not only what its own examples say.
+func TestOpenAPIMatchesAnswers(t *testing.T) {
+	doc := loadOpenAPI(t)
+	e := newEnv(t, envOpts{})
+	alice, bob, admin := e.reader("Alice"), e.reader("Bob"), e.reader("Admin")
+	posted := alice.post("A comment to describe.", nil)
+	if posted.status != 201 {
+		t.Fatalf("post: %d %s", posted.status, posted.body)
+	}
+	id := int64(posted.json(t)["comment"].(map[string]any)["id"].(float64))
+	bob.post("A reply.", map[string]any{"parent": id})
+	ids := func(s string) string { return strings.ReplaceAll(s, "ID", strconv.FormatInt(id, 10)) }
+	users := alice.do("GET", "/api/v1/me", nil).json(t)
+	author := users["me"].(map[string]any)["id"].(string)
+	u := escape(articleURL)
+
+	tests := []struct {
+		who          *reader
+		method, tmpl string // tmpl: the documented path
+		path         string
+		body         any
+		admin        bool
+	}{
+		{alice, "GET", "/api/v1/threads", "/api/v1/threads?site=news&url=" + u, nil, false},
+		{alice, "GET", "/api/v1/threads", "/api/v1/threads?site=nope&url=" + u, nil, false},
+		{alice, "GET", "/api/v1/counts", "/api/v1/counts?site=news&url=" + u, nil, false},
+		{alice, "GET", "/api/v1/me", "/api/v1/me?site=news&url=" + u, nil, false},
+		{e.reader("x"), "GET", "/api/v1/me", "/api/v1/me", nil, false},
+		{alice, "POST", "/api/v1/comments", "/api/v1/comments", map[string]any{"site": "news", "url": articleURL, "text": "", "name": "Alice"}, false},
+		{alice, "POST", "/api/v1/comments/precheck", "/api/v1/comments/precheck", map[string]any{"site": "news", "url": articleURL, "text": "Fine words.", "name": "Alice"}, false},
+		{bob, "POST", "/api/v1/comments/{id}/vote", ids("/api/v1/comments/ID/vote"), map[string]any{"value": 1}, false},
+		{bob, "POST", "/api/v1/comments/{id}/report", ids("/api/v1/comments/ID/report"), map[string]any{"reason": "spam"}, false},
+		{alice, "PATCH", "/api/v1/comments/{id}", ids("/api/v1/comments/ID"), map[string]any{"text": "Edited."}, false},
+		{admin, "GET", "/api/v1/admin/sites", "/api/v1/admin/sites", nil, true},
+		{admin, "GET", "/api/v1/admin/sites", "/api/v1/admin/sites", nil, false},
+		{admin, "GET", "/api/v1/admin/queue", "/api/v1/admin/queue?site=news&status=reported", nil, true},
+		{admin, "GET", "/api/v1/admin/counts", "/api/v1/admin/counts?site=news", nil, true},
+		{admin, "POST", "/api/v1/admin/comments/{id}/decision", ids("/api/v1/admin/comments/ID/decision"), map[string]any{"action": "approve"}, true},
+		{admin, "POST", "/api/v1/admin/comments/bulk", "/api/v1/admin/comments/bulk", map[string]any{"ids": []int64{id, 999999}, "action": "approve"}, true},
+		{admin, "GET", "/api/v1/admin/comments/{id}/audit", ids("/api/v1/admin/comments/ID/audit"), nil, true},
+		{admin, "GET", "/api/v1/admin/users/{id}", "/api/v1/admin/users/" + author + "?site=news", nil, true},
+		{admin, "POST", "/api/v1/admin/users/{id}/notes", "/api/v1/admin/users/" + author + "/notes", map[string]any{"site": "news", "text": "A note."}, true},
+		{admin, "POST", "/api/v1/admin/users/{id}/sanction", "/api/v1/admin/users/" + author + "/sanction", map[string]any{"site": "news", "action": "premoderate"}, true},
+		{admin, "POST", "/api/v1/admin/users/{id}/reject-pending", "/api/v1/admin/users/" + author + "/reject-pending", map[string]any{"site": "news"}, true},
+		{admin, "GET", "/api/v1/admin/sites/{site}/policy", "/api/v1/admin/sites/news/policy", nil, true},
+		{admin, "GET", "/api/v1/admin/sites/{site}/pages", "/api/v1/admin/sites/news/pages", nil, true},
+		{admin, "GET", "/api/v1/admin/sites/{site}/pages/policy", "/api/v1/admin/sites/news/pages/policy?url=" + u, nil, true},
+		{admin, "GET", "/api/v1/admin/sites/{site}/sso", "/api/v1/admin/sites/news/sso", nil, true},
+		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", map[string]any{"url": "https://hooks.example.com/x"}, true},
+		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", map[string]any{"url": "http://10.0.0.1/"}, true},
+		{admin, "GET", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", nil, true},
+		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks/{id}/test", "/api/v1/admin/sites/news/webhooks/1/test", nil, true},
+		{admin, "GET", "/api/v1/admin/sites/{site}/webhooks/{id}/deliveries", "/api/v1/admin/sites/news/webhooks/1/deliveries", nil, true},
+		{admin, "GET", "/healthz", "/healthz", nil, false},
+	}
+	for _, tt := range tests {
+		var hdr []string
+		if tt.admin {
+			hdr = []string{"Authorization", "Bearer " + adminToken}
+		}
+		res := tt.who.do(tt.method, tt.path, tt.body, hdr...)
+		where := fmt.Sprintf("%s %s → %d", tt.method, tt.path, res.status)
+		op := doc.Paths.Find(tt.tmpl).GetOperation(tt.method)
+		r := op.Responses.Status(res.status)
+		if r == nil {
+			t.Errorf("%s: status %d is not described: %s", where, res.status, res.body)
+			continue
+		}
+		mt := r.Value.Content.Get("application/json")
+		if mt == nil {
+			if len(res.body) > 0 && res.status != 204 {
+				t.Errorf("%s: a body where none is described: %.200s", where, res.body)
+			}
+			continue
+		}
+		var v any
+		if err := json.Unmarshal(res.body, &v); err != nil {
+			t.Errorf("%s: not JSON: %.200s", where, res.body)
+			continue
+		}
+		if err := doc.ValidateSchemaJSON(mt.Schema.Value, v, openapi3.EnableJSONSchema2020()); err != nil {
+			t.Errorf("%s: the answer does not match the described schema: %v\n%.500s", where, err, res.body)
+		}
 	}
 }
