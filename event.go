@@ -10,6 +10,14 @@ const (
 	EventQueueChanged   = "queue.changed"   // the moderation queue of a site changed
 	EventSiteUpdated    = "site.updated"    // a site was created or its settings or policy changed (PageID is 0)
 	EventSiteModel      = "site.model"      // a site's tuned toxicity model was saved (PageID is 0)
+
+	// Events for webhooks, beside those above. Those that concern the
+	// moderators alone carry no PageID, so that no reader's stream of the
+	// page hears of them.
+	EventCommentModerated = "comment.moderated" // a moderator approved or rejected a comment (PageID is 0)
+	EventReportCreated    = "report.created"    // a reader reported a comment (PageID is 0)
+	EventReaderBanned     = "reader.banned"     // a reader was banned or suspended (UserID set; SiteID "" for every site)
+	EventPageClosed       = "page.closed"       // a moderator closed a page to new comments
 )
 
 // Event is something that happened to a page, to a site's moderation queue
@@ -21,6 +29,7 @@ type Event struct {
 	SiteID    string
 	PageID    int64
 	CommentID int64
+	UserID    string // the reader concerned, for reader.banned; "" otherwise
 }
 
 // StatusEvents returns the events a change of a comment's status from old to

@@ -20,6 +20,7 @@ const siteUsage = `Usage:
   parley site set --id SLUG [--name NAME] [--origin URL ...] [--policy-url URL] [--ignore-param P ...]
                   [--sso-secret-file F | --sso-jwks URL] [--sso-only[=false]]
   parley site list
+  parley site webhook add|list|rm|log|test ...   (see: parley site webhook)
 
 --origin and --ignore-param may be repeated or comma-separated; on "set" they replace the lists.
 The id may also come first: parley site set news --sso-only.
@@ -48,6 +49,9 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errUsage
 	}
 	sub := args[0]
+	if sub == "webhook" {
+		return runSiteWebhook(ctx, args[1:], stdout, stderr)
+	}
 	var id string
 	if len(args) > 1 && !strings.HasPrefix(args[1], "-") {
 		// parley site set news --sso-only: the id first.

@@ -38,6 +38,13 @@ type Config struct {
 	// public addresses are fetched (internal/outbound).
 	OutboundAllow outbound.Allowlist
 
+	// WebhookRetry is the wait before a failed webhook delivery's first
+	// retry; each later one waits twice as long (at most an hour), for 24 h.
+	WebhookRetry time.Duration
+	// WebhookTimeout bounds one webhook post; a post unanswered for three
+	// times as long is taken up again by any instance (after a crash).
+	WebhookTimeout time.Duration
+
 	HeaderTimeout   time.Duration // how long a client may take to send its request headers
 	MaxStreams      int           // open event streams on this instance
 	MaxStreamsPerIP int           // open event streams per client address (IPv6: per /64)
@@ -100,6 +107,9 @@ func Default() Config {
 		EditWindow: 10 * time.Minute,
 		LogLevel:   "info",
 		LogFormat:  "text",
+
+		WebhookRetry:   30 * time.Second,
+		WebhookTimeout: 10 * time.Second,
 
 		ThreadCache: true,
 		DemoData:    true,
@@ -219,6 +229,15 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 		}
 		c.AutoTune = d
 	}
+	for k, p := range map[string]*time.Duration{"PARLEY_WEBHOOK_RETRY": &c.WebhookRetry, "PARLEY_WEBHOOK_TIMEOUT": &c.WebhookTimeout} {
+		if v := getenv(k); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+			*p = d
+		}
+	}
 	if v := getenv("PARLEY_EDIT_WINDOW"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -244,6 +263,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AutoTune, "auto-tune", c.AutoTune, "retrain each site's model on its moderators' decisions this often, e.g. 24h; 0 = never (PARLEY_AUTO_TUNE)")
 	fs.Var(proxiesValue{&c.TrustProxy}, "trust-proxy", "believe X-Forwarded-For from these proxies: on (loopback), off, or addresses/CIDRs, e.g. --trust-proxy=10.0.0.0/8 (PARLEY_TRUST_PROXY)")
 	fs.Var(&c.OutboundAllow, "outbound-allow", "non-public hosts, *.domains, addresses or CIDRs that server-side fetches may reach; default none (PARLEY_OUTBOUND_ALLOW)")
+	fs.DurationVar(&c.WebhookRetry, "webhook-retry", c.WebhookRetry, "wait before a failed webhook delivery's first retry; doubled each time, for 24h (PARLEY_WEBHOOK_RETRY)")
+	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", c.WebhookTimeout, "time limit of one webhook post (PARLEY_WEBHOOK_TIMEOUT)")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", c.HeaderTimeout, "close connections that take longer to send their request headers (PARLEY_HEADER_TIMEOUT)")
 	fs.IntVar(&c.MaxStreams, "max-streams", c.MaxStreams, "open live-update streams on this instance (PARLEY_MAX_STREAMS)")
 	fs.IntVar(&c.MaxStreamsPerIP, "max-streams-per-ip", c.MaxStreamsPerIP, "open live-update streams per client address, IPv6 per /64 (PARLEY_MAX_STREAMS_PER_IP)")
@@ -292,6 +313,12 @@ func (c *Config) Validate() error {
 	}
 	if c.EditWindow < 0 {
 		return fmt.Errorf("edit window must not be negative")
+	}
+	if c.WebhookRetry < 10*time.Millisecond || c.WebhookRetry > time.Hour {
+		return fmt.Errorf("webhook-retry must be between 10ms and 1h")
+	}
+	if c.WebhookTimeout < 100*time.Millisecond || c.WebhookTimeout > time.Minute {
+		return fmt.Errorf("webhook-timeout must be between 100ms and 1m")
 	}
 	if c.HeaderTimeout < 100*time.Millisecond {
 		return fmt.Errorf("header timeout must be at least 100ms")

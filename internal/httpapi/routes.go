@@ -9,7 +9,7 @@ import (
 
 // Handler returns the whole HTTP surface, on one screen.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	mux := s.newMux() // records each pattern: the route table the OpenAPI test reads
 
 	// Public API: the widget and integrators.
 	mux.HandleFunc("GET /api/v1/threads", s.handleThread)
@@ -55,6 +55,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/sso", s.requireStaff(s.handlePatchSSO))
 	mux.HandleFunc("PUT /api/v1/admin/users/{id}/role", s.requireStaff(s.handleSetRole))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePatchPage))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/webhooks", s.requireStaff(s.handleWebhooks))
+	mux.HandleFunc("POST /api/v1/admin/sites/{site}/webhooks", s.requireStaff(s.handleAddWebhook))
+	mux.HandleFunc("DELETE /api/v1/admin/sites/{site}/webhooks/{id}", s.requireStaff(s.handleDeleteWebhook))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/webhooks/{id}/deliveries", s.requireStaff(s.handleWebhookDeliveries))
+	mux.HandleFunc("POST /api/v1/admin/sites/{site}/webhooks/{id}/test", s.requireStaff(s.handleTestWebhook))
 
 	// Anything else under /api/ is a JSON 404, not the mux's plain text.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +74,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /demo/policy", s.handleDemoPolicy)
 	mux.HandleFunc("GET /demo/publisher.js", s.handleDemoPublisherJS)
 	mux.HandleFunc("POST /demo/sso-token", s.handleDemoSSOToken)
+	mux.HandleFunc("GET /api/v1/openapi.json", s.handleOpenAPI)
+	mux.HandleFunc("GET /api/docs", s.handleAPIDocs)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
 	mux.HandleFunc("GET /readyz", s.handleHealth)
 	mux.Handle("GET /metrics", s.handleMetrics())

@@ -63,6 +63,7 @@ type Server struct {
 	metrics      *metrics
 	streams      atomic.Int64 // open event streams
 	streamCaps   *streamCaps
+	routes       routeTable // the patterns Handler registered (openapi.go)
 
 	stop     chan struct{}
 	stopOnce sync.Once

@@ -238,6 +238,7 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	broker.Handle(svc)
 	broker.Handle(api)
 	svc.Outbox = broker
+	s.wireWebhooks(bgCtx, broker)
 	// Begin above fixed where the broker starts, so nothing recorded
 	// since is missed.
 	s.bg.Go(func() { broker.Run(bgCtx) }) // exits when Close cancels bgCtx

@@ -594,8 +594,15 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64, in ReportInput)
 		if err := writeReader(tx, created, nil); err != nil {
 			return err
 		}
-		if _, err := tx.AddReport(r); err != nil {
+		isNew, err := tx.AddReport(r)
+		if err != nil {
 			return err
+		}
+		if isNew {
+			// For webhooks; no PageID, so readers' streams do not hear it.
+			if err := tx.Record(parley.Event{Type: parley.EventReportCreated, SiteID: p.SiteID, CommentID: id}); err != nil {
+				return err
+			}
 		}
 		return k.save(tx, reportOutcome{NewUser: created}, created)
 	})

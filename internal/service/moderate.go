@@ -138,6 +138,10 @@ func (s *Service) Decide(ctx context.Context, a Actor, id int64, in DecideInput)
 			if _, err := tx.SetStatus(id, status, reasons, true); err != nil {
 				return err
 			}
+			// For webhooks; no PageID, so readers' streams do not hear it.
+			if err := tx.Record(parley.Event{Type: parley.EventCommentModerated, SiteID: p.SiteID, CommentID: id}); err != nil {
+				return err
+			}
 			if status == parley.StatusRejected && c.Featured {
 				// A rejected comment is no longer pinned anywhere.
 				if err := tx.SetFeatured(id, false); err != nil {

@@ -174,6 +174,11 @@ func (s *Service) UpdatePage(ctx context.Context, a Actor, ref PageRef, in PageU
 		if changed = len(after) > 0; !changed {
 			return nil
 		}
+		if next.Closed && !old.Closed {
+			if err := tx.Record(parley.Event{Type: parley.EventPageClosed, SiteID: site.ID, PageID: p.ID}); err != nil {
+				return err
+			}
+		}
 		before["page"], after["page"] = p.URL, p.URL
 		e, err := s.entry(a, store.Action{Action: AuditPage, SiteID: site.ID, Note: note}, before, after)
 		if err != nil {

@@ -99,6 +99,11 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 			if err := tx.UpdateUser(u); err != nil {
 				return err
 			}
+			if in.Action == SanctionBan {
+				if err := tx.Record(parley.Event{Type: parley.EventReaderBanned, UserID: u.ID}); err != nil {
+					return err
+				}
+			}
 			return tx.AddAction(e)
 		})
 		if err != nil {
@@ -136,6 +141,11 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 	err = s.update(ctx, func(tx store.Tx) error {
 		if err := tx.SetSanction(next); err != nil {
 			return err
+		}
+		if in.Action == SanctionBan || in.Action == SanctionSuspend {
+			if err := tx.Record(parley.Event{Type: parley.EventReaderBanned, SiteID: in.SiteID, UserID: u.ID}); err != nil {
+				return err
+			}
 		}
 		return tx.AddAction(e)
 	})

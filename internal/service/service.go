@@ -30,6 +30,7 @@ import (
 	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/events"
 	"github.com/parleyhq/parley/internal/moderation"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -92,6 +93,13 @@ type Service struct {
 	// tokens with RS256, ES256 or EdDSA; nil refuses those tokens. Wire an
 	// auth.JWKS over the guarded outbound client.
 	JWKS auth.KeySource
+	// OutboundAllow is the operator's allow-list of the guarded outbound
+	// client: a webhook URL naming a literal address it would refuse is
+	// refused when it is added.
+	OutboundAllow outbound.Allowlist
+	// WebhookQueued, when set, is called once a test event was queued (it
+	// wakes this instance's webhook sender).
+	WebhookQueued func()
 
 	// Outbox delivers the events of committed units on this instance
 	// and carries live streams; nil (offline commands) waits for nothing

@@ -309,6 +309,35 @@ type Store interface {
 	// PruneIdempotency deletes the idempotency keys created before the
 	// time and returns how many it deleted.
 	PruneIdempotency(ctx context.Context, before time.Time) (int, error)
+	// Webhooks (issue 12; see Webhook and Delivery).
+
+	// CreateWebhook stores a new endpoint and assigns its ID and Created
+	// (when zero). ENotFound when the site does not exist.
+	CreateWebhook(ctx context.Context, w *Webhook) error
+	// Webhook returns one endpoint. ENotFound.
+	Webhook(ctx context.Context, id int64) (*Webhook, error)
+	// Webhooks returns the endpoints of siteID ("" for every site) by id.
+	Webhooks(ctx context.Context, siteID string) ([]*Webhook, error)
+	// DeleteWebhook deletes an endpoint and its deliveries. ENotFound.
+	DeleteWebhook(ctx context.Context, id int64) error
+	// Deliveries returns the deliveries of an endpoint, newest first, at
+	// most limit (default 50).
+	Deliveries(ctx context.Context, webhookID int64, limit int) ([]*Delivery, error)
+	// ClaimDeliveries returns up to limit pending deliveries due at now
+	// (NextAttempt at or before it), the oldest due first, ordered by id,
+	// and sets their
+	// NextAttempt to until in the same statement: no other caller, on any
+	// instance, claims them again before until, and a sender that dies
+	// with a claim leaves the delivery due again at until.
+	ClaimDeliveries(ctx context.Context, now, until time.Time, limit int) ([]*Delivery, error)
+	// FinishDelivery stores the outcome of an attempt: Attempts plus one,
+	// the state, the status, error and latency, and NextAttempt (pending)
+	// or Finished (delivered or failed). ENotFound when the delivery is
+	// gone (its endpoint was deleted).
+	FinishDelivery(ctx context.Context, r DeliveryResult) error
+	// PruneDeliveries deletes the deliveries that were delivered or given
+	// up before the time (pending ones stay) and returns how many.
+	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 }
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods
@@ -340,6 +369,13 @@ type Tx interface {
 	// then fail, so that the write is not made twice); ENotFound when the
 	// site does not exist.
 	SaveIdempotency(r *Idempotency) error
+	// AddDeliveries queues deliveries (State pending, NextAttempt and
+	// Created set when zero) and assigns their IDs; a delivery of an event
+	// already queued for the same endpoint is not stored again (its ID
+	// stays 0), so a durable consumer that handles a batch of events twice
+	// queues each once. It returns how many it stored. ENotFound when an
+	// endpoint does not exist.
+	AddDeliveries(ds ...*Delivery) (added int, err error)
 
 	// Record adds events of the use case's own to the log, after those
 	// the unit's writes recorded.

@@ -232,6 +232,11 @@
     queueView: $("queue-view"),
     settingsView: $("settings-view"),
     pagesView: $("pages-view"),
+    webhooksView: $("webhooks-view"),
+    webhookForm: $("webhook-form"),
+    webhookSecret: $("webhook-secret"),
+    webhooksList: $("webhooks-list"),
+    webhooksEmpty: $("webhooks-empty"),
     pagesSearch: $("pages-search"),
     pagesList: $("pages-list"),
     pagesEmpty: $("pages-empty"),
@@ -351,7 +356,7 @@
     const p = new URLSearchParams(location.hash.slice(1));
     return {
       site: p.get("site") || "",
-      view: ["settings", "pages"].includes(p.get("view")) ? p.get("view") : "queue",
+      view: ["settings", "pages", "webhooks"].includes(p.get("view")) ? p.get("view") : "queue",
       queue: QUEUES.some(([k]) => k === p.get("queue")) ? p.get("queue") : "pending",
       page: p.get("page") || "",
       author: p.get("author") || "",
@@ -408,6 +413,7 @@
     loadPolicy();
     if (S.view === "queue") loadQueue();
     if (S.view === "pages") loadPages();
+    if (S.view === "webhooks") loadWebhooks();
     loadCounts();
   });
 
@@ -418,18 +424,104 @@
     ui.queueView.hidden = v !== "queue";
     ui.settingsView.hidden = v !== "settings";
     ui.pagesView.hidden = v !== "pages";
+    ui.webhooksView.hidden = v !== "webhooks";
     for (const b of document.querySelectorAll(".view-btn")) b.setAttribute("aria-pressed", String(b.dataset.view === v));
     writeHash();
     if (v === "settings") {
       if (!S.policy || ui.policyForm.dataset.site !== S.site) loadPolicy();
     } else if (v === "pages") {
       loadPages();
+    } else if (v === "webhooks") {
+      loadWebhooks();
     } else {
       loadQueue();
       loadCounts();
     }
   };
   for (const b of document.querySelectorAll(".view-btn")) b.addEventListener("click", () => setView(b.dataset.view));
+
+  // ---- webhooks ------------------------------------------------------------
+
+  const hookPath = (id, rest) => `/sites/${encodeURIComponent(S.site)}/webhooks${id ? "/" + id : ""}${rest || ""}`;
+
+  const deliveryRow = (d) => h("tr", {},
+    h("td", { text: d.event }),
+    h("td", { text: d.state }),
+    h("td", { text: d.status ? String(d.status) : "–" }),
+    h("td", { text: `${Number(d.latency_ms || 0).toFixed(1)} ms` }),
+    h("td", { text: String(d.attempts) }),
+    h("td", {}, h("time", { datetime: d.created, text: ago(new Date(d.created)) })),
+    h("td", { class: "muted", text: d.error || "" }));
+
+  const showDeliveries = async (hook, box) => {
+    const seq = (box.dataset.seq = String(Number(box.dataset.seq || 0) + 1));
+    try {
+      const r = await api("GET", hookPath(hook.id, "/deliveries?limit=20"));
+      if (box.dataset.seq !== seq) return;
+      const ds = r.deliveries || [];
+      clear(box).append(ds.length ? h("table", { class: "deliveries" },
+        h("caption", { text: `Latest deliveries to ${hook.url}` }),
+        h("thead", {}, h("tr", {}, ...["Event", "State", "Status", "Latency", "Attempts", "Queued", "Error"].map((c) => h("th", { scope: "col", text: c })))),
+        h("tbody", {}, ...ds.map(deliveryRow))) : h("p", { class: "muted", text: "No deliveries yet." }));
+    } catch (e) {
+      toast(e.message, true);
+    }
+  };
+
+  const webhookItem = (hook) => {
+    const log = h("div", { class: "delivery-log" });
+    const li = h("li", { class: "webhook" },
+      h("p", {}, h("strong", { text: hook.url })),
+      h("p", { class: "muted", text: `${hook.events.length ? hook.events.join(", ") : "all events"} · ${hook.format} · secret ${hook.secret_hint}` }),
+      h("div", { class: "actions" },
+        h("button", { type: "button", onclick: async () => {
+          try {
+            await api("POST", hookPath(hook.id, "/test"));
+            toast("Test event queued.");
+            setTimeout(() => showDeliveries(hook, log), 1500);
+          } catch (e) { toast(e.message, true); }
+        } }, "Send test event"),
+        h("button", { type: "button", onclick: () => showDeliveries(hook, log) }, "Delivery log"),
+        h("button", { type: "button", class: "reject", onclick: async () => {
+          if (!(await confirmAction("Delete endpoint", `Delete ${hook.url} and its delivery log? Its undelivered events are dropped.`, "Delete", false))) return;
+          try {
+            await api("DELETE", hookPath(hook.id));
+            loadWebhooks();
+          } catch (e) { toast(e.message, true); }
+        } }, "Delete")),
+      log);
+    return li;
+  };
+
+  const loadWebhooks = async () => {
+    if (!S.site) return;
+    try {
+      const r = await api("GET", hookPath());
+      const hooks = r.webhooks || [];
+      clear(ui.webhooksList).append(...hooks.map(webhookItem));
+      ui.webhooksEmpty.textContent = "This site has no webhooks yet.";
+      ui.webhooksEmpty.hidden = hooks.length > 0;
+    } catch (e) {
+      ui.webhooksEmpty.textContent = e.message;
+      ui.webhooksEmpty.hidden = false;
+      clear(ui.webhooksList);
+    }
+  };
+
+  ui.webhookForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const f = ui.webhookForm.elements;
+    const events = [...ui.webhookForm.querySelectorAll('input[name="events"]:checked')].map((i) => i.value);
+    try {
+      const hook = await api("POST", hookPath(), { url: f.url.value.trim(), events, format: f.format.value });
+      ui.webhookSecret.textContent = `Added. Its signing secret, shown once: ${hook.secret}`;
+      ui.webhookSecret.hidden = false;
+      ui.webhookForm.reset();
+      loadWebhooks();
+    } catch (err) {
+      toast(err.message, true);
+    }
+  });
 
   // ---- tabs and counts ----------------------------------------------------
 

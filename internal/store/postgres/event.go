@@ -56,8 +56,8 @@ func (db *DB) events(ctx context.Context, tx pgx.Tx, evs []parley.Event) error {
 
 // insertEvents records events from arrays of their fields; the rows take
 // their identity values in the order of the arrays.
-const insertEvents = `INSERT INTO events (type, site_id, page_id, comment_id)
-	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[]) RETURNING id`
+const insertEvents = `INSERT INTO events (type, site_id, page_id, comment_id, user_id)
+	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) RETURNING id`
 
 // queueEvents queues on b the statements that record evs: the lock, then
 // the insert, whose rows take their identity values in the order of the
@@ -71,11 +71,12 @@ func (db *DB) queueEvents(b *pgx.Batch, evs []parley.Event) {
 	sites := make([]string, len(evs))
 	pages := make([]int64, len(evs))
 	comments := make([]int64, len(evs))
+	users := make([]string, len(evs))
 	for i, e := range evs {
-		types[i], sites[i], pages[i], comments[i] = e.Type, e.SiteID, e.PageID, e.CommentID
+		types[i], sites[i], pages[i], comments[i], users[i] = e.Type, e.SiteID, e.PageID, e.CommentID, e.UserID
 	}
 	b.Queue(`SELECT pg_advisory_xact_lock($1)`, db.eventLock)
-	b.Queue(insertEvents, types, sites, pages, comments)
+	b.Queue(insertEvents, types, sites, pages, comments, users)
 	b.Queue(`SELECT pg_notify('` + Channel + `', (SELECT max(id) FROM events)::text)`)
 	if db.holdEvents != nil {
 		b.Queue(`SELECT pg_sleep($1)`, db.holdEvents().Seconds())
@@ -89,7 +90,7 @@ func (db *DB) EventsSince(ctx context.Context, after int64, limit int) ([]parley
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := db.pool.Query(ctx, `SELECT id, type, site_id, page_id, comment_id FROM events
+	rows, err := db.pool.Query(ctx, `SELECT id, type, site_id, page_id, comment_id, user_id FROM events
 		WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, wrap(err, "read events")
@@ -98,7 +99,7 @@ func (db *DB) EventsSince(ctx context.Context, after int64, limit int) ([]parley
 	var out []parley.Event
 	for rows.Next() {
 		var e parley.Event
-		if err := rows.Scan(&e.ID, &e.Type, &e.SiteID, &e.PageID, &e.CommentID); err != nil {
+		if err := rows.Scan(&e.ID, &e.Type, &e.SiteID, &e.PageID, &e.CommentID, &e.UserID); err != nil {
 			return nil, wrap(err, "read events")
 		}
 		out = append(out, e)

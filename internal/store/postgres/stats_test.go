@@ -56,6 +56,9 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`DROP TABLE sso_tokens`,                      // 0007_sso
 		`DROP TABLE site_sso`,
 		`DROP TABLE idempotency_keys`, // 0011_idempotency
+		`DROP TABLE webhook_deliveries`, // 0010_webhooks
+		`DROP TABLE webhooks`,
+		`ALTER TABLE events DROP COLUMN user_id`,
 		`DELETE FROM schema_migrations WHERE version >= 6`,
 	} {
 		if _, err := db.pool.Exec(ctx, q); err != nil {

@@ -16,7 +16,7 @@ func (db *DB) EventsSince(ctx context.Context, after int64, limit int) ([]parley
 	if limit <= 0 {
 		return nil, nil
 	}
-	rows, err := db.query(ctx, `SELECT id, type, site_id, page_id, comment_id FROM events
+	rows, err := db.query(ctx, `SELECT id, type, site_id, page_id, comment_id, user_id FROM events
 		WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read events: %w", err)
@@ -25,7 +25,7 @@ func (db *DB) EventsSince(ctx context.Context, after int64, limit int) ([]parley
 	var out []parley.Event
 	for rows.Next() {
 		var e parley.Event
-		if err := rows.Scan(&e.ID, &e.Type, &e.SiteID, &e.PageID, &e.CommentID); err != nil {
+		if err := rows.Scan(&e.ID, &e.Type, &e.SiteID, &e.PageID, &e.CommentID, &e.UserID); err != nil {
 			return nil, fmt.Errorf("read events: %w", err)
 		}
 		out = append(out, e)

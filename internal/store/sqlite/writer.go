@@ -323,8 +323,8 @@ func (w *wtx) queryRow(q string, args ...any) *sql.Row {
 func (w *wtx) events(evs []parley.Event) error {
 	now := millis(w.db.now())
 	for _, e := range evs {
-		res, err := w.exec(`INSERT INTO events (type, site_id, page_id, comment_id, created)
-			VALUES (?, ?, ?, ?, ?)`, e.Type, e.SiteID, e.PageID, e.CommentID, now)
+		res, err := w.exec(`INSERT INTO events (type, site_id, page_id, comment_id, user_id, created)
+			VALUES (?, ?, ?, ?, ?, ?)`, e.Type, e.SiteID, e.PageID, e.CommentID, e.UserID, now)
 		if err != nil {
 			return fmt.Errorf("record event %s: %w", e.Type, err)
 		}
