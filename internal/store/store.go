@@ -302,6 +302,9 @@ type Store interface {
 	// UsersByRole returns the users with any of the roles, ordered by id;
 	// no roles give none.
 	UsersByRole(ctx context.Context, roles []string) ([]*parley.User, error)
+
+	// The mail queue, notification settings and link tokens (mail.go).
+	Mail
 }
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods
@@ -327,6 +330,7 @@ type Tx interface {
 	AddAction(a *Action) error
 	AddNote(n *Note) error
 	SetSiteSSO(s parley.SiteSSO) error
+	MailTx
 
 	// Record adds events of the use case's own to the log, after those
 	// the unit's writes recorded.
