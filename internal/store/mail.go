@@ -5,6 +5,8 @@ import (
 	"context"
 	"slices"
 	"time"
+
+	"github.com/parleyhq/parley"
 )
 
 // Mail is the persistence of Parley's outbound e-mail (issue 12): the
@@ -50,6 +52,9 @@ type Mail interface {
 	// MailTokensSince counts the tokens of the kind created at or after
 	// since for the address (exactly as stored: the service lower-cases).
 	MailTokensSince(ctx context.Context, kind, email string, since time.Time) (int, error)
+	// UsersByEmail returns the users whose e-mail address is email,
+	// exactly as stored, oldest first.
+	UsersByEmail(ctx context.Context, email string) ([]*parley.User, error)
 }
 
 // MailTx is the part of a unit of work (Tx) that writes mail.

@@ -260,3 +260,16 @@ func (db *DB) MailTokensSince(ctx context.Context, kind, email string, since tim
 	}
 	return n, nil
 }
+
+// UsersByEmail returns the users with the address, oldest first.
+func (db *DB) UsersByEmail(ctx context.Context, email string) ([]*parley.User, error) {
+	if email == "" {
+		return nil, nil
+	}
+	rows, err := db.pool.Query(ctx, `SELECT `+userCols+` FROM users WHERE email = $1 ORDER BY created, id`, email)
+	if err != nil {
+		return nil, wrap(err, "read users by email")
+	}
+	out, err := collect(rows, func(sc interface{ Scan(...any) error }) (*parley.User, error) { return scanUser(sc) })
+	return out, wrap0(err, "read users by email")
+}

@@ -273,3 +273,11 @@ func (db *DB) MailTokensSince(ctx context.Context, kind, email string, since tim
 	}
 	return n, nil
 }
+
+// UsersByEmail returns the users with the address, oldest first.
+func (db *DB) UsersByEmail(ctx context.Context, email string) ([]*parley.User, error) {
+	if email == "" {
+		return nil, nil
+	}
+	return scanUsers(db.query(ctx, `SELECT `+userCols+` FROM users WHERE email = ? ORDER BY created, id`, email))
+}

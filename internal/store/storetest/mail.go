@@ -228,4 +228,19 @@ var mailTests = []test{
 			t.Errorf("MailToken after use: got %+v, %v", got, err)
 		}
 	}},
+	{"users by e-mail, oldest first", func(t *testing.T, f *fixture) {
+		f.user("b", "", "same@example.com")
+		a := &parley.User{ID: "a", Name: "A", Email: "same@example.com", Role: parley.RoleReader, Created: ms(2026, 12, 1, 0, 0, 0, 0)}
+		if err := f.s.CreateUser(f.ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		f.user("c", "", "other@example.com")
+		got, err := f.s.UsersByEmail(f.ctx, "same@example.com")
+		if err != nil || len(got) != 2 || got[0].ID != "b" || got[1].ID != "a" || got[0].Email != "same@example.com" {
+			t.Fatalf("UsersByEmail: got %v, %v; want b then a", got, err)
+		}
+		if got, err := f.s.UsersByEmail(f.ctx, "nobody@example.com"); err != nil || len(got) != 0 {
+			t.Errorf("UsersByEmail of an unknown address: got %v, %v", got, err)
+		}
+	}},
 }
