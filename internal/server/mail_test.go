@@ -1,0 +1,295 @@
+package server_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/http"
+	"net/http/cookiejar"
+	"net/mail"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley/internal/mail/mailtest"
+	"github.com/parleyhq/parley/internal/server"
+	"github.com/parleyhq/parley/internal/server/servertest"
+)
+
+// mailArgs are the serve flags that send e-mail to srv, retrying fast.
+func mailArgs(srv *mailtest.Server, extra ...string) []string {
+	return append([]string{"--demo", "--demo-data=false", "--no-model",
+		"--smtp-url=" + srv.URL(), "--mail-from=Parley Comments <comments@example.com>", "--mail-retry=100ms"}, extra...)
+}
+
+// client is one browser: its own cookie jar.
+type client struct {
+	t    *testing.T
+	base string
+	http *http.Client
+}
+
+func newClient(t *testing.T, base string) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 20 * time.Second}}
+}
+
+// do sends a JSON request and decodes the JSON answer into out (when not
+// nil); it returns the status.
+func (c *client) do(method, path string, in, out any, header ...string) int {
+	c.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, _ := json.Marshal(in)
+		body = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, body)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if out != nil && len(b) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.t.Fatalf("%s %s: %v in %s", method, path, err, b)
+		}
+	}
+	return res.StatusCode
+}
+
+// get fetches a URL (a link from a message) and returns status and body.
+func (c *client) get(u string) (int, string) {
+	c.t.Helper()
+	res, err := c.http.Get(u)
+	if err != nil {
+		c.t.Fatalf("GET %s: %v", u, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res.StatusCode, string(b)
+}
+
+type posted struct {
+	Comment struct {
+		ID int64 `json:"id"`
+	} `json:"comment"`
+	Status string `json:"status"`
+}
+
+// post writes a comment on the page and returns its id and status.
+func (c *client) post(page, title, name, text string, parent int64) posted {
+	c.t.Helper()
+	var out posted
+	if st := c.do("POST", "/api/v1/comments", map[string]any{"site": "demo", "url": page, "title": title,
+		"name": name, "text": text, "parent": parent}, &out); st != http.StatusCreated {
+		c.t.Fatalf("POST comment %q: %d", text, st)
+	}
+	return out
+}
+
+// parts is a received message taken apart.
+type parts struct {
+	msg        *mail.Message
+	text, html string
+}
+
+func parse(t *testing.T, m mailtest.Message) parts {
+	t.Helper()
+	msg := m.Parsed(t)
+	p := parts{msg: msg}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/alternative" {
+		t.Fatalf("Content-Type %q: want multipart/alternative", msg.Header.Get("Content-Type"))
+	}
+	r := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		part, err := r.NextRawPart()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		var body io.Reader = part
+		if part.Header.Get("Content-Transfer-Encoding") == "quoted-printable" {
+			body = quotedprintable.NewReader(part)
+		}
+		b, _ := io.ReadAll(body)
+		ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+		switch ct {
+		case "text/plain":
+			p.text = string(b)
+		case "text/html":
+			p.html = string(b)
+		}
+	}
+	if p.text == "" || p.html == "" {
+		t.Fatalf("want a text and an HTML part, got text %q html %q", p.text, p.html)
+	}
+	return p
+}
+
+var linkRE = regexp.MustCompile(`https?://\S+`)
+
+// link returns the first link of the text part that contains want.
+func (p parts) link(t *testing.T, want string) string {
+	t.Helper()
+	for _, l := range linkRE.FindAllString(p.text, -1) {
+		if strings.Contains(l, want) {
+			return l
+		}
+	}
+	t.Fatalf("no link with %q in:\n%s", want, p.text)
+	return ""
+}
+
+// confirmAddress leaves an address for reader c and follows the
+// confirmation link that arrives (the n-th message).
+func confirmAddress(t *testing.T, c *client, smtp *mailtest.Server, email string, n int) {
+	t.Helper()
+	var got struct {
+		ConfirmationSent bool `json:"confirmation_sent"`
+		Enabled          bool `json:"enabled"`
+	}
+	if st := c.do("PATCH", "/api/v1/me/mail", map[string]any{"email": email}, &got); st != http.StatusOK || !got.ConfirmationSent || !got.Enabled {
+		t.Fatalf("PATCH /api/v1/me/mail: %d %+v", st, got)
+	}
+	m := smtp.Wait(n, 10*time.Second)[n-1]
+	if m.To[0] != email {
+		t.Fatalf("confirmation went to %v, want %s", m.To, email)
+	}
+	p := parse(t, m)
+	if st, body := c.get(p.link(t, "/api/v1/mail/confirm")); st != http.StatusOK || !strings.Contains(body, "Address confirmed") {
+		t.Fatalf("confirm link: %d %s", st, body)
+	}
+	var me struct{ Email string }
+	c.do("GET", "/api/v1/me/mail", nil, &me)
+	if me.Email != email {
+		t.Fatalf("after confirming: address %q, want %q", me.Email, email)
+	}
+}
+
+// TestReplyNotification: a reader who confirmed an address gets one message
+// per reply to their comment, with a Message-ID, one-click unsubscribe
+// headers, a text and an HTML part in which every user-supplied string is
+// escaped, no header injected from a title, a link to the reply, and an
+// unsubscribe link that works with one POST. Their own replies tell them
+// nothing. On both stores.
+func TestReplyNotification(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			smtp := mailtest.Start(t, mailtest.Options{})
+			srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp)...), be.opts(t))
+			base := srv.URL()
+			page := base + "/demo"
+			title := "Budget <b>vote</b> & \"more\"\r\nBcc: victim@example.com"
+
+			ann, eve := newClient(t, base), newClient(t, base)
+			root := ann.post(page, title, "Ann", "My first comment.", 0)
+			confirmAddress(t, ann, smtp, "ann@example.com", 1)
+
+			ann.post(page, "", "Ann", "Replying to myself.", root.Comment.ID) // tells Ann nothing
+			reply := eve.post(page, "", "Eve <img src=x onerror=alert(1)>", "I disagree <script>alert(1)</script> & so on.", root.Comment.ID)
+			m := smtp.Wait(2, 10*time.Second)[1]
+			p := parse(t, m)
+			if testing.Verbose() {
+				t.Logf("%s", m.Data)
+			}
+			h := p.msg.Header
+			if m.To[0] != "ann@example.com" || m.From != "comments@example.com" {
+				t.Errorf("envelope from %s to %v", m.From, m.To)
+			}
+			subject := mailtest.Header(p.msg, "Subject")
+			if !strings.HasPrefix(subject, "Eve ") || !strings.Contains(subject, "replied to your comment on Budget") || strings.ContainsAny(subject, "\r\n") {
+				t.Errorf("Subject: %q", subject)
+			}
+			if h.Get("Bcc") != "" || h.Get("Cc") != "" {
+				t.Errorf("a header was injected: Bcc %q Cc %q", h.Get("Bcc"), h.Get("Cc"))
+			}
+			if id := h.Get("Message-ID"); !regexp.MustCompile(`^<parley-mail-\d+\.[\w-]+@127\.0\.0\.1>$`).MatchString(id) {
+				t.Errorf("Message-ID %q", id)
+			}
+			unsub := h.Get("List-Unsubscribe")
+			if !strings.HasPrefix(unsub, "<"+base+"/api/v1/mail/unsubscribe?") || !strings.HasSuffix(unsub, ">") {
+				t.Errorf("List-Unsubscribe %q", unsub)
+			}
+			if got := h.Get("List-Unsubscribe-Post"); got != "List-Unsubscribe=One-Click" {
+				t.Errorf("List-Unsubscribe-Post %q", got)
+			}
+			for _, bad := range []string{"<script>", "<img", "<b>vote"} {
+				if strings.Contains(p.html, bad) {
+					t.Errorf("the HTML part has %q unescaped:\n%s", bad, p.html)
+				}
+			}
+			for _, want := range []string{"&lt;script&gt;", "&lt;img src=x", "&lt;b&gt;vote&lt;/b&gt;", fmt.Sprintf(`href="%s#parley-c-%d"`, page, reply.Comment.ID)} {
+				if !strings.Contains(p.html, want) {
+					t.Errorf("the HTML part lacks %q:\n%s", want, p.html)
+				}
+			}
+			if !strings.Contains(p.text, "I disagree <script>alert(1)</script> & so on.") ||
+				p.link(t, "#parley-c-") != fmt.Sprintf("%s#parley-c-%d", page, reply.Comment.ID) {
+				t.Errorf("text part:\n%s", p.text)
+			}
+
+			// One click: the mail client POSTs the List-Unsubscribe URL.
+			u := strings.Trim(unsub, "<>")
+			res, err := http.Post(u, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("one-click unsubscribe: %d", res.StatusCode)
+			}
+			var me struct{ Replies bool }
+			ann.do("GET", "/api/v1/me/mail", nil, &me)
+			if me.Replies {
+				t.Errorf("after unsubscribing, replies are still on")
+			}
+			// A forged link does nothing.
+			if st, _ := newClient(t, base).get(strings.Replace(u, "s=", "s=x", 1)); st != http.StatusOK {
+				t.Errorf("GET of an unsubscribe link shows the page: %d", st)
+			}
+			res, _ = http.Post(strings.Replace(u, "s=", "s=x", 1), "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden {
+				t.Errorf("a forged unsubscribe link: %d, want 403", res.StatusCode)
+			}
+			eve.post(page, "", "Eve", "One more reply.", root.Comment.ID)
+			waitQueueIdle(t, srv)
+			if n := len(smtp.Messages()); n != 2 {
+				t.Errorf("after unsubscribing: %d messages, want still 2", n)
+			}
+		})
+	}
+}
+
+// waitQueueIdle waits until the mail consumer has caught up with the log
+// and the queue has nothing due.
+func waitQueueIdle(t *testing.T, srv *server.Server) {
+	t.Helper()
+	time.Sleep(300 * time.Millisecond) // the consumer's poll and the sender's
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		n, caughtUp, err := srv.Mail().Backlog(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 && caughtUp {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the mail queue did not drain")
+}

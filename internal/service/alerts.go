@@ -1,0 +1,5 @@
+package service
+
+import "time"
+
+func (n *Notifier) alertInterval() time.Duration { return n.AlertInterval }
