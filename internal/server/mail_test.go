@@ -293,3 +293,96 @@ func waitQueueIdle(t *testing.T, srv *server.Server) {
 	}
 	t.Fatalf("the mail queue did not drain")
 }
+
+// admin sends an admin API request with the server's token.
+func admin(t *testing.T, srv *server.Server, method, path string, in, out any) int {
+	t.Helper()
+	return newClient(t, srv.URL()).do(method, path, in, out, "Authorization", "Bearer "+srv.AdminToken())
+}
+
+// TestHeldReplyNotifiesOnceApproved: a reply held for moderation tells
+// nobody until a moderator approves it, then exactly once (approving it
+// again after a rejection does not tell again); a rejected reply never
+// does. On both stores.
+func TestHeldReplyNotifiesOnceApproved(t *testing.T) {
+	for _, be := range backends {
+		t.Run(be.name, func(t *testing.T) {
+			smtp := mailtest.Start(t, mailtest.Options{})
+			srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp)...), be.opts(t))
+			if st := admin(t, srv, "PATCH", "/api/v1/admin/sites/demo/policy", map[string]any{"suspect_words": []string{"holdme"}}, nil); st != http.StatusOK {
+				t.Fatalf("PATCH policy: %d", st)
+			}
+			base := srv.URL()
+			page := base + "/demo"
+			ann, bob := newClient(t, base), newClient(t, base)
+			root := ann.post(page, "Held replies", "Ann", "Start.", 0)
+			confirmAddress(t, ann, smtp, "ann@example.com", 1)
+
+			held := bob.post(page, "", "Bob", "Held: holdme, first.", root.Comment.ID)
+			rejected := bob.post(page, "", "Bob", "Held: holdme, second.", root.Comment.ID)
+			if held.Status != "pending" || rejected.Status != "pending" {
+				t.Fatalf("statuses %q %q, want both pending", held.Status, rejected.Status)
+			}
+			waitQueueIdle(t, srv)
+			if n := len(smtp.Messages()); n != 1 {
+				t.Fatalf("while held: %d messages, want only the confirmation", n)
+			}
+			decide := func(id int64, action string) {
+				t.Helper()
+				if st := admin(t, srv, "POST", fmt.Sprintf("/api/v1/admin/comments/%d/decision", id), map[string]any{"action": action}, nil); st != http.StatusOK {
+					t.Fatalf("%s %d: %d", action, id, st)
+				}
+			}
+			decide(rejected.Comment.ID, "reject")
+			decide(held.Comment.ID, "approve")
+			m := smtp.Wait(2, 10*time.Second)[1]
+			if p := parse(t, m); !strings.Contains(p.text, "first.") || strings.Contains(p.text, "second.") {
+				t.Errorf("the notification is not of the approved reply:\n%s", p.text)
+			}
+			// Rejected and approved again: the reader was told already.
+			decide(held.Comment.ID, "reject")
+			decide(held.Comment.ID, "approve")
+			waitQueueIdle(t, srv)
+			if n := len(smtp.Messages()); n != 2 {
+				t.Errorf("after all decisions: %d messages, want 2 (confirmation and one reply)", n)
+			}
+		})
+	}
+}
+
+// TestReplyDigest: replies to one reader on one page within the interval
+// are one message, then one digest of the rest once the interval is over;
+// a reply on another page is not held back by it.
+func TestReplyDigest(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{})
+	srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp, "--reply-interval=2s")...), server.Options{})
+	base := srv.URL()
+	ann, bob := newClient(t, base), newClient(t, base)
+	root := ann.post(base+"/demo", "Digest page", "Ann", "Start.", 0)
+	other := ann.post(base+"/demo?page=2", "Other page", "Ann", "Elsewhere.", 0)
+	confirmAddress(t, ann, smtp, "ann@example.com", 1)
+
+	start := time.Now()
+	bob.post(base+"/demo", "", "Bob", "Reply one.", root.Comment.ID)
+	smtp.Wait(2, 10*time.Second)
+	bob.post(base+"/demo", "", "Bob", "Reply two.", root.Comment.ID)
+	bob.post(base+"/demo", "", "Carol", "Reply three.", root.Comment.ID)
+	bob.post(base+"/demo?page=2", "", "Bob", "Reply elsewhere.", other.Comment.ID)
+	ms := smtp.Wait(3, 10*time.Second)
+	if p := parse(t, ms[2]); !strings.Contains(p.text, "Reply elsewhere.") || time.Since(start) > 2*time.Second {
+		t.Errorf("the reply on the other page came after %v:\n%s", time.Since(start), p.text)
+	}
+	ms = smtp.Wait(4, 10*time.Second)
+	if time.Since(start) < 2*time.Second {
+		t.Errorf("the digest came after %v, before the 2s interval", time.Since(start))
+	}
+	p := parse(t, ms[3])
+	if s := mailtest.Header(p.msg, "Subject"); s != "2 new replies to your comments on Digest page" ||
+		!strings.Contains(p.text, "Reply two.") || !strings.Contains(p.text, "Reply three.") || !strings.Contains(p.html, "Carol") {
+		t.Errorf("digest %q:\n%s", s, p.text)
+	}
+	waitQueueIdle(t, srv)
+	if n := len(smtp.Messages()); n != 4 {
+		t.Errorf("%d messages, want 4", n)
+	}
+}
