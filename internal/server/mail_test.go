@@ -386,3 +386,93 @@ func TestReplyDigest(t *testing.T) {
 		t.Errorf("%d messages, want 4", n)
 	}
 }
+
+// replyIDs returns the ids of the replies a message tells of (its links to
+// them), and the message's Message-ID.
+func replyIDs(t *testing.T, m mailtest.Message) ([]string, string) {
+	t.Helper()
+	p := parse(t, m)
+	var ids []string
+	for _, l := range regexp.MustCompile(`#parley-c-(\d+)`).FindAllStringSubmatch(p.text, -1) {
+		ids = append(ids, l[1])
+	}
+	return ids, p.msg.Header.Get("Message-ID")
+}
+
+// TestMailOutage: the SMTP server goes away in the middle of a burst of
+// notifications, then refuses a few messages with a temporary error when
+// it is back. Every notification is delivered, exactly once, and every
+// message once: nothing is lost while the server is down, and a message
+// it accepted is not sent again.
+func TestMailOutage(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{})
+	srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp, "--reply-interval=1ms")...), server.Options{})
+	base := srv.URL()
+	ann, bob := newClient(t, base), newClient(t, base)
+	const pages, burst = 30, 90
+	roots := make([]int64, pages)
+	for i := range roots {
+		roots[i] = ann.post(fmt.Sprintf("%s/demo?page=%d", base, i), fmt.Sprintf("Page %d", i), "Ann", fmt.Sprintf("Root %d.", i), 0).Comment.ID
+	}
+	confirmAddress(t, ann, smtp, "ann@example.com", 1)
+
+	want := map[string]bool{}
+	reply := func(i int) {
+		id := bob.post(fmt.Sprintf("%s/demo?page=%d", base, i%pages), "", "Bob", fmt.Sprintf("Reply %d.", i), roots[i%pages]).Comment.ID
+		want[fmt.Sprint(id)] = true
+	}
+	for i := range burst / 3 {
+		reply(i)
+	}
+	smtp.Wait(5, 10*time.Second) // delivery has begun
+	smtp.Stop()
+	for i := burst / 3; i < burst; i++ {
+		reply(i)
+	}
+	time.Sleep(1500 * time.Millisecond) // a few failed attempts, backing off
+	queued, _, err := srv.Mail().Backlog(t.Context())
+	if err != nil || queued == 0 {
+		t.Fatalf("during the outage: %d queued, %v; want messages waiting", queued, err)
+	}
+	smtp.Restart()
+	smtp.RejectNext(3)
+
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		seen := map[string]int{}
+		for _, m := range smtp.Messages()[1:] {
+			ids, _ := replyIDs(t, m)
+			for _, id := range ids {
+				seen[id]++
+			}
+		}
+		if len(seen) >= len(want) || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	waitQueueIdle(t, srv)
+	seen, msgIDs := map[string]int{}, map[string]int{}
+	ms := smtp.Messages()[1:]
+	for _, m := range ms {
+		ids, mid := replyIDs(t, m)
+		msgIDs[mid]++
+		for _, id := range ids {
+			seen[id]++
+		}
+	}
+	for id := range want {
+		if seen[id] != 1 {
+			t.Errorf("reply %s was told %d times, want once", id, seen[id])
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("%d replies told, want %d", len(seen), len(want))
+	}
+	for mid, n := range msgIDs {
+		if n != 1 {
+			t.Errorf("message %s arrived %d times", mid, n)
+		}
+	}
+	t.Logf("%d replies in %d messages, %d during the first third", len(want), len(ms), burst/3)
+}
