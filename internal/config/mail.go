@@ -24,6 +24,9 @@ type Mail struct {
 	// AlertInterval is the least time between two moderator alerts of one
 	// condition.
 	AlertInterval time.Duration
+	// Lease is how long a sender holds the messages it took from the
+	// queue; after a crash they wait this long before they are sent.
+	Lease time.Duration
 
 	// SMTP is SMTPURL parsed by Validate.
 	SMTP mail.Config
@@ -42,6 +45,9 @@ func (m *Mail) defaults() {
 	if m.AlertInterval == 0 {
 		m.AlertInterval = time.Hour
 	}
+	if m.Lease == 0 {
+		m.Lease = time.Minute
+	}
 }
 
 func (m *Mail) fromEnv(getenv func(string) string) error {
@@ -51,7 +57,7 @@ func (m *Mail) fromEnv(getenv func(string) string) error {
 	if v := getenv("PARLEY_MAIL_FROM"); v != "" {
 		m.From = v
 	}
-	for k, p := range map[string]*time.Duration{"PARLEY_MAIL_RETRY": &m.RetryMin, "PARLEY_REPLY_INTERVAL": &m.ReplyInterval, "PARLEY_ALERT_INTERVAL": &m.AlertInterval} {
+	for k, p := range map[string]*time.Duration{"PARLEY_MAIL_RETRY": &m.RetryMin, "PARLEY_REPLY_INTERVAL": &m.ReplyInterval, "PARLEY_ALERT_INTERVAL": &m.AlertInterval, "PARLEY_MAIL_LEASE": &m.Lease} {
 		if v := getenv(k); v != "" {
 			d, err := time.ParseDuration(v)
 			if err != nil {
@@ -69,6 +75,7 @@ func (m *Mail) flags(fs *flag.FlagSet) {
 	fs.StringVar(&m.From, "mail-from", m.From, "the From address of Parley's e-mail, e.g. 'Comments <comments@example.com>' (PARLEY_MAIL_FROM)")
 	fs.DurationVar(&m.RetryMin, "mail-retry", m.RetryMin, "first wait after a failed send, doubled each time up to 1h (PARLEY_MAIL_RETRY)")
 	fs.DurationVar(&m.ReplyInterval, "reply-interval", m.ReplyInterval, "least time between two reply e-mails to one reader about one page; later replies wait in a digest (PARLEY_REPLY_INTERVAL)")
+	fs.DurationVar(&m.Lease, "mail-lease", m.Lease, "how long a sender holds the messages it took from the queue; after a crash they wait this long (PARLEY_MAIL_LEASE)")
 	fs.DurationVar(&m.AlertInterval, "alert-interval", m.AlertInterval, "least time between two moderator alerts of one condition (PARLEY_ALERT_INTERVAL)")
 }
 
@@ -88,8 +95,8 @@ func (m *Mail) validate() error {
 	if _, err := netmail.ParseAddress(m.From); err != nil {
 		return fmt.Errorf("--mail-from %q is not an address", m.From)
 	}
-	if m.RetryMin < time.Second/10 || m.ReplyInterval < 0 || m.AlertInterval < 0 {
-		return errors.New("mail-retry must be at least 100ms, and the intervals not negative")
+	if m.RetryMin < time.Second/10 || m.Lease < time.Second || m.ReplyInterval < 0 || m.AlertInterval < 0 {
+		return errors.New("mail-retry must be at least 100ms, mail-lease at least 1s, and the intervals not negative")
 	}
 	return nil
 }

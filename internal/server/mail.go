@@ -30,6 +30,9 @@ func (s *Server) notifier(svc *service.Service, key []byte, tlsConfig *tls.Confi
 	if cfg.ReplyInterval > 0 {
 		n.ReplyInterval = cfg.ReplyInterval
 	}
+	if cfg.Lease > 0 {
+		n.Lease = cfg.Lease
+	}
 	if cfg.AlertInterval > 0 {
 		n.AlertInterval = cfg.AlertInterval
 	}

@@ -70,8 +70,9 @@ type Notifier struct {
 	// AlertInterval is the least time between two alerts of one
 	// condition to one moderator; default one hour (alerts.go).
 	AlertInterval time.Duration
-	// Lease is how long a claimed message is kept from other senders;
-	// default one minute.
+	// Lease is how long a claimed message is kept from other senders
+	// (and, after a crash, from this instance's next start); default one
+	// minute. A batch that takes half of it returns the rest.
 	Lease time.Duration
 	// MinBackoff and MaxBackoff bound the wait after a failed send:
 	// MinBackoff doubled for each attempt, at most MaxBackoff. Defaults
@@ -304,15 +305,22 @@ func (n *Notifier) SendDue(ctx context.Context) (more bool, err error) {
 	if err != nil {
 		return false, err
 	}
-	for _, g := range order {
+	for i, g := range order {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
 		}
-		ms := groups[g]
-		ids := make([]int64, len(ms))
-		for i, m := range ms {
-			ids[i] = m.ID
+		if n.svc.now().Sub(now) > n.Lease/2 {
+			// Half the lease is gone (a slow server): the rest goes
+			// back to the queue now, before another sender could take
+			// it while this one still sends.
+			var rest []int64
+			for _, g := range order[i:] {
+				rest = append(rest, mailIDs(groups[g])...)
+			}
+			return true, n.svc.store.RetryMail(context.WithoutCancel(ctx), rest, n.svc.now(), "")
 		}
+		ms := groups[g]
+		ids := mailIDs(ms)
 		if at, ok := last[g]; ok {
 			if next := at.Add(n.interval(ms[0].Kind)); next.After(now) {
 				// Too soon after the last one: gathered into a
@@ -323,19 +331,40 @@ func (n *Notifier) SendDue(ctx context.Context) (more bool, err error) {
 				continue
 			}
 		}
-		n.deliver(ctx, ms, ids)
+		if retry, failed := n.deliver(ctx, ms, ids); failed {
+			// The server refused or cannot be reached: the rest of the
+			// batch waits as long as this message, instead of each
+			// failing (and logging) in turn.
+			var rest []int64
+			for _, g := range order[i+1:] {
+				rest = append(rest, mailIDs(groups[g])...)
+			}
+			if err := n.svc.store.RetryMail(context.WithoutCancel(ctx), rest, retry, ""); err != nil {
+				return false, err
+			}
+			return false, nil
+		}
 	}
 	return len(claimed) >= n.Batch, nil
 }
 
-// deliver renders and sends one group and records the outcome.
-func (n *Notifier) deliver(ctx context.Context, ms []*store.QueuedMail, ids []int64) {
+func mailIDs(ms []*store.QueuedMail) []int64 {
+	ids := make([]int64, len(ms))
+	for i, m := range ms {
+		ids[i] = m.ID
+	}
+	return ids
+}
+
+// deliver renders and sends one group and records the outcome; after a
+// failed send it reports when the group is tried again.
+func (n *Notifier) deliver(ctx context.Context, ms []*store.QueuedMail, ids []int64) (retry time.Time, failed bool) {
 	st := n.svc.store
 	msg, err := n.render(ms)
 	if err != nil { // a bug or a damaged row: it would fail for ever
 		n.Logger.Error("mail: a queued message cannot be rendered", "mail_id", ms[0].ID, "error", err.Error())
 		st.RetryMail(ctx, ids, n.svc.now().Add(n.MaxBackoff), err.Error())
-		return
+		return time.Time{}, false
 	}
 	err = n.mailer.Send(ctx, msg)
 	if err == nil {
@@ -347,7 +376,7 @@ func (n *Notifier) deliver(ctx context.Context, ms []*store.QueuedMail, ids []in
 		if err := st.MarkMailSent(mctx, ids, n.svc.now(), msg.MessageID); err != nil {
 			n.Logger.Error("mail: sent but not marked sent; it may go out again after the lease", "mail_id", ms[0].ID, "error", err.Error())
 		}
-		return
+		return time.Time{}, false
 	}
 	attempts := ms[0].Attempts
 	wait := n.MinBackoff << min(attempts, 20)
@@ -356,9 +385,11 @@ func (n *Notifier) deliver(ctx context.Context, ms []*store.QueuedMail, ids []in
 	}
 	reason := scrubAddress(err.Error(), ms[0].To)
 	n.Logger.Warn("mail: send failed; retrying", "mail_id", ms[0].ID, "attempts", attempts+1, "retry_in", wait.String(), "error", reason)
-	if err := st.RetryMail(context.WithoutCancel(ctx), ids, n.svc.now().Add(wait), reason); err != nil {
+	retry = n.svc.now().Add(wait)
+	if err := st.RetryMail(context.WithoutCancel(ctx), ids, retry, reason); err != nil {
 		n.Logger.Warn("mail: cannot record a failed send", "mail_id", ms[0].ID, "error", err.Error())
 	}
+	return retry, true
 }
 
 // scrubAddress keeps an e-mail address out of a logged error.
