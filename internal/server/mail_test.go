@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
@@ -13,6 +14,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -475,4 +477,161 @@ func TestMailOutage(t *testing.T) {
 		}
 	}
 	t.Logf("%d replies in %d messages, %d during the first third", len(want), len(ms), burst/3)
+}
+
+// clock is a test's settable time.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+// TestEmailSignIn: a sign-in link is sent only to an address a reader
+// has, but the answer is the same for any address; the link signs in only
+// the browser that asked, once, within 15 minutes; an address gets at most
+// 3 links an hour and an IP may ask 10 times an hour.
+func TestEmailSignIn(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{})
+	clk := &clock{}
+	srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp)...), server.Options{Now: clk.Now})
+	base := srv.URL()
+	ann := newClient(t, base)
+	ann.post(base+"/demo", "Sign-in", "Ann", "Hello.", 0)
+	confirmAddress(t, ann, smtp, "ann@example.com", 1)
+	var me struct {
+		Me struct{ ID string } `json:"me"`
+	}
+	ann.do("GET", "/api/v1/me?site=demo", nil, &me)
+	annID := me.Me.ID
+
+	ask := func(c *client, email string) (int, string) {
+		t.Helper()
+		var out struct{ Status string }
+		st := c.do("POST", "/api/v1/auth/email", map[string]any{"email": email, "site": "demo"}, &out)
+		return st, out.Status
+	}
+	laptop := newClient(t, base)
+	st1, known := ask(laptop, "Ann@Example.com")
+	st2, unknown := ask(newClient(t, base), "nobody@example.com")
+	if st1 != http.StatusAccepted || st2 != http.StatusAccepted || known != unknown || known == "" {
+		t.Fatalf("known address: %d %q; unknown: %d %q; want the same 202", st1, known, st2, unknown)
+	}
+	if st, _ := ask(laptop, "not an address"); st != http.StatusBadRequest {
+		t.Errorf("a malformed address: %d, want 400", st)
+	}
+	m := smtp.Wait(2, 10*time.Second)[1]
+	if m.To[0] != "ann@example.com" {
+		t.Fatalf("the link went to %v", m.To)
+	}
+	p := parse(t, m)
+	if p.msg.Header.Get("List-Unsubscribe") != "" {
+		t.Errorf("a sign-in link has List-Unsubscribe")
+	}
+	link := p.link(t, "/api/v1/auth/email/verify")
+
+	// Another browser cannot use it, and does not spend it.
+	if st, body := newClient(t, base).get(link); st != http.StatusForbidden || !strings.Contains(body, "browser where you asked") {
+		t.Errorf("the link in another browser: %d %s", st, body)
+	}
+	if st, body := laptop.get(link); st != http.StatusOK || !strings.Contains(body, "Signed in") {
+		t.Fatalf("the link in the browser that asked: %d %s", st, body)
+	}
+	me.Me.ID = ""
+	laptop.do("GET", "/api/v1/me?site=demo", nil, &me)
+	if me.Me.ID != annID {
+		t.Errorf("signed in as %q, want Ann %q", me.Me.ID, annID)
+	}
+	if st, _ := laptop.get(link); st != http.StatusNotFound {
+		t.Errorf("the link a second time: %d, want 404", st)
+	}
+
+	// A link expires after 15 minutes.
+	phone := newClient(t, base)
+	ask(phone, "ann@example.com")
+	late := parse(t, smtp.Wait(3, 10*time.Second)[2]).link(t, "/api/v1/auth/email/verify")
+	clk.Advance(16 * time.Minute)
+	if st, _ := phone.get(late); st != http.StatusNotFound {
+		t.Errorf("a link after 16 minutes: %d, want 404", st)
+	}
+
+	// Three links an hour to one address; the fourth is not sent, and
+	// the answer does not say so.
+	ask(phone, "ann@example.com")
+	smtp.Wait(4, 10*time.Second)
+	if st, s := ask(phone, "ann@example.com"); st != http.StatusAccepted || s != known {
+		t.Errorf("a fourth link: %d %q", st, s)
+	}
+	for i := 6; i <= 10; i++ {
+		if st, _ := ask(phone, fmt.Sprintf("other%d@example.com", i)); st != http.StatusAccepted {
+			t.Fatalf("request %d: %d", i, st)
+		}
+	}
+	if st, _ := ask(phone, "ann@example.com"); st != http.StatusTooManyRequests {
+		t.Errorf("the 11th request from one IP in an hour: %d, want 429", st)
+	}
+	waitQueueIdle(t, srv)
+	if n := len(smtp.Messages()); n != 4 {
+		t.Errorf("%d messages, want 4 (a confirmation, three links)", n)
+	}
+}
+
+// syncBuffer is a log destination for one test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestMailSecretsNotLogged: over implicit TLS with authentication, the
+// server refuses Parley's password; the log says what failed, at startup
+// and at each attempt, without the password or the recipient's address.
+func TestMailSecretsNotLogged(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{TLS: "implicit", Username: "parley", Password: "the-right-one"})
+	wrong := strings.Replace(smtp.URL(), ":the-right-one@", ":Sup3r-Secret-pw@", 1)
+	logs := &syncBuffer{}
+	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	cfg := servertest.Config(t, "--demo", "--demo-data=false", "--no-model", "--smtp-url="+wrong,
+		"--mail-from=comments@example.com", "--mail-retry=100ms")
+	srv := servertest.Start(t, cfg, server.Options{Logger: logger, MailTLS: smtp.ClientTLS()})
+	c := newClient(t, srv.URL())
+	c.post(srv.URL()+"/demo", "Secrets", "Ann", "Hello.", 0)
+	c.do("PATCH", "/api/v1/me/mail", map[string]any{"email": "secret-reader@example.com"}, nil)
+	deadline := time.Now().Add(10 * time.Second)
+	for strings.Count(logs.String(), "send failed") < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	out := logs.String()
+	if !strings.Contains(out, "send failed") || !strings.Contains(out, "smtps://parley@127.0.0.1") {
+		t.Fatalf("the log does not tell of the failure:\n%s", out)
+	}
+	for _, secret := range []string{"Sup3r-Secret-pw", "secret-reader@example.com"} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log shows %q:\n%s", secret, out)
+		}
+	}
+	if len(smtp.Messages()) != 0 {
+		t.Errorf("a message was accepted with a wrong password")
+	}
 }
