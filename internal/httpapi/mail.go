@@ -184,3 +184,35 @@ func (s *Server) mailPage(w http.ResponseWriter, r *http.Request, status int, ti
 	w.WriteHeader(status)
 	mailPageTmpl.Execute(w, map[string]string{"Title": title, "Text": text, "Action": action})
 }
+
+type staffMailJSON struct {
+	Enabled bool   `json:"enabled"` // the server sends e-mail
+	Email   string `json:"email"`
+	Alerts  bool   `json:"alerts"`
+	Digest  bool   `json:"digest"` // one message a day instead of each alert
+}
+
+// handleStaffMail serves GET and PATCH /api/v1/admin/me/mail
+// {"alerts": …, "digest": …}: the signed-in moderator's alert settings.
+func (s *Server) handleStaffMail(w http.ResponseWriter, r *http.Request) {
+	var out service.StaffMail
+	var err error
+	if r.Method == http.MethodPatch {
+		var in struct {
+			Alerts *bool `json:"alerts"`
+			Digest *bool `json:"digest"`
+		}
+		if err := decode(r, &in); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		out, err = s.mail.SetStaffMail(r.Context(), s.staff(r), in.Alerts, in.Digest)
+	} else {
+		out, err = s.mail.StaffMailSettings(r.Context(), s.staff(r))
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, staffMailJSON{Enabled: out.Enabled, Email: out.Email, Alerts: out.Alerts, Digest: out.Digest})
+}

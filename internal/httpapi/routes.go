@@ -40,6 +40,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("POST /api/v1/admin/login", s.handleLogin)
 	mux.HandleFunc("POST /api/v1/admin/logout", s.requireStaff(s.handleLogout))
 	mux.HandleFunc("GET /api/v1/admin/me", s.requireStaff(s.handleStaffMe))
+	mux.HandleFunc("GET /api/v1/admin/me/mail", s.requireStaff(s.handleStaffMail))
+	mux.HandleFunc("PATCH /api/v1/admin/me/mail", s.requireStaff(s.handleStaffMail))
 	mux.HandleFunc("GET /api/v1/admin/sites", s.requireStaff(s.handleSites))
 	mux.HandleFunc("GET /api/v1/admin/queue", s.requireStaff(s.handleQueue))
 	mux.HandleFunc("GET /api/v1/admin/counts", s.requireStaff(s.handleQueueCounts))

@@ -30,6 +30,7 @@ func (s *Server) notifier(svc *service.Service, key []byte, tlsConfig *tls.Confi
 	if cfg.ReplyInterval > 0 {
 		n.ReplyInterval = cfg.ReplyInterval
 	}
+	n.QueueSize, n.QueueAge = cfg.QueueSize, cfg.QueueAge
 	if cfg.Lease > 0 {
 		n.Lease = cfg.Lease
 	}

@@ -13,14 +13,17 @@ import (
 	"net/http/cookiejar"
 	"net/mail"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/mail/mailtest"
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/server/servertest"
+	"github.com/parleyhq/parley/internal/service"
 )
 
 // mailArgs are the serve flags that send e-mail to srv, retrying fast.
@@ -633,5 +636,121 @@ func TestMailSecretsNotLogged(t *testing.T) {
 	}
 	if len(smtp.Messages()) != 0 {
 		t.Errorf("a message was accepted with a wrong password")
+	}
+}
+
+// TestModeratorAlerts: a comment reported over the site's threshold, a
+// queue of held comments over the limit and a suspected brigade alert the
+// site's moderators, once per condition per interval (a second comment
+// over the threshold within the interval waits for the digest); a
+// moderator who chose the daily digest gets the first alert and nothing
+// more that day; a moderator of another site gets nothing.
+func TestModeratorAlerts(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{})
+	srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp, "--alert-interval=2s", "--alert-queue-size=2")...), server.Options{})
+	ctx := t.Context()
+	svc := srv.Service()
+	if err := svc.CreateSite(ctx, &parley.Site{ID: "other", Name: "Other", Origins: []string{"https://other.example.com"}}); err != nil {
+		t.Fatal(err)
+	}
+	add := func(name, email, site string) *parley.User {
+		u, err := svc.AddStaff(ctx, service.StaffInput{Role: parley.RoleModerator, SiteID: site, Name: name, Email: email, Password: "a long enough password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return u
+	}
+	add("Mod A", "mod-a@example.com", "demo")
+	digest := add("Mod C", "mod-c@example.com", "demo")
+	add("Mod X", "mod-x@example.com", "other")
+	on := true
+	if _, err := srv.Mail().SetStaffMail(ctx, service.Actor{User: digest}, nil, &on); err != nil {
+		t.Fatal(err)
+	}
+	if st := admin(t, srv, "PATCH", "/api/v1/admin/sites/demo/policy", map[string]any{"report_threshold": 1, "suspect_words": []string{"holdme"}}, nil); st != http.StatusOK {
+		t.Fatalf("PATCH policy: %d", st)
+	}
+	base := srv.URL()
+	ann, bob := newClient(t, base), newClient(t, base)
+	x := ann.post(base+"/demo", "Alerts", "Ann", "Reported first.", 0)
+	y := bob.post(base+"/demo?page=2", "Second page", "Bob", "Reported second.", 0)
+	z := bob.post(base+"/demo?page=2", "", "Bob", "Reported third.", 0)
+	report := func(id int64) {
+		for range 2 { // two new readers of weight 0.5 make the threshold of 1
+			c := newClient(t, base)
+			c.post(base+"/demo?page=3", "", "Reader", fmt.Sprintf("I am reader %d.", time.Now().UnixNano()), 0)
+			if st := c.do("POST", fmt.Sprintf("/api/v1/comments/%d/report", id), map[string]any{"reason": "spam"}, nil); st != http.StatusAccepted {
+				t.Fatalf("report %d: %d", id, st)
+			}
+		}
+	}
+	to := func(addr string) (subjects []string, texts []string) {
+		for _, m := range smtp.Messages() {
+			if m.To[0] == addr {
+				p := parse(t, m)
+				subjects = append(subjects, mailtest.Header(p.msg, "Subject"))
+				texts = append(texts, p.text)
+			}
+		}
+		return subjects, texts
+	}
+	waitFor := func(addr string, n int) ([]string, []string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			s, tx := to(addr)
+			if len(s) >= n || time.Now().After(deadline) {
+				return s, tx
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	const overThreshold = "[demo] A comment was reported over the threshold"
+	report(x.Comment.ID)
+	start := time.Now()
+	for _, addr := range []string{"mod-a@example.com", "mod-c@example.com"} {
+		s, tx := waitFor(addr, 1)
+		if len(s) != 1 || s[0] != overThreshold || !strings.Contains(tx[0], "Comment #1 by Ann") || !strings.Contains(tx[0], base+"/admin/") {
+			t.Fatalf("%s: alerts %q:\n%s", addr, s, tx)
+		}
+	}
+	report(y.Comment.ID) // over the threshold too, within the interval: waits
+	time.Sleep(300 * time.Millisecond)
+	if s, _ := to("mod-a@example.com"); slices.Index(s[1:], overThreshold) >= 0 && time.Since(start) < 2*time.Second {
+		t.Errorf("within the interval Mod A has %q, want one alert of reports", s)
+	}
+	// The two comments held by their reports fill the queue to its
+	// limit of 2; two more held ones change nothing within the interval.
+	ann.post(base+"/demo", "", "Ann", "holdme one.", 0)
+	ann.post(base+"/demo", "", "Ann", "holdme two.", 0)
+	// Four new readers reporting Bob within minutes: a brigade.
+	report(z.Comment.ID)
+	s, tx := waitFor("mod-a@example.com", 4)
+	got := map[string]string{}
+	for i := range s {
+		got[s[i]] += tx[i]
+	}
+	for _, want := range []string{overThreshold, "[demo] 2 comments are waiting for a moderator", "[demo] Suspected report brigade", "[demo] 2 moderation alerts"} {
+		if _, ok := got[want]; !ok {
+			t.Errorf("Mod A has no alert %q; has %q", want, s)
+		}
+	}
+	n := 0
+	for _, subj := range s {
+		if subj == overThreshold || subj == "[demo] Suspected report brigade" {
+			n++
+		}
+	}
+	if n != 2 { // one of each; the second over the threshold is in the digest
+		t.Errorf("Mod A has %q: want one alert of reports and one of the brigade besides the digest", s)
+	}
+	if d := got["[demo] 2 moderation alerts"]; !strings.Contains(d, "Comment #1 by Bob") || !strings.Contains(d, "Comment #2 by Bob") {
+		t.Errorf("the digest is not of Bob's two comments:\n%s", d)
+	}
+	if s, _ := to("mod-c@example.com"); len(s) != 1 {
+		t.Errorf("the daily-digest moderator got %q, want only the first alert", s)
+	}
+	if s, _ := to("mod-x@example.com"); len(s) != 0 {
+		t.Errorf("the other site's moderator got %q", s)
 	}
 }

@@ -70,6 +70,10 @@ type Notifier struct {
 	// AlertInterval is the least time between two alerts of one
 	// condition to one moderator; default one hour (alerts.go).
 	AlertInterval time.Duration
+	// QueueSize and QueueAge are the limits of a site's queue of held
+	// comments over which its moderators are alerted; 0 for none.
+	QueueSize int
+	QueueAge  time.Duration
 	// Lease is how long a claimed message is kept from other senders
 	// (and, after a crash, from this instance's next start); default one
 	// minute. A batch that takes half of it returns the rest.
@@ -169,21 +173,11 @@ func (n *Notifier) Consume(ctx context.Context, evs []parley.Event) error {
 			queue = append(queue, m)
 		}
 	}
-	if len(queue) == 0 {
-		return nil
-	}
-	if _, err := n.svc.store.Update(ctx, func(tx store.Tx) error {
-		for _, m := range queue {
-			if _, err := tx.EnqueueMail(m); err != nil {
-				return err
-			}
-		}
-		return nil
-	}); err != nil {
+	alerts, err := n.alertsOf(ctx, evs)
+	if err != nil {
 		return err
 	}
-	n.Nudge()
-	return nil
+	return n.enqueue(ctx, append(queue, alerts...))
 }
 
 // replyMail returns the notification of the reply id, nil when nobody is
@@ -261,6 +255,8 @@ func (n *Notifier) Run(ctx context.Context) {
 	}
 	t := time.NewTicker(n.Poll)
 	defer t.Stop()
+	queues := time.NewTicker(queueCheckEvery)
+	defer queues.Stop()
 	for {
 		more, err := n.SendDue(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -274,6 +270,10 @@ func (n *Notifier) Run(ctx context.Context) {
 			return
 		case <-n.nudge:
 		case <-t.C:
+		case <-queues.C:
+			if err := n.CheckQueues(ctx); err != nil && ctx.Err() == nil {
+				n.Logger.Warn("mail: cannot check the moderation queues", "error", err.Error())
+			}
 		}
 	}
 }
@@ -322,7 +322,7 @@ func (n *Notifier) SendDue(ctx context.Context) (more bool, err error) {
 		ms := groups[g]
 		ids := mailIDs(ms)
 		if at, ok := last[g]; ok {
-			if next := at.Add(n.interval(ms[0].Kind)); next.After(now) {
+			if next := at.Add(n.groupInterval(ms[0])); next.After(now) {
 				// Too soon after the last one: gathered into a
 				// digest sent when the interval is over.
 				if err := n.svc.store.RetryMail(ctx, ids, next, ""); err != nil {
