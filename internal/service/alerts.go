@@ -143,7 +143,7 @@ func (n *Notifier) reportAlerts(ctx context.Context, commentID int64) ([]alert, 
 	}
 	if policy.ReportThreshold > 0 && ra.Weight+1e-9 >= float64(policy.ReportThreshold) {
 		out = append(out, alert{site: p.SiteID, cond: AlertReports, subject: fmt.Sprint(c.ID),
-			title: "A comment was reported over the threshold",
+			title:  "A comment was reported over the threshold",
 			detail: fmt.Sprintf("%s: reported by %d readers, weighing %.2f (threshold %d)", where, ra.Reporters, ra.Weight, policy.ReportThreshold)})
 	}
 	return out, nil
@@ -165,7 +165,7 @@ func (n *Notifier) queueAlerts(ctx context.Context, siteID string) ([]alert, err
 	held := counts[store.QueuePending]
 	if n.QueueSize > 0 && held >= n.QueueSize {
 		out = append(out, alert{site: siteID, cond: AlertQueueSize, subject: bucket,
-			title: fmt.Sprintf("%d comments are waiting for a moderator", held),
+			title:  fmt.Sprintf("%d comments are waiting for a moderator", held),
 			detail: fmt.Sprintf("The queue of held comments has %d (the limit is %d).", held, n.QueueSize)})
 	}
 	if n.QueueAge > 0 && held > 0 {
