@@ -302,6 +302,9 @@ func TestAuthorStatsMigration(t *testing.T) {
 		"DROP TABLE site_sso",
 		"DROP TABLE site_models",
 		"DROP TABLE consumers",
+		"DROP TABLE mail_queue", // 0009_mail
+		"DROP TABLE mail_prefs",
+		"DROP TABLE mail_tokens",
 		"DELETE FROM schema_migrations WHERE version >= 3",
 	} {
 		if _, err := raw.Exec(q); err != nil {
