@@ -42,6 +42,10 @@ import (
 // once per interval: the first at once, the rest gathered into one digest
 // when the interval has passed.
 
+// MailKeep is how long a sent message stays in the queue (its key keeps
+// an event read again from being sent again) before it is pruned.
+const MailKeep = 30 * 24 * time.Hour
+
 // Mail kinds.
 const (
 	MailReply   = "reply"
@@ -257,6 +261,8 @@ func (n *Notifier) Run(ctx context.Context) {
 	defer t.Stop()
 	queues := time.NewTicker(queueCheckEvery)
 	defer queues.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
 	for {
 		more, err := n.SendDue(ctx)
 		if err != nil && ctx.Err() == nil {
@@ -270,6 +276,10 @@ func (n *Notifier) Run(ctx context.Context) {
 			return
 		case <-n.nudge:
 		case <-t.C:
+		case <-prune.C:
+			if _, err := n.svc.store.PruneMail(ctx, n.svc.now().Add(-MailKeep)); err != nil && ctx.Err() == nil {
+				n.Logger.Warn("mail: cannot prune the queue", "error", err.Error())
+			}
 		case <-queues.C:
 			if err := n.CheckQueues(ctx); err != nil && ctx.Err() == nil {
 				n.Logger.Warn("mail: cannot check the moderation queues", "error", err.Error())

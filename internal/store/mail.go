@@ -35,6 +35,9 @@ type Mail interface {
 	// non-empty failure it also counts an attempt and records the failure
 	// (which must name no secret).
 	RetryMail(ctx context.Context, ids []int64, next time.Time, failure string) error
+	// PruneMail deletes the messages sent before the time and the link
+	// tokens that expired before it, and returns how many rows it deleted.
+	PruneMail(ctx context.Context, before time.Time) (int, error)
 	// MailCounts returns how many messages are queued (unsent) and sent.
 	MailCounts(ctx context.Context) (queued, sent int, err error)
 

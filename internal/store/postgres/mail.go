@@ -273,3 +273,16 @@ func (db *DB) UsersByEmail(ctx context.Context, email string) ([]*parley.User, e
 	out, err := collect(rows, func(sc interface{ Scan(...any) error }) (*parley.User, error) { return scanUser(sc) })
 	return out, wrap0(err, "read users by email")
 }
+
+// PruneMail deletes old sent messages and expired tokens.
+func (db *DB) PruneMail(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	for _, q := range []string{`DELETE FROM mail_queue WHERE sent IS NOT NULL AND sent < $1`, `DELETE FROM mail_tokens WHERE expires < $1`} {
+		tag, err := db.pool.Exec(ctx, q, before)
+		if err != nil {
+			return int(n), wrap(err, "prune mail")
+		}
+		n += tag.RowsAffected()
+	}
+	return int(n), nil
+}

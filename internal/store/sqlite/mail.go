@@ -281,3 +281,24 @@ func (db *DB) UsersByEmail(ctx context.Context, email string) ([]*parley.User, e
 	}
 	return scanUsers(db.query(ctx, `SELECT `+userCols+` FROM users WHERE email = ? ORDER BY created, id`, email))
 }
+
+// PruneMail deletes old sent messages and expired tokens.
+func (db *DB) PruneMail(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(w *wtx) error {
+		n = 0
+		for _, q := range []string{`DELETE FROM mail_queue WHERE sent IS NOT NULL AND sent < ?`, `DELETE FROM mail_tokens WHERE expires < ?`} {
+			res, err := w.exec(q, millis(before))
+			if err != nil {
+				return fmt.Errorf("prune mail: %w", err)
+			}
+			k, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			n += k
+		}
+		return nil
+	})
+	return int(n), err
+}

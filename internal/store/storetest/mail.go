@@ -243,4 +243,36 @@ var mailTests = []test{
 			t.Errorf("UsersByEmail of an unknown address: got %v, %v", got, err)
 		}
 	}},
+	{"old sent messages and expired tokens are pruned", func(t *testing.T, f *fixture) {
+		now := ms(2026, 12, 1, 9, 0, 0, 0)
+		old := &store.QueuedMail{Key: "old", Kind: "reply", To: "a@example.com", Created: now}
+		fresh := &store.QueuedMail{Key: "fresh", Kind: "reply", To: "a@example.com", Created: now}
+		unsent := &store.QueuedMail{Key: "unsent", Kind: "reply", To: "a@example.com", Created: now.Add(-time.Hour)}
+		f.enqueue(old)
+		f.enqueue(fresh)
+		f.enqueue(unsent)
+		if err := f.s.MarkMailSent(f.ctx, []int64{old.ID}, now, "<o@x>"); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.s.MarkMailSent(f.ctx, []int64{fresh.ID}, now.Add(2*time.Hour), "<f@x>"); err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []*store.MailToken{{Hash: "expired", Kind: "signin", Email: "a@example.com", Expires: now}, {Hash: "live", Kind: "signin", Email: "a@example.com", Expires: now.Add(2 * time.Hour)}} {
+			if _, err := f.s.Update(f.ctx, func(tx store.Tx) error { return tx.CreateMailToken(tok) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := f.s.PruneMail(f.ctx, now.Add(time.Hour))
+		if err != nil || n != 2 {
+			t.Fatalf("PruneMail: %d, %v; want 2 (the old message, the expired token)", n, err)
+		}
+		if q, s, err := f.s.MailCounts(f.ctx); err != nil || q != 1 || s != 1 {
+			t.Errorf("after pruning: %d queued %d sent %v, want 1 and 1", q, s, err)
+		}
+		_, err = f.s.MailToken(f.ctx, "expired")
+		wantCode(t, err, parley.ENotFound, "an expired token after pruning")
+		if _, err := f.s.MailToken(f.ctx, "live"); err != nil {
+			t.Errorf("a live token after pruning: %v", err)
+		}
+	}},
 }
