@@ -60,6 +60,9 @@ type Config struct {
 	// (PARLEY_THREAD_CACHE=off) every read queries, renders and compresses
 	// the page: only for measuring that path, as `parley bench --uncached` does.
 	ThreadCache bool
+
+	// Mail is outbound e-mail (mail.go).
+	Mail Mail
 }
 
 // Rate is a token bucket: Burst events at once, refilled at N per Per.
@@ -238,6 +241,9 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 			*p = d
 		}
 	}
+	if err := c.Mail.fromEnv(getenv); err != nil {
+		return err
+	}
 	if v := getenv("PARLEY_EDIT_WINDOW"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -275,6 +281,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.DurationVar(&c.EditWindow, "edit-window", c.EditWindow, "how long authors may edit their comments (PARLEY_EDIT_WINDOW)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json (PARLEY_LOG_FORMAT)")
+	c.Mail.flags(fs)
 }
 
 // Validate checks c and fills derived values (BaseURL from Addr).
@@ -325,6 +332,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxStreams < 1 || c.MaxStreamsPerIP < 1 {
 		return fmt.Errorf("max-streams and max-streams-per-ip must be at least 1")
+	}
+	if err := c.Mail.validate(); err != nil {
+		return err
 	}
 	return nil
 }

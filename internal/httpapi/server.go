@@ -40,6 +40,9 @@ type Options struct {
 	// NoThreadCache makes every thread read miss the per-page response
 	// cache (query, render, compress each time): for benchmarks only.
 	NoThreadCache bool
+	// Mail sends and answers Parley's e-mail; nil is a notifier that
+	// sends none.
+	Mail *service.Notifier
 }
 
 // Server serves the API. Create it with New and stop it with Close.
@@ -53,6 +56,7 @@ type Server struct {
 	demoSite      string
 	demoPublisher http.Handler
 	rateLimit     bool
+	mail          *service.Notifier
 
 	postLimits   limitPair
 	actionLimits limitPair
@@ -96,6 +100,10 @@ func New(svc *service.Service, sessions *auth.Sessions, o Options) *Server {
 		stop:          make(chan struct{}),
 	}
 	s.cache.off = o.NoThreadCache
+	s.mail = o.Mail
+	if s.mail == nil {
+		s.mail = service.NewNotifier(svc, nil, "", o.BaseURL, nil)
+	}
 	s.metrics = newMetrics(s)
 	s.origins.refresh(context.Background(), svc)
 	s.done.Add(1)

@@ -10,6 +10,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -48,6 +49,9 @@ type Options struct {
 	// BrokerPoll is how often the broker looks for events nobody announced
 	// (written by other instances); 0 keeps the broker's default.
 	BrokerPoll time.Duration
+	// MailTLS, when set, is the TLS configuration of the SMTP client
+	// (tests trust their own server's certificate with it).
+	MailTLS *tls.Config
 }
 
 // Startup is what Open did that the operator should be told: the lines
@@ -75,6 +79,7 @@ type Server struct {
 	store     store.Store
 	ownsStore bool // opened from the configuration, so closed by Close
 	svc       *service.Service
+	mail      *service.Notifier
 	broker    *events.Broker
 	api       *httpapi.Server
 	http      *http.Server
@@ -193,8 +198,10 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 		s.bg.Go(func() { svc.RunSiteModels(bgCtx, cfg.AutoTune) }) // exits when Close cancels bgCtx
 	}
 	s.svc = svc
+	s.mail = s.notifier(svc, key, opts.MailTLS)
 
 	apiOpts := httpapi.Options{
+		Mail:       s.mail,
 		AdminToken: cfg.AdminToken,
 		BaseURL:    cfg.BaseURL,
 		TrustProxy: cfg.TrustProxy,
@@ -239,6 +246,11 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	broker.Handle(api)
 	svc.Outbox = broker
 	s.wireWebhooks(bgCtx, broker)
+	// E-mail is a durable consumer: it queues what the events tell
+	// someone (replies, alerts), resuming where it stopped; the sender
+	// delivers the queue.
+	broker.Durable("mail", s.mail.Consume)
+	s.bg.Go(func() { s.mail.Run(bgCtx) }) // exits when Close cancels bgCtx
 	// Begin above fixed where the broker starts, so nothing recorded
 	// since is missed.
 	s.bg.Go(func() { broker.Run(bgCtx) }) // exits when Close cancels bgCtx
@@ -335,6 +347,9 @@ func (s *Server) Startup() Startup { return s.startup }
 // Service is the instance's service, for tests that seed data or set its
 // fields (before the first request).
 func (s *Server) Service() *service.Service { return s.svc }
+
+// Mail is the instance's e-mail notifier.
+func (s *Server) Mail() *service.Notifier { return s.mail }
 
 // Broker is the instance's live-update broker.
 func (s *Server) Broker() *events.Broker { return s.broker }

@@ -338,6 +338,8 @@ type Store interface {
 	// PruneDeliveries deletes the deliveries that were delivered or given
 	// up before the time (pending ones stay) and returns how many.
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
+	// The mail queue, notification settings and link tokens (mail.go).
+	Mail
 }
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods
@@ -376,6 +378,7 @@ type Tx interface {
 	// queues each once. It returns how many it stored. ENotFound when an
 	// endpoint does not exist.
 	AddDeliveries(ds ...*Delivery) (added int, err error)
+	MailTx
 
 	// Record adds events of the use case's own to the log, after those
 	// the unit's writes recorded.

@@ -375,11 +375,46 @@
     history.replaceState(null, "", s ? "#" + s : location.pathname + location.search);
   };
 
+  // E-mail alerts: whether the server sends e-mail at all (--smtp-url),
+  // and this moderator's settings when it does.
+  const mailState = async () => {
+    const box = $("mail-state");
+    if (!box) return;
+    let m;
+    try { m = await api("GET", "/me/mail"); } catch { return; }
+    clear(box);
+    if (!m.enabled) {
+      box.append(h("p", { class: "mail-off", text: "E-mail is off on this server: no reply notifications, sign-in links or moderator alerts are sent. Start Parley with --smtp-url and --mail-from to send them." }));
+      return;
+    }
+    if (!m.email) {
+      box.append(h("p", { text: "E-mail is on. Alerts go to moderators' account addresses; the admin token has none." }));
+      return;
+    }
+    const check = (name, label, checked) => {
+      const input = h("input", { type: "checkbox", name, checked });
+      input.addEventListener("change", async () => {
+        try {
+          await api("PATCH", "/me/mail", { [name]: input.checked });
+          toast("E-mail settings saved");
+        } catch (e) {
+          input.checked = !input.checked;
+          toast(e.message);
+        }
+      });
+      return h("label", {}, input, " " + label);
+    };
+    box.append(h("p", { text: `Moderator alerts go to ${m.email}.` }),
+      check("alerts", "Alert me (reports over the threshold, a long or old queue, a suspected brigade)", m.alerts),
+      check("digest", "Gather alerts into one message a day", m.digest));
+  };
+
   const start = async (d) => {
     S.me = d.user;
     S.csrf = d.csrf || "";
     const me = S.me || {};
     ui.who.textContent = `${me.name || "Moderator"} · ${me.role || ""}${me.site ? " of " + me.site : ""}`;
+    mailState();
     const sites = await api("GET", "/sites");
     S.sites = sites.sites || [];
     clear(ui.site).append(...S.sites.map((s) => h("option", { value: s.id, text: s.name && s.name !== s.id ? `${s.name} (${s.id})` : s.id })));

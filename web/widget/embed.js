@@ -514,7 +514,39 @@
       compose.textContent = "";
       const draft = drafts.get(draftKey("new"));
       if (closed) compose.append(h("p", { class: "parley-closed", text: t("closed") }), draft ? draftBox(draft) : "");
-      else compose.append(h("h3", { class: "parley-form-title", text: t("leave") }), composer({}));
+      else compose.append(h("h3", { class: "parley-form-title", text: t("leave") }), composer({}), mailBox());
+    };
+
+    // Replies by e-mail: the reader leaves an address (confirmed by a link
+    // Parley mails) to be told of replies. Asked of the server only when
+    // opened; a server without --smtp-url says it sends no e-mail.
+    const mailBox = () => {
+      const body = h("div", { class: "parley-mail-body" });
+      const box = h("details", { class: "parley-mail" }, h("summary", { text: t("mail_title") }), body);
+      const show = (m, sent) => {
+        body.textContent = "";
+        if (!m.enabled) return body.append(h("p", { class: "parley-mail-off", text: t("mail_off") }));
+        if (!m.signed_in) return body.append(h("p", { text: t("mail_post_first") }));
+        if (sent) body.append(h("p", { class: "parley-mail-status", role: "status", text: t("mail_sent") }));
+        else if (m.email && m.replies) body.append(h("p", { class: "parley-mail-status", text: t("mail_on", { email: m.email }) }));
+        const input = h("input", { type: "email", class: "parley-mail-email", autocomplete: "email", "aria-label": t("mail_address"), placeholder: t("mail_address"), value: m.email || "" });
+        const save = btn("parley-mail-save", t("mail_save"), {
+          onclick: async () => {
+            try {
+              const r = await api("PATCH", "/api/v1/me/mail", { email: input.value.trim(), replies: true });
+              show(r, !!r.confirmation_sent);
+            } catch (e) {
+              body.append(h("p", { class: "parley-error", role: "alert", text: e.message }));
+            }
+          },
+        });
+        body.append(h("div", { class: "parley-buttons" }, input, save));
+      };
+      box.addEventListener("toggle", async () => {
+        if (!box.open || body.childNodes.length) return;
+        try { show(await api("GET", "/api/v1/me/mail")); } catch (e) { body.append(h("p", { class: "parley-error", text: e.message })); }
+      });
+      return box;
     };
 
     // The thread is the same cached bytes for every reader; who this reader

@@ -55,10 +55,13 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`ALTER TABLE comments DROP COLUMN text_hash`, // and its index
 		`DROP TABLE sso_tokens`,                      // 0007_sso
 		`DROP TABLE site_sso`,
-		`DROP TABLE idempotency_keys`, // 0011_idempotency
+		`DROP TABLE idempotency_keys`,   // 0011_idempotency
 		`DROP TABLE webhook_deliveries`, // 0010_webhooks
 		`DROP TABLE webhooks`,
 		`ALTER TABLE events DROP COLUMN user_id`,
+		`DROP TABLE mail_queue`, // 0009_mail
+		`DROP TABLE mail_prefs`,
+		`DROP TABLE mail_tokens`,
 		`DELETE FROM schema_migrations WHERE version >= 6`,
 	} {
 		if _, err := db.pool.Exec(ctx, q); err != nil {

@@ -237,7 +237,7 @@ func TestSchema(t *testing.T) {
 		want  string
 	}{
 		{"PRAGMA journal_mode", "wal"},
-		{"SELECT group_concat(version || ':' || name) FROM schema_migrations", "1:0001_init.sql,2:0002_moderators.sql,3:0003_author_stats.sql,4:0004_imports.sql,5:0005_consumers.sql,6:0006_site_models.sql,7:0007_sso.sql,10:0010_webhooks.sql,11:0011_idempotency.sql"},
+		{"SELECT group_concat(version || ':' || name) FROM schema_migrations", "1:0001_init.sql,2:0002_moderators.sql,3:0003_author_stats.sql,4:0004_imports.sql,5:0005_consumers.sql,6:0006_site_models.sql,7:0007_sso.sql,9:0009_mail.sql,10:0010_webhooks.sql,11:0011_idempotency.sql"},
 		{"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'comments_page_number'", "1"},
 	} {
 		var got string
@@ -306,6 +306,9 @@ func TestAuthorStatsMigration(t *testing.T) {
 		"DROP TABLE webhook_deliveries", // 0010_webhooks
 		"DROP TABLE webhooks",
 		"ALTER TABLE events DROP COLUMN user_id",
+		"DROP TABLE mail_queue", // 0009_mail
+		"DROP TABLE mail_prefs",
+		"DROP TABLE mail_tokens",
 		"DELETE FROM schema_migrations WHERE version >= 3",
 	} {
 		if _, err := raw.Exec(q); err != nil {

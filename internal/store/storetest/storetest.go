@@ -60,6 +60,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SSO", ssoTests},
 		{"Idempotency", idempotencyTests},
 		{"Webhooks", webhookTests},
+		{"Mail", mailTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
