@@ -1,0 +1,38 @@
+package store
+
+import "time"
+
+// BanMark binds a ban to something the banned reader cannot shed by
+// deleting a cookie. A new reader whose post matches a mark in force is
+// likely the same person as the banned reader: the service holds their
+// comments and tells the moderator why. Marks keep no address or e-mail in
+// the clear: the service stores keyed hashes (see MarkAddress, MarkEmail).
+type BanMark struct {
+	ID       int64
+	SiteID   string // "" for a ban on every site
+	BannedID string // the banned reader
+	Kind     string // one of the Mark* kinds
+	Value    string
+	Seen     time.Time // when the banned reader last used it (zero: unknown)
+	Created  time.Time
+	Expires  time.Time // the mark is in force before this time
+}
+
+// BanMark kinds.
+const (
+	MarkAddress = "address" // keyed hash of an IPv4 address or of an IPv6 /64
+	MarkEmail   = "email"   // keyed hash of the lower-cased e-mail address
+	MarkName    = "name"    // textnorm.NameKey of the display name
+	MarkText    = "text"    // a near-duplicate signature of one comment's text
+)
+
+// MarkKinds lists the BanMark kinds.
+var MarkKinds = []string{MarkAddress, MarkEmail, MarkName, MarkText}
+
+// AuthorQuery selects one author's recent comments.
+type AuthorQuery struct {
+	AuthorID string
+	SiteID   string    // "" for every site
+	Since    time.Time // created at or after
+	Limit    int       // default 50, at most 1,000
+}

@@ -1,0 +1,119 @@
+package sqlite
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+// maxBanMarks bounds what BanMarks returns.
+const maxBanMarks = 10000
+
+// BanMarks returns the marks in force at now of siteID and of the bans on
+// every site, oldest first.
+func (db *DB) BanMarks(ctx context.Context, siteID string, now time.Time, limit int) ([]store.BanMark, error) {
+	if limit <= 0 || limit > maxBanMarks {
+		limit = maxBanMarks
+	}
+	rows, err := db.query(ctx, `SELECT id, site_id, banned_id, kind, value, seen, created, expires FROM ban_marks
+		WHERE site_id IN (?, '') AND expires > ? ORDER BY id LIMIT ?`, siteID, millis(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read ban marks: %w", err)
+	}
+	defer rows.Close()
+	var out []store.BanMark
+	for rows.Next() {
+		var m store.BanMark
+		var seen, created, expires int64
+		if err := rows.Scan(&m.ID, &m.SiteID, &m.BannedID, &m.Kind, &m.Value, &seen, &created, &expires); err != nil {
+			return nil, fmt.Errorf("read ban marks: %w", err)
+		}
+		m.Seen, m.Created, m.Expires = fromMillis(seen), fromMillis(created), fromMillis(expires)
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read ban marks: %w", err)
+	}
+	return out, nil
+}
+
+// PruneBanMarks deletes the marks that expired before the time.
+func (db *DB) PruneBanMarks(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM ban_marks WHERE expires < ?`, millis(before))
+		if err != nil {
+			return fmt.Errorf("prune ban marks: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}
+
+// AddBanMarks stores marks in the unit and assigns their ids.
+func (w *wtx) AddBanMarks(ms []store.BanMark) error {
+	now := w.db.now()
+	for i := range ms {
+		m := &ms[i]
+		if m.Created.IsZero() {
+			m.Created = now
+		}
+		res, err := w.exec(`INSERT INTO ban_marks (site_id, banned_id, kind, value, seen, created, expires)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`, m.SiteID, m.BannedID, m.Kind, m.Value, millis(m.Seen), millis(m.Created), millis(m.Expires))
+		if err != nil {
+			return domainError(fmt.Errorf("store ban mark: %w", err), "user %q not found", m.BannedID)
+		}
+		if m.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EndBanMarks makes the marks of one ban in force at at expire at at.
+func (w *wtx) EndBanMarks(siteID, bannedID string, at time.Time) (int, error) {
+	res, err := w.exec(`UPDATE ban_marks SET expires = ? WHERE site_id = ? AND banned_id = ? AND expires > ?`,
+		millis(at), siteID, bannedID, millis(at))
+	if err != nil {
+		return 0, fmt.Errorf("end ban marks: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
+// AuthorComments returns an author's recent comments, newest first.
+func (db *DB) AuthorComments(ctx context.Context, q store.AuthorQuery) ([]*parley.Comment, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	sql := `SELECT ` + commentCols + ` FROM comments WHERE author_id = ? AND created >= ?`
+	args := []any{q.AuthorID, millis(q.Since)}
+	if q.SiteID != "" {
+		sql += ` AND site_id = ?`
+		args = append(args, q.SiteID)
+	}
+	sql += ` ORDER BY created DESC, id DESC LIMIT ?`
+	rows, err := db.query(ctx, sql, append(args, limit)...)
+	if err != nil {
+		return nil, fmt.Errorf("read author comments: %w", err)
+	}
+	defer rows.Close()
+	var out []*parley.Comment
+	for rows.Next() {
+		c := new(parley.Comment)
+		if err := scanComment(rows, c); err != nil {
+			return nil, fmt.Errorf("read author comments: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read author comments: %w", err)
+	}
+	return out, nil
+}

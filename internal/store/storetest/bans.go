@@ -1,0 +1,130 @@
+package storetest
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/store"
+)
+
+var banMarkTests = []test{
+	{"marks in force of the site and of bans on every site, ended and pruned", func(t *testing.T, f *fixture) {
+		f.user("banned", "", "")
+		f.user("global", "", "")
+		f.newSite("other")
+		now := ms(2026, 12, 1, 9, 0, 0, 0)
+		seen := now.Add(-3 * time.Hour)
+		marks := []store.BanMark{
+			{SiteID: "news", BannedID: "banned", Kind: store.MarkAddress, Value: "a1", Seen: seen, Expires: now.Add(30 * 24 * time.Hour)},
+			{SiteID: "news", BannedID: "banned", Kind: store.MarkName, Value: "bob", Expires: now.Add(time.Hour)},
+			{SiteID: "news", BannedID: "banned", Kind: store.MarkText, Value: "sig", Expires: now.Add(-time.Minute)}, // already over
+			{SiteID: "other", BannedID: "banned", Kind: store.MarkEmail, Value: "e1", Expires: now.Add(time.Hour)},
+			{SiteID: "", BannedID: "global", Kind: store.MarkAddress, Value: "a2", Created: now.Add(-time.Minute), Expires: now.Add(time.Hour)},
+		}
+		_, err := f.s.Update(f.ctx, func(tx store.Tx) error { return tx.AddBanMarks(marks) })
+		if err != nil {
+			t.Fatalf("AddBanMarks: %v", err)
+		}
+		for i, m := range marks {
+			if m.ID == 0 || m.Created.IsZero() {
+				t.Errorf("mark %d: id %d, created %v; want both set", i, m.ID, m.Created)
+			}
+		}
+		got, err := f.s.BanMarks(f.ctx, "news", now, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var values []string
+		for _, m := range got {
+			values = append(values, m.Value)
+		}
+		if want := "[a1 bob a2]"; fmt.Sprint(values) != want {
+			t.Fatalf("BanMarks(news): got %v, want %s (the site's and the global ones in force, oldest first)", values, want)
+		}
+		a := got[0]
+		if a.SiteID != "news" || a.BannedID != "banned" || a.Kind != store.MarkAddress || a.ID != marks[0].ID {
+			t.Errorf("first mark: got %+v", a)
+		}
+		wantTime(t, "seen", a.Seen, seen)
+		wantTime(t, "expires", a.Expires, now.Add(30*24*time.Hour))
+		if !got[1].Seen.IsZero() {
+			t.Errorf("a mark stored without a seen time reads back %v, want zero", got[1].Seen)
+		}
+		wantTime(t, "created as given", got[2].Created, now.Add(-time.Minute))
+		if got, _ := f.s.BanMarks(f.ctx, "news", now, 1); len(got) != 1 || got[0].Value != "a1" {
+			t.Errorf("BanMarks with limit 1: got %+v", got)
+		}
+		if got, _ := f.s.BanMarks(f.ctx, "news", now.Add(2*time.Hour), 0); len(got) != 1 || got[0].Value != "a1" {
+			t.Errorf("BanMarks two hours on: got %+v, want the address only", got)
+		}
+
+		// Lifting ends the site ban's marks, not the other site's.
+		var n int
+		_, err = f.s.Update(f.ctx, func(tx store.Tx) error {
+			var err error
+			n, err = tx.EndBanMarks("news", "banned", now)
+			return err
+		})
+		if err != nil || n != 2 {
+			t.Fatalf("EndBanMarks: %d, %v; want the 2 marks in force", n, err)
+		}
+		if got, _ := f.s.BanMarks(f.ctx, "news", now, 0); len(got) != 1 || got[0].Value != "a2" {
+			t.Errorf("BanMarks after the lift: got %+v, want the global mark only", got)
+		}
+		if got, _ := f.s.BanMarks(f.ctx, "other", now, 0); len(got) != 2 {
+			t.Errorf("BanMarks(other) after the news lift: got %+v, want its e-mail and the global mark", got)
+		}
+
+		// Pruning deletes what expired before the time.
+		pruned, err := f.s.PruneBanMarks(f.ctx, now.Add(30*time.Minute))
+		if err != nil || pruned != 3 {
+			t.Errorf("PruneBanMarks: %d, %v; want 3 (the expired text, the two lifted)", pruned, err)
+		}
+		if got, _ := f.s.BanMarks(f.ctx, "other", now, 0); len(got) != 2 {
+			t.Errorf("BanMarks(other) after pruning: got %+v, want the two still in force", got)
+		}
+	}},
+	{"a mark of an unknown reader is refused, with the unit", func(t *testing.T, f *fixture) {
+		f.user("banned", "", "")
+		now := ms(2026, 12, 1, 9, 0, 0, 0)
+		_, err := f.s.Update(f.ctx, func(tx store.Tx) error {
+			if err := tx.AddBanMarks([]store.BanMark{{SiteID: "news", BannedID: "banned", Kind: store.MarkName, Value: "x", Expires: now.Add(time.Hour)}}); err != nil {
+				return err
+			}
+			return tx.AddBanMarks([]store.BanMark{{SiteID: "news", BannedID: "nobody", Kind: store.MarkName, Value: "y", Expires: now.Add(time.Hour)}})
+		})
+		wantCode(t, err, parley.ENotFound, "AddBanMarks of an unknown reader")
+		if got, _ := f.s.BanMarks(f.ctx, "news", now, 0); len(got) != 0 {
+			t.Errorf("BanMarks after a failed unit: got %+v, want none", got)
+		}
+	}},
+	{"an author's recent comments, newest first, per site", func(t *testing.T, f *fixture) {
+		other := f.newSite("other")
+		op := f.newPage(other.ID, "https://other.example.com/a", "A")
+		base := ms(2026, 12, 1, 9, 0, 0, 0)
+		old := f.add(spec{author: "bob", created: base.Add(-48 * time.Hour), ip: "h0"})
+		c1 := f.add(spec{author: "bob", created: base, ip: "h1", status: parley.StatusRejected})
+		c2 := f.add(spec{author: "bob", created: base.Add(time.Hour), ip: "h2"})
+		f.add(spec{author: "bob", page: op, created: base.Add(2 * time.Hour), ip: "h3"})
+		f.add(spec{author: "alice", created: base.Add(time.Hour)})
+		got, err := f.s.AuthorComments(f.ctx, store.AuthorQuery{AuthorID: "bob", SiteID: "news", Since: base})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(ids(got)) != fmt.Sprint([]int64{c2.ID, c1.ID}) {
+			t.Fatalf("AuthorComments(news since base): got %v, want %v", ids(got), []int64{c2.ID, c1.ID})
+		}
+		if got[0].IPHash != "h2" || got[1].Status != parley.StatusRejected || got[0].Text != c2.Text {
+			t.Errorf("comments read back: %+v %+v", got[0], got[1])
+		}
+		all, _ := f.s.AuthorComments(f.ctx, store.AuthorQuery{AuthorID: "bob"})
+		if len(all) != 4 || all[3].ID != old.ID {
+			t.Errorf("AuthorComments on every site, any time: got %v", ids(all))
+		}
+		if one, _ := f.s.AuthorComments(f.ctx, store.AuthorQuery{AuthorID: "bob", Limit: 1}); len(one) != 1 {
+			t.Errorf("AuthorComments with limit 1: got %v", ids(one))
+		}
+	}},
+}
