@@ -10,6 +10,7 @@ const (
 	EventQueueChanged   = "queue.changed"   // the moderation queue of a site changed
 	EventSiteUpdated    = "site.updated"    // a site was created or its settings or policy changed (PageID is 0)
 	EventSiteModel      = "site.model"      // a site's tuned toxicity model was saved (PageID is 0)
+	EventBansChanged    = "site.bans"       // a reader was banned, suspended or let back on the site ("" for every site; PageID is 0)
 )
 
 // Event is something that happened to a page, to a site's moderation queue

@@ -25,6 +25,7 @@ const (
 	RuleTrust       = "trust"        // holds: the reader's recent comments were mostly rejected
 	RuleToxicity    = "toxicity"     // holds at Policy.ToxicityHold, rejects at Policy.ToxicityReject
 	RuleReports     = "reports"      // holds: reported by enough readers (applied by the service)
+	RuleBanEvasion  = "ban_evasion"  // holds: a new reader likely the same person as a banned one (applied by the service)
 )
 
 // Rejects reports whether a rule always rejects when it fires. The toxicity
@@ -382,6 +383,11 @@ func AuthorMessage(d parley.Decision) string {
 			case RulePremodNew, RulePremodAll, RuleTrust:
 				if about == "" {
 					about = r.Rule
+				}
+			case RuleBanEvasion:
+				// Not a word of the ban: the reader is new to the site.
+				if about == "" {
+					about = RulePremodNew
 				}
 			default:
 				about = "text"

@@ -161,7 +161,7 @@ func (s *Service) decide(ctx context.Context, a Actor, d *draft) (parley.Decisio
 		in.RecentByAuthor, in.RecentByIP = act.ByAuthor, act.ByIP
 	}
 	in.Scorer = s.scorer(d.site.ID)
-	return pipe.Decide(in), nil
+	return s.withBanSignals(ctx, a, d, in.Trust.Approved, pipe.Decide(in))
 }
 
 // Precheck tells an author what would happen to their comment, storing
