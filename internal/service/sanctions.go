@@ -168,6 +168,11 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 // sanctionMarks returns the marks a ban or suspension until the time binds
 // (none for a lift), and notes in the audit entry's after what they bind.
 func (s *Service) sanctionMarks(ctx context.Context, u *parley.User, siteID, action string, until time.Time, after map[string]any) ([]store.BanMark, error) {
+	// The marks of bans over for a day are of no use: bans are rare, and
+	// each one clears them out.
+	if _, err := s.store.PruneBanMarks(ctx, s.now().Add(-24*time.Hour)); err != nil {
+		s.Logger.Warn("prune ban marks", "error", err.Error())
+	}
 	if action != SanctionBan && action != SanctionSuspend {
 		after["bound"] = map[string]int{}
 		return nil, nil

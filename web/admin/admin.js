@@ -609,7 +609,10 @@
 
     const why = reasons.length
       ? h("ul", { class: "reasons", "aria-label": "Why it is here" },
-        reasons.map((r) => h("li", null, h("code", { class: "rule", text: r.rule || "" }), " ", r.message || "")))
+        reasons.map((r) => h("li", null, h("code", { class: "rule", text: r.rule || "" }), " ", r.message || "",
+          // A reason that points to a reader (the banned reader this one
+          // resembles) opens their panel.
+          r.user ? [" ", btn("link banned-link", "Open the banned reader", () => openUser(r.user), { title: "The banned reader's history, notes and sanctions" })] : null)))
       : null;
 
     const facts = [];
