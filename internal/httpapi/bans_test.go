@@ -78,3 +78,28 @@ func TestBanSticksWithoutTheCookie(t *testing.T) {
 		t.Errorf("banned reader's panel: %d %s", res.status, res.body)
 	}
 }
+
+// TestHatefulDisplayName: a display name in the site's lists is refused
+// with a 400 that names the policy point, not the words; nothing is stored.
+func TestHatefulDisplayName(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	for _, name := range []string{"Muzzie Hunter", "F.u.c.k You", "Sh1thead"} {
+		res := e.reader(name).post("A perfectly civil comment", nil)
+		if res.status != 400 || errCode(t, res) != "invalid" {
+			t.Fatalf("%q: %d %s, want 400 invalid", name, res.status, res.body)
+		}
+		body := string(res.body)
+		if !strings.Contains(body, "uses language this site does not allow") || !strings.Contains(body, "name_refused") {
+			t.Errorf("%q: %s, want the point and the reason", name, body)
+		}
+		if strings.Contains(strings.ToLower(body), "muzzie") || strings.Contains(strings.ToLower(body), "fuck") {
+			t.Errorf("%q: the answer repeats the words: %s", name, body)
+		}
+	}
+	if got := commentsOf(e.reader("Ann").thread("")); len(got) != 0 {
+		t.Errorf("thread after refused names: %v", got)
+	}
+	if res := e.reader("Dick Smith").post("A perfectly civil comment", nil); res.status != 201 {
+		t.Errorf("Dick Smith: %d %s", res.status, res.body)
+	}
+}

@@ -195,6 +195,10 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 	if err := s.postName(ctx, a, d.site.ID, in.Name); err != nil {
 		return nil, err
 	}
+	nameHold, err := s.moderateName(a, d, in.Name)
+	if err != nil {
+		return nil, err
+	}
 	res := &PostResult{}
 	created, renamed, err := s.reader(&a, in.Name)
 	if err != nil {
@@ -204,6 +208,7 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 	if err != nil {
 		return nil, err
 	}
+	dec = withNameHold(dec, nameHold)
 	c := &parley.Comment{
 		PageID:     d.page.ID,
 		AuthorID:   a.User.ID,
