@@ -55,6 +55,12 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/sso", s.requireStaff(s.handlePatchSSO))
 	mux.HandleFunc("PUT /api/v1/admin/users/{id}/role", s.requireStaff(s.handleSetRole))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePatchPage))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/settings", s.requireStaff(s.handleGetSiteSettings))
+	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/settings", s.requireStaff(s.handlePatchSiteSettings))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/moderators", s.requireStaff(s.handleModerators))
+	mux.HandleFunc("POST /api/v1/admin/sites/{site}/moderators", s.requireStaff(s.handleInviteModerator))
+	mux.HandleFunc("PUT /api/v1/admin/moderators/{id}", s.requireStaff(s.handleSetModerator))
+	mux.HandleFunc("DELETE /api/v1/admin/moderators/{id}", s.requireStaff(s.handleRemoveModerator))
 
 	// Anything else under /api/ is a JSON 404, not the mux's plain text.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

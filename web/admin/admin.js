@@ -1087,6 +1087,7 @@
     if (!S.site) return;
     const site = S.site;
     loadSSO(site);
+    loadSite(site);
     $("settings-h").textContent = `Site settings — ${site}`;
     try {
       const p = await api("GET", `/sites/${encodeURIComponent(site)}/policy`);
@@ -1153,6 +1154,47 @@
   $("policy-reset").addEventListener("click", () => {
     fillPolicy(S.policy || {});
     loadPolicy();
+  });
+
+  // ---- the site: name, policy URL, origins, embed snippet -----------------------
+  // Every moderator of the site reads them; an admin saves them (a
+  // moderator's save is refused by the server, and the button is off).
+
+  const siteForm = $("site-form");
+  const sitePath = (site) => `/sites/${encodeURIComponent(site)}/settings`;
+  const fillSite = (st) => {
+    siteForm.hidden = false;
+    const f = siteForm.elements;
+    f.name.value = st.name || "";
+    f.policy_url.value = st.policy_url || "";
+    f.origins.value = (st.origins || []).join("\n");
+    $("embed-snippet").textContent = st.embed || "";
+    const admin = !!(S.me && S.me.role === "admin");
+    for (const el of siteForm.querySelectorAll("input, textarea, button[type=submit]")) el.disabled = !admin;
+  };
+  const loadSite = async (site) => {
+    try {
+      const st = await api("GET", sitePath(site));
+      if (site === S.site) fillSite(st);
+    } catch {
+      siteForm.hidden = true;
+    }
+  };
+  siteForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    formError(siteForm, "");
+    const f = siteForm.elements;
+    const body = {
+      name: f.name.value.trim(),
+      policy_url: f.policy_url.value.trim(),
+      origins: f.origins.value.split(/[\s,]+/).filter(Boolean),
+    };
+    try {
+      fillSite(await api("PATCH", sitePath(S.site), body));
+      toast(`Site ${S.site} saved`);
+    } catch (err) {
+      formError(siteForm, err.message);
+    }
   });
 
   // ---- single sign-on (docs/sso.md) --------------------------------------------
