@@ -1088,6 +1088,7 @@
     const site = S.site;
     loadSSO(site);
     loadSite(site);
+    loadStaff(site);
     $("settings-h").textContent = `Site settings — ${site}`;
     try {
       const p = await api("GET", `/sites/${encodeURIComponent(site)}/policy`);
@@ -1194,6 +1195,65 @@
       toast(`Site ${S.site} saved`);
     } catch (err) {
       formError(siteForm, err.message);
+    }
+  });
+
+  // ---- moderators: invite, change, remove (admins) ------------------------------
+
+  const staffSection = $("staff-section");
+  const inviteForm = $("invite-form");
+  const ROLE_LABEL = { moderator: "Moderator", admin: "Admin" };
+  const loadStaff = async (site) => {
+    let list;
+    try {
+      list = (await api("GET", `/sites/${encodeURIComponent(site)}/moderators`)).moderators || [];
+    } catch {
+      staffSection.hidden = true;
+      return;
+    }
+    if (site !== S.site) return;
+    const admin = !!(S.me && S.me.role === "admin");
+    staffSection.hidden = false;
+    inviteForm.hidden = !admin;
+    clear($("staff-list")).append(...list.map((m) => {
+      const self = S.me && S.me.id === m.id;
+      const change = async (body, done) => {
+        try {
+          if (body) await api("PUT", `/moderators/${encodeURIComponent(m.id)}`, body);
+          else await api("DELETE", `/moderators/${encodeURIComponent(m.id)}`);
+          toast(done);
+        } catch (err) {
+          toast(err.message);
+        }
+        loadStaff(S.site);
+      };
+      return h("tr", { "data-email": m.email },
+        h("td", { text: m.name }),
+        h("td", { text: m.email }),
+        h("td", { text: (ROLE_LABEL[m.role] || m.role) + (m.role === "moderator" && !m.site ? " (every site)" : "") }),
+        h("td", null, admin && !self
+          ? [m.role === "moderator"
+            ? btn("staff-admin", "Make admin", () => change({ role: "admin" }, `${m.name} is an admin`), { "aria-label": `Make ${m.name} an admin` })
+            : btn("staff-mod", "Make moderator", () => change({ role: "moderator", site: S.site }, `${m.name} moderates ${S.site}`), { "aria-label": `Make ${m.name} a moderator of this site` }),
+          " ",
+          btn("danger staff-remove", "Remove", () => change(null, `${m.name} removed from the staff`), { "aria-label": `Remove ${m.name} from the staff` })]
+          : null));
+    }));
+  };
+  inviteForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    formError(inviteForm, "");
+    const f = inviteForm.elements;
+    try {
+      const r = await api("POST", `/sites/${encodeURIComponent(S.site)}/moderators`, { name: f.name.value.trim(), email: f.email.value.trim(), role: f.role.value });
+      const out = $("invite-result");
+      out.hidden = false;
+      clear(out).append(`${r.moderator.name} can sign in at ${location.origin}/admin/ as ${r.moderator.email} with the one-time password `,
+        h("code", { class: "invite-password", text: r.password }), ". It is shown only now: pass it on privately.");
+      inviteForm.reset();
+      loadStaff(S.site);
+    } catch (err) {
+      formError(inviteForm, err.message);
     }
   });
 

@@ -1,0 +1,86 @@
+package e2e
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/parleyhq/parley/internal/testenv"
+)
+
+// TestBrowserAdminRunsASite: an admin adds an allowed origin and renames
+// the site in Site settings, reads the embed snippet for this server,
+// invites a moderator (who signs in with the one-time password) and
+// removes them again.
+func TestBrowserAdminRunsASite(t *testing.T) {
+	chrome := testenv.Chromium(t)
+	dataDir := t.TempDir()
+	srv := startServer(t, dataDir)
+	const email, password = "boss@example.com", "correct horse battery staple"
+	addAdmin(t, dataDir, "Boss", email, password)
+
+	b := newBrowser(t, chrome, "admin")
+	violations := watchCSP(t, b)
+	signIn(b, srv, email, password)
+	b.do("open settings", chromedp.Click(chromedp.CSS(`.view-btn[data-view=settings]`)))
+	snippet := waitFor[string](b, "the embed snippet", `document.querySelector('#embed-snippet').textContent`)
+	if want := `<script src="` + srv.URL + `/embed.js" data-site="demo" async></script>`; !strings.Contains(snippet, want) {
+		t.Errorf("snippet %q, want %q", snippet, want)
+	}
+	eval[bool](b, "add an origin", `(() => { const o = document.querySelector('#site-form [name=origins]'); o.value += '\nhttps://gazette.example.com'; return true; })()`)
+	b.do("rename and save",
+		chromedp.SetValue(chromedp.CSS(`#site-form [name=name]`), "The Demo Gazette"),
+		chromedp.Click(chromedp.CSS(`#site-form button[type=submit]`)),
+	)
+	waitFor[bool](b, "the saved toast", `[...document.querySelectorAll('#toasts .toast')].some((t) => t.textContent.includes('Site demo saved'))`)
+	res, err := srv.client().do("GET", "/api/v1/admin/sites/demo/settings", nil, "Authorization", "Bearer "+adminToken)
+	if err != nil || res.Status != http.StatusOK || !strings.Contains(string(res.Body), `"https://gazette.example.com"`) || !strings.Contains(string(res.Body), "The Demo Gazette") {
+		t.Errorf("settings after the save: %v %d %s", err, res.Status, res.Body)
+	}
+	res, err = srv.client().do("GET", "/api/v1/threads?site=demo&url="+srv.URL+"/demo", nil, "Origin", "https://gazette.example.com")
+	if err != nil || res.Header.Get("Access-Control-Allow-Origin") != "https://gazette.example.com" {
+		t.Errorf("the new origin is not allowed: %v %v", err, res.Header)
+	}
+
+	b.do("invite a moderator",
+		chromedp.SendKeys(chromedp.CSS(`#invite-form [name=name]`), "Nadia Night"),
+		chromedp.SendKeys(chromedp.CSS(`#invite-form [name=email]`), "nadia@example.com"),
+		chromedp.Click(chromedp.CSS(`#invite-form button[type=submit]`)),
+	)
+	pw := waitFor[string](b, "the one-time password", `(() => { const c = document.querySelector('#invite-result .invite-password'); return c ? c.textContent : ''; })()`)
+	waitFor[bool](b, "Nadia in the list", `!!document.querySelector('#staff-list tr[data-email="nadia@example.com"]')`)
+	res, err = srv.client().do("POST", "/api/v1/admin/login", map[string]any{"email": "nadia@example.com", "password": pw})
+	if err != nil || res.Status != http.StatusOK {
+		t.Errorf("the invited moderator's sign-in: %v %d %s", err, res.Status, res.Body)
+	}
+	screenshot(t, b, "admin-site-settings.png")
+	b.do("remove her", chromedp.Click(chromedp.CSS(`#staff-list tr[data-email="nadia@example.com"] .staff-remove`)))
+	waitFor[bool](b, "Nadia gone", `!document.querySelector('#staff-list tr[data-email="nadia@example.com"]')`)
+	res, err = srv.client().do("POST", "/api/v1/admin/login", map[string]any{"email": "nadia@example.com", "password": pw})
+	if err != nil || res.Status != http.StatusUnauthorized {
+		t.Errorf("the removed moderator's sign-in: %v %d, want 401", err, res.Status)
+	}
+	if v := violations(); len(v) > 0 {
+		t.Errorf("CSP violations: %v", v)
+	}
+}
+
+// addAdmin adds an admin account with `parley user add`.
+func addAdmin(t *testing.T, dataDir, name, email, password string) {
+	t.Helper()
+	pw := filepath.Join(t.TempDir(), "password")
+	if err := os.WriteFile(pw, []byte(password+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(testenv.Binary(t), "user", "add", "--role", "admin", "--name", name, "--email", email,
+		"--password-file", pw, "--data", dataDir)
+	cmd.Env = append(os.Environ(), "PARLEY_LOG_LEVEL=warn")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("parley user add: %v\n%s", err, out)
+	}
+}
