@@ -65,6 +65,18 @@ func TestBrowserAdminRunsASite(t *testing.T) {
 	if err != nil || res.Status != http.StatusUnauthorized {
 		t.Errorf("the removed moderator's sign-in: %v %d, want 401", err, res.Status)
 	}
+	// Search: a comment found by its text, in whatever queue it is.
+	for _, text := range []string{"The night bus timetable is a scandal", "Lovely weather for it"} {
+		if res, err := srv.client().do("POST", "/api/v1/comments", map[string]any{"site": "demo", "url": srv.URL + "/demo", "title": "Demo", "name": "Rita", "text": text}); err != nil || res.Status != http.StatusCreated {
+			t.Fatalf("post: %v %d %.300s", err, res.Status, res.Body)
+		}
+	}
+	b.do("back to the queue", chromedp.Click(chromedp.CSS(`.view-btn[data-view=queue]`)))
+	b.do("search", chromedp.SendKeys(chromedp.CSS(`#search-form [name=text]`), "TIMETABLE"), chromedp.Click(chromedp.CSS(`#search-form button[type=submit]`)))
+	found := waitFor[string](b, "the search results", `(() => { const f = document.querySelector('#filters'); const items = [...document.querySelectorAll('#queue .item .text')]; return f && !f.hidden && items.length ? items.map((e) => e.textContent).join('|') : ''; })()`)
+	if found != "The night bus timetable is a scandal" {
+		t.Errorf("search found %q, want the one comment", found)
+	}
 	if v := violations(); len(v) > 0 {
 		t.Errorf("CSP violations: %v", v)
 	}

@@ -36,6 +36,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/admin/sites", s.requireStaff(s.handleSites))
 	mux.HandleFunc("GET /api/v1/admin/queue", s.requireStaff(s.handleQueue))
 	mux.HandleFunc("GET /api/v1/admin/counts", s.requireStaff(s.handleQueueCounts))
+	mux.HandleFunc("GET /api/v1/admin/search", s.requireStaff(s.handleSearch))
 	mux.HandleFunc("GET /api/v1/admin/stream", s.requireStaff(s.capStreams(s.handleAdminStream)))
 	mux.HandleFunc("POST /api/v1/admin/comments/{id}/decision", s.requireStaff(s.handleDecision))
 	mux.HandleFunc("POST /api/v1/admin/comments/bulk", s.requireStaff(s.handleBulk))

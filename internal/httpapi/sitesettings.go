@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"html"
 	"net/http"
+	"strconv"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // siteSettingsJSON is a site's settings as the admin UI edits them, with
@@ -76,4 +78,36 @@ func (s *Server) handlePatchSiteSettings(w http.ResponseWriter, r *http.Request)
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, s.toSiteSettings(r, site))
+}
+
+// handleSearch serves GET /api/v1/admin/search?site=&text=&author=&page=:
+// comments in the queue's shape.
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
+	v := r.URL.Query()
+	q := store.CommentSearch{SiteID: v.Get("site"), Text: v.Get("text"), Author: v.Get("author")}
+	for name, dst := range map[string]*int{"limit": &q.Limit, "offset": &q.Offset} {
+		if x := v.Get(name); x != "" {
+			n, err := strconv.Atoi(x)
+			if err != nil || n < 0 {
+				s.writeError(w, r, parley.Errorf(parley.EInvalid, "%s must be a non-negative number", name))
+				return
+			}
+			*dst = n
+		}
+	}
+	if x := v.Get("page"); x != "" {
+		n, err := strconv.ParseInt(x, 10, 64)
+		if err != nil {
+			s.writeError(w, r, parley.Errorf(parley.EInvalid, "page must be a page id"))
+			return
+		}
+		q.PageID = n
+	}
+	entries, err := s.svc.SearchComments(r.Context(), s.staff(r), q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"comments": toQueueItems(entries)})
 }

@@ -62,6 +62,26 @@ func TestAdminRunsASite(t *testing.T) {
 		t.Errorf("audit of the site's changes: %v", audited)
 	}
 
+	// Search by text, author (part of the name) and page, for moderators.
+	postID(t, e.reader("Rita Reader"), "The night bus TIMETABLE is a scandal", nil)
+	postID(t, e.reader("Sam"), "Lovely weather", nil)
+	for _, tc := range []struct{ query, want, not string }{
+		{"text=timetable", "night bus", "Lovely"},
+		{"author=rita", "night bus", "Lovely"},
+		{"text=weather&author=Sam", "Lovely", "night bus"},
+	} {
+		res := mod.do("GET", "/api/v1/admin/search?site=news&"+tc.query, nil)
+		if res.status != 200 || !strings.Contains(string(res.body), tc.want) || strings.Contains(string(res.body), tc.not) {
+			t.Errorf("search %s: %d %s", tc.query, res.status, res.body)
+		}
+	}
+	if res := mod.do("GET", "/api/v1/admin/search?site=news", nil); res.status != 400 {
+		t.Errorf("search for nothing: %d %s, want 400", res.status, res.body)
+	}
+	if res := mod.do("GET", "/api/v1/admin/search?site=sport&text=x", nil); res.status != 403 && res.status != 404 {
+		t.Errorf("search of another site: %d %s", res.status, res.body)
+	}
+
 	// Moderators: invite, change, remove.
 	const mods = "/api/v1/admin/sites/news/moderators"
 	if res := mod.act("POST", mods, map[string]any{"name": "New Mod", "email": "new@example.com"}); res.status != 403 {

@@ -89,3 +89,35 @@ func (s *Service) PatchSite(ctx context.Context, a Actor, siteID string, p SiteP
 	}
 	return &next, nil
 }
+
+// SearchComments finds a site's comments by text, author (id or part of
+// the name) or page, in any status but deleted, newest first, for a
+// moderator of the site, as queue entries.
+func (s *Service) SearchComments(ctx context.Context, a Actor, q store.CommentSearch) ([]*QueueEntry, error) {
+	if err := checkSiteID(q.SiteID); err != nil {
+		return nil, err
+	}
+	if err := mayModerate(a, q.SiteID); err != nil {
+		return nil, err
+	}
+	if q.Text == "" && q.Author == "" && q.PageID == 0 {
+		return nil, parley.Errorf(parley.EInvalid, "give text, author or page to search for")
+	}
+	cs, err := s.store.SearchComments(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	pages := map[int64]*parley.Page{}
+	items := make([]*store.QueueItem, 0, len(cs))
+	for _, c := range cs {
+		p, ok := pages[c.PageID]
+		if !ok {
+			if p, err = s.store.PageByID(ctx, c.PageID); err != nil {
+				return nil, err
+			}
+			pages[c.PageID] = p
+		}
+		items = append(items, &store.QueueItem{Comment: c, Page: p})
+	}
+	return s.enrich(ctx, q.SiteID, items)
+}

@@ -36,3 +36,14 @@ type AuthorQuery struct {
 	Since    time.Time // created at or after
 	Limit    int       // default 50, at most 1,000
 }
+
+// CommentSearch selects a site's comments for moderators (any status but
+// deleted): each field that is set must match.
+type CommentSearch struct {
+	SiteID string
+	Text   string // the text contains it (ASCII letters in either case at least)
+	Author string // the author's id, or a part of their name
+	PageID int64
+	Limit  int // default 50, at most 200
+	Offset int
+}

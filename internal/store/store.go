@@ -316,6 +316,9 @@ type Store interface {
 	// at or after q.Since on the pages of q.SiteID (every site when ""),
 	// newest first, at most q.Limit.
 	AuthorComments(ctx context.Context, q AuthorQuery) ([]*parley.Comment, error)
+	// SearchComments returns the comments of q.SiteID that match q, in
+	// any status but deleted, newest first (see CommentSearch).
+	SearchComments(ctx context.Context, q CommentSearch) ([]*parley.Comment, error)
 }
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods

@@ -477,6 +477,7 @@
         }, { "aria-label": `Stop filtering by ${kind.toLowerCase()}` }));
     if (S.filter.page) ui.filters.append(chip("Page", "page", S.filter.page));
     if (S.filter.author) ui.filters.append(chip("Reader", "author", S.filter.author));
+    if (S.filter.text) ui.filters.append(chip("Text", "text", S.filter.text));
     ui.filters.hidden = !ui.filters.firstChild;
   };
 
@@ -488,8 +489,14 @@
 
   // ---- the queue -------------------------------------------------------------
 
-  const queuePath = (offset) =>
-    "/queue?" + q({
+  // With a text filter the list is a search of every status but deleted
+  // (the tab does not apply); page and reader filters narrow it.
+  const queuePath = (offset) => S.filter.text
+    ? "/search?" + q({
+      site: S.site, text: S.filter.text.id, page: S.filter.page && S.filter.page.id,
+      author: S.filter.author && S.filter.author.id, limit: PAGE, offset,
+    })
+    : "/queue?" + q({
       site: S.site, status: S.queue, page: S.filter.page && S.filter.page.id,
       author: S.filter.author && S.filter.author.id, limit: PAGE, offset,
     });
@@ -529,6 +536,13 @@
     renderFilters();
   };
 
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = e.target.elements.text.value.trim();
+    S.filter.text = text ? { id: text, label: text } : null;
+    loadQueue();
+  });
+
   ui.more.addEventListener("click", async () => {
     const seq = S.seq;
     ui.more.disabled = true;
@@ -549,7 +563,7 @@
 
   const renderEmpty = () => {
     const label = (QUEUES.find(([k]) => k === S.queue) || [])[1] || S.queue;
-    const filtered = S.filter.page || S.filter.author;
+    const filtered = S.filter.page || S.filter.author || S.filter.text;
     ui.empty.textContent = filtered ? `Nothing in ${label} for this filter.` : `Nothing in ${label}.${LIVE_QUEUES.has(S.queue) ? " New comments will appear here." : ""}`;
     ui.empty.hidden = S.items.length > 0;
     ui.more.hidden = !S.more;

@@ -127,3 +127,37 @@ func (db *DB) AuthorComments(ctx context.Context, q store.AuthorQuery) ([]*parle
 	}
 	return out, nil
 }
+
+// searchSQL: lower() on both sides.
+const searchSQL = `SELECT ` + commentCols + ` FROM comments
+	WHERE site_id = $1 AND status <> 'deleted'
+		AND ($2 = '' OR strpos(lower(text), lower($2)) > 0)
+		AND ($3 = '' OR author_id = $3 OR strpos(lower(author_name), lower($3)) > 0)
+		AND ($4 = 0 OR page_id = $4)
+	ORDER BY created DESC, id DESC LIMIT $5 OFFSET $6`
+
+// SearchComments returns a site's comments that match q, newest first.
+func (db *DB) SearchComments(ctx context.Context, q store.CommentSearch) ([]*parley.Comment, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 200)
+	rows, err := db.pool.Query(ctx, searchSQL, q.SiteID, q.Text, q.Author, q.PageID, limit, max(q.Offset, 0))
+	if err != nil {
+		return nil, wrap(err, "search comments")
+	}
+	defer rows.Close()
+	var out []*parley.Comment
+	for rows.Next() {
+		c := new(parley.Comment)
+		if err := scanComment(rows, c); err != nil {
+			return nil, fmt.Errorf("search comments: %w", err)
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap(err, "search comments")
+	}
+	return out, nil
+}

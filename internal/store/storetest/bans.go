@@ -127,4 +127,41 @@ var banMarkTests = []test{
 			t.Errorf("AuthorComments with limit 1: got %v", ids(one))
 		}
 	}},
+	{"search a site's comments by text, author and page", func(t *testing.T, f *fixture) {
+		other := f.newSite("other")
+		op := f.newPage(other.ID, "https://other.example.com/a", "A")
+		p2 := f.newPage("news", "https://news.example.com/2026/two", "Two")
+		base := ms(2026, 12, 1, 9, 0, 0, 0)
+		c1 := f.add(spec{author: "bob", text: "The TIMETABLE is late", created: base})
+		c2 := f.add(spec{author: "carol", text: "the timetable again", created: base.Add(time.Minute), status: parley.StatusPending, page: p2})
+		del := f.add(spec{author: "bob", text: "timetable deleted", created: base.Add(2 * time.Minute)})
+		f.setStatus(del, parley.StatusDeleted, true)
+		f.add(spec{author: "bob", text: "timetable elsewhere", page: op, created: base})
+		search := func(q store.CommentSearch) []int64 {
+			t.Helper()
+			q.SiteID = "news"
+			cs, err := f.s.SearchComments(f.ctx, q)
+			if err != nil {
+				t.Fatalf("SearchComments(%+v): %v", q, err)
+			}
+			return ids(cs)
+		}
+		for _, tc := range []struct {
+			name string
+			q    store.CommentSearch
+			want []int64
+		}{
+			{"text in any case, newest first, not deleted, this site only", store.CommentSearch{Text: "timeTable"}, []int64{c2.ID, c1.ID}},
+			{"author id", store.CommentSearch{Author: "bob"}, []int64{c1.ID}},
+			{"part of the author's name", store.CommentSearch{Author: "aro"}, []int64{c2.ID}},
+			{"page", store.CommentSearch{PageID: p2.ID}, []int64{c2.ID}},
+			{"all of them", store.CommentSearch{Text: "late", Author: "bob", PageID: f.page.ID}, []int64{c1.ID}},
+			{"nothing", store.CommentSearch{Text: "nothing like it"}, nil},
+			{"limit and offset", store.CommentSearch{Limit: 1, Offset: 1}, []int64{c1.ID}},
+		} {
+			if got := search(tc.q); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
+			}
+		}
+	}},
 }
