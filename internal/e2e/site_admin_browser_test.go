@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"time"
 	"strings"
 	"testing"
 
@@ -77,6 +78,18 @@ func TestBrowserAdminRunsASite(t *testing.T) {
 	if found != "The night bus timetable is a scandal" {
 		t.Errorf("search found %q, want the one comment", found)
 	}
+	// Statistics: today's comments, and the decision on the held one an
+	// overturn only if it reversed the rules.
+	b.do("open statistics", chromedp.Click(chromedp.CSS(`.view-btn[data-view=stats]`)))
+	today := time.Now().UTC().Format("2006-01-02")
+	row := waitFor[string](b, "today's row", `(() => { const r = document.querySelector('#stats-days tr[data-day="`+today+`"]'); return r ? [...r.cells].map((c) => c.textContent).join(' ') : ''; })()`)
+	if !strings.HasPrefix(row, today+" 2 ") {
+		t.Errorf("today's row %q, want the 2 comments posted", row)
+	}
+	if summary := eval[string](b, "the summary", `document.querySelector('#stats-summary').textContent`); !strings.Contains(summary, "Overturn rate") || !strings.Contains(summary, "Held now") {
+		t.Errorf("summary %q", summary)
+	}
+	screenshot(t, b, "admin-statistics.png")
 	if v := violations(); len(v) > 0 {
 		t.Errorf("CSP violations: %v", v)
 	}

@@ -58,6 +58,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePatchPage))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/settings", s.requireStaff(s.handleGetSiteSettings))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/settings", s.requireStaff(s.handlePatchSiteSettings))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/stats", s.requireStaff(s.handleStats))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/moderators", s.requireStaff(s.handleModerators))
 	mux.HandleFunc("POST /api/v1/admin/sites/{site}/moderators", s.requireStaff(s.handleInviteModerator))
 	mux.HandleFunc("PUT /api/v1/admin/moderators/{id}", s.requireStaff(s.handleSetModerator))

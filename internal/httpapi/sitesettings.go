@@ -111,3 +111,55 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"comments": toQueueItems(entries)})
 }
+
+type dayStatsJSON struct {
+	Day       string `json:"day"` // YYYY-MM-DD, UTC
+	Comments  int    `json:"comments"`
+	Held      int    `json:"held"`
+	Reports   int    `json:"reports"`
+	Decisions int    `json:"decisions"`
+	Overturns int    `json:"overturns"`
+}
+
+// handleStats serves GET /api/v1/admin/sites/{site}/stats?days=30: the
+// workload per day, the queue now (its size and the age of its oldest
+// comment) and the overturn rate (moderators' decisions that reversed
+// the rules' verdict, of all decisions) over the period.
+func (s *Server) handleStats(w http.ResponseWriter, r *http.Request) {
+	days := 30
+	if v := r.URL.Query().Get("days"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			s.writeError(w, r, parley.Errorf(parley.EInvalid, "days must be a number"))
+			return
+		}
+		days = n
+	}
+	st, err := s.svc.Workload(r.Context(), s.staff(r), r.PathValue("site"), days)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := struct {
+		Days         []dayStatsJSON `json:"days"`
+		Pending      int            `json:"pending"`
+		QueueAge     int64          `json:"queue_age_seconds"` // age of the oldest held comment; 0 when none
+		Decisions    int            `json:"decisions"`
+		OverturnRate float64        `json:"overturn_rate"`
+	}{Days: []dayStatsJSON{}, Pending: st.Pending}
+	if !st.OldestPending.IsZero() {
+		out.QueueAge = int64(s.svc.Now().Sub(st.OldestPending).Seconds())
+	}
+	overturns := 0
+	for _, d := range st.Days {
+		out.Days = append(out.Days, dayStatsJSON{Day: d.Day.Format("2006-01-02"), Comments: d.Comments, Held: d.Held,
+			Reports: d.Reports, Decisions: d.Decisions, Overturns: d.Overturns})
+		out.Decisions += d.Decisions
+		overturns += d.Overturns
+	}
+	if out.Decisions > 0 {
+		out.OverturnRate = float64(overturns) / float64(out.Decisions)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
+}

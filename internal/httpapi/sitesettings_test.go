@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -80,6 +81,25 @@ func TestAdminRunsASite(t *testing.T) {
 	}
 	if res := mod.do("GET", "/api/v1/admin/search?site=sport&text=x", nil); res.status != 403 && res.status != 404 {
 		t.Errorf("search of another site: %d %s", res.status, res.body)
+	}
+
+	// Statistics: a published comment rejected is an overturn.
+	id, _ := postID(t, e.reader("Tom"), "One more comment", nil)
+	if res := mod.act("POST", fmt.Sprintf("/api/v1/admin/comments/%d/decision", id), map[string]any{"action": "reject"}); res.status != 200 {
+		t.Fatalf("reject: %d %s", res.status, res.body)
+	}
+	st := mod.do("GET", "/api/v1/admin/sites/news/stats?days=7", nil)
+	if st.status != 200 {
+		t.Fatalf("stats: %d %s", st.status, st.body)
+	}
+	sb := st.json(t)
+	days := sb["days"].([]any)
+	if len(days) != 1 || days[0].(map[string]any)["comments"] != 3.0 || days[0].(map[string]any)["decisions"] != 1.0 ||
+		days[0].(map[string]any)["overturns"] != 1.0 || sb["overturn_rate"] != 1.0 || sb["pending"] != 0.0 {
+		t.Errorf("stats: %s", st.body)
+	}
+	if res := mod.do("GET", "/api/v1/admin/sites/news/stats?days=0", nil); res.status != 400 {
+		t.Errorf("stats of 0 days: %d", res.status)
 	}
 
 	// Moderators: invite, change, remove.

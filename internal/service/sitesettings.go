@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store"
@@ -120,4 +121,26 @@ func (s *Service) SearchComments(ctx context.Context, a Actor, q store.CommentSe
 		items = append(items, &store.QueueItem{Comment: c, Page: p})
 	}
 	return s.enrich(ctx, q.SiteID, items)
+}
+
+// MaxWorkloadDays bounds the statistics view.
+const MaxWorkloadDays = 366
+
+// Workload returns a site's moderation workload over the last days UTC
+// days, today included, for a moderator of the site.
+func (s *Service) Workload(ctx context.Context, a Actor, siteID string, days int) (store.SiteStats, error) {
+	if err := checkSiteID(siteID); err != nil {
+		return store.SiteStats{}, err
+	}
+	if err := mayModerate(a, siteID); err != nil {
+		return store.SiteStats{}, err
+	}
+	if days < 1 || days > MaxWorkloadDays {
+		return store.SiteStats{}, parley.Errorf(parley.EInvalid, "days must be between 1 and %d", MaxWorkloadDays)
+	}
+	if _, err := s.store.Site(ctx, siteID); err != nil {
+		return store.SiteStats{}, err
+	}
+	today := s.now().UTC().Truncate(24 * time.Hour)
+	return s.store.Workload(ctx, siteID, today.AddDate(0, 0, 1-days))
 }

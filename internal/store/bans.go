@@ -1,6 +1,9 @@
 package store
 
-import "time"
+import (
+	"sort"
+	"time"
+)
 
 // BanMark binds a ban to something the banned reader cannot shed by
 // deleting a cookie. A new reader whose post matches a mark in force is
@@ -46,4 +49,32 @@ type CommentSearch struct {
 	PageID int64
 	Limit  int // default 50, at most 200
 	Offset int
+}
+
+// DayStats is one UTC day of a site's moderation workload.
+type DayStats struct {
+	Day       time.Time // midnight UTC
+	Comments  int       // comments posted
+	Held      int       // of them, held or refused by a rule when posted (they carry reasons)
+	Reports   int       // reports made
+	Decisions int       // moderators' approvals and rejections
+	Overturns int       // of them, an approval of a held or rejected comment, or a rejection of a published one
+}
+
+// SiteStats is a site's workload since a time, day by day, oldest first
+// (days without activity are absent), with its queue now.
+type SiteStats struct {
+	Days          []DayStats
+	Pending       int       // comments held now
+	OldestPending time.Time // when the oldest of them was posted; zero when none
+}
+
+// SortDays returns the days of a backend's Stats, oldest first.
+func SortDays(days map[int64]*DayStats) []DayStats {
+	out := make([]DayStats, 0, len(days))
+	for _, d := range days {
+		out = append(out, *d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Day.Before(out[j].Day) })
+	return out
 }

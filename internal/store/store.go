@@ -319,6 +319,8 @@ type Store interface {
 	// SearchComments returns the comments of q.SiteID that match q, in
 	// any status but deleted, newest first (see CommentSearch).
 	SearchComments(ctx context.Context, q CommentSearch) ([]*parley.Comment, error)
+	// Workload returns siteID's workload from since on (see SiteStats).
+	Workload(ctx context.Context, siteID string, since time.Time) (SiteStats, error)
 }
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods

@@ -351,7 +351,7 @@
     const p = new URLSearchParams(location.hash.slice(1));
     return {
       site: p.get("site") || "",
-      view: ["settings", "pages"].includes(p.get("view")) ? p.get("view") : "queue",
+      view: ["settings", "pages", "stats"].includes(p.get("view")) ? p.get("view") : "queue",
       queue: QUEUES.some(([k]) => k === p.get("queue")) ? p.get("queue") : "pending",
       page: p.get("page") || "",
       author: p.get("author") || "",
@@ -408,6 +408,7 @@
     loadPolicy();
     if (S.view === "queue") loadQueue();
     if (S.view === "pages") loadPages();
+    if (S.view === "stats") loadStats();
     loadCounts();
   });
 
@@ -418,12 +419,15 @@
     ui.queueView.hidden = v !== "queue";
     ui.settingsView.hidden = v !== "settings";
     ui.pagesView.hidden = v !== "pages";
+    $("stats-view").hidden = v !== "stats";
     for (const b of document.querySelectorAll(".view-btn")) b.setAttribute("aria-pressed", String(b.dataset.view === v));
     writeHash();
     if (v === "settings") {
       if (!S.policy || ui.policyForm.dataset.site !== S.site) loadPolicy();
     } else if (v === "pages") {
       loadPages();
+    } else if (v === "stats") {
+      loadStats();
     } else {
       loadQueue();
       loadCounts();
@@ -1211,6 +1215,30 @@
       formError(siteForm, err.message);
     }
   });
+
+  // ---- statistics --------------------------------------------------------------
+
+  const ageText = (s) => (s < 3600 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`);
+  const loadStats = async () => {
+    const site = S.site;
+    let st;
+    try {
+      st = await api("GET", `/sites/${encodeURIComponent(site)}/stats?days=30`);
+    } catch (e) {
+      if (e.status !== 401) fail(e);
+      return;
+    }
+    if (site !== S.site) return;
+    const dd = (term, value) => [h("dt", { text: term }), h("dd", { text: value })];
+    clear($("stats-summary")).append(
+      ...dd("Held now", num(st.pending)),
+      ...dd("Oldest in the queue", st.pending ? ageText(st.queue_age_seconds) : "—"),
+      ...dd("Decisions", num(st.decisions)),
+      ...dd("Overturn rate", st.decisions ? `${(100 * st.overturn_rate).toFixed(1)} %` : "—"));
+    clear($("stats-days")).append(...(st.days || []).slice().reverse().map((d) => h("tr", { "data-day": d.day },
+      h("th", { scope: "row", text: d.day }),
+      ...[d.comments, d.held, d.reports, d.decisions, d.overturns].map((n) => h("td", { text: num(n) })))));
+  };
 
   // ---- moderators: invite, change, remove (admins) ------------------------------
 

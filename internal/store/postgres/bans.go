@@ -161,3 +161,59 @@ func (db *DB) SearchComments(ctx context.Context, q store.CommentSearch) ([]*par
 	}
 	return out, nil
 }
+
+// statsSQL counts a site's comments, holds, reports and decisions per UTC
+// day (day numbers since the epoch).
+const statsSQL = `
+SELECT floor(extract(epoch FROM created) / 86400)::bigint AS day, 'c' AS kind, count(*), count(reasons) FROM comments
+	WHERE site_id = $1 AND created >= $2 GROUP BY day
+UNION ALL
+SELECT floor(extract(epoch FROM r.created) / 86400)::bigint AS day, 'r', count(*), 0 FROM reports r JOIN comments c ON c.id = r.comment_id
+	WHERE c.site_id = $1 AND r.created >= $2 GROUP BY day
+UNION ALL
+SELECT floor(extract(epoch FROM created) / 86400)::bigint AS day, 'd', count(*),
+	count(*) FILTER (WHERE (action = 'approve' AND position('"status":"approved"'::bytea IN coalesce(before, ''::bytea)) = 0)
+		OR (action = 'reject' AND position('"status":"approved"'::bytea IN coalesce(before, ''::bytea)) > 0))
+	FROM actions WHERE site_id = $1 AND created >= $2 AND action IN ('approve', 'reject') GROUP BY day`
+
+// Workload returns a site's workload per day since a time.
+func (db *DB) Workload(ctx context.Context, siteID string, since time.Time) (store.SiteStats, error) {
+	var out store.SiteStats
+	rows, err := db.pool.Query(ctx, statsSQL, siteID, epoch(since))
+	if err != nil {
+		return out, wrap(err, "read stats")
+	}
+	defer rows.Close()
+	days := map[int64]*store.DayStats{}
+	for rows.Next() {
+		var day, n, m int64
+		var kind string
+		if err := rows.Scan(&day, &kind, &n, &m); err != nil {
+			return out, wrap(err, "read stats")
+		}
+		d := days[day]
+		if d == nil {
+			d = &store.DayStats{Day: time.Unix(day*86400, 0).UTC()}
+			days[day] = d
+		}
+		switch kind {
+		case "c":
+			d.Comments, d.Held = int(n), int(m)
+		case "r":
+			d.Reports = int(n)
+		case "d":
+			d.Decisions, d.Overturns = int(n), int(m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return out, wrap(err, "read stats")
+	}
+	out.Days = store.SortDays(days)
+	var oldest *time.Time
+	if err := db.pool.QueryRow(ctx, `SELECT count(*), min(created) FROM comments WHERE site_id = $1 AND status = 'pending'`, siteID).
+		Scan(&out.Pending, &oldest); err != nil {
+		return out, wrap(err, "read stats")
+	}
+	out.OldestPending = fromNull(oldest)
+	return out, nil
+}

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -150,4 +151,65 @@ func (db *DB) SearchComments(ctx context.Context, q store.CommentSearch) ([]*par
 		return nil, fmt.Errorf("search comments: %w", err)
 	}
 	return out, nil
+}
+
+// statsSQL counts a site's comments, holds, reports and decisions per UTC
+// day (day numbers since the epoch).
+const statsSQL = `
+SELECT created / 86400000 AS day, 'c' AS kind, count(*), count(reasons) FROM comments
+	WHERE site_id = ?1 AND created >= ?2 GROUP BY day
+UNION ALL
+SELECT r.created / 86400000 AS day, 'r', count(*), 0 FROM reports r JOIN comments c ON c.id = r.comment_id
+	WHERE c.site_id = ?1 AND r.created >= ?2 GROUP BY day
+UNION ALL
+SELECT created / 86400000 AS day, 'd', count(*),
+	sum(CASE WHEN (action = 'approve' AND before NOT LIKE '%"status":"approved"%')
+		OR (action = 'reject' AND before LIKE '%"status":"approved"%') THEN 1 ELSE 0 END)
+	FROM actions WHERE site_id = ?1 AND created >= ?2 AND action IN ('approve', 'reject') GROUP BY day`
+
+// Workload returns a site's workload per day since a time.
+func (db *DB) Workload(ctx context.Context, siteID string, since time.Time) (store.SiteStats, error) {
+	var out store.SiteStats
+	rows, err := db.query(ctx, statsSQL, siteID, millis(since))
+	if err != nil {
+		return out, fmt.Errorf("read stats: %w", err)
+	}
+	defer rows.Close()
+	days := map[int64]*store.DayStats{}
+	for rows.Next() {
+		var day, n, m int64
+		var kind string
+		if err := rows.Scan(&day, &kind, &n, &m); err != nil {
+			return out, fmt.Errorf("read stats: %w", err)
+		}
+		addDay(days, day, kind, int(n), int(m))
+	}
+	if err := rows.Err(); err != nil {
+		return out, fmt.Errorf("read stats: %w", err)
+	}
+	out.Days = store.SortDays(days)
+	var oldest sql.NullInt64
+	if err := db.queryRow(ctx, `SELECT count(*), min(created) FROM comments WHERE site_id = ? AND status = 'pending'`, siteID).
+		Scan(&out.Pending, &oldest); err != nil {
+		return out, fmt.Errorf("read stats: %w", err)
+	}
+	out.OldestPending = fromMillis(oldest.Int64)
+	return out, nil
+}
+
+// addDay adds one row of statsSQL to its day.
+func addDay(days map[int64]*store.DayStats, day int64, kind string, n, m int) {
+	d := days[day]
+	if d == nil {
+		d = &store.DayStats{Day: time.Unix(day*86400, 0).UTC()}
+		days[day] = d
+	}
+	switch kind {
+	case "c":
+		d.Comments, d.Held = n, m
+	case "r":
+		d.Reports = n
+	case "d":
+		d.Decisions, d.Overturns = n, m
+	}
 }

@@ -127,6 +127,10 @@ var banMarkTests = []test{
 			t.Errorf("AuthorComments with limit 1: got %v", ids(one))
 		}
 	}},
+}
+
+// adminViewTests pin the reads of the admin's search and workload views.
+var adminViewTests = []test{
 	{"search a site's comments by text, author and page", func(t *testing.T, f *fixture) {
 		other := f.newSite("other")
 		op := f.newPage(other.ID, "https://other.example.com/a", "A")
@@ -162,6 +166,51 @@ var banMarkTests = []test{
 			if got := search(tc.q); fmt.Sprint(got) != fmt.Sprint(tc.want) {
 				t.Errorf("%s: got %v, want %v", tc.name, got, tc.want)
 			}
+		}
+	}},
+	{"workload per day: comments, holds, reports, decisions, overturns and the queue", func(t *testing.T, f *fixture) {
+		f.user("r", "", "")
+		day1 := ms(2026, 12, 1, 9, 0, 0, 0)
+		day2 := ms(2026, 12, 2, 23, 59, 0, 0)
+		held := f.build(spec{created: day1, status: parley.StatusPending})
+		held.Reasons = []parley.Reason{{Rule: "toxicity", Message: "toxicity 0.9"}}
+		if err := f.s.CreateComment(f.ctx, held); err != nil {
+			t.Fatal(err)
+		}
+		ok := f.add(spec{created: day1.Add(time.Hour)})
+		f.add(spec{created: day2, status: parley.StatusPending})
+		f.add(spec{created: day1.Add(-48 * time.Hour)}) // before since
+		if _, err := f.s.AddReport(f.ctx, &parley.Report{CommentID: ok.ID, ReporterID: "r", Reason: "spam", Created: day2}); err != nil {
+			t.Fatal(err)
+		}
+		for _, a := range []store.Action{
+			{Action: "approve", CommentID: held.ID, Before: []byte(`{"status":"pending"}`), Created: day2},                // overturns the hold
+			{Action: "reject", CommentID: ok.ID, Before: []byte(`{"status":"approved"}`), Created: day2.Add(time.Second)}, // overturns the publication
+			{Action: "reject", CommentID: held.ID, Before: []byte(`{"status":"pending"}`), Created: day2.Add(2 * time.Second)},
+			{Action: "note", Created: day2},
+		} {
+			a.SiteID = "news"
+			if err := f.s.AddAction(f.ctx, &a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := f.s.Workload(f.ctx, "news", day1.Add(-time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []store.DayStats{
+			{Day: ms(2026, 12, 1, 0, 0, 0, 0), Comments: 2, Held: 1},
+			{Day: ms(2026, 12, 2, 0, 0, 0, 0), Comments: 1, Reports: 1, Decisions: 3, Overturns: 2},
+		}
+		if fmt.Sprint(got.Days) != fmt.Sprint(want) {
+			t.Errorf("days:\n got %v\nwant %v", got.Days, want)
+		}
+		if got.Pending != 2 {
+			t.Errorf("pending %d, want 2", got.Pending)
+		}
+		wantTime(t, "oldest pending", got.OldestPending, day1)
+		if other, err := f.s.Workload(f.ctx, "nope", day1); err != nil || len(other.Days) != 0 || other.Pending != 0 || !other.OldestPending.IsZero() {
+			t.Errorf("workload of a site without comments: %+v, %v", other, err)
 		}
 	}},
 }

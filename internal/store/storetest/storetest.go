@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Decisions", decisionTests},
 		{"SSO", ssoTests},
 		{"BanMarks", banMarkTests},
+		{"AdminViews", adminViewTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
