@@ -20,8 +20,25 @@ import (
 	"time"
 )
 
-// ReaderCookie is the name of the reader session cookie.
+// ReaderCookie is the name of the reader session cookie on plain http
+// (local use).
 const ReaderCookie = "parley_reader"
+
+// SecureReaderCookie is its name over HTTPS. The __Host- prefix makes the
+// browser accept it only when set by this host itself, Secure, for Path=/
+// and without Domain, so a page on a sibling subdomain, or a network
+// attacker on plain http, cannot plant or overwrite a reader's session.
+// (An HTTPS deployment that ran a release before this one signs its
+// anonymous readers out once: the unprefixed cookie is not read there.)
+const SecureReaderCookie = "__Host-" + ReaderCookie
+
+// readerCookie is the reader cookie's name for this deployment.
+func (s *Sessions) readerCookie() string {
+	if s.Secure {
+		return SecureReaderCookie
+	}
+	return ReaderCookie
+}
 
 // Sessions signs and verifies reader session cookies. The cookie holds the
 // reader's user id and its issue time, signed with HMAC-SHA256; nothing about
@@ -83,7 +100,7 @@ func (s *Sessions) Verify(token string) (string, error) {
 
 // Reader returns the reader id of the request's session cookie, or "".
 func (s *Sessions) Reader(r *http.Request) string {
-	c, err := r.Cookie(ReaderCookie)
+	c, err := r.Cookie(s.readerCookie())
 	if err != nil {
 		return ""
 	}
@@ -99,7 +116,7 @@ func (s *Sessions) Reader(r *http.Request) string {
 // requests; on plain http (local use) it is SameSite=Lax. Always HttpOnly.
 func (s *Sessions) SetReader(w http.ResponseWriter, userID string) {
 	c := &http.Cookie{
-		Name:     ReaderCookie,
+		Name:     s.readerCookie(),
 		Value:    s.Token(userID),
 		Path:     "/",
 		MaxAge:   int(s.MaxAge / time.Second),
@@ -209,7 +226,7 @@ func BearerToken(r *http.Request) string {
 // ClearReader removes the reader session cookie (a reader signing out),
 // with the attributes SetReader gave it so that the browser replaces it.
 func (s *Sessions) ClearReader(w http.ResponseWriter) {
-	c := &http.Cookie{Name: ReaderCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode}
+	c := &http.Cookie{Name: s.readerCookie(), Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	if s.Secure {
 		c.Secure = true
 		c.SameSite = http.SameSiteNoneMode

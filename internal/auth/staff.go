@@ -12,8 +12,23 @@ import (
 	"time"
 )
 
-// StaffCookie is the name of the moderator session cookie.
+// StaffCookie is the name of the moderator session cookie on plain http.
 const StaffCookie = "parley_staff"
+
+// SecureStaffCookie is its name over HTTPS. The __Secure- prefix makes the
+// browser accept it only with Secure, from an HTTPS page: a network
+// attacker on plain http cannot plant it. (__Host- would also need
+// Path=/, which would send the moderator's cookie with every request to
+// Parley, not the admin API's alone.)
+const SecureStaffCookie = "__Secure-" + StaffCookie
+
+// staffCookie is the staff cookie's name for this deployment.
+func (s *Sessions) staffCookie() string {
+	if s.Secure {
+		return SecureStaffCookie
+	}
+	return StaffCookie
+}
 
 // StaffCookiePath limits the moderator cookie to the admin API: no other
 // request of the browser carries it.
@@ -59,8 +74,8 @@ func (s *Sessions) CheckCSRF(sessionToken, got string) bool {
 }
 
 // StaffToken returns the session token of the request's staff cookie, or "".
-func StaffToken(r *http.Request) string {
-	c, err := r.Cookie(StaffCookie)
+func (s *Sessions) StaffToken(r *http.Request) string {
+	c, err := r.Cookie(s.staffCookie())
 	if err != nil || len(c.Value) > 128 {
 		return ""
 	}
@@ -71,7 +86,7 @@ func StaffToken(r *http.Request) string {
 // to the admin API, Secure over HTTPS, and expiring with the session.
 func (s *Sessions) SetStaff(w http.ResponseWriter, token string, expires time.Time) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     StaffCookie,
+		Name:     s.staffCookie(),
 		Value:    token,
 		Path:     StaffCookiePath,
 		Expires:  expires,
@@ -85,7 +100,7 @@ func (s *Sessions) SetStaff(w http.ResponseWriter, token string, expires time.Ti
 // ClearStaff removes the staff session cookie.
 func (s *Sessions) ClearStaff(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     StaffCookie,
+		Name:     s.staffCookie(),
 		Value:    "",
 		Path:     StaffCookiePath,
 		MaxAge:   -1,

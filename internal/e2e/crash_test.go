@@ -17,6 +17,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/postgres"
 	"github.com/parleyhq/parley/internal/store/sqlite"
 )
 
@@ -64,52 +65,121 @@ func follow(ctx context.Context, s *instance, last int64) []frame {
 }
 
 // TestCrashDuringWrites kills the server with SIGKILL at a random moment of
-// a burst of posts and moderator decisions, 20 times over, with a reader's
-// stream open each time and resuming from the last id it got. Afterwards:
-// every acknowledged comment is stored with its event, every acknowledged
-// decision with its audit entry and event, a decision whose answer was lost
-// is there whole or not at all, the page's count is its approved comments,
-// and the stream got every event of the page exactly once, in order.
+// a burst of posts, replies and moderator decisions, 20 times over, with a
+// reader's stream open each time and resuming from the last id it got; a
+// post whose answer was lost is sent again with its Idempotency-Key after
+// the restart, as the widget does. Afterwards: every acknowledged comment
+// is stored once with its event, no post is stored twice, every
+// acknowledged decision is stored with its audit entry and event, a
+// decision whose answer was lost is there whole or not at all, the page's
+// count is its approved comments, every reply's parent and root are on the
+// page, and the stream got every event of the page exactly once, in order.
+// SQLite here; TestCrashDuringWritesPostgres runs the same loop on
+// PostgreSQL.
 func TestCrashDuringWrites(t *testing.T) {
-	const cycles = 20
 	dataDir := t.TempDir()
+	crashLoop(t, dataDir, nil, func(t *testing.T) store.Store {
+		db, err := sqlite.Open(context.Background(), filepath.Join(dataDir, "parley.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
+}
+
+// TestCrashDuringWritesPostgres is TestCrashDuringWrites on PostgreSQL:
+// Parley is killed, the database is not.
+func TestCrashDuringWritesPostgres(t *testing.T) {
+	dsn := freshDatabase(t)
+	crashLoop(t, t.TempDir(), []string{"--database=" + dsn}, func(t *testing.T) store.Store {
+		db := postgres.New(dsn)
+		if err := db.Open(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return db
+	})
+}
+
+// crashPost is a post a reader sent: its body and Idempotency-Key.
+type crashPost struct {
+	body map[string]any
+	key  string
+}
+
+// crashLoop is the crash test over the store the server args select; open
+// opens it for the checks once the last server has stopped.
+func crashLoop(t *testing.T, dataDir string, args []string, open func(t *testing.T) store.Store) {
+	const cycles = 20
 	rng := rand.New(rand.NewPCG(9, 9))
+	serve := append([]string{"--no-model"}, args...)
 
 	var (
 		mu       sync.Mutex
 		comments = map[int64]string{} // acknowledged: id → status when posted
 		decided  = map[int64]string{} // acknowledged decisions: id → action
 		tried    = map[int64]string{} // decisions sent, acknowledged or not
+		sent     = map[string]bool{}  // the text of every post sent: true once acknowledged
+		retried  int                  // posts sent again after a lost answer
+		replayed int                  // of them, answered with the first outcome
 		frames   []frame
 		last     int64       // the stream's position: the newest id it got
 		start    = int64(-1) // where the first stream started: the head of the log then
 	)
+	const posters = 3
+	readers := make([]*client, posters) // each keeps its cookies across restarts
+	lost := make([]*crashPost, posters) // each reader's post whose answer was lost
 	for cycle := range cycles {
-		srv := startProcess(t, dataDir, "--no-model")
+		srv := startProcess(t, dataDir, serve...)
 		ctx, cancel := context.WithCancel(context.Background())
 		streamDone := make(chan []frame, 1)
 		go func() { streamDone <- follow(ctx, srv, last) }()
 
 		var wg sync.WaitGroup
-		for w := range 3 { // readers posting
+		for w := range posters { // readers posting
+			if readers[w] == nil {
+				readers[w] = srv.client()
+			}
+			c := readers[w]
+			c.srv = srv
 			wg.Go(func() {
-				c := srv.client()
 				for i := 0; ctx.Err() == nil; i++ {
-					text := fmt.Sprintf("Crash cycle %d, reader %d, comment %d.", cycle, w, i)
-					if i%4 == 3 {
-						text += " WAIT" // held by the site's policy below: a pending comment
+					p := lost[w]
+					if p == nil {
+						text := fmt.Sprintf("Crash cycle %d, reader %d, comment %d.", cycle, w, i)
+						if i%4 == 3 {
+							text += " WAIT" // held by the site's policy below: a pending comment
+						}
+						body := map[string]any{"site": "demo", "url": crashPage, "title": "Crash", "text": text, "name": fmt.Sprintf("Reader %d", w)}
+						mu.Lock()
+						if i%3 == 1 && len(comments) > 0 { // a reply to an acknowledged comment
+							for id := range comments {
+								body["parent"] = id
+								break
+							}
+						}
+						sent[text] = false
+						mu.Unlock()
+						p = &crashPost{body: body, key: fmt.Sprintf("crash-key-%04d-%d-%06d", cycle, w, i)}
 					}
-					res, err := c.do("POST", "/api/v1/comments", map[string]any{
-						"site": "demo", "url": crashPage, "title": "Crash", "text": text, "name": fmt.Sprintf("Reader %d", w)})
+					res, err := c.do("POST", "/api/v1/comments", p.body, "Idempotency-Key", p.key)
 					if err != nil {
+						lost[w] = p
 						return // the server is gone
 					}
-					var p apiPosted
-					if res.Status == http.StatusCreated && res.decode(&p) == nil {
-						mu.Lock()
-						comments[p.Comment.ID] = p.Status
-						mu.Unlock()
+					mu.Lock()
+					if lost[w] != nil {
+						retried++
+						if res.Header.Get("Idempotent-Replayed") == "true" {
+							replayed++
+						}
 					}
+					lost[w] = nil
+					var posted apiPosted
+					if res.Status == http.StatusCreated && res.decode(&posted) == nil {
+						comments[posted.Comment.ID] = posted.Status
+						sent[p.body["text"].(string)] = true
+					}
+					mu.Unlock()
 				}
 			})
 		}
@@ -169,8 +239,28 @@ func TestCrashDuringWrites(t *testing.T) {
 		}
 	}
 
-	// A clean start: the stream resumes once more and gets what it missed.
-	srv := startProcess(t, dataDir, "--no-model")
+	// A clean start: the stream resumes once more and gets what it missed,
+	// and the posts whose answers were lost are sent again.
+	srv := startProcess(t, dataDir, serve...)
+	for w, p := range lost {
+		if p == nil {
+			continue
+		}
+		readers[w].srv = srv
+		res, err := readers[w].do("POST", "/api/v1/comments", p.body, "Idempotency-Key", p.key)
+		if err != nil {
+			t.Fatalf("retry after the last restart: %v", err)
+		}
+		retried++
+		if res.Header.Get("Idempotent-Replayed") == "true" {
+			replayed++
+		}
+		var posted apiPosted
+		if res.Status == http.StatusCreated && res.decode(&posted) == nil {
+			comments[posted.Comment.ID] = posted.Status
+			sent[p.body["text"].(string)] = true
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	for _, f := range follow(ctx, srv, last) {
 		if f.typ != "ready" {
@@ -182,10 +272,7 @@ func TestCrashDuringWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err := sqlite.Open(context.Background(), filepath.Join(dataDir, "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	db := open(t)
 	defer db.Close()
 	bg := context.Background()
 	page, err := db.Page(bg, "demo", crashPage)
@@ -275,8 +362,42 @@ func TestCrashDuringWrites(t *testing.T) {
 	if p, _ := db.PageByID(bg, page.ID); p.Count != approved {
 		t.Errorf("page count %d, %d comments approved", p.Count, approved)
 	}
-	t.Logf("%d cycles: %d comments acknowledged (%d stored), %d decisions sent, %d acknowledged, %d stream events, %d half applied",
-		cycles, len(comments), len(all), len(tried), len(decided), len(frames), halves)
+	// No post stored twice, every acknowledged one stored; replies hang
+	// from a parent on the page and share its root.
+	byID := map[int64]*parley.Comment{}
+	stored := map[string]int{}
+	for _, c := range all {
+		byID[c.ID] = c
+		stored[c.Text]++
+	}
+	replies := 0
+	for _, c := range all {
+		if n := stored[c.Text]; n > 1 {
+			t.Errorf("post %q stored %d times", c.Text, n)
+			stored[c.Text] = 1
+		}
+		if _, ok := sent[c.Text]; !ok {
+			t.Errorf("stored comment %d %q was never sent", c.ID, c.Text)
+		}
+		if c.ParentID == 0 {
+			if c.RootID != c.ID {
+				t.Errorf("top-level comment %d has root %d", c.ID, c.RootID)
+			}
+			continue
+		}
+		replies++
+		parent := byID[c.ParentID]
+		if parent == nil || c.RootID != parent.RootID {
+			t.Errorf("reply %d: parent %d on the page %v, root %d", c.ID, c.ParentID, parent != nil, c.RootID)
+		}
+	}
+	for text, acked := range sent {
+		if acked && stored[text] != 1 {
+			t.Errorf("acknowledged post %q stored %d times", text, stored[text])
+		}
+	}
+	t.Logf("%d cycles: %d comments acknowledged (%d stored, %d replies), %d posts sent again after a lost answer (%d answered from the first outcome), %d decisions sent, %d acknowledged, %d stream events, %d half applied",
+		cycles, len(comments), len(all), replies, retried, replayed, len(tried), len(decided), len(frames), halves)
 	if len(comments) == 0 || len(decided) == 0 {
 		t.Errorf("the bursts acknowledged %d comments and %d decisions: too few to prove anything", len(comments), len(decided))
 	}

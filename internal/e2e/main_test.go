@@ -56,10 +56,11 @@ func startServer(t *testing.T, dataDir string, args ...string) *instance {
 // stopped when the test ends.
 func startProcess(t *testing.T, dataDir string, args ...string) *instance {
 	t.Helper()
+	bin := testenv.Binary(t) // built once, outside the start's time limit
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	argv := append([]string{"serve"}, serveArgs(dataDir, args)...)
-	proc, err := server.StartProcess(ctx, testenv.Binary(t), argv, "PARLEY_RATE_LIMIT=off", "PARLEY_LOG_LEVEL=warn")
+	proc, err := server.StartProcess(ctx, bin, argv, "PARLEY_RATE_LIMIT=off", "PARLEY_LOG_LEVEL=warn")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,11 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, in any, limits li
 		s.writeError(w, r, err)
 		return actor, false
 	}
+	actor.IdempotencyKey = r.Header.Get("Idempotency-Key")
+	if err := service.CheckIdempotencyKey(actor.IdempotencyKey); err != nil {
+		s.writeError(w, r, err)
+		return actor, false
+	}
 	if err := s.limit(r, actor, limits); err != nil {
 		s.writeRateLimited(w, r, err)
 		return actor, false
@@ -73,6 +78,7 @@ func (s *Server) handlePost(w http.ResponseWriter, r *http.Request) {
 	if res.NewUser != nil {
 		s.sessions.SetReader(w, res.NewUser.ID)
 	}
+	replayed(w, res.Replayed)
 	out := postResponse{
 		Comment: toComment(res.Comment, res.Quote, quoteNumber(res.Quote)),
 		Status:  res.Decision.Status,
@@ -134,6 +140,7 @@ func (s *Server) handleEdit(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	replayed(w, res.Replayed)
 	writeJSON(w, http.StatusOK, postResponse{
 		Comment: toComment(res.Comment, res.Quote, quoteNumber(res.Quote)), Status: res.Comment.Status,
 		Reasons: toAuthorReasons(res.Decision.Reasons), Message: res.Message,
@@ -222,4 +229,12 @@ func quoteNumber(q *parley.Comment) int {
 		return 0
 	}
 	return q.Number
+}
+
+// replayed marks a response answered from an earlier request with the same
+// Idempotency-Key, which wrote nothing new.
+func replayed(w http.ResponseWriter, yes bool) {
+	if yes {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
 }

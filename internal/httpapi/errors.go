@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strconv"
 
 	"github.com/parleyhq/parley"
 )
@@ -23,6 +24,10 @@ var statusOf = map[string]int{
 	codeUnsupportedMedia: http.StatusUnsupportedMediaType,
 	codeMethod:           http.StatusMethodNotAllowed,
 }
+
+// unavailableRetry is the Retry-After, in seconds, of a 503: PostgreSQL
+// restarting after a crash, or a failover, takes a few seconds.
+const unavailableRetry = 2
 
 // HTTP-only error codes.
 const (
@@ -49,6 +54,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, ok := statusOf[code]
 	if !ok {
 		status = http.StatusInternalServerError
+	}
+	if status == http.StatusServiceUnavailable {
+		// The database is away or full: a client may try again soon (the
+		// widget does, with its idempotency key).
+		w.Header().Set("Retry-After", strconv.Itoa(unavailableRetry))
 	}
 	if status >= 500 {
 		s.metrics.errors.WithLabelValues(code).Inc()

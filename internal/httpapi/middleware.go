@@ -87,7 +87,7 @@ func (s *Server) cors(next http.Handler) http.Handler {
 			}
 			h := w.Header()
 			h.Set("Access-Control-Allow-Methods", "GET, POST, PATCH, PUT, DELETE")
-			h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, Last-Event-ID, X-CSRF-Token")
+			h.Set("Access-Control-Allow-Headers", "Content-Type, Authorization, Last-Event-ID, X-CSRF-Token, Idempotency-Key")
 			h.Set("Access-Control-Max-Age", "600")
 			w.WriteHeader(http.StatusNoContent)
 			return

@@ -65,7 +65,7 @@ func (s *Server) staffActor(r *http.Request) (service.Actor, error) {
 		a.Admin = true
 		return a, nil
 	}
-	token := auth.StaffToken(r)
+	token := s.sessions.StaffToken(r)
 	if token == "" {
 		return a, parley.Errorf(parley.EUnauthorized, "moderator sign-in or admin token required")
 	}
@@ -127,7 +127,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 // handleLogout serves POST /api/v1/admin/logout: the session is revoked on
 // the server, so a copy of the cookie is worthless too.
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
-	if err := s.svc.Logout(r.Context(), auth.StaffToken(r)); err != nil {
+	if err := s.svc.Logout(r.Context(), s.sessions.StaffToken(r)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -139,7 +139,7 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleStaffMe(w http.ResponseWriter, r *http.Request) {
 	a := s.staff(r)
 	csrf := ""
-	if tok := auth.StaffToken(r); tok != "" && !a.Admin {
+	if tok := s.sessions.StaffToken(r); tok != "" && !a.Admin {
 		csrf = s.sessions.CSRF(tok)
 	}
 	w.Header().Set("Cache-Control", "no-store")

@@ -30,6 +30,19 @@ type PostResult struct {
 	Message  string          // for the author; "" when approved
 	NewUser  *parley.User    // set when a reader identity was created (set its cookie)
 	Quote    *parley.Comment // the quoted comment, when there is one the author may see
+	// Replayed is set when the result is the stored outcome of an earlier
+	// request with the same idempotency key, which wrote nothing new.
+	Replayed bool
+}
+
+// replayPost decodes the stored outcome of a post or an edit.
+func replayPost(prior []byte) (*PostResult, error) {
+	res := &PostResult{}
+	if err := replay(prior, res); err != nil {
+		return nil, err
+	}
+	res.Replayed = true
+	return res, nil
 }
 
 // draft is a comment that passed validation, with its page and context.
@@ -185,6 +198,12 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 			return nil, err
 		}
 	}
+	k, prior, err := s.idempotency(ctx, a, in.SiteID, "post", in)
+	if err != nil {
+		return nil, err
+	} else if prior != nil {
+		return replayPost(prior)
+	}
 	d, err := s.prepare(ctx, a, in, true)
 	if err != nil {
 		return nil, err
@@ -227,18 +246,29 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 	if d.quote != nil {
 		c.QuoteID = d.quote.ID
 	}
-	// The reader's identity, when new or renamed, commits with the comment.
+	res.NewUser = created
+	res.Decision, res.Message, res.Quote = dec, moderation.AuthorMessage(dec), d.quote
+	// The reader's identity, when new or renamed, and the idempotency key
+	// with the outcome commit with the comment.
 	err = s.update(ctx, func(tx store.Tx) error {
 		if err := writeReader(tx, created, renamed); err != nil {
 			return err
 		}
-		return tx.CreateComment(c)
+		if err := tx.CreateComment(c); err != nil {
+			return err
+		}
+		res.Comment = c
+		return k.save(tx, res, created)
 	})
+	if prior, perr := k.raced(ctx, s, err); prior != nil || perr != nil {
+		if perr != nil {
+			return nil, perr
+		}
+		return replayPost(prior)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("create comment: %w", err)
 	}
-	res.NewUser = created
-	res.Comment, res.Decision, res.Message, res.Quote = c, dec, moderation.AuthorMessage(dec), d.quote
 	return res, nil
 }
 
@@ -322,6 +352,12 @@ func (s *Service) Edit(ctx context.Context, a Actor, id int64, text string) (*Po
 	if !author {
 		return nil, parley.Errorf(parley.EForbidden, "Only the author can edit a comment.")
 	}
+	k, prior, err := s.idempotency(ctx, a, p.SiteID, "edit", map[string]any{"id": id, "text": text})
+	if err != nil {
+		return nil, err
+	} else if prior != nil {
+		return replayPost(prior)
+	}
 	sanction, err := s.restrictions(ctx, a, p.SiteID)
 	if err != nil {
 		return nil, err
@@ -354,7 +390,7 @@ func (s *Service) Edit(ctx context.Context, a Actor, id int64, text string) (*Po
 	// An edit is not a duplicate of the comment it edits, nor flooding.
 	dec = withoutRules(dec, "duplicate", "flood")
 	at, html := s.now(), s.render.Render(text)
-	var out *parley.Comment
+	res := &PostResult{Decision: dec, Message: moderation.AuthorMessage(dec), Quote: d.quote}
 	err = s.update(ctx, func(tx store.Tx) error {
 		if err := tx.EditComment(id, text, html, at); err != nil {
 			return err
@@ -367,13 +403,21 @@ func (s *Service) Edit(ctx context.Context, a Actor, id int64, text string) (*Po
 			}
 		}
 		var err error
-		out, err = tx.Comment(id)
-		return err
+		if res.Comment, err = tx.Comment(id); err != nil {
+			return err
+		}
+		return k.save(tx, res, nil)
 	})
+	if prior, perr := k.raced(ctx, s, err); prior != nil || perr != nil {
+		if perr != nil {
+			return nil, perr
+		}
+		return replayPost(prior)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &PostResult{Comment: out, Decision: dec, Message: moderation.AuthorMessage(dec), Quote: d.quote}, nil
+	return res, nil
 }
 
 // withoutRules drops reasons by rule id and recomputes the status from the rest.
@@ -452,13 +496,22 @@ func (s *Service) Vote(ctx context.Context, a Actor, id int64, value int) (int, 
 	if a.User != nil && a.User.ID == c.AuthorID {
 		return 0, nil, parley.Errorf(parley.EForbidden, "You cannot vote on your own comment.")
 	}
-	if a.User != nil {
+	var k *keyed
+	if a.User != nil || a.IdempotencyKey != "" {
 		p, err := s.store.PageByID(ctx, c.PageID)
 		if err != nil {
 			return 0, nil, err
 		}
-		if _, err := s.restrictions(ctx, a, p.SiteID); err != nil {
+		if a.User != nil {
+			if _, err := s.restrictions(ctx, a, p.SiteID); err != nil {
+				return 0, nil, err
+			}
+		}
+		var prior []byte
+		if k, prior, err = s.idempotency(ctx, a, p.SiteID, "vote", [2]int64{id, int64(value)}); err != nil {
 			return 0, nil, err
+		} else if prior != nil {
+			return replayVote(prior)
 		}
 	}
 	created, _, err := s.reader(&a, "")
@@ -471,13 +524,30 @@ func (s *Service) Vote(ctx context.Context, a Actor, id int64, value int) (int, 
 			return err
 		}
 		var err error
-		score, err = tx.Vote(parley.Vote{CommentID: id, UserID: a.User.ID, Value: value})
-		return err
+		if score, err = tx.Vote(parley.Vote{CommentID: id, UserID: a.User.ID, Value: value}); err != nil {
+			return err
+		}
+		return k.save(tx, voteOutcome{Score: score, NewUser: created}, created)
 	})
+	if prior, perr := k.raced(ctx, s, err); prior != nil || perr != nil {
+		if perr != nil {
+			return 0, nil, perr
+		}
+		return replayVote(prior)
+	}
 	if err != nil {
 		return 0, nil, err
 	}
 	return score, created, nil
+}
+
+// replayVote decodes the stored outcome of a vote.
+func replayVote(prior []byte) (int, *parley.User, error) {
+	var out voteOutcome
+	if err := replay(prior, &out); err != nil {
+		return 0, nil, err
+	}
+	return out.Score, out.NewUser, nil
 }
 
 // ReportInput is a reader's "Report abuse".
@@ -511,6 +581,12 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64, in ReportInput)
 	if _, err := s.restrictions(ctx, a, p.SiteID); err != nil {
 		return nil, err
 	}
+	k, prior, err := s.idempotency(ctx, a, p.SiteID, "report", map[string]any{"id": id, "reason": in.Reason, "note": note})
+	if err != nil {
+		return nil, err
+	} else if prior != nil {
+		return replayReport(prior)
+	}
 	created, _, err := s.reader(&a, "")
 	if err != nil {
 		return nil, err
@@ -523,9 +599,17 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64, in ReportInput)
 		if err := writeReader(tx, created, nil); err != nil {
 			return err
 		}
-		_, err := tx.AddReport(r)
-		return err
+		if _, err := tx.AddReport(r); err != nil {
+			return err
+		}
+		return k.save(tx, reportOutcome{NewUser: created}, created)
 	})
+	if prior, perr := k.raced(ctx, s, err); prior != nil || perr != nil {
+		if perr != nil {
+			return nil, perr
+		}
+		return replayReport(prior)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -536,4 +620,13 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64, in ReportInput)
 		return created, err
 	}
 	return created, nil
+}
+
+// replayReport decodes the stored outcome of a report.
+func replayReport(prior []byte) (*parley.User, error) {
+	var out reportOutcome
+	if err := replay(prior, &out); err != nil {
+		return nil, err
+	}
+	return out.NewUser, nil
 }

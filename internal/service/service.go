@@ -48,6 +48,9 @@ type Actor struct {
 	User  *parley.User // nil for a reader without a session yet
 	IP    string       // client address, hashed before it is stored
 	Admin bool         // holds the admin token: may act on every site
+	// IdempotencyKey is the client's key for this write ("" for none):
+	// a write repeated with it is answered, not made again (idempotency.go).
+	IdempotencyKey string
 }
 
 // CanModerate reports whether the actor may moderate siteID.
@@ -108,6 +111,8 @@ type Service struct {
 	bans      banCache     // the marks of bans in force, per site (bans.go)
 	ssoPruned atomic.Int64 // Unix seconds of the last prune of spent token ids (sso.go)
 	pageURLs  pageURLs     // for streams waiting for their page (see Stream)
+
+	idemPruned atomic.Int64 // Unix seconds of the last prune of idempotency keys (idempotency.go)
 }
 
 type cachedSite struct {

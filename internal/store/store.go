@@ -321,6 +321,13 @@ type Store interface {
 	SearchComments(ctx context.Context, q CommentSearch) ([]*parley.Comment, error)
 	// Workload returns siteID's workload from since on (see SiteStats).
 	Workload(ctx context.Context, siteID string, since time.Time) (SiteStats, error)
+
+	// Idempotency returns the stored outcome of the write made with the
+	// idempotency key (see Idempotency and Tx.SaveIdempotency). ENotFound.
+	Idempotency(ctx context.Context, key []byte) (*Idempotency, error)
+	// PruneIdempotency deletes the idempotency keys created before the
+	// time and returns how many it deleted.
+	PruneIdempotency(ctx context.Context, before time.Time) (int, error)
 }
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods
@@ -353,6 +360,12 @@ type Tx interface {
 	// ban on every site) that are in force at at expire at at, and
 	// returns how many it ended.
 	EndBanMarks(siteID, bannedID string, at time.Time) (int, error)
+	// SaveIdempotency stores the outcome of the unit's write under its
+	// idempotency key (Created set when zero), committing with the
+	// write. EConflict when the key is stored already (the unit must
+	// then fail, so that the write is not made twice); ENotFound when the
+	// site does not exist.
+	SaveIdempotency(r *Idempotency) error
 
 	// Record adds events of the use case's own to the log, after those
 	// the unit's writes recorded.

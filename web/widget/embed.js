@@ -212,6 +212,31 @@
   };
   const css = (c) => `rgb(${c.join(", ")})`;
 
+  const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  // newKey returns a random idempotency key: 128 bits in hex.
+  // (crypto.getRandomValues works on plain-http pages too, randomUUID not.)
+  const newKey = () => Array.from(crypto.getRandomValues(new Uint8Array(16)), (x) => x.toString(16).padStart(2, "0")).join("");
+
+  // keyed remembers the key of a write the server has not answered, so that
+  // submitting the same form again after a failure repeats it under the
+  // same key instead of writing it twice; a changed form is a new write.
+  const keyed = () => {
+    let sent = null; // { body, key }
+    return {
+      key: (body) => {
+        const b = JSON.stringify(body);
+        if (!sent || sent.body !== b) sent = { body: b, key: newKey() };
+        return sent.key;
+      },
+      // done forgets the key once the server answered with an outcome
+      // (success, or a refusal that repeating would not change).
+      done: (e) => {
+        if (!e || (e.status >= 400 && e.status < 500 && e.status !== 409 && e.status !== 429)) sent = null;
+      },
+    };
+  };
+
   class APIError extends Error {
     constructor(status, code, message, retry) {
       super(message);
@@ -228,17 +253,31 @@
   // page's origin (CORS): script cannot tell them apart. probe asks the
   // server for /healthz without CORS ("no-cors": an opaque answer, but an
   // answer), which tells the developer which of the two it was.
-  const api = async (method, path, body, probe) => {
+  //
+  // A write given an idempotency key sends it as Idempotency-Key, and is
+  // sent again with the same key, up to twice, when no answer came or the
+  // server was unavailable (503): the server answers a repeated key with
+  // the first outcome, so a retry never posts twice.
+  const api = async (method, path, body, probe, key) => {
     const opt = probe ? { mode: "no-cors", credentials: "omit" } : { method, credentials: "include", headers: { Accept: "application/json" } };
     if (body !== undefined) {
       opt.headers["Content-Type"] = "application/json";
       opt.body = JSON.stringify(body);
     }
+    if (key) opt.headers["Idempotency-Key"] = key;
     let res;
-    try {
-      res = await fetch(base + path, opt);
-    } catch {
-      throw new APIError(0, "network", t("network"));
+    for (let attempt = 0; ; attempt++) {
+      const last = !key || attempt >= 2;
+      try {
+        res = await fetch(base + path, opt);
+      } catch {
+        if (last) throw new APIError(0, "network", t("network"));
+        await sleep(1000 * (attempt + 1));
+        continue;
+      }
+      if (res.status !== 503 || last) break;
+      const after = parseInt(res.headers.get("Retry-After") || "", 10) || 1;
+      await sleep(Math.min(after, 5) * 1000);
     }
     if (probe) return {};
     let data = null;
@@ -998,6 +1037,8 @@
         nudge.hidden = false;
       };
 
+      const submits = keyed(); // this form's unanswered write (see keyed)
+
       const wait = (secs) => {
         submit.disabled = true;
         setTimeout(() => { submit.disabled = false; }, Math.min(secs, 300) * 1000);
@@ -1005,12 +1046,20 @@
 
       const post = async (text, name) => {
         const mark = counted;
-        const r = await api("POST", "/api/v1/comments", {
+        const body = {
           site, url, title,
           parent: o.parent ? o.parent.id : null,
           quote: o.quote ? o.quote.id : null,
           text, name,
-        });
+        };
+        let r;
+        try {
+          r = await api("POST", "/api/v1/comments", body, false, submits.key(body));
+        } catch (e) {
+          submits.done(e);
+          throw e;
+        }
+        submits.done();
         store.set("name", name);
         acted();
         const c = r.comment;
@@ -1037,7 +1086,14 @@
 
       const save = async (text) => {
         const id = String(o.edit.id);
-        const r = await api("PATCH", "/api/v1/comments/" + encodeURIComponent(id), { text });
+        let r;
+        try {
+          r = await api("PATCH", "/api/v1/comments/" + encodeURIComponent(id), { text }, false, submits.key({ id, text }));
+        } catch (e) {
+          submits.done(e);
+          throw e;
+        }
+        submits.done();
         const c = { ...o.edit, ...(r.comment || r) };
         c.quote = quoteOf(c.quote, o.edit.quote);
         const st = r.status || c.status;
@@ -1143,7 +1199,7 @@
       const value = votes[id] === dir ? 0 : dir;
       for (const x of group.querySelectorAll("button")) x.disabled = true;
       try {
-        const r = await api("POST", `/api/v1/comments/${encodeURIComponent(id)}/vote`, { value });
+        const r = await api("POST", `/api/v1/comments/${encodeURIComponent(id)}/vote`, { value }, false, newKey());
         acted();
         votes[id] = r.value;
         c.score = r.score;
@@ -1283,7 +1339,7 @@
         sendBtn.disabled = true;
         try {
           const id = String(target.id);
-          await api("POST", `/api/v1/comments/${encodeURIComponent(id)}/report`, { reason: r.value, note: note.value.trim().slice(0, MAX_NOTE) });
+          await api("POST", `/api/v1/comments/${encodeURIComponent(id)}/report`, { reason: r.value, note: note.value.trim().slice(0, MAX_NOTE) }, false, newKey());
           acted();
           reported.add(id);
           if (opener && opener.isConnected) opener.textContent = t("reported");

@@ -56,6 +56,7 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`DROP TABLE sso_tokens`,                      // 0007_sso
 		`DROP TABLE ban_marks`,                       // 0012_ban_marks
 		`DROP TABLE site_sso`,
+		`DROP TABLE idempotency_keys`, // 0011_idempotency
 		`DELETE FROM schema_migrations WHERE version >= 6`,
 	} {
 		if _, err := db.pool.Exec(ctx, q); err != nil {

@@ -1,0 +1,254 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleyhq/parley"
+)
+
+// TestIdempotencyKeys proves the Idempotency-Key promise on both stores: a
+// write retried with its key is answered with the first outcome and never
+// made twice, also by a client that lost the first answer with its cookie,
+// and also when the retries race; a key is scoped to its reader, bound to
+// its request, bounded in size, and pruned a day after its write.
+func TestIdempotencyKeys(t *testing.T) {
+	dsn, schema := pgSchema(t)
+	envs := []struct {
+		name string
+		e    *env
+	}{{"sqlite", newEnv(t, envOpts{})}, {"postgres", newEnvOn(t, pgOpen(t, dsn, schema), envOpts{})}}
+	for _, store := range envs {
+		e := store.e
+		t.Run(store.name, func(t *testing.T) {
+			for _, tc := range idempotencyCases {
+				t.Run(tc.name, func(t *testing.T) { tc.run(t, e) })
+			}
+		})
+	}
+}
+
+// key returns a unique idempotency key.
+func key(t *testing.T, n int) string {
+	t.Helper()
+	return fmt.Sprintf("%032x-%d", time.Now().UnixNano(), n)
+}
+
+// pageComments returns every comment of the article page, in any status.
+func (e *env) pageComments(t *testing.T) []*parley.Comment {
+	t.Helper()
+	p, err := e.db.Page(context.Background(), "news", strings.Split(articleURL, "?")[0])
+	if err != nil {
+		t.Fatalf("Page: %v", err)
+	}
+	cs, err := e.db.PageComments(context.Background(), p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cs
+}
+
+// withText counts the comments with the text.
+func withText(cs []*parley.Comment, text string) int {
+	n := 0
+	for _, c := range cs {
+		if c.Text == text {
+			n++
+		}
+	}
+	return n
+}
+
+func (r *reader) keyedPost(text, k string) resp {
+	return r.do("POST", "/api/v1/comments",
+		map[string]any{"site": "news", "url": articleURL, "title": "Article", "text": text, "name": r.name}, "Idempotency-Key", k)
+}
+
+var idempotencyCases = []struct {
+	name string
+	run  func(t *testing.T, e *env)
+}{
+	{"a retry of a lost answer replays it, session cookie included", func(t *testing.T, e *env) {
+		k, text := key(t, 1), "first answer lost "+key(t, 0)
+		first := e.reader("Ann").keyedPost(text, k)
+		if first.status != 201 || first.header.Get("Idempotent-Replayed") != "" {
+			t.Fatalf("first post: %d %v %s", first.status, first.header, first.body)
+		}
+		// The client lost the answer, and with it the cookie of the
+		// reader the post created: a new client retries.
+		retry := e.reader("Ann")
+		again := retry.keyedPost(text, k)
+		if again.status != 201 || again.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("retry: %d %v %s", again.status, again.header, again.body)
+		}
+		if string(again.body) != string(first.body) {
+			t.Errorf("retry answered\n%s\nwant the first answer\n%s", again.body, first.body)
+		}
+		if n := withText(e.pageComments(t), text); n != 1 {
+			t.Errorf("comments stored: %d, want 1", n)
+		}
+		// The replayed cookie is the author's: the retrying client may edit.
+		id := int64(again.json(t)["comment"].(map[string]any)["id"].(float64))
+		if res := retry.do("PATCH", fmt.Sprintf("/api/v1/comments/%d", id), map[string]any{"text": text + " (edited)"}); res.status != 200 {
+			t.Errorf("edit by the retrying client: %d %s", res.status, res.body)
+		}
+	}},
+	{"a retry that got the new session cookie but not the answer replays it", func(t *testing.T, e *env) {
+		ann := e.reader("Ann")
+		k, text := key(t, 10), "cookie kept "+key(t, 0)
+		first := ann.keyedPost(text, k) // anonymous: creates Ann's reader and sets its cookie
+		again := ann.keyedPost(text, k) // with the cookie now
+		if first.status != 201 || again.status != 201 || again.header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(first.body) {
+			t.Errorf("post and retry with the new cookie: %d %s / %d %v %s", first.status, first.body, again.status, again.header, again.body)
+		}
+		if n := withText(e.pageComments(t), text); n != 1 {
+			t.Errorf("comments stored: %d, want 1", n)
+		}
+	}},
+	{"a signed-in reader's retries write once; another reader's same key is theirs", func(t *testing.T, e *env) {
+		ann, bob := e.reader("Ann"), e.reader("Bob")
+		ann.post("warm-up "+key(t, 0), nil) // Ann has a session from here on
+		k, text := key(t, 2), "signed in "+key(t, 0)
+		var ids []any
+		for range 3 {
+			res := ann.keyedPost(text, k)
+			if res.status != 201 {
+				t.Fatalf("post: %d %s", res.status, res.body)
+			}
+			ids = append(ids, res.json(t)["comment"].(map[string]any)["id"])
+		}
+		if ids[0] != ids[1] || ids[1] != ids[2] {
+			t.Errorf("ids of three tries: %v, want one", ids)
+		}
+		res := bob.keyedPost(text, k)
+		if res.status != 201 || res.header.Get("Idempotent-Replayed") != "" || res.json(t)["comment"].(map[string]any)["id"] == ids[0] {
+			t.Errorf("another reader with the same key: %d %v %s; want a comment of their own", res.status, res.header, res.body)
+		}
+		if n := withText(e.pageComments(t), text); n != 2 {
+			t.Errorf("comments stored: %d, want 2 (Ann's and Bob's)", n)
+		}
+	}},
+	{"racing retries write once and all get the one answer", func(t *testing.T, e *env) {
+		ann := e.reader("Ann")
+		ann.post("warm-up "+key(t, 0), nil)
+		k, text := key(t, 3), "racing "+key(t, 0)
+		const n = 8
+		got := make([]resp, n)
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest("POST", e.url+"/api/v1/comments", strings.NewReader(
+					fmt.Sprintf(`{"site":"news","url":%q,"title":"Article","text":%q}`, articleURL, text)))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Idempotency-Key", k)
+				res, err := ann.client.Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				got[i] = resp{status: res.StatusCode}
+			}()
+		}
+		wg.Wait()
+		statuses := map[int]int{}
+		for i, r := range got {
+			statuses[r.status]++
+			if r.status != 201 && r.status != 409 {
+				t.Errorf("racing try %d: status %d, want 201 (or 409 while the first is in flight)", i, r.status)
+			}
+		}
+		t.Logf("statuses of %d racing tries: %v", n, statuses)
+		if c := withText(e.pageComments(t), text); c != 1 {
+			t.Errorf("comments stored: %d, want 1", c)
+		}
+	}},
+	{"the same key with another request is refused", func(t *testing.T, e *env) {
+		ann := e.reader("Ann")
+		ann.post("warm-up "+key(t, 0), nil) // keys are scoped to the reader
+		k := key(t, 4)
+		if res := ann.keyedPost("one "+k, k); res.status != 201 {
+			t.Fatalf("post: %d %s", res.status, res.body)
+		}
+		res := ann.keyedPost("another "+k, k)
+		if res.status != 409 || errCode(t, res) != parley.EConflict || !strings.Contains(string(res.body), "Idempotency-Key") {
+			t.Errorf("reused key: %d %s; want 409 naming the key", res.status, res.body)
+		}
+		if n := withText(e.pageComments(t), "another "+k); n != 0 {
+			t.Errorf("the refused request was stored %d times", n)
+		}
+	}},
+	{"keys out of bounds get a 400", func(t *testing.T, e *env) {
+		for _, bad := range []string{"short", strings.Repeat("k", 129), "sixteen chars ok but spaces", "ünïcødé-ünïcødé-ünïcødé"} {
+			res := e.reader("Ann").keyedPost("bounded "+bad, bad)
+			if res.status != 400 || errCode(t, res) != parley.EInvalid || !strings.Contains(string(res.body), "Idempotency-Key") {
+				t.Errorf("key %q: %d %s; want 400 naming the key", bad, res.status, res.body)
+			}
+		}
+		if res := e.reader("Ann").keyedPost("bounded max", strings.Repeat("k", 128)); res.status != 201 {
+			t.Errorf("a key of 128 characters: %d %s", res.status, res.body)
+		}
+	}},
+	{"vote, report and edit replay too", func(t *testing.T, e *env) {
+		ann, bob := e.reader("Ann"), e.reader("Bob")
+		text := "target " + key(t, 0)
+		id := int64(ann.post(text, nil).json(t)["comment"].(map[string]any)["id"].(float64))
+		base := fmt.Sprintf("/api/v1/comments/%d", id)
+
+		kv := key(t, 5)
+		v1 := e.reader("Bob").do("POST", base+"/vote", map[string]any{"value": 1}, "Idempotency-Key", kv)
+		v2 := e.reader("Bob").do("POST", base+"/vote", map[string]any{"value": 1}, "Idempotency-Key", kv)
+		if v1.status != 200 || string(v1.body) != string(v2.body) {
+			t.Errorf("vote and its retry: %d %s / %d %s", v1.status, v1.body, v2.status, v2.body)
+		}
+		if c, _ := e.db.Comment(context.Background(), id); c.Score != 1 {
+			t.Errorf("score after a vote and its retry: %d, want 1", c.Score)
+		}
+		if res := e.reader("Bob").do("POST", base+"/vote", map[string]any{"value": -1}, "Idempotency-Key", kv); res.status != 409 {
+			t.Errorf("the vote's key with another value: %d %s, want 409", res.status, res.body)
+		}
+
+		kr := key(t, 6)
+		for i := range 2 {
+			res := bob.do("POST", base+"/report", map[string]any{"reason": "spam"}, "Idempotency-Key", kr)
+			if res.status != 202 {
+				t.Errorf("report try %d: %d %s", i, res.status, res.body)
+			}
+		}
+		if rs, err := e.db.Reports(context.Background(), id); err != nil || len(rs) != 1 {
+			t.Errorf("reports stored: %d, %v; want 1", len(rs), err)
+		}
+
+		ke := key(t, 7)
+		e1 := ann.do("PATCH", base, map[string]any{"text": text + " edited"}, "Idempotency-Key", ke)
+		e.now = e.now.Add(time.Second)
+		e2 := ann.do("PATCH", base, map[string]any{"text": text + " edited"}, "Idempotency-Key", ke)
+		if e1.status != 200 || string(e1.body) != string(e2.body) || e2.header.Get("Idempotent-Replayed") != "true" {
+			t.Errorf("edit and its retry: %d %s / %d %v %s", e1.status, e1.body, e2.status, e2.header, e2.body)
+		}
+	}},
+	{"keys expire a day after their write", func(t *testing.T, e *env) {
+		ann := e.reader("Ann")
+		k, text := key(t, 8), "expiring "+key(t, 0)
+		if res := ann.keyedPost(text, k); res.status != 201 {
+			t.Fatalf("post: %d %s", res.status, res.body)
+		}
+		e.now = e.now.Add(25 * time.Hour)
+		// Any keyed write prunes (at most once a minute); this one's key
+		// is pruned, so its retry is a new comment.
+		if res := ann.keyedPost("pruning "+k, key(t, 9)); res.status != 201 {
+			t.Fatalf("post: %d %s", res.status, res.body)
+		}
+		res := ann.keyedPost(text, k)
+		if res.status != 201 || res.header.Get("Idempotent-Replayed") != "" {
+			t.Errorf("a pruned key's retry: %d %v %s; want a new write", res.status, res.header, res.body)
+		}
+	}},
+}
