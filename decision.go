@@ -14,6 +14,7 @@ type Reason struct {
 	Rule    string // stable id, e.g. "banned_word", "toxicity", "max_links"
 	Message string // for moderators, e.g. `banned word "idiot"`
 	Spans   []Span // evidence in the original text; may be empty
+	UserID  string // the reader the reason points to (the banned reader an author resembles); "" for none
 }
 
 // Decision is the moderation pipeline's verdict on a comment.

@@ -18,6 +18,7 @@ const (
 	EventReportCreated    = "report.created"    // a reader reported a comment (PageID is 0)
 	EventReaderBanned     = "reader.banned"     // a reader was banned or suspended (UserID set; SiteID "" for every site)
 	EventPageClosed       = "page.closed"       // a moderator closed a page to new comments
+	EventBansChanged      = "site.bans"         // a reader was banned, suspended or let back on the site ("" for every site; PageID is 0)
 )
 
 // Event is something that happened to a page, to a site's moderation queue

@@ -115,7 +115,7 @@ func TestBrowserAxe(t *testing.T) {
 			mod.do("open /admin", chromedp.Navigate(srv.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS(`#signin-form`)))
 			reportAxe(t, "/admin sign-in "+scheme, runAxe(t, mod, string(axeSrc)))
 			signIn(mod, srv, email, password)
-			for _, view := range []string{"queue", "pages", "settings"} {
+			for _, view := range []string{"queue", "pages", "settings", "stats"} {
 				mod.click("the "+view+" view", `.view-btn[data-view=`+view+`]`)
 				waitFor[bool](mod, "the "+view+" view", `!document.querySelector('#`+view+`-view').hidden`)
 				if view == "queue" {
@@ -123,6 +123,12 @@ func TestBrowserAxe(t *testing.T) {
 				}
 				if view == "pages" {
 					waitFor[bool](mod, "the pages list", `document.querySelector('#pages-list li') !== null`)
+				}
+				if view == "settings" {
+					waitFor[bool](mod, "the site and its moderators", `!document.querySelector('#site-form').hidden && document.querySelector('#staff-list tr') !== null`)
+				}
+				if view == "stats" {
+					waitFor[bool](mod, "the statistics", `document.querySelector('#stats-days tr') !== null`)
 				}
 				reportAxe(t, "/admin "+view+" "+scheme, runAxe(t, mod, string(axeSrc)))
 			}

@@ -45,6 +45,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/admin/sites", s.requireStaff(s.handleSites))
 	mux.HandleFunc("GET /api/v1/admin/queue", s.requireStaff(s.handleQueue))
 	mux.HandleFunc("GET /api/v1/admin/counts", s.requireStaff(s.handleQueueCounts))
+	mux.HandleFunc("GET /api/v1/admin/search", s.requireStaff(s.handleSearch))
 	mux.HandleFunc("GET /api/v1/admin/stream", s.requireStaff(s.capStreams(s.handleAdminStream)))
 	mux.HandleFunc("POST /api/v1/admin/comments/{id}/decision", s.requireStaff(s.handleDecision))
 	mux.HandleFunc("POST /api/v1/admin/comments/bulk", s.requireStaff(s.handleBulk))
@@ -69,6 +70,13 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/admin/sites/{site}/webhooks/{id}", s.requireStaff(s.handleDeleteWebhook))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/webhooks/{id}/deliveries", s.requireStaff(s.handleWebhookDeliveries))
 	mux.HandleFunc("POST /api/v1/admin/sites/{site}/webhooks/{id}/test", s.requireStaff(s.handleTestWebhook))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/settings", s.requireStaff(s.handleGetSiteSettings))
+	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/settings", s.requireStaff(s.handlePatchSiteSettings))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/stats", s.requireStaff(s.handleStats))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/moderators", s.requireStaff(s.handleModerators))
+	mux.HandleFunc("POST /api/v1/admin/sites/{site}/moderators", s.requireStaff(s.handleInviteModerator))
+	mux.HandleFunc("PUT /api/v1/admin/moderators/{id}", s.requireStaff(s.handleSetModerator))
+	mux.HandleFunc("DELETE /api/v1/admin/moderators/{id}", s.requireStaff(s.handleRemoveModerator))
 
 	// Anything else under /api/ is a JSON 404, not the mux's plain text.
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

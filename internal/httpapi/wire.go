@@ -66,6 +66,7 @@ type reasonJSON struct {
 	Rule    string     `json:"rule"`
 	Message string     `json:"message"`
 	Spans   []spanJSON `json:"spans"`
+	User    string     `json:"user,omitempty"` // the reader it points to (a banned reader the author resembles)
 }
 
 // authorReasonJSON is a reason as the comment's author gets it: the rule
@@ -91,6 +92,14 @@ func toAuthorReasons(rs []parley.Reason) []authorReasonJSON {
 	points := moderation.AuthorPoints(rs)
 	out := make([]authorReasonJSON, 0, len(rs))
 	for _, r := range rs {
+		if r.Rule == moderation.RuleBanEvasion {
+			// The author hears they are new here, not that they resemble
+			// a banned reader.
+			r = parley.Reason{Rule: moderation.RulePremodNew}
+			if slices.ContainsFunc(out, func(x authorReasonJSON) bool { return x.Rule == r.Rule }) {
+				continue
+			}
+		}
 		p := moderation.AuthorPoint(r)
 		if p != "" && !slices.Contains(points, p) {
 			continue // said by a more specific point
@@ -142,7 +151,7 @@ func toReasons(rs []parley.Reason) []reasonJSON {
 		for _, sp := range r.Spans {
 			spans = append(spans, spanJSON{sp.Start, sp.End})
 		}
-		out = append(out, reasonJSON{Rule: r.Rule, Message: r.Message, Spans: spans})
+		out = append(out, reasonJSON{Rule: r.Rule, Message: r.Message, Spans: spans, User: r.UserID})
 	}
 	return out
 }

@@ -41,7 +41,7 @@ func ExampleCompile() {
 	}
 	// Output:
 	// approved [] ""
-	// pending [{premod_new new reader: 1 of 3 approved comments needed to post without review []}] "This site reviews comments from new readers before they appear. Yours will be published once a moderator approves it; there is nothing you need to change."
-	// pending [{suspect_word suspect word "kill" [{10 14}]}] "Your comment is held for review by a moderator. It will appear once it is approved."
-	// rejected [{banned_word banned word "idiot" [{8 13}]}] "Your comment was not published because it does not meet this site's comment policy."
+	// pending [{premod_new new reader: 1 of 3 approved comments needed to post without review [] }] "This site reviews comments from new readers before they appear. Yours will be published once a moderator approves it; there is nothing you need to change."
+	// pending [{suspect_word suspect word "kill" [{10 14}] }] "Your comment is held for review by a moderator. It will appear once it is approved."
+	// rejected [{banned_word banned word "idiot" [{8 13}] }] "Your comment was not published because it does not meet this site's comment policy."
 }

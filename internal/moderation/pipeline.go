@@ -25,6 +25,7 @@ const (
 	RuleTrust       = "trust"        // holds: the reader's recent comments were mostly rejected
 	RuleToxicity    = "toxicity"     // holds at Policy.ToxicityHold, rejects at Policy.ToxicityReject
 	RuleReports     = "reports"      // holds: reported by enough readers (applied by the service)
+	RuleBanEvasion  = "ban_evasion"  // holds: a new reader likely the same person as a banned one (applied by the service)
 )
 
 // Rejects reports whether a rule always rejects when it fires. The toxicity
@@ -376,12 +377,21 @@ func AuthorMessage(d parley.Decision) string {
 		// Held for what it says, the text is the reason; held for who
 		// posts it, the text is fine and the message must not suggest
 		// changing it.
-		about := ""
+		about, namePoint := "", ""
 		for _, r := range d.Reasons {
 			switch r.Rule {
+			case RuleNameWords, RuleNameInsult, RuleNameGroup:
+				if about == "" {
+					about, namePoint = "name", AuthorPoint(r)
+				}
 			case RulePremodNew, RulePremodAll, RuleTrust:
 				if about == "" {
 					about = r.Rule
+				}
+			case RuleBanEvasion:
+				// Not a word of the ban: the reader is new to the site.
+				if about == "" {
+					about = RulePremodNew
 				}
 			default:
 				about = "text"
@@ -391,6 +401,8 @@ func AuthorMessage(d parley.Decision) string {
 			}
 		}
 		switch about {
+		case "name":
+			return "Your comment is held for review by a moderator because your display name " + PointPhrase(namePoint) + ". It will appear once it is approved; next time, choose another name."
 		case RulePremodNew:
 			return "This site reviews comments from new readers before they appear. Yours will be published once a moderator approves it; there is nothing you need to change."
 		case RulePremodAll:

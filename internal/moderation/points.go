@@ -44,8 +44,12 @@ func AuthorPoints(reasons []parley.Reason) []string {
 	}
 	for _, r := range reasons {
 		switch r.Rule {
-		case RuleGroupAttack:
+		case RuleGroupAttack, RuleNameGroup:
 			add(PointGroup)
+		case RuleNameInsult:
+			add(PointInsult)
+		case RuleNameWords:
+			add(PointWords)
 		case RuleToxicity:
 			if !group {
 				add(PointInsult)

@@ -174,7 +174,7 @@ func (s *Service) decide(ctx context.Context, a Actor, d *draft) (parley.Decisio
 		in.RecentByAuthor, in.RecentByIP = act.ByAuthor, act.ByIP
 	}
 	in.Scorer = s.scorer(d.site.ID)
-	return pipe.Decide(in), nil
+	return s.withBanSignals(ctx, a, d, in.Trust.Approved, pipe.Decide(in))
 }
 
 // Precheck tells an author what would happen to their comment, storing
@@ -214,6 +214,10 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 	if err := s.postName(ctx, a, d.site.ID, in.Name); err != nil {
 		return nil, err
 	}
+	nameHold, err := s.moderateName(a, d, in.Name)
+	if err != nil {
+		return nil, err
+	}
 	res := &PostResult{}
 	created, renamed, err := s.reader(&a, in.Name)
 	if err != nil {
@@ -223,6 +227,7 @@ func (s *Service) Post(ctx context.Context, a Actor, in PostInput) (*PostResult,
 	if err != nil {
 		return nil, err
 	}
+	dec = withNameHold(dec, nameHold)
 	c := &parley.Comment{
 		PageID:     d.page.ID,
 		AuthorID:   a.User.ID,

@@ -91,7 +91,12 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 		} else {
 			u.BannedUntil = time.Time{}
 		}
-		e, err := s.entry(a, entry, map[string]any{"banned_until": timeOrNil(old)}, map[string]any{"banned_until": timeOrNil(u.BannedUntil)})
+		after := map[string]any{"banned_until": timeOrNil(u.BannedUntil)}
+		marks, err := s.sanctionMarks(ctx, u, "", in.Action, u.BannedUntil, after)
+		if err != nil {
+			return nil, err
+		}
+		e, err := s.entry(a, entry, map[string]any{"banned_until": timeOrNil(old)}, after)
 		if err != nil {
 			return nil, err
 		}
@@ -103,6 +108,9 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 				if err := tx.Record(parley.Event{Type: parley.EventReaderBanned, UserID: u.ID}); err != nil {
 					return err
 				}
+			}
+			if err := bindBan(tx, "", u.ID, now, marks); err != nil {
+				return err
 			}
 			return tx.AddAction(e)
 		})
@@ -134,6 +142,13 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 		next.Premoderated = in.Action == SanctionPremoderate
 		before["premoderated"], after["premoderated"] = old.Premoderated, next.Premoderated
 	}
+	var marks []store.BanMark
+	binds := in.Action == SanctionSuspend || in.Action == SanctionBan || in.Action == SanctionLift
+	if binds {
+		if marks, err = s.sanctionMarks(ctx, u, in.SiteID, in.Action, next.SuspendedUntil, after); err != nil {
+			return nil, err
+		}
+	}
 	e, err := s.entry(a, entry, before, after)
 	if err != nil {
 		return nil, err
@@ -147,12 +162,37 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 				return err
 			}
 		}
+		if binds {
+			if err := bindBan(tx, in.SiteID, u.ID, now, marks); err != nil {
+				return err
+			}
+		}
 		return tx.AddAction(e)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &Standing{User: u, Sanction: next}, nil
+}
+
+// sanctionMarks returns the marks a ban or suspension until the time binds
+// (none for a lift), and notes in the audit entry's after what they bind.
+func (s *Service) sanctionMarks(ctx context.Context, u *parley.User, siteID, action string, until time.Time, after map[string]any) ([]store.BanMark, error) {
+	// The marks of bans over for a day are of no use: bans are rare, and
+	// each one clears them out.
+	if _, err := s.store.PruneBanMarks(ctx, s.now().Add(-24*time.Hour)); err != nil {
+		s.Logger.Warn("prune ban marks", "error", err.Error())
+	}
+	if action != SanctionBan && action != SanctionSuspend {
+		after["bound"] = map[string]int{}
+		return nil, nil
+	}
+	marks, counts, err := s.banMarks(ctx, u, siteID, until)
+	if err != nil {
+		return nil, err
+	}
+	after["bound"] = counts
+	return marks, nil
 }
 
 // timeOrNil is a time for the audit log: null when zero.

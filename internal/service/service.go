@@ -116,6 +116,7 @@ type Service struct {
 	pipes   map[string]compiledPolicy
 
 	names     nameCache    // reserved display names and badges (names.go)
+	bans      banCache     // the marks of bans in force, per site (bans.go)
 	ssoPruned atomic.Int64 // Unix seconds of the last prune of spent token ids (sso.go)
 	pageURLs  pageURLs     // for streams waiting for their page (see Stream)
 
@@ -319,15 +320,20 @@ func (s *Service) HandleEvent(ev parley.Event) {
 	if ev.Type == parley.EventSiteModel && s.SiteModels != nil {
 		s.SiteModels.Changed()
 	}
+	if ev.Type == parley.EventBansChanged {
+		s.forgetBans(ev.SiteID)
+	}
 }
 
-// hashIP returns a keyed hash of an IP address: enough to count a poster's
-// comments per minute, useless for recovering the address.
+// hashIP returns a keyed hash of an IP address's network (the IPv4
+// address, the /64 of an IPv6 address: see netKey): enough to count a
+// poster's comments per minute and to bind a ban, useless for recovering
+// the address.
 func (s *Service) hashIP(ip string) string {
 	if ip == "" {
 		return ""
 	}
 	m := hmac.New(sha256.New, s.IPKey)
-	m.Write([]byte(ip))
+	m.Write([]byte(netKey(ip)))
 	return hex.EncodeToString(m.Sum(nil)[:12])
 }

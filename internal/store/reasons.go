@@ -16,6 +16,7 @@ type reasonJSON struct {
 	Rule    string   `json:"rule"`
 	Message string   `json:"message,omitempty"`
 	Spans   [][2]int `json:"spans,omitempty"`
+	User    string   `json:"user,omitempty"`
 }
 
 // EncodeReasons returns the stored JSON of reasons, nil for none.
@@ -25,7 +26,7 @@ func EncodeReasons(rs []parley.Reason) ([]byte, error) {
 	}
 	js := make([]reasonJSON, len(rs))
 	for i, r := range rs {
-		js[i] = reasonJSON{Rule: r.Rule, Message: r.Message}
+		js[i] = reasonJSON{Rule: r.Rule, Message: r.Message, User: r.UserID}
 		for _, s := range r.Spans {
 			js[i].Spans = append(js[i].Spans, [2]int{s.Start, s.End})
 		}
@@ -48,7 +49,7 @@ func DecodeReasons(b []byte) ([]parley.Reason, error) {
 	}
 	rs := make([]parley.Reason, len(js))
 	for i, j := range js {
-		rs[i] = parley.Reason{Rule: j.Rule, Message: j.Message}
+		rs[i] = parley.Reason{Rule: j.Rule, Message: j.Message, UserID: j.User}
 		if len(j.Spans) > 0 {
 			rs[i].Spans = make([]parley.Span, len(j.Spans))
 			for k, s := range j.Spans {

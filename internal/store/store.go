@@ -303,6 +303,25 @@ type Store interface {
 	// no roles give none.
 	UsersByRole(ctx context.Context, roles []string) ([]*parley.User, error)
 
+	// Bans that stick (issue 14): see BanMark.
+
+	// BanMarks returns the marks in force at now (Expires after now) of
+	// siteID's bans and of the bans on every site (SiteID ""), oldest
+	// first, at most limit (default and most 10,000).
+	BanMarks(ctx context.Context, siteID string, now time.Time, limit int) ([]BanMark, error)
+	// PruneBanMarks deletes the marks that expired before the time and
+	// returns how many it deleted.
+	PruneBanMarks(ctx context.Context, before time.Time) (int, error)
+	// AuthorComments returns q.AuthorID's comments, in any status, created
+	// at or after q.Since on the pages of q.SiteID (every site when ""),
+	// newest first, at most q.Limit.
+	AuthorComments(ctx context.Context, q AuthorQuery) ([]*parley.Comment, error)
+	// SearchComments returns the comments of q.SiteID that match q, in
+	// any status but deleted, newest first (see CommentSearch).
+	SearchComments(ctx context.Context, q CommentSearch) ([]*parley.Comment, error)
+	// Workload returns siteID's workload from since on (see SiteStats).
+	Workload(ctx context.Context, siteID string, since time.Time) (SiteStats, error)
+
 	// Idempotency returns the stored outcome of the write made with the
 	// idempotency key (see Idempotency and Tx.SaveIdempotency). ENotFound.
 	Idempotency(ctx context.Context, key []byte) (*Idempotency, error)
@@ -365,6 +384,13 @@ type Tx interface {
 	AddAction(a *Action) error
 	AddNote(n *Note) error
 	SetSiteSSO(s parley.SiteSSO) error
+	// AddBanMarks stores marks, assigning their IDs and Created (when
+	// zero). ENotFound when a mark's banned reader does not exist.
+	AddBanMarks(ms []BanMark) error
+	// EndBanMarks makes the marks of bannedID's ban on siteID ("": the
+	// ban on every site) that are in force at at expire at at, and
+	// returns how many it ended.
+	EndBanMarks(siteID, bannedID string, at time.Time) (int, error)
 	// SaveIdempotency stores the outcome of the unit's write under its
 	// idempotency key (Created set when zero), committing with the
 	// write. EConflict when the key is stored already (the unit must

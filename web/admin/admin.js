@@ -356,7 +356,7 @@
     const p = new URLSearchParams(location.hash.slice(1));
     return {
       site: p.get("site") || "",
-      view: ["settings", "pages", "webhooks"].includes(p.get("view")) ? p.get("view") : "queue",
+      view: ["settings", "pages", "webhooks", "stats"].includes(p.get("view")) ? p.get("view") : "queue",
       queue: QUEUES.some(([k]) => k === p.get("queue")) ? p.get("queue") : "pending",
       page: p.get("page") || "",
       author: p.get("author") || "",
@@ -449,6 +449,7 @@
     if (S.view === "queue") loadQueue();
     if (S.view === "pages") loadPages();
     if (S.view === "webhooks") loadWebhooks();
+    if (S.view === "stats") loadStats();
     loadCounts();
   });
 
@@ -460,6 +461,7 @@
     ui.settingsView.hidden = v !== "settings";
     ui.pagesView.hidden = v !== "pages";
     ui.webhooksView.hidden = v !== "webhooks";
+    $("stats-view").hidden = v !== "stats";
     for (const b of document.querySelectorAll(".view-btn")) b.setAttribute("aria-pressed", String(b.dataset.view === v));
     writeHash();
     if (v === "settings") {
@@ -468,6 +470,8 @@
       loadPages();
     } else if (v === "webhooks") {
       loadWebhooks();
+    } else if (v === "stats") {
+      loadStats();
     } else {
       loadQueue();
       loadCounts();
@@ -604,6 +608,7 @@
         }, { "aria-label": `Stop filtering by ${kind.toLowerCase()}` }));
     if (S.filter.page) ui.filters.append(chip("Page", "page", S.filter.page));
     if (S.filter.author) ui.filters.append(chip("Reader", "author", S.filter.author));
+    if (S.filter.text) ui.filters.append(chip("Text", "text", S.filter.text));
     ui.filters.hidden = !ui.filters.firstChild;
   };
 
@@ -615,8 +620,14 @@
 
   // ---- the queue -------------------------------------------------------------
 
-  const queuePath = (offset) =>
-    "/queue?" + q({
+  // With a text filter the list is a search of every status but deleted
+  // (the tab does not apply); page and reader filters narrow it.
+  const queuePath = (offset) => S.filter.text
+    ? "/search?" + q({
+      site: S.site, text: S.filter.text.id, page: S.filter.page && S.filter.page.id,
+      author: S.filter.author && S.filter.author.id, limit: PAGE, offset,
+    })
+    : "/queue?" + q({
       site: S.site, status: S.queue, page: S.filter.page && S.filter.page.id,
       author: S.filter.author && S.filter.author.id, limit: PAGE, offset,
     });
@@ -656,6 +667,13 @@
     renderFilters();
   };
 
+  $("search-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = e.target.elements.text.value.trim();
+    S.filter.text = text ? { id: text, label: text } : null;
+    loadQueue();
+  });
+
   ui.more.addEventListener("click", async () => {
     const seq = S.seq;
     ui.more.disabled = true;
@@ -676,7 +694,7 @@
 
   const renderEmpty = () => {
     const label = (QUEUES.find(([k]) => k === S.queue) || [])[1] || S.queue;
-    const filtered = S.filter.page || S.filter.author;
+    const filtered = S.filter.page || S.filter.author || S.filter.text;
     ui.empty.textContent = filtered ? `Nothing in ${label} for this filter.` : `Nothing in ${label}.${LIVE_QUEUES.has(S.queue) ? " New comments will appear here." : ""}`;
     ui.empty.hidden = S.items.length > 0;
     ui.more.hidden = !S.more;
@@ -736,7 +754,10 @@
 
     const why = reasons.length
       ? h("ul", { class: "reasons", "aria-label": "Why it is here" },
-        reasons.map((r) => h("li", null, h("code", { class: "rule", text: r.rule || "" }), " ", r.message || "")))
+        reasons.map((r) => h("li", null, h("code", { class: "rule", text: r.rule || "" }), " ", r.message || "",
+          // A reason that points to a reader (the banned reader this one
+          // resembles) opens their panel.
+          r.user ? [" ", btn("link banned-link", "Open the banned reader", () => openUser(r.user), { title: "The banned reader's history, notes and sanctions" })] : null)))
       : null;
 
     const facts = [];
@@ -1211,6 +1232,8 @@
     if (!S.site) return;
     const site = S.site;
     loadSSO(site);
+    loadSite(site);
+    loadStaff(site);
     $("settings-h").textContent = `Site settings — ${site}`;
     try {
       const p = await api("GET", `/sites/${encodeURIComponent(site)}/policy`);
@@ -1277,6 +1300,130 @@
   $("policy-reset").addEventListener("click", () => {
     fillPolicy(S.policy || {});
     loadPolicy();
+  });
+
+  // ---- the site: name, policy URL, origins, embed snippet -----------------------
+  // Every moderator of the site reads them; an admin saves them (a
+  // moderator's save is refused by the server, and the button is off).
+
+  const siteForm = $("site-form");
+  const sitePath = (site) => `/sites/${encodeURIComponent(site)}/settings`;
+  const fillSite = (st) => {
+    siteForm.hidden = false;
+    const f = siteForm.elements;
+    f.name.value = st.name || "";
+    f.policy_url.value = st.policy_url || "";
+    f.origins.value = (st.origins || []).join("\n");
+    $("embed-snippet").textContent = st.embed || "";
+    const admin = !!(S.me && S.me.role === "admin");
+    for (const el of siteForm.querySelectorAll("input, textarea, button[type=submit]")) el.disabled = !admin;
+  };
+  const loadSite = async (site) => {
+    try {
+      const st = await api("GET", sitePath(site));
+      if (site === S.site) fillSite(st);
+    } catch {
+      siteForm.hidden = true;
+    }
+  };
+  siteForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    formError(siteForm, "");
+    const f = siteForm.elements;
+    const body = {
+      name: f.name.value.trim(),
+      policy_url: f.policy_url.value.trim(),
+      origins: f.origins.value.split(/[\s,]+/).filter(Boolean),
+    };
+    try {
+      fillSite(await api("PATCH", sitePath(S.site), body));
+      toast(`Site ${S.site} saved`);
+    } catch (err) {
+      formError(siteForm, err.message);
+    }
+  });
+
+  // ---- statistics --------------------------------------------------------------
+
+  const ageText = (s) => (s < 3600 ? `${Math.round(s / 60)} min` : s < 172800 ? `${Math.round(s / 3600)} h` : `${Math.round(s / 86400)} days`);
+  const loadStats = async () => {
+    const site = S.site;
+    let st;
+    try {
+      st = await api("GET", `/sites/${encodeURIComponent(site)}/stats?days=30`);
+    } catch (e) {
+      if (e.status !== 401) fail(e);
+      return;
+    }
+    if (site !== S.site) return;
+    const dd = (term, value) => [h("dt", { text: term }), h("dd", { text: value })];
+    clear($("stats-summary")).append(
+      ...dd("Held now", num(st.pending)),
+      ...dd("Oldest in the queue", st.pending ? ageText(st.queue_age_seconds) : "—"),
+      ...dd("Decisions", num(st.decisions)),
+      ...dd("Overturn rate", st.decisions ? `${(100 * st.overturn_rate).toFixed(1)} %` : "—"));
+    clear($("stats-days")).append(...(st.days || []).slice().reverse().map((d) => h("tr", { "data-day": d.day },
+      h("th", { scope: "row", text: d.day }),
+      ...[d.comments, d.held, d.reports, d.decisions, d.overturns].map((n) => h("td", { text: num(n) })))));
+  };
+
+  // ---- moderators: invite, change, remove (admins) ------------------------------
+
+  const staffSection = $("staff-section");
+  const inviteForm = $("invite-form");
+  const ROLE_LABEL = { moderator: "Moderator", admin: "Admin" };
+  const loadStaff = async (site) => {
+    let list;
+    try {
+      list = (await api("GET", `/sites/${encodeURIComponent(site)}/moderators`)).moderators || [];
+    } catch {
+      staffSection.hidden = true;
+      return;
+    }
+    if (site !== S.site) return;
+    const admin = !!(S.me && S.me.role === "admin");
+    staffSection.hidden = false;
+    inviteForm.hidden = !admin;
+    clear($("staff-list")).append(...list.map((m) => {
+      const self = S.me && S.me.id === m.id;
+      const change = async (body, done) => {
+        try {
+          if (body) await api("PUT", `/moderators/${encodeURIComponent(m.id)}`, body);
+          else await api("DELETE", `/moderators/${encodeURIComponent(m.id)}`);
+          toast(done);
+        } catch (err) {
+          toast(err.message);
+        }
+        loadStaff(S.site);
+      };
+      return h("tr", { "data-email": m.email },
+        h("td", { text: m.name }),
+        h("td", { text: m.email }),
+        h("td", { text: (ROLE_LABEL[m.role] || m.role) + (m.role === "moderator" && !m.site ? " (every site)" : "") }),
+        h("td", null, admin && !self
+          ? [m.role === "moderator"
+            ? btn("staff-admin", "Make admin", () => change({ role: "admin" }, `${m.name} is an admin`), { "aria-label": `Make ${m.name} an admin` })
+            : btn("staff-mod", "Make moderator", () => change({ role: "moderator", site: S.site }, `${m.name} moderates ${S.site}`), { "aria-label": `Make ${m.name} a moderator of this site` }),
+          " ",
+          btn("danger staff-remove", "Remove", () => change(null, `${m.name} removed from the staff`), { "aria-label": `Remove ${m.name} from the staff` })]
+          : null));
+    }));
+  };
+  inviteForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    formError(inviteForm, "");
+    const f = inviteForm.elements;
+    try {
+      const r = await api("POST", `/sites/${encodeURIComponent(S.site)}/moderators`, { name: f.name.value.trim(), email: f.email.value.trim(), role: f.role.value });
+      const out = $("invite-result");
+      out.hidden = false;
+      clear(out).append(`${r.moderator.name} can sign in at ${location.origin}/admin/ as ${r.moderator.email} with the one-time password `,
+        h("code", { class: "invite-password", text: r.password }), ". It is shown only now: pass it on privately.");
+      inviteForm.reset();
+      loadStaff(S.site);
+    } catch (err) {
+      formError(inviteForm, err.message);
+    }
   });
 
   // ---- single sign-on (docs/sso.md) --------------------------------------------

@@ -58,6 +58,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SiteModels", siteModelTests},
 		{"Decisions", decisionTests},
 		{"SSO", ssoTests},
+		{"BanMarks", banMarkTests},
+		{"AdminViews", adminViewTests},
 		{"Idempotency", idempotencyTests},
 		{"Webhooks", webhookTests},
 		{"Mail", mailTests},
