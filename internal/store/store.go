@@ -302,7 +302,53 @@ type Store interface {
 	// UsersByRole returns the users with any of the roles, ordered by id;
 	// no roles give none.
 	UsersByRole(ctx context.Context, roles []string) ([]*parley.User, error)
+
+	// OpenID Connect sign-in (issue 11).
+
+	// SiteOIDC returns a site's OpenID Connect settings: the zero
+	// SiteOIDC, with SiteID set, when it has none. ENotFound when the
+	// site does not exist.
+	SiteOIDC(ctx context.Context, siteID string) (parley.SiteOIDC, error)
+	// SetSiteOIDC replaces a site's OpenID Connect settings (Updated set
+	// when zero) and records parley.EventSiteUpdated in the same
+	// transaction. ENotFound.
+	SetSiteOIDC(ctx context.Context, s parley.SiteOIDC) error
+	// CreateOIDCLogin stores a sign-in in progress (Created set when
+	// zero). EConflict when its key hash exists; ENotFound when its site
+	// does not.
+	CreateOIDCLogin(ctx context.Context, l *OIDCLogin) error
+	// TakeOIDCLogin deletes the sign-in with the key hash and returns it:
+	// each is taken once, by one caller on one instance. ENotFound when
+	// there is none, or when it had expired at now (it is deleted all
+	// the same).
+	TakeOIDCLogin(ctx context.Context, keyHash string, now time.Time) (*OIDCLogin, error)
+	// PruneOIDCLogins deletes the sign-ins that expired before the time
+	// and returns how many it deleted.
+	PruneOIDCLogins(ctx context.Context, before time.Time) (int, error)
 }
+
+// OIDCLogin is an OpenID Connect sign-in in progress, or the one-time
+// ticket it ended with. Its key is a hash of the secret the browser holds
+// (the state, the ticket), so a copy of the database continues none.
+type OIDCLogin struct {
+	KeyHash  string
+	SiteID   string
+	Purpose  string // OIDCReader, OIDCModerator, OIDCTicket
+	Binder   string // hash of the binding cookie of the browser that began it
+	Nonce    string
+	Verifier string // PKCE code verifier
+	Origin   string // the embedding page's origin, for a reader
+	UserID   string // a ticket's reader
+	Created  time.Time
+	Expires  time.Time
+}
+
+// Purposes of an OIDCLogin.
+const (
+	OIDCReader    = "reader"
+	OIDCModerator = "moderator"
+	OIDCTicket    = "ticket"
+)
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods
 // behave as the Store methods of the same name, except that nothing is
@@ -327,6 +373,7 @@ type Tx interface {
 	AddAction(a *Action) error
 	AddNote(n *Note) error
 	SetSiteSSO(s parley.SiteSSO) error
+	SetSiteOIDC(s parley.SiteOIDC) error
 
 	// Record adds events of the use case's own to the log, after those
 	// the unit's writes recorded.

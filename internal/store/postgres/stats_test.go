@@ -55,6 +55,8 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`ALTER TABLE comments DROP COLUMN text_hash`, // and its index
 		`DROP TABLE sso_tokens`,                      // 0007_sso
 		`DROP TABLE site_sso`,
+		`DROP TABLE oidc_logins`, // 0008_oidc
+		`DROP TABLE site_oidc`,
 		`DELETE FROM schema_migrations WHERE version >= 6`,
 	} {
 		if _, err := db.pool.Exec(ctx, q); err != nil {

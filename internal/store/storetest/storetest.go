@@ -58,6 +58,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SiteModels", siteModelTests},
 		{"Decisions", decisionTests},
 		{"SSO", ssoTests},
+		{"OIDC", oidcTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
