@@ -24,6 +24,10 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/stream", s.capStreams(s.handleStream))
 	mux.HandleFunc("POST /api/v1/auth/sso", s.handleSSO)
 	mux.HandleFunc("POST /api/v1/auth/logout", s.handleReaderLogout)
+	mux.HandleFunc("GET /api/v1/auth/oidc", s.handleOIDCProvider)
+	mux.HandleFunc("GET /api/v1/auth/oidc/start", s.handleOIDCStart)
+	mux.HandleFunc("GET /api/v1/auth/oidc/callback", s.handleOIDCCallback)
+	mux.HandleFunc("POST /api/v1/auth/oidc/ticket", s.handleOIDCTicket)
 	mux.HandleFunc("GET /api/v1/feeds/page.rss", s.handleFeed(feedPage, feedRSS))
 	mux.HandleFunc("GET /api/v1/feeds/page.atom", s.handleFeed(feedPage, feedAtom))
 	mux.HandleFunc("GET /api/v1/feeds/site.rss", s.handleFeed(feedSite, feedRSS))
@@ -54,6 +58,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/sso", s.requireStaff(s.handleGetSSO))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/sso", s.requireStaff(s.handlePatchSSO))
 	mux.HandleFunc("PUT /api/v1/admin/users/{id}/role", s.requireStaff(s.handleSetRole))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/oidc", s.requireStaff(s.handleGetOIDC))
+	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/oidc", s.requireStaff(s.handlePatchOIDC))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePatchPage))
 
 	// Anything else under /api/ is a JSON 404, not the mux's plain text.

@@ -89,6 +89,10 @@ type Service struct {
 	// tokens with RS256, ES256 or EdDSA; nil refuses those tokens. Wire an
 	// auth.JWKS over the guarded outbound client.
 	JWKS auth.KeySource
+	// OIDC is the relying party of sites' OpenID Connect providers; nil
+	// refuses OIDC sign-ins. Wire an auth.OIDC over the guarded outbound
+	// client.
+	OIDC *auth.OIDC
 
 	// Outbox delivers the events of committed units on this instance
 	// and carries live streams; nil (offline commands) waits for nothing
@@ -104,9 +108,10 @@ type Service struct {
 	siteGen uint64
 	pipes   map[string]compiledPolicy
 
-	names     nameCache    // reserved display names and badges (names.go)
-	ssoPruned atomic.Int64 // Unix seconds of the last prune of spent token ids (sso.go)
-	pageURLs  pageURLs     // for streams waiting for their page (see Stream)
+	names      nameCache    // reserved display names and badges (names.go)
+	ssoPruned  atomic.Int64 // Unix seconds of the last prune of spent token ids (sso.go)
+	oidcPruned atomic.Int64 // Unix seconds of the last prune of expired OIDC sign-ins (oidc.go)
+	pageURLs   pageURLs     // for streams waiting for their page (see Stream)
 }
 
 type cachedSite struct {
