@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"html/template"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -48,32 +49,33 @@ func (s *Server) oidcLimited(w http.ResponseWriter, r *http.Request) bool {
 }
 
 // handleOIDCProvider serves GET /api/v1/auth/oidc?site=S, what the widget
-// needs for its sign-in button, and GET /api/v1/auth/oidc?for=moderator,
-// the sites whose moderators may sign in to the admin UI with their
-// provider.
+// needs for its sign-in button.
 func (s *Server) handleOIDCProvider(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	if q.Get("for") == store.OIDCModerator {
-		ps, err := s.svc.ModeratorOIDCProviders(r.Context())
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		out := []map[string]string{}
-		for _, p := range ps {
-			out = append(out, map[string]string{"site": p.SiteID, "name": p.Name})
-		}
-		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, http.StatusOK, map[string]any{"providers": out})
-		return
-	}
-	p, err := s.svc.SiteOIDCProvider(r.Context(), q.Get("site"))
+	p, err := s.svc.SiteOIDCProvider(r.Context(), r.URL.Query().Get("site"))
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	w.Header().Set("Cache-Control", "public, max-age=60")
 	writeJSON(w, http.StatusOK, map[string]any{"provider": map[string]string{"site": p.SiteID, "name": p.Name}})
+}
+
+// handleModeratorOIDC serves GET /api/v1/admin/oidc, before anyone is
+// signed in: the sites whose moderators may sign in to the admin UI with
+// their provider, for its sign-in page (only Parley's own origin may read
+// it, like all of the admin API).
+func (s *Server) handleModeratorOIDC(w http.ResponseWriter, r *http.Request) {
+	ps, err := s.svc.ModeratorOIDCProviders(r.Context())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	out := []map[string]string{}
+	for _, p := range ps {
+		out = append(out, map[string]string{"site": p.SiteID, "name": p.Name,
+			"start": "/api/v1/auth/oidc/start?site=" + url.QueryEscape(p.SiteID) + "&for=" + store.OIDCModerator})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"providers": out})
 }
 
 // handleOIDCStart serves GET /api/v1/auth/oidc/start?site=S[&for=moderator][&origin=O]:

@@ -385,7 +385,7 @@ func TestOIDCModeratorSignIn(t *testing.T) {
 	boss := e.addStaff(parley.RoleAdmin, "", "boss@parley.example")
 	setOIDC(t, e, "news", issuer, "parley-mods", "mods-secret", true, map[string]string{"sub-admin": boss.ID})
 
-	if res := e.reader("").do("GET", "/api/v1/auth/oidc?for=moderator", nil); res.status != 200 || !strings.Contains(string(res.body), `"site":"news"`) {
+	if res := e.reader("").do("GET", "/api/v1/admin/oidc", nil); res.status != 200 || !strings.Contains(string(res.body), `"site":"news"`) {
 		t.Fatalf("moderator providers: %d %s", res.status, res.body)
 	}
 	for _, tc := range []struct {

@@ -35,6 +35,7 @@ func (s *Server) Handler() http.Handler {
 
 	// Admin API: moderators and automation (docs/admin-api.md).
 	mux.HandleFunc("POST /api/v1/admin/login", s.handleLogin)
+	mux.HandleFunc("GET /api/v1/admin/oidc", s.handleModeratorOIDC)
 	mux.HandleFunc("POST /api/v1/admin/logout", s.requireStaff(s.handleLogout))
 	mux.HandleFunc("GET /api/v1/admin/me", s.requireStaff(s.handleStaffMe))
 	mux.HandleFunc("GET /api/v1/admin/sites", s.requireStaff(s.handleSites))

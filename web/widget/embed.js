@@ -259,6 +259,11 @@
   const SSO_TEXT = {
     badge: { staff: "Staff", moderator: "Moderator" },
     failed: "Parley: signing in failed: ",
+    oidc: "Sign in with {name}",
+    oidcOr: "or comment as a guest below",
+    popup: "Allow pop-ups for this site to sign in.",
+    data: "Your comments & data",
+    signOut: "Sign out",
   };
 
   // The author's name, isolated from the text around it (<bdi>: a name
@@ -293,6 +298,36 @@
   window.Parley = Object.assign(window.Parley || {}, {
     login: async (token) => { await signIn(token); await ssoRefresh(); },
     logout: async () => { await api("POST", "/api/v1/auth/logout", {}); await ssoRefresh(); },
+  });
+
+  // OpenID Connect (docs/sso.md): the site's provider, asked once per
+  // page; null when the site has none.
+  let oidcInfo = null;
+  const oidcProvider = () => oidcInfo || (oidcInfo = api("GET", "/api/v1/auth/oidc?" + new URLSearchParams({ site: cfg.site || "" }))
+    .then((d) => d.provider || null).catch(() => null));
+
+  // oidcSignIn opens the provider's sign-in in a popup. Parley's callback
+  // page posts a one-time ticket to this page's origin (and to no other);
+  // the ticket is redeemed here, so that the session cookie is the one
+  // this embed's requests carry.
+  const oidcSignIn = () => new Promise((resolve, reject) => {
+    const q = new URLSearchParams({ site: cfg.site || "", origin: location.origin });
+    const w = window.open(base + "/api/v1/auth/oidc/start?" + q, "parley-oidc", "popup,width=520,height=680");
+    if (!w) { reject(new Error(SSO_TEXT.popup)); return; }
+    const from = new URL(base).origin;
+    const onMsg = async (ev) => {
+      if (ev.origin !== from || !ev.data || ev.data.type !== "parley:oidc") return;
+      window.removeEventListener("message", onMsg);
+      try {
+        await api("POST", "/api/v1/auth/oidc/ticket", { ticket: String(ev.data.ticket || "") });
+        store.set("reader", "1");
+        await ssoRefresh();
+        resolve();
+      } catch (e) {
+        reject(e);
+      }
+    };
+    window.addEventListener("message", onMsg);
   });
 
   // ssoMount registers a mounted widget and loads it, signed in first
@@ -914,6 +949,20 @@
           quoteBlock(o.quote)));
       }
       let nameIn = null;
+      if (kind === "new" && !ssoReader(me)) {
+        // The site's provider, when it has one: a button above the form.
+        const slot = h("div", { class: "parley-signin", hidden: true });
+        f.append(slot);
+        oidcProvider().then((p) => {
+          if (!p) return;
+          const msg = h("span", { class: "parley-signin-error", role: "alert", hidden: true });
+          const b = btn("parley-oidc", SSO_TEXT.oidc.replace("{name}", p.name || ""), {
+            onclick: () => oidcSignIn().catch((e) => show(msg, e.message)),
+          });
+          slot.append(b, h("span", { class: "parley-signin-or", text: SSO_TEXT.oidcOr }), msg);
+          slot.hidden = false;
+        });
+      }
       if (!o.edit && !ssoReader(me)) {
         nameIn = h("input", {
           name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true, dir: "auto",
