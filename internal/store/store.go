@@ -325,6 +325,51 @@ type Store interface {
 	// PruneOIDCLogins deletes the sign-ins that expired before the time
 	// and returns how many it deleted.
 	PruneOIDCLogins(ctx context.Context, before time.Time) (int, error)
+
+	// A reader's own data (issue 11).
+
+	// ReaderRows returns the rows about one user that the user tables do
+	// not hold: every comment they wrote (any status, oldest first), their
+	// votes, the reports they filed and their sanctions. ENotFound when
+	// the user does not exist.
+	ReaderRows(ctx context.Context, userID string) (*ReaderRows, error)
+	// SiteErasure returns how a site treats the comments of a reader who
+	// is erased: ErasureAnonymise (the default) or ErasureRemove.
+	// ENotFound when the site does not exist.
+	SiteErasure(ctx context.Context, siteID string) (string, error)
+	// SetSiteErasure stores how a site treats an erased reader's
+	// comments. ENotFound; EInvalid for an unknown mode.
+	SetSiteErasure(ctx context.Context, siteID, mode string) error
+}
+
+// ReaderRows are the rows about one reader outside the users table.
+type ReaderRows struct {
+	Comments  []*parley.Comment
+	Votes     []parley.Vote
+	Reports   []*parley.Report
+	Sanctions []Sanction
+}
+
+// How a site treats an erased reader's comments.
+const (
+	ErasureAnonymise = "anonymise" // kept, by "a former reader"
+	ErasureRemove    = "remove"    // removed (status deleted, text gone)
+)
+
+// Erasure asks to erase a user (Tx.EraseUser).
+type Erasure struct {
+	UserID string
+	// Name is the author name the kept comments show afterwards.
+	Name string
+	// RemoveSites are the sites whose comments by the user are removed;
+	// on every other site they are kept, anonymised.
+	RemoveSites map[string]bool
+}
+
+// Erased counts what an erasure changed.
+type Erased struct {
+	Removed, Anonymised, Votes, Reports int
+	Sites                               []string // the sites whose comments changed, ordered
 }
 
 // OIDCLogin is an OpenID Connect sign-in in progress, or the one-time
@@ -374,6 +419,15 @@ type Tx interface {
 	AddNote(n *Note) error
 	SetSiteSSO(s parley.SiteSSO) error
 	SetSiteOIDC(s parley.SiteOIDC) error
+	// EraseUser removes a user and their personal data in the unit: each
+	// of their comments loses its author id, IP hash and name (Name
+	// instead) and, on e.RemoveSites, its text, becoming deleted (page
+	// counts kept right); replies keep their place in the thread. Their
+	// votes are withdrawn (scores kept right), their reports, notes,
+	// sanctions, sessions and sign-ins deleted, and audit entries about
+	// them no longer name them. The events of every changed comment are
+	// recorded. ENotFound when the user does not exist.
+	EraseUser(e Erasure) (Erased, error)
 
 	// Record adds events of the use case's own to the log, after those
 	// the unit's writes recorded.

@@ -57,6 +57,7 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`DROP TABLE site_sso`,
 		`DROP TABLE oidc_logins`, // 0008_oidc
 		`DROP TABLE site_oidc`,
+		`DROP TABLE site_privacy`,
 		`DELETE FROM schema_migrations WHERE version >= 6`,
 	} {
 		if _, err := db.pool.Exec(ctx, q); err != nil {

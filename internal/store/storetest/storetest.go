@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Decisions", decisionTests},
 		{"SSO", ssoTests},
 		{"OIDC", oidcTests},
+		{"Erase", eraseTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -28,3 +28,10 @@ CREATE TABLE oidc_logins (
 ) STRICT, WITHOUT ROWID;
 
 CREATE INDEX oidc_logins_expires ON oidc_logins (expires);
+
+-- A reader's data rights: how a site treats an erased reader's comments.
+CREATE TABLE site_privacy (
+	site_id TEXT PRIMARY KEY REFERENCES sites (id) ON DELETE CASCADE,
+	erasure TEXT NOT NULL CHECK (erasure IN ('anonymise', 'remove'))
+) STRICT;
+
