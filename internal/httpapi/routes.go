@@ -15,6 +15,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/threads", s.handleThread)
 	mux.HandleFunc("GET /api/v1/counts", s.handleCounts)
 	mux.HandleFunc("GET /api/v1/me", s.handleMe)
+	mux.HandleFunc("GET /api/v1/me/export", s.handleMyExport)
+	mux.HandleFunc("DELETE /api/v1/me", s.handleEraseMe)
 	mux.HandleFunc("POST /api/v1/comments", s.handlePost)
 	mux.HandleFunc("POST /api/v1/comments/precheck", s.handlePrecheck)
 	mux.HandleFunc("PATCH /api/v1/comments/{id}", s.handleEdit)
@@ -61,6 +63,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/v1/admin/users/{id}/role", s.requireStaff(s.handleSetRole))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/oidc", s.requireStaff(s.handleGetOIDC))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/oidc", s.requireStaff(s.handlePatchOIDC))
+	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/erasure", s.requireStaff(s.handleSetErasure))
+	mux.HandleFunc("GET /api/v1/admin/users/{id}/export", s.requireStaff(s.handleReaderExport))
+	mux.HandleFunc("DELETE /api/v1/admin/users/{id}", s.requireStaff(s.handleReaderErase))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/pages/policy", s.requireStaff(s.handlePatchPage))
 
 	// Anything else under /api/ is a JSON 404, not the mux's plain text.
