@@ -21,6 +21,7 @@ const siteUsage = `Usage:
                   [--sso-secret-file F | --sso-jwks URL] [--sso-only[=false]]
                   [--oidc-issuer URL --oidc-client-id ID --oidc-secret-file F] [--oidc-scopes profile,email]
                   [--oidc-name NAME] [--oidc-moderators[=false]] [--oidc-staff SUBJECT=USER_ID ...]
+                  [--erasure anonymise|remove]
   parley site list
 
 --origin and --ignore-param may be repeated or comma-separated; on "set" they replace the lists.
@@ -66,6 +67,8 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var origins, ignore listFlag
 	var oidc oidcFlags
 	oidc.register(fs)
+	var erasure string
+	fs.StringVar(&erasure, "erasure", "", "what happens to an erased reader's comments: anonymise (kept, by \"a former reader\") or remove")
 	fs.StringVar(&id, "id", id, "site slug, e.g. news")
 	fs.StringVar(&ssoSecretFile, "sso-secret-file", "", "file holding the HS256 secret of the publisher's sign-in tokens ('' removes it)")
 	fs.StringVar(&ssoJWKS, "sso-jwks", "", "URL of the publisher's public signing keys (JWKS); '' turns it off")
@@ -127,6 +130,12 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			if err := setSiteSSO(ctx, svc, s.ID, set, ssoSecretFile, ssoJWKS, ssoOnly, stdout); err != nil {
 				return fmt.Errorf("site set: %w", err)
 			}
+		}
+		if set["erasure"] {
+			if err := svc.SetSiteErasure(ctx, service.Actor{Admin: true}, s.ID, erasure); err != nil {
+				return fmt.Errorf("site set: %s", parley.ErrorMessage(err))
+			}
+			fmt.Fprintf(stdout, "An erased reader's comments are now: %s.\n", erasure)
 		}
 		if oidcGiven(set) {
 			if err := setSiteOIDC(ctx, svc, s.ID, set, &oidc, stdout); err != nil {
