@@ -31,6 +31,72 @@ func (u e2eUsers) GetUserByUsername(name string) *storage.User {
 }
 func (u e2eUsers) ExampleClientID() string { return "service" }
 
+// demoProvider starts an OpenID provider on loopback with the accounts
+// kai (a reader) and mo@example.com (a moderator's address, verified), and
+// makes it the demo site's, with Parley registered as client id.
+func demoProvider(t *testing.T, srv *instance, client string, moderators bool) {
+	t.Helper()
+	var h http.Handler
+	op := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
+	t.Cleanup(op.Close)
+	users := e2eUsers{
+		"sub-kai": {ID: "sub-kai", Username: "kai", Password: "verysecure", FirstName: "Kai", LastName: "Provider",
+			Email: "kai@readers.example", EmailVerified: true, PreferredLanguage: language.English},
+		"sub-mo": {ID: "sub-mo", Username: "mo", Password: "verysecure", FirstName: "Mo", LastName: "Mod",
+			Email: "mo@example.com", EmailVerified: true, PreferredLanguage: language.English},
+	}
+	h = exampleop.SetupServer(op.URL, storage.NewStorage(users), nil, false)
+	storage.RegisterClients(storage.WebClient(client, "e2e-secret", srv.URL+"/api/v1/auth/oidc/callback"))
+	issuer, name := op.URL, "Readers ID"
+	if _, err := srv.srv.Service().SetSiteOIDC(context.Background(), service.Actor{Admin: true}, "demo", service.OIDCSettings{
+		Issuer: &issuer, ClientID: &client, ClientSecret: []byte("e2e-secret"), Scopes: []string{"profile", "email"},
+		ProviderName: &name, Moderators: &moderators,
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// providerLogin fills the provider's login form in the browser context.
+func providerLogin(t *testing.T, ctx context.Context, user string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(`input[name=username]`),
+		chromedp.SendKeys(`input[name=username]`, user),
+		chromedp.SendKeys(`input[name=password]`, "verysecure"),
+		chromedp.Submit(`input[name=password]`),
+	); err != nil {
+		t.Fatalf("the provider's login: %v", err)
+	}
+}
+
+// TestBrowserOIDCModerator: the admin sign-in page offers the demo site's
+// provider; the moderator signs in there and lands in the admin UI, as
+// their account (matched by the address the provider verified).
+func TestBrowserOIDCModerator(t *testing.T) {
+	chrome := testenv.Chromium(t)
+	dataDir := t.TempDir()
+	srv := startServer(t, dataDir, "--outbound-allow", "127.0.0.1")
+	addModerator(t, dataDir, "demo", "Mo Mod", "mo@example.com", "correct horse battery staple")
+	demoProvider(t, srv, "parley-e2e-mods", true)
+
+	b := newBrowser(t, chrome, "moderator")
+	b.do("open /admin", chromedp.Navigate(srv.URL+"/admin"), chromedp.WaitVisible(chromedp.CSS(`#signin-oidc a`)))
+	if got := eval[string](b, "the provider link", `document.querySelector('#signin-oidc a').textContent`); got != "Sign in with Readers ID (demo)" {
+		t.Errorf("the provider link says %q", got)
+	}
+	b.click("Sign in with Readers ID", "#signin-oidc a")
+	providerLogin(t, b.ctx, "mo")
+	b.do("the admin UI", chromedp.WaitVisible(chromedp.CSS(`#shell`)))
+	eval[bool](b, "ask who is signed in", `(fetch('/api/v1/admin/me').then(r => r.json()).then(d => { window.parleyMe = d.user.name + '/' + d.user.role; }), true)`)
+	me := waitFor[string](b, "who is signed in", `window.parleyMe`)
+	if me != "Mo Mod/moderator" {
+		t.Errorf("signed in as %q, want Mo Mod/moderator", me)
+	}
+	b.checkNoErrors()
+}
+
 // TestBrowserOIDCAndMyData: on the demo article, a reader signs in with
 // the site's OpenID provider (a real one, zitadel/oidc's, on loopback) in
 // the popup the widget's "Sign in with" button opens, posts, opens "Your
@@ -39,21 +105,8 @@ func (u e2eUsers) ExampleClientID() string { return "service" }
 // again.
 func TestBrowserOIDCAndMyData(t *testing.T) {
 	chrome := testenv.Chromium(t)
-	var h http.Handler
-	op := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
-	t.Cleanup(op.Close)
-	users := e2eUsers{"sub-kai": {ID: "sub-kai", Username: "kai", Password: "verysecure", FirstName: "Kai", LastName: "Provider",
-		Email: "kai@readers.example", EmailVerified: true, PreferredLanguage: language.English}}
-	h = exampleop.SetupServer(op.URL, storage.NewStorage(users), nil, false)
-
 	srv := startServer(t, t.TempDir(), "--outbound-allow", "127.0.0.1")
-	storage.RegisterClients(storage.WebClient("parley-e2e", "e2e-secret", srv.URL+"/api/v1/auth/oidc/callback"))
-	issuer, client, name := op.URL, "parley-e2e", "Readers ID"
-	if _, err := srv.srv.Service().SetSiteOIDC(context.Background(), service.Actor{Admin: true}, "demo", service.OIDCSettings{
-		Issuer: &issuer, ClientID: &client, ClientSecret: []byte("e2e-secret"), Scopes: []string{"profile", "email"}, ProviderName: &name,
-	}); err != nil {
-		t.Fatal(err)
-	}
+	demoProvider(t, srv, "parley-e2e-reader", false)
 
 	b := newBrowser(t, chrome, "reader")
 	b.open(srv.URL + "/demo")
@@ -70,16 +123,7 @@ func TestBrowserOIDCAndMyData(t *testing.T) {
 	}
 	pctx, cancel := chromedp.NewContext(b.ctx, chromedp.WithTargetID(id))
 	defer cancel()
-	ctx, cancelT := context.WithTimeout(pctx, 30*time.Second)
-	defer cancelT()
-	if err := chromedp.Do(ctx,
-		chromedp.WaitVisible(`input[name=username]`),
-		chromedp.SendKeys(`input[name=username]`, "kai"),
-		chromedp.SendKeys(`input[name=password]`, "verysecure"),
-		chromedp.Submit(`input[name=password]`),
-	); err != nil {
-		t.Fatalf("the provider's login in the popup: %v", err)
-	}
+	providerLogin(t, pctx, "kai")
 
 	waitFor[bool](b, "the signed-in form", shadowRoot+`.querySelector('.parley-form-new textarea') !== null && `+
 		shadowRoot+`.querySelector('.parley-form-new input[name=name]') === null`)
