@@ -425,7 +425,8 @@ type Tx interface {
 	// counts kept right); replies keep their place in the thread. Their
 	// votes are withdrawn (scores kept right), their reports, notes,
 	// sanctions, sessions and sign-ins deleted, and audit entries about
-	// them no longer name them. The events of every changed comment are
+	// them keep what was done and when, not whom nor the moderator's
+	// words (their note). The events of every changed comment are
 	// recorded. ENotFound when the user does not exist.
 	EraseUser(e Erasure) (Erased, error)
 

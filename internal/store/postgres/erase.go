@@ -160,7 +160,7 @@ func (t *ptx) EraseUser(e store.Erasure) (store.Erased, error) {
 					return out, err
 				}
 			}
-			if _, err := t.Exec(ctx, `UPDATE comments SET author_id = '', author_name = $2, ip_hash = '', text = '', html = '', text_hash = 0
+			if _, err := t.Exec(ctx, `UPDATE comments SET author_id = '', author_name = $2, ip_hash = '', text = '', html = '', text_hash = 0, reasons = NULL
 				WHERE id = $1`, c.id, e.Name); err != nil {
 				return out, wrap(err, "erase comment")
 			}
@@ -205,7 +205,7 @@ func (t *ptx) EraseUser(e store.Erasure) (store.Erased, error) {
 		`DELETE FROM staff_sessions WHERE user_id = $1`,
 		`DELETE FROM oidc_logins WHERE user_id = $1`,
 		`DELETE FROM author_stats WHERE author_id = $1`,
-		`UPDATE actions SET user_id = '' WHERE user_id = $1`,
+		`UPDATE actions SET user_id = '', note = '' WHERE user_id = $1`,
 		`DELETE FROM users WHERE id = $1`,
 	} {
 		if _, err := t.Exec(ctx, q, e.UserID); err != nil {

@@ -156,7 +156,7 @@ func (w *wtx) EraseUser(e store.Erasure) (store.Erased, error) {
 					return out, err
 				}
 			}
-			if _, err := w.exec(`UPDATE comments SET author_id = '', author_name = ?, ip_hash = '', text = '', html = '', text_hash = 0
+			if _, err := w.exec(`UPDATE comments SET author_id = '', author_name = ?, ip_hash = '', text = '', html = '', text_hash = 0, reasons = NULL
 				WHERE id = ?`, e.Name, c.id); err != nil {
 				return out, fmt.Errorf("erase comment: %w", err)
 			}
@@ -207,7 +207,7 @@ func (w *wtx) EraseUser(e store.Erasure) (store.Erased, error) {
 		`DELETE FROM staff_sessions WHERE user_id = ?`,
 		`DELETE FROM oidc_logins WHERE user_id = ?`,
 		`DELETE FROM author_stats WHERE author_id = ?`,
-		`UPDATE actions SET user_id = '' WHERE user_id = ?`,
+		`UPDATE actions SET user_id = '', note = '' WHERE user_id = ?`,
 		`DELETE FROM users WHERE id = ?`,
 	} {
 		if _, err := w.exec(q, e.UserID); err != nil {

@@ -71,7 +71,7 @@ func (f *fixture) erase(t *testing.T) {
 	if err := f.s.AddNote(ctx, &store.Note{UserID: erin.ID, SiteID: "news", AuthorID: "mod", AuthorName: "Mod", Text: "note about erin"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.s.AddAction(ctx, &store.Action{ActorID: "mod", ActorName: "Mod", Action: "premoderate", UserID: erin.ID, SiteID: "news"}); err != nil {
+	if err := f.s.AddAction(ctx, &store.Action{ActorID: "mod", ActorName: "Mod", Action: "note", UserID: erin.ID, SiteID: "news", Note: "note about erin"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.s.CreateOIDCLogin(ctx, &store.OIDCLogin{KeyHash: "t-erin", SiteID: "news", Purpose: store.OIDCTicket, UserID: erin.ID, Expires: time.Now().Add(time.Minute)}); err != nil {
