@@ -300,6 +300,9 @@ func TestAuthorStatsMigration(t *testing.T) {
 		"DROP TABLE imports",
 		"DROP TABLE sso_tokens",
 		"DROP TABLE site_sso",
+		"DROP TABLE oidc_logins", // 0008_oidc
+		"DROP TABLE site_oidc",
+		"DROP TABLE site_privacy",
 		"DROP TABLE site_models",
 		"DROP TABLE consumers",
 		"DELETE FROM schema_migrations WHERE version >= 3",
