@@ -19,6 +19,9 @@ const siteUsage = `Usage:
   parley site add --id SLUG [--name NAME] [--origin URL ...] [--policy-url URL] [--ignore-param P ...]
   parley site set --id SLUG [--name NAME] [--origin URL ...] [--policy-url URL] [--ignore-param P ...]
                   [--sso-secret-file F | --sso-jwks URL] [--sso-only[=false]]
+                  [--oidc-issuer URL --oidc-client-id ID --oidc-secret-file F] [--oidc-scopes profile,email]
+                  [--oidc-name NAME] [--oidc-moderators[=false]] [--oidc-staff SUBJECT=USER_ID ...]
+                  [--erasure anonymise|remove]
   parley site list
   parley site webhook add|list|rm|log|test ...   (see: parley site webhook)
 
@@ -28,6 +31,10 @@ Single sign-on (docs/sso.md): --sso-secret-file reads the HS256 secret the publi
 signs readers' tokens with (at least 32 bytes; "--sso-secret-file ''" removes it); --sso-jwks
 sets the URL of its public keys instead (RS256, ES256, EdDSA); --sso-only lets only signed-in
 readers post.
+OpenID Connect (docs/sso.md): --oidc-issuer, --oidc-client-id and --oidc-secret-file name the
+site's provider and Parley's client there (register BASE_URL/api/v1/auth/oidc/callback as its
+redirect URI); readers get a "Sign in with NAME" button; --oidc-moderators lets the site's
+moderators sign in with it by verified address; --oidc-staff binds a subject to a staff account.
 The database is chosen like "serve" does: --data / PARLEY_DATA_DIR or PARLEY_DATABASE_URL.
 `
 
@@ -62,6 +69,10 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	var name, policyURL, ssoSecretFile, ssoJWKS string
 	var ssoOnly bool
 	var origins, ignore listFlag
+	var oidc oidcFlags
+	oidc.register(fs)
+	var erasure string
+	fs.StringVar(&erasure, "erasure", "", "what happens to an erased reader's comments: anonymise (kept, by \"a former reader\") or remove")
 	fs.StringVar(&id, "id", id, "site slug, e.g. news")
 	fs.StringVar(&ssoSecretFile, "sso-secret-file", "", "file holding the HS256 secret of the publisher's sign-in tokens ('' removes it)")
 	fs.StringVar(&ssoJWKS, "sso-jwks", "", "URL of the publisher's public signing keys (JWKS); '' turns it off")
@@ -121,6 +132,17 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		if set["sso-secret-file"] || set["sso-jwks"] || set["sso-only"] {
 			if err := setSiteSSO(ctx, svc, s.ID, set, ssoSecretFile, ssoJWKS, ssoOnly, stdout); err != nil {
+				return fmt.Errorf("site set: %w", err)
+			}
+		}
+		if set["erasure"] {
+			if err := svc.SetSiteErasure(ctx, service.Actor{Admin: true}, s.ID, erasure); err != nil {
+				return fmt.Errorf("site set: %s", parley.ErrorMessage(err))
+			}
+			fmt.Fprintf(stdout, "An erased reader's comments are now: %s.\n", erasure)
+		}
+		if oidcGiven(set) {
+			if err := setSiteOIDC(ctx, svc, s.ID, set, &oidc, stdout); err != nil {
 				return fmt.Errorf("site set: %w", err)
 			}
 		}

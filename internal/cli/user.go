@@ -21,6 +21,8 @@ const userUsage = `Usage:
   parley user passwd --email E [--password-file F]
   parley user list
   parley user set --id USER --role staff|reader
+  parley user export --id USER [--out FILE]
+  parley user erase --id USER --yes
 
 The password is read from --password-file, or from standard input when it is
 not a terminal (e.g. cat pw.txt | parley user add ...); it needs at least
@@ -29,6 +31,9 @@ A moderator with --site moderates that site only; without it, every site.
 "set --role staff" gives a reader (by user id, as the admin UI and the thread JSON show it) the
 Staff badge and reserves their name; "--role reader" takes it away. Readers signed in by the
 publisher (docs/sso.md) get the role from their token's roles at every sign-in instead.
+"export" writes everything held about a reader (profile, comments, votes, reports, sanctions,
+moderation about them) as JSON, to standard output or --out; "erase" removes their personal
+data for good: comments removed or kept anonymised as each site says (site set --erasure).
 The database is chosen like "serve" does: --data / PARLEY_DATA_DIR or PARLEY_DATABASE_URL.
 `
 
@@ -47,6 +52,11 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	fs.StringVar(&name, "name", "", "display name shown in the audit log")
 	fs.StringVar(&email, "email", "", "e-mail address to sign in with")
 	fs.StringVar(&pwFile, "password-file", "", "file holding the password (default: standard input)")
+	var outFile string
+	var yes bool
+	fs.StringVar(&outFile, "out", "", "file to write the export to (default: standard output)")
+	fs.BoolVar(&yes, "yes", false, "confirm an erasure, which cannot be undone")
+	fs.StringVar(&userID, "user", "", "the user id (export, erase; same as --id)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -59,6 +69,8 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}
 	switch sub {
 	case "add", "passwd", "list", "set":
+	case "export", "erase":
+		return runUserData(ctx, sub, cfg, userID, outFile, yes, stdout)
 	default:
 		fmt.Fprint(stderr, userUsage)
 		return errUsage

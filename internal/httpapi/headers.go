@@ -32,7 +32,7 @@ const (
 // reader's identity and votes, anything of the admin API): never stored by
 // a cache, shared or not.
 func personal(path string) bool {
-	return path == "/api/v1/me" || path == "/api/v1/me/mail" || adminPath(path)
+	return path == "/api/v1/me" || path == "/api/v1/me/mail" || path == "/api/v1/me/export" || adminPath(path)
 }
 
 // securityHeaders sets the headers every response carries: nosniff, a

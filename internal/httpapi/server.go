@@ -52,6 +52,7 @@ type Server struct {
 	logger        *slog.Logger
 	adminToken    string
 	baseOrigin    string
+	baseURL       string // without a trailing slash
 	trustProxy    config.Proxies
 	demoSite      string
 	demoPublisher http.Handler
@@ -62,6 +63,7 @@ type Server struct {
 	actionLimits limitPair
 	loginLimits  *limiters // sign-in attempts per IP, always on
 	staffLimits  *limiters // state-changing requests per moderator session
+	oidcLimits   *limiters // OpenID Connect sign-ins begun and finished per IP
 	cache        *threadCache
 	origins      *originSet
 	metrics      *metrics
@@ -86,6 +88,7 @@ func New(svc *service.Service, sessions *auth.Sessions, o Options) *Server {
 		logger:        o.Logger,
 		adminToken:    o.AdminToken,
 		baseOrigin:    originOf(o.BaseURL),
+		baseURL:       strings.TrimRight(o.BaseURL, "/"),
 		trustProxy:    o.TrustProxy,
 		demoSite:      o.DemoSite,
 		demoPublisher: o.DemoPublisher,
@@ -94,6 +97,7 @@ func New(svc *service.Service, sessions *auth.Sessions, o Options) *Server {
 		actionLimits:  newLimitPair(o.ActionRate),
 		loginLimits:   newLimiters(loginRate),
 		staffLimits:   newLimiters(staffWriteRate),
+		oidcLimits:    newLimiters(oidcRate),
 		cache:         newThreadCache(256 << 20),
 		origins:       newOriginSet(),
 		streamCaps:    newStreamCaps(o.MaxStreams, o.MaxStreamsPerIP),
@@ -156,6 +160,7 @@ func (s *Server) housekeeping() {
 				p.ip.sweep(now)
 			}
 			s.loginLimits.sweep(now)
+			s.oidcLimits.sweep(now)
 			s.staffLimits.sweep(now)
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			s.origins.refresh(ctx, s.svc)

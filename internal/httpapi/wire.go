@@ -127,7 +127,9 @@ func toComment(c *parley.Comment, quote *parley.Comment, quoteNumber int) commen
 		p := c.ParentID
 		out.Parent = &p
 	}
-	if c.AuthorID != "" {
+	if c.AuthorID != "" || c.AuthorName != "" {
+		// An erased reader's kept comment has a name ("a former
+		// reader") and no id.
 		out.Author = &authorJSON{ID: c.AuthorID, Name: c.AuthorName}
 	}
 	if !c.Edited.IsZero() {

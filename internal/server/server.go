@@ -175,6 +175,12 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	jwks.Logger = logger
 	jwks.Now = func() time.Time { return svc.Now() } // the service's clock, read when used
 	svc.JWKS = jwks
+	// Sites' OpenID Connect providers: discovery, keys, tokens and
+	// userinfo through the guarded outbound client too.
+	oidc := auth.NewOIDC(outbound.NewClient(outbound.Options{Allow: cfg.OutboundAllow}))
+	oidc.Logger = logger
+	oidc.Now = func() time.Time { return svc.Now() }
+	svc.OIDC = oidc
 	if opts.Now != nil {
 		svc.Now = opts.Now
 	}

@@ -121,16 +121,26 @@ func (s *Service) Login(ctx context.Context, email, password string) (*parley.Us
 		// An account without a password (err) cannot sign in either.
 		return nil, "", time.Time{}, bad
 	}
+	token, expires, err := s.openStaffSession(ctx, u)
+	if err != nil {
+		return nil, "", time.Time{}, err
+	}
+	return u, token, expires, nil
+}
+
+// openStaffSession opens a session for a staff member who has proved who
+// they are (a password, their OpenID provider) and returns its token.
+func (s *Service) openStaffSession(ctx context.Context, u *parley.User) (string, time.Time, error) {
 	token, tokenHash := auth.NewStaffToken()
 	sess := &store.StaffSession{TokenHash: tokenHash, UserID: u.ID, Created: s.now(), Expires: s.now().Add(s.StaffSessionTTL)}
 	if err := s.store.CreateStaffSession(ctx, sess); err != nil {
-		return nil, "", time.Time{}, fmt.Errorf("open staff session: %w", err)
+		return "", time.Time{}, fmt.Errorf("open staff session: %w", err)
 	}
 	// Sign-ins are rare: each clears out the sessions that ended.
 	if _, err := s.store.PruneStaffSessions(ctx, s.now()); err != nil {
 		s.Logger.Warn("prune staff sessions", "error", err.Error())
 	}
-	return u, token, sess.Expires, nil
+	return token, sess.Expires, nil
 }
 
 // StaffSession returns the staff member signed in with a session token.

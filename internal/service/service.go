@@ -100,6 +100,10 @@ type Service struct {
 	// WebhookQueued, when set, is called once a test event was queued (it
 	// wakes this instance's webhook sender).
 	WebhookQueued func()
+	// OIDC is the relying party of sites' OpenID Connect providers; nil
+	// refuses OIDC sign-ins. Wire an auth.OIDC over the guarded outbound
+	// client.
+	OIDC *auth.OIDC
 
 	// Outbox delivers the events of committed units on this instance
 	// and carries live streams; nil (offline commands) waits for nothing
@@ -115,12 +119,12 @@ type Service struct {
 	siteGen uint64
 	pipes   map[string]compiledPolicy
 
-	names     nameCache    // reserved display names and badges (names.go)
-	bans      banCache     // the marks of bans in force, per site (bans.go)
-	ssoPruned atomic.Int64 // Unix seconds of the last prune of spent token ids (sso.go)
-	pageURLs  pageURLs     // for streams waiting for their page (see Stream)
-
+	names      nameCache    // reserved display names and badges (names.go)
+	bans       banCache     // the marks of bans in force, per site (bans.go)
+	ssoPruned  atomic.Int64 // Unix seconds of the last prune of spent token ids (sso.go)
+	oidcPruned atomic.Int64 // Unix seconds of the last prune of expired OIDC sign-ins (oidc.go)
 	idemPruned atomic.Int64 // Unix seconds of the last prune of idempotency keys (idempotency.go)
+	pageURLs   pageURLs     // for streams waiting for their page (see Stream)
 }
 
 type cachedSite struct {

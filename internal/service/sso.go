@@ -200,18 +200,28 @@ func hashHex(s string, n int) string {
 // the publisher's word on the reader: their name, e-mail and whether they
 // are staff follow it at every sign-in. Moderators and admins keep their role.
 func (s *Service) ssoReader(ctx context.Context, siteID string, c *auth.SSOClaims) (*parley.User, error) {
-	id := SSOUserID(siteID, c.Subject)
-	name := ssoName(c.Name)
 	role := parley.RoleReader
 	if c.HasRole(parley.RoleStaff) {
 		role = parley.RoleStaff
 	}
-	email := strings.ToLower(strings.TrimSpace(c.Email))
+	return s.signedInReader(ctx, siteID, SSOUserID(siteID, c.Subject), c.Name, c.Email, role)
+}
+
+// signedInReader creates or updates the reader with the id whom their
+// publisher (SSO) or the site's provider (OIDC) vouched for: their name and
+// e-mail address follow the latest sign-in, and their role too when role
+// is not "" (moderators and admins keep theirs).
+func (s *Service) signedInReader(ctx context.Context, siteID, id, rawName, rawEmail, role string) (*parley.User, error) {
+	name := ssoName(rawName)
+	email := strings.ToLower(strings.TrimSpace(rawEmail))
 	if len(email) > 254 || !strings.Contains(email, "@") {
 		email = ""
 	}
 	u, err := s.store.User(ctx, id)
 	if parley.ErrorCode(err) == parley.ENotFound {
+		if role == "" {
+			role = parley.RoleReader
+		}
 		u = &parley.User{ID: id, Name: name, Email: email, Role: role, Created: s.now()}
 		if err := s.reservedName(ctx, siteID, u, name); err != nil {
 			return nil, err
@@ -233,7 +243,7 @@ func (s *Service) ssoReader(ctx context.Context, siteID string, c *auth.SSOClaim
 	}
 	next := *u
 	next.Name, next.Email = name, email
-	if !u.IsStaff() {
+	if !u.IsStaff() && role != "" {
 		next.Role = role
 	}
 	if next.Name == u.Name && next.Email == u.Email && next.Role == u.Role {

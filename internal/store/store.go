@@ -359,7 +359,97 @@ type Store interface {
 	PruneDeliveries(ctx context.Context, before time.Time) (int, error)
 	// The mail queue, notification settings and link tokens (mail.go).
 	Mail
+	// OpenID Connect sign-in (issue 11).
+
+	// SiteOIDC returns a site's OpenID Connect settings: the zero
+	// SiteOIDC, with SiteID set, when it has none. ENotFound when the
+	// site does not exist.
+	SiteOIDC(ctx context.Context, siteID string) (parley.SiteOIDC, error)
+	// SetSiteOIDC replaces a site's OpenID Connect settings (Updated set
+	// when zero) and records parley.EventSiteUpdated in the same
+	// transaction. ENotFound.
+	SetSiteOIDC(ctx context.Context, s parley.SiteOIDC) error
+	// CreateOIDCLogin stores a sign-in in progress (Created set when
+	// zero). EConflict when its key hash exists; ENotFound when its site
+	// does not.
+	CreateOIDCLogin(ctx context.Context, l *OIDCLogin) error
+	// TakeOIDCLogin deletes the sign-in with the key hash and returns it:
+	// each is taken once, by one caller on one instance. ENotFound when
+	// there is none, or when it had expired at now (it is deleted all
+	// the same).
+	TakeOIDCLogin(ctx context.Context, keyHash string, now time.Time) (*OIDCLogin, error)
+	// PruneOIDCLogins deletes the sign-ins that expired before the time
+	// and returns how many it deleted.
+	PruneOIDCLogins(ctx context.Context, before time.Time) (int, error)
+
+	// A reader's own data (issue 11).
+
+	// ReaderRows returns the rows about one user that the user tables do
+	// not hold: every comment they wrote (any status, oldest first), their
+	// votes, the reports they filed and their sanctions. ENotFound when
+	// the user does not exist.
+	ReaderRows(ctx context.Context, userID string) (*ReaderRows, error)
+	// SiteErasure returns how a site treats the comments of a reader who
+	// is erased: ErasureAnonymise (the default) or ErasureRemove.
+	// ENotFound when the site does not exist.
+	SiteErasure(ctx context.Context, siteID string) (string, error)
+	// SetSiteErasure stores how a site treats an erased reader's
+	// comments. ENotFound; EInvalid for an unknown mode.
+	SetSiteErasure(ctx context.Context, siteID, mode string) error
 }
+
+// ReaderRows are the rows about one reader outside the users table.
+type ReaderRows struct {
+	Comments  []*parley.Comment
+	Votes     []parley.Vote
+	Reports   []*parley.Report
+	Sanctions []Sanction
+}
+
+// How a site treats an erased reader's comments.
+const (
+	ErasureAnonymise = "anonymise" // kept, by "a former reader"
+	ErasureRemove    = "remove"    // removed (status deleted, text gone)
+)
+
+// Erasure asks to erase a user (Tx.EraseUser).
+type Erasure struct {
+	UserID string
+	// Name is the author name the kept comments show afterwards.
+	Name string
+	// RemoveSites are the sites whose comments by the user are removed;
+	// on every other site they are kept, anonymised.
+	RemoveSites map[string]bool
+}
+
+// Erased counts what an erasure changed.
+type Erased struct {
+	Removed, Anonymised, Votes, Reports int
+	Sites                               []string // the sites whose comments changed, ordered
+}
+
+// OIDCLogin is an OpenID Connect sign-in in progress, or the one-time
+// ticket it ended with. Its key is a hash of the secret the browser holds
+// (the state, the ticket), so a copy of the database continues none.
+type OIDCLogin struct {
+	KeyHash  string
+	SiteID   string
+	Purpose  string // OIDCReader, OIDCModerator, OIDCTicket
+	Binder   string // hash of the binding cookie of the browser that began it
+	Nonce    string
+	Verifier string // PKCE code verifier
+	Origin   string // the embedding page's origin, for a reader
+	UserID   string // a ticket's reader
+	Created  time.Time
+	Expires  time.Time
+}
+
+// Purposes of an OIDCLogin.
+const (
+	OIDCReader    = "reader"
+	OIDCModerator = "moderator"
+	OIDCTicket    = "ticket"
+)
 
 // Tx is the view of one unit of work (see Store.Update). Its write methods
 // behave as the Store methods of the same name, except that nothing is
@@ -405,6 +495,17 @@ type Tx interface {
 	// endpoint does not exist.
 	AddDeliveries(ds ...*Delivery) (added int, err error)
 	MailTx
+	SetSiteOIDC(s parley.SiteOIDC) error
+	// EraseUser removes a user and their personal data in the unit: each
+	// of their comments loses its author id, IP hash and name (Name
+	// instead) and, on e.RemoveSites, its text, becoming deleted (page
+	// counts kept right); replies keep their place in the thread. Their
+	// votes are withdrawn (scores kept right), their reports, notes,
+	// sanctions, sessions and sign-ins deleted, and audit entries about
+	// them keep what was done and when, not whom nor the moderator's
+	// words (their note). The events of every changed comment are
+	// recorded. ENotFound when the user does not exist.
+	EraseUser(e Erasure) (Erased, error)
 
 	// Record adds events of the use case's own to the log, after those
 	// the unit's writes recorded.

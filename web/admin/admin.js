@@ -295,6 +295,7 @@
     ui.app.dataset.state = state;
     document.querySelector(".boot").hidden = state !== "loading";
     ui.signin.hidden = state !== "signin";
+    if (state === "signin") showOIDC();
     ui.shell.hidden = state !== "ready";
   };
 
@@ -315,6 +316,30 @@
     showState("signin");
     formError(ui.signinForm, msg || "");
     ui.signinForm.elements.email.focus();
+  };
+
+  // Sites whose moderators sign in with the site's OpenID provider: a
+  // link each, to a sign-in that ends back here, signed in.
+  const AUTH = API.replace(/\/admin$/, ""); // the API root, under any path prefix
+  let oidcShown = false;
+  const showOIDC = async () => {
+    if (oidcShown) return;
+    oidcShown = true;
+    let d;
+    try {
+      d = await api("GET", "/oidc");
+    } catch {
+      return;
+    }
+    const nav = $("signin-oidc");
+    for (const p of d.providers || []) {
+      const a = document.createElement("a");
+      a.className = "button";
+      a.href = AUTH + p.start.replace(/^\/api\/v1/, "");
+      a.textContent = `Sign in with ${p.name} (${p.site})`;
+      nav.append(a);
+    }
+    nav.hidden = !nav.childElementCount;
   };
 
   ui.signinForm.addEventListener("submit", async (e) => {

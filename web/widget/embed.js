@@ -298,6 +298,12 @@
   const SSO_TEXT = {
     badge: { staff: "Staff", moderator: "Moderator" },
     failed: "Parley: signing in failed: ",
+    oidc: "Sign in with {name}",
+    popup: "Allow pop-ups for this site to sign in.",
+    data: "Your comments & data",
+    download: "Download all of it (JSON)",
+    erase: "Delete me",
+    confirm: "Erase your comments' authorship, your votes and reports for good? This cannot be undone.",
   };
 
   // The author's name, isolated from the text around it (<bdi>: a name
@@ -333,6 +339,84 @@
     login: async (token) => { await signIn(token); await ssoRefresh(); },
     logout: async () => { await api("POST", "/api/v1/auth/logout", {}); await ssoRefresh(); },
   });
+
+  // OpenID Connect (docs/sso.md): the site's provider, asked once per
+  // page; null when the site has none.
+  let oidcInfo = null;
+  const oidcProvider = () => oidcInfo || (oidcInfo = api("GET", "/api/v1/auth/oidc?" + new URLSearchParams({ site: cfg.site || "" }))
+    .then((d) => d.provider || null).catch(() => null));
+
+  // oidcSignIn: the provider's sign-in in a popup, whose last page posts
+  // a ticket to this origin; redeemed here, for this embed's cookie.
+  const oidcSignIn = () => new Promise((resolve, reject) => {
+    const q = new URLSearchParams({ site: cfg.site || "", origin: location.origin });
+    const w = window.open(base + "/api/v1/auth/oidc/start?" + q, "parley-oidc", "popup,width=520,height=680");
+    if (!w) { reject(new Error(SSO_TEXT.popup)); return; }
+    const from = new URL(base).origin;
+    const onMsg = async (ev) => {
+      if (ev.origin !== from || !ev.data || ev.data.type !== "parley:oidc") return;
+      window.removeEventListener("message", onMsg);
+      try {
+        await api("POST", "/api/v1/auth/oidc/ticket", { ticket: String(ev.data.ticket || "") });
+        store.set("reader", "1");
+        await ssoRefresh();
+        resolve();
+      } catch (e) {
+        reject(e);
+      }
+    };
+    window.addEventListener("message", onMsg);
+  });
+
+  // myData is the signed-in reader's own page (docs/sso.md): what Parley
+  // holds about them, a download of all of it, and erasure.
+  const myData = () => {
+    const panel = h("div", { class: "parley-mydata", hidden: true });
+    const msg = h("p", { role: "status" });
+    const load = async () => {
+      panel.textContent = "";
+      let d;
+      try {
+        d = await api("GET", "/api/v1/me/export");
+      } catch (e) {
+        return show(msg, e.message);
+      }
+      const list = h("ul", {});
+      for (const c of d.comments) {
+        list.append(h("li", {}, h("a", { href: c.url, text: c.title || c.url }),
+          ` · ${c.status}${c.reasons ? " (" + c.reasons.join(", ") + ")" : ""}`, h("p", { dir: "auto", text: c.text })));
+      }
+      const dl = btn("", SSO_TEXT.download, {
+        onclick: () => {
+          const a = h("a", { href: URL.createObjectURL(new Blob([JSON.stringify(d, null, 2)], { type: "application/json" })), download: "parley-data.json" });
+          document.body.append(a);
+          a.click();
+          a.remove();
+        },
+      });
+      const del = btn("parley-mydata-erase", SSO_TEXT.erase, {
+        onclick: async () => {
+          if (!window.confirm(SSO_TEXT.confirm)) return;
+          try {
+            await api("DELETE", "/api/v1/me", { confirm: "erase" });
+            store.set("reader", "");
+            await ssoRefresh();
+          } catch (e) {
+            show(msg, e.message);
+          }
+        },
+      });
+      panel.append(list, h("div", { class: "parley-buttons" }, dl, del));
+    };
+    const toggle = btn("", SSO_TEXT.data, {
+      onclick: () => {
+        panel.hidden = !panel.hidden;
+        toggle.setAttribute("aria-expanded", String(!panel.hidden));
+        if (!panel.hidden) load();
+      },
+    });
+    return h("div", {}, toggle, panel, msg);
+  };
 
   // ssoMount registers a mounted widget and loads it, signed in first
   // with the token of data-sso-token when the page gives one.
@@ -985,6 +1069,20 @@
           quoteBlock(o.quote)));
       }
       let nameIn = null;
+      if (kind === "new" && me) f.append(myData());
+      if (kind === "new" && !ssoReader(me)) {
+        const slot = h("div", { class: "parley-signin", hidden: true });
+        f.append(slot);
+        oidcProvider().then((p) => {
+          if (!p) return;
+          const msg = h("span", { class: "parley-error", role: "alert", hidden: true });
+          const b = btn("parley-oidc", SSO_TEXT.oidc.replace("{name}", p.name || ""), {
+            onclick: () => oidcSignIn().catch((e) => show(msg, e.message)),
+          });
+          slot.append(b, msg);
+          slot.hidden = false;
+        });
+      }
       if (!o.edit && !ssoReader(me)) {
         nameIn = h("input", {
           name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true, dir: "auto",

@@ -63,6 +63,9 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`DROP TABLE mail_queue`, // 0009_mail
 		`DROP TABLE mail_prefs`,
 		`DROP TABLE mail_tokens`,
+		`DROP TABLE oidc_logins`, // 0008_oidc
+		`DROP TABLE site_oidc`,
+		`DROP TABLE site_privacy`,
 		`DELETE FROM schema_migrations WHERE version >= 6`,
 	} {
 		if _, err := db.pool.Exec(ctx, q); err != nil {

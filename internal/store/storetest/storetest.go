@@ -63,6 +63,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Idempotency", idempotencyTests},
 		{"Webhooks", webhookTests},
 		{"Mail", mailTests},
+		{"OIDC", oidcTests},
+		{"Erase", eraseTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
