@@ -128,6 +128,7 @@ type DB struct {
 	done   chan struct{} // closed when the writer goroutine has exited
 
 	cache *threadCache // nil when off
+	tail  eventTail    // the newest committed events, for EventsSince
 
 	batches, opsDone atomic.Int64 // see Stats
 	inflight         atomic.Int64 // callers inside write
