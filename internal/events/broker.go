@@ -363,10 +363,16 @@ func (b *Broker) drain(ctx context.Context) {
 // for the chunk of events ev is in.
 func (b *Broker) deliver(ctx context.Context, ev parley.Event, counts map[int64]int) {
 	e := Enriched{Event: ev}
-	if ev.Type == parley.EventPageCount {
+	counted := ev.Type != parley.EventPageCount
+	b.mu.Lock()
+	for !counted && b.listening(ev) {
 		// Read once per chunk of events, not once per subscriber or per
-		// event. The count is the page's current one, which is what a
-		// reader wants even if events queued.
+		// event, and only when someone listens: most pages have no
+		// reader with a stream open when a comment arrives. The count is
+		// the page's current one, which is what a reader wants even if
+		// events queued. The read is not made under b.mu, so whoever
+		// subscribed meanwhile is looked for again.
+		b.mu.Unlock()
 		n, ok := counts[ev.PageID]
 		if !ok {
 			if p, err := b.log.PageByID(ctx, ev.PageID); err == nil {
@@ -374,9 +380,9 @@ func (b *Broker) deliver(ctx context.Context, ev parley.Event, counts map[int64]
 				counts[ev.PageID] = n
 			}
 		}
-		e.PageCount = n
+		e.PageCount, counted = n, true
+		b.mu.Lock()
 	}
-	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.last = ev.ID
 	send := func(m map[*Sub]struct{}) {
@@ -398,6 +404,12 @@ func (b *Broker) deliver(ctx context.Context, ev parley.Event, counts map[int64]
 		// import's queue.changed) are for the site's subscribers alone.
 		send(b.sitePages[ev.SiteID])
 	}
+}
+
+// listening reports whether ev has a subscriber, other than the readers of
+// the site's other pages; b.mu is held.
+func (b *Broker) listening(ev parley.Event) bool {
+	return len(b.pages[ev.PageID]) > 0 || len(b.sites[ev.SiteID]) > 0
 }
 
 func (b *Broker) shutdown() {

@@ -410,3 +410,86 @@ func TestWait(t *testing.T) {
 		t.Error("Wait for an event nobody wrote returned nil")
 	}
 }
+
+// countingLog is the real store, counting the page reads the broker makes.
+type countingLog struct {
+	*sqlite.DB
+	mu        sync.Mutex
+	pageReads int
+}
+
+func (l *countingLog) PageByID(ctx context.Context, id int64) (*parley.Page, error) {
+	l.mu.Lock()
+	l.pageReads++
+	l.mu.Unlock()
+	return l.DB.PageByID(ctx, id)
+}
+
+func (l *countingLog) reads() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pageReads
+}
+
+// TestPageCountReadOnlyWhenListened: a page.count event costs the broker a
+// read of the page only when the page or its site has a subscriber, and then
+// one read per chunk of events.
+func TestPageCountReadOnlyWhenListened(t *testing.T) {
+	db, _, pages := setup(t)
+	log := &countingLog{DB: db}
+	b := events.New(log)
+	b.Poll = time.Hour // delivery only when asked
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	wait := func(through int64) {
+		t.Helper()
+		wctx, stop := context.WithTimeout(ctx, 5*time.Second)
+		defer stop()
+		if err := b.Wait(wctx, through); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := func() int64 {
+		t.Helper()
+		id, err := db.LastEventID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+
+	other := b.SubscribePage("news", pages[1].ID, 16) // another page's reader
+	for range 3 {
+		post(t, db, pages[0])
+		wait(last())
+	}
+	sub := b.SubscribePage("news", pages[0].ID, 16)
+	post(t, db, pages[0])
+	wait(last())
+	for _, want := range []string{parley.EventCommentCreated, parley.EventPageCount} {
+		select {
+		case ev := <-sub.C:
+			if ev.Type != want {
+				t.Fatalf("got %s, want %s", ev.Type, want)
+			}
+			if ev.Type == parley.EventPageCount && ev.PageCount != 4 {
+				t.Errorf("page count %d, want 4", ev.PageCount)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %s event", want)
+		}
+	}
+	if n := log.reads(); n != 1 {
+		t.Errorf("the broker read the page %d times, want once: for the post its subscriber hears of", n)
+	}
+	select {
+	case ev := <-other.C:
+		t.Errorf("the other page's reader got %+v", ev)
+	default:
+	}
+}
