@@ -32,6 +32,12 @@
 // writer prunes the log periodically: events older than EventMaxAge (7 days)
 // and all but the newest EventMaxCount (100,000) go. A live stream that
 // resumes from an event older than that misses the pruned events.
+//
+// The broker tails the log with EventsSince after every local write (the
+// writer waits for its events to be delivered). The writer keeps the
+// events it has just committed in memory, in id order (see eventTail), and
+// EventsSince answers from there when it can, so that this read costs no
+// query; events another process wrote to the file are read from it.
 package sqlite
 
 import (
