@@ -35,7 +35,8 @@ type Log interface {
 
 // Handler is a consumer of this instance's: the broker calls it once per
 // event, in id order, before the subscribers get the event and before Wait
-// returns for it. It keeps in-memory state (caches) in step with the log,
+// returns for it, from one goroutine at a time (the broker's, or that of a
+// writer delivering in Wait). It keeps in-memory state (caches) in step with the log,
 // so it needs no stored position: a restarted process starts with empty
 // caches. It must return quickly.
 type Handler interface {
@@ -74,6 +75,10 @@ type Broker struct {
 
 	nudge    chan struct{}
 	handlers []Handler
+	// draining is held by whoever reads the log and delivers: Run, or a
+	// writer in Wait (see there), one at a time, so that delivery stays in
+	// log order.
+	draining sync.Mutex
 	durables []*durable
 
 	mu      sync.Mutex
@@ -143,7 +148,18 @@ func (b *Broker) Durable(name string, fn Consume) {
 // when ctx is done (ctx's error) or the broker has stopped. Many callers
 // may wait at once: each chunk of events wakes them all, and one read of
 // the log serves them.
+//
+// The caller delivers the events itself when no one else is delivering at
+// the moment (the broker's goroutine may be asleep): a lone writer then
+// waits for no goroutine to wake up, only for its own read of the log.
 func (b *Broker) Wait(ctx context.Context, through int64) error {
+	b.mu.Lock()
+	ready := b.started && !b.closed && b.handled < through
+	b.mu.Unlock()
+	if ready && b.draining.TryLock() {
+		b.drain(ctx)
+		b.draining.Unlock()
+	}
 	b.Notify()
 	for {
 		b.mu.Lock()
@@ -284,7 +300,7 @@ func (b *Broker) Run(ctx context.Context) {
 		last, err := b.log.LastEventID(ctx)
 		if err == nil {
 			b.mu.Lock()
-			b.last, b.handled = last, last
+			b.last, b.handled, b.started = last, last, true
 			b.mu.Unlock()
 			break
 		}
@@ -312,7 +328,9 @@ func (b *Broker) Run(ctx context.Context) {
 		case <-b.nudge:
 		case <-t.C:
 		}
+		b.draining.Lock()
 		b.drain(ctx)
+		b.draining.Unlock()
 	}
 }
 

@@ -493,3 +493,47 @@ func TestPageCountReadOnlyWhenListened(t *testing.T) {
 	default:
 	}
 }
+
+// TestWaitDeliversItself: a writer waiting for its events while the broker's
+// goroutine is not delivering reads the log and hands the events to the
+// handlers and subscribers itself, in order, instead of waiting for that
+// goroutine to wake up (here it never runs).
+func TestWaitDeliversItself(t *testing.T) {
+	db, _, pages := setup(t)
+	var mu sync.Mutex
+	var seen []string
+	b := events.New(db)
+	b.Poll = time.Hour
+	b.Handle(events.HandlerFunc(func(ev parley.Event) { mu.Lock(); seen = append(seen, ev.Type); mu.Unlock() }))
+	ctx := t.Context()
+	if err := b.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sub := b.SubscribePage("news", pages[0].ID, 16)
+	post(t, db, pages[0])
+	last, err := db.LastEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := b.Wait(wctx, last); err != nil {
+		t.Fatalf("Wait with no broker goroutine: %v", err)
+	}
+	mu.Lock()
+	got := slices.Clone(seen)
+	mu.Unlock()
+	if want := []string{parley.EventCommentCreated, parley.EventPageCount}; !slices.Equal(got, want) {
+		t.Errorf("handlers saw %v, want %v", got, want)
+	}
+	for _, want := range []string{parley.EventCommentCreated, parley.EventPageCount} {
+		select {
+		case ev := <-sub.C:
+			if ev.Type != want {
+				t.Errorf("subscriber got %s, want %s", ev.Type, want)
+			}
+		default:
+			t.Fatalf("the subscriber has no %s event once Wait returned", want)
+		}
+	}
+}
