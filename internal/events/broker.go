@@ -160,8 +160,7 @@ func (b *Broker) Wait(ctx context.Context, through int64) error {
 		b.drain(ctx)
 		b.draining.Unlock()
 	}
-	b.Notify()
-	for {
+	for nudged := false; ; nudged = true {
 		b.mu.Lock()
 		last, advanced, closed := b.handled, b.advanced, b.closed
 		b.mu.Unlock()
@@ -170,6 +169,11 @@ func (b *Broker) Wait(ctx context.Context, through int64) error {
 		}
 		if closed {
 			return fmt.Errorf("events: the broker has stopped")
+		}
+		if !nudged {
+			// Only when still waiting: a nudge after the events are
+			// delivered would cost the broker an empty read of the log.
+			b.Notify()
 		}
 		select {
 		case <-advanced:

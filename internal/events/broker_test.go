@@ -414,8 +414,15 @@ func TestWait(t *testing.T) {
 // countingLog is the real store, counting the page reads the broker makes.
 type countingLog struct {
 	*sqlite.DB
-	mu        sync.Mutex
-	pageReads int
+	mu                  sync.Mutex
+	pageReads, logReads int
+}
+
+func (l *countingLog) EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error) {
+	l.mu.Lock()
+	l.logReads++
+	l.mu.Unlock()
+	return l.DB.EventsSince(ctx, after, limit)
 }
 
 func (l *countingLog) PageByID(ctx context.Context, id int64) (*parley.Page, error) {
@@ -535,5 +542,43 @@ func TestWaitDeliversItself(t *testing.T) {
 		default:
 			t.Fatalf("the subscriber has no %s event once Wait returned", want)
 		}
+	}
+}
+
+// TestWaitReadsTheLogOnce: with the broker running, a writer that waits for
+// its events costs one read of the log, not a second, empty one by the
+// broker's goroutine nudged after the events were delivered.
+func TestWaitReadsTheLogOnce(t *testing.T) {
+	db, _, pages := setup(t)
+	log := &countingLog{DB: db}
+	b := events.New(log)
+	b.Poll = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	const posts = 5
+	for range posts {
+		post(t, db, pages[0])
+		last, err := db.LastEventID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, stop := context.WithTimeout(ctx, 5*time.Second)
+		err = b.Wait(wctx, last)
+		stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // time for a nudged broker to read
+	log.mu.Lock()
+	n := log.logReads
+	log.mu.Unlock()
+	if n != posts {
+		t.Errorf("%d reads of the log for %d waits, want one each", n, posts)
 	}
 }
