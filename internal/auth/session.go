@@ -1,6 +1,11 @@
-// Package auth identifies callers: readers by a signed session cookie, the
-// automation by the admin bearer token, and (later) moderators by their
-// accounts. It holds no state beyond a signing key.
+// Package auth identifies callers: readers by a signed session cookie,
+// readers a publisher signed in by their SSO token (HS256 with the site's
+// secret, or RS256/ES256/EdDSA with keys from the publisher's JWKS, fetched
+// through package outbound), moderators and admins by their staff session
+// (an opaque token stored hashed, Argon2id passwords, a CSRF token bound to
+// the session), and the automation by the admin bearer token. It holds no
+// state beyond a signing key and the JWKS cache; accounts and sessions are
+// stored by the service.
 package auth
 
 import (

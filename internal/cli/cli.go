@@ -1,7 +1,11 @@
 // Package cli is Parley's command line: one file per subcommand, each
-// parsing its flags and calling the package that does the work — server for
-// `parley serve`, bench for `parley bench`, the store (opened with
-// server.OpenStore) for the offline commands.
+// parsing its flags, calling the package that does the work and printing
+// its result — server.Open, Serve and Close for `parley serve`, bench.Run
+// for `parley bench`, and for the offline commands (site, page, user,
+// import, export) a use case of the service that server.OfflineService
+// builds over the store server.OpenStore opens, as serve would. No rule of
+// the product lives here: what a command does is tested in the package that
+// does it, and the tests here check flags, messages and exit codes.
 package cli
 
 import (

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
-	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -47,35 +45,19 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	defer st.Close()
-	svc := service.New(st, render.New())
-
-	w := stdout
-	var tmp *os.File
-	if out != "" {
-		// Written beside the target and renamed at the end: an export that
-		// fails leaves no half file under the name asked for. Private, as
-		// it may hold e-mail addresses.
-		if tmp, err = os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-*"); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		defer os.Remove(tmp.Name())
-		defer tmp.Close()
-		w = tmp
+	svc, err := server.OfflineService(ctx, *cfg, st, false)
+	if err != nil {
+		return err
 	}
-	rep, err := svc.Export(ctx, w, service.ExportOptions{SiteID: site, WithEmails: emails})
+	opts := service.ExportOptions{SiteID: site, WithEmails: emails}
+	var rep *service.ExportReport
+	if out == "" {
+		rep, err = svc.Export(ctx, stdout, opts)
+	} else {
+		rep, err = svc.ExportFile(ctx, out, opts)
+	}
 	if err != nil {
 		return fmt.Errorf("export: %s", importError(err))
-	}
-	if tmp != nil {
-		if err := tmp.Sync(); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		if err := tmp.Close(); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
-		if err := os.Rename(tmp.Name(), out); err != nil {
-			return fmt.Errorf("export: %w", err)
-		}
 	}
 	fmt.Fprintf(stderr, "Exported site %s: %d pages, %d users, %d comments, %d reports.\n", site, rep.Pages, rep.Users, rep.Comments, rep.Reports)
 	return nil

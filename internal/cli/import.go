@@ -11,7 +11,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/importer"
-	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -84,18 +84,10 @@ func runImport(ctx context.Context, args []string, stdin io.Reader, stdout, stde
 		return err
 	}
 	defer st.Close()
-	svc := service.New(st, render.New())
-	if moderate && !cfg.NoModel {
-		m, err := loadScorer(cfg.ModelPath)
-		if err != nil {
-			return err
-		}
-		svc.Scorer = m
-		// The site's tuned model, as serve would score the comments.
-		svc.SiteModels = service.NewSiteModels(st, m)
-		if err := svc.SiteModels.Refresh(ctx); err != nil {
-			return err
-		}
+	// With --moderate, scored as serve would: its model and the site's tuned one.
+	svc, err := server.OfflineService(ctx, *cfg, st, moderate)
+	if err != nil {
+		return err
 	}
 	rep, err := svc.Import(ctx, rd, service.ImportOptions{SiteID: site, Source: from, Moderate: moderate, BatchSize: batch})
 	if rep != nil {

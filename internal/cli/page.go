@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/moderation"
-	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -96,7 +95,10 @@ func runPage(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer st.Close()
-	svc := service.New(st, render.New())
+	svc, err := server.OfflineService(ctx, *cfg, st, false)
+	if err != nil {
+		return err
+	}
 	ref := service.PageRef{SiteID: site, URL: url}
 	fail := func(err error) error { return fmt.Errorf("page %s: %s", sub, parley.ErrorMessage(err)) }
 
@@ -144,10 +146,8 @@ func runPage(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	return nil
 }
 
-// readOverride reads a policy override from a file or stdin ("-") strictly:
-// one JSON object, no unknown settings.
+// readOverride reads a policy override from a file or stdin ("-").
 func readOverride(file string, stdin io.Reader) (moderation.PolicyOverride, error) {
-	var o moderation.PolicyOverride
 	var b []byte
 	var err error
 	if file == "-" {
@@ -156,15 +156,11 @@ func readOverride(file string, stdin io.Reader) (moderation.PolicyOverride, erro
 		b, err = os.ReadFile(file)
 	}
 	if err != nil {
-		return o, err
+		return moderation.PolicyOverride{}, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&o); err != nil {
-		return o, fmt.Errorf("%s is not a policy override: %v", file, err)
-	}
-	if dec.More() {
-		return o, fmt.Errorf("%s holds more than one JSON value", file)
+	o, err := moderation.ParseOverride(b)
+	if err != nil {
+		return o, fmt.Errorf("%s: %s", file, parley.ErrorMessage(err))
 	}
 	return o, nil
 }

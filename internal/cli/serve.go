@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 
 	"github.com/parleyhq/parley/internal/config"
@@ -32,16 +31,6 @@ func loadConfig(name string, args []string, stderr io.Writer) (*config.Config, *
 
 type flagSetResult struct{ args []string }
 
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var level slog.Level
-	level.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
 // runServe runs the HTTP server until ctx is cancelled (SIGINT/SIGTERM),
 // then shuts down gracefully: in-flight requests finish, the store flushes.
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -49,8 +38,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg, stderr)
-	srv, err := server.Open(ctx, *cfg, server.Options{Logger: logger})
+	srv, err := server.Open(ctx, *cfg, server.Options{Logger: server.NewLogger(*cfg, stderr)})
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/parleyhq/parley"
-	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -93,7 +93,10 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
-	svc := service.New(st, render.New())
+	svc, err := server.OfflineService(ctx, *cfg, st, false)
+	if err != nil {
+		return err
+	}
 
 	switch sub {
 	case "add":
@@ -109,25 +112,23 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		if id == "" {
 			return fmt.Errorf("site set: --id is required")
 		}
-		s, err := st.Site(ctx, id)
-		if err != nil {
-			return fmt.Errorf("site set: %s", parley.ErrorMessage(err))
-		}
 		set := map[string]bool{}
 		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		var change service.SiteChange
 		if set["name"] {
-			s.Name = name
+			change.Name = &name
 		}
 		if set["origin"] {
-			s.Origins = origins
+			change.Origins = (*[]string)(&origins)
 		}
 		if set["policy-url"] {
-			s.PolicyURL = policyURL
+			change.PolicyURL = &policyURL
 		}
 		if set["ignore-param"] {
-			s.IgnoreParams = ignore
+			change.IgnoreParams = (*[]string)(&ignore)
 		}
-		if err := svc.UpdateSite(ctx, s); err != nil {
+		s, err := svc.ChangeSite(ctx, id, change)
+		if err != nil {
 			return fmt.Errorf("site set: %s", parley.ErrorMessage(err))
 		}
 		if set["sso-secret-file"] || set["sso-jwks"] || set["sso-only"] {
@@ -148,7 +149,7 @@ func runSite(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 		fmt.Fprintf(stdout, "Updated site %s.\n", s.ID)
 	case "list":
-		sites, err := st.Sites(ctx)
+		sites, err := svc.Sites(ctx)
 		if err != nil {
 			return err
 		}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/auth"
-	"github.com/parleyhq/parley/internal/render"
+	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -90,7 +90,10 @@ func runUser(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		return err
 	}
 	defer st.Close()
-	svc := service.New(st, render.New())
+	svc, err := server.OfflineService(ctx, *cfg, st, false)
+	if err != nil {
+		return err
+	}
 
 	switch sub {
 	case "add":

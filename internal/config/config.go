@@ -1,7 +1,8 @@
 // Package config holds Parley's one configuration value: defaults, then
 // PARLEY_* environment variables, then command-line flags, then Validate.
 // There is no global configuration; the cli package builds a Config, and
-// server.Open (for `parley serve`) or the subcommand passes the pieces each
+// server.Open (for `parley serve`) or server.OpenStore and
+// server.OfflineService (for the offline subcommands) pass the pieces each
 // component needs.
 package config
 

@@ -35,7 +35,8 @@ type Log interface {
 
 // Handler is a consumer of this instance's: the broker calls it once per
 // event, in id order, before the subscribers get the event and before Wait
-// returns for it. It keeps in-memory state (caches) in step with the log,
+// returns for it, from one goroutine at a time (the broker's, or that of a
+// writer delivering in Wait). It keeps in-memory state (caches) in step with the log,
 // so it needs no stored position: a restarted process starts with empty
 // caches. It must return quickly.
 type Handler interface {
@@ -74,6 +75,10 @@ type Broker struct {
 
 	nudge    chan struct{}
 	handlers []Handler
+	// draining is held by whoever reads the log and delivers: Run, or a
+	// writer in Wait (see there), one at a time, so that delivery stays in
+	// log order.
+	draining sync.Mutex
 	durables []*durable
 
 	mu      sync.Mutex
@@ -143,9 +148,19 @@ func (b *Broker) Durable(name string, fn Consume) {
 // when ctx is done (ctx's error) or the broker has stopped. Many callers
 // may wait at once: each chunk of events wakes them all, and one read of
 // the log serves them.
+//
+// The caller delivers the events itself when no one else is delivering at
+// the moment (the broker's goroutine may be asleep): a lone writer then
+// waits for no goroutine to wake up, only for its own read of the log.
 func (b *Broker) Wait(ctx context.Context, through int64) error {
-	b.Notify()
-	for {
+	b.mu.Lock()
+	ready := b.started && !b.closed && b.handled < through
+	b.mu.Unlock()
+	if ready && b.draining.TryLock() {
+		b.drain(ctx)
+		b.draining.Unlock()
+	}
+	for nudged := false; ; nudged = true {
 		b.mu.Lock()
 		last, advanced, closed := b.handled, b.advanced, b.closed
 		b.mu.Unlock()
@@ -154,6 +169,11 @@ func (b *Broker) Wait(ctx context.Context, through int64) error {
 		}
 		if closed {
 			return fmt.Errorf("events: the broker has stopped")
+		}
+		if !nudged {
+			// Only when still waiting: a nudge after the events are
+			// delivered would cost the broker an empty read of the log.
+			b.Notify()
 		}
 		select {
 		case <-advanced:
@@ -284,7 +304,7 @@ func (b *Broker) Run(ctx context.Context) {
 		last, err := b.log.LastEventID(ctx)
 		if err == nil {
 			b.mu.Lock()
-			b.last, b.handled = last, last
+			b.last, b.handled, b.started = last, last, true
 			b.mu.Unlock()
 			break
 		}
@@ -312,7 +332,9 @@ func (b *Broker) Run(ctx context.Context) {
 		case <-b.nudge:
 		case <-t.C:
 		}
+		b.draining.Lock()
 		b.drain(ctx)
+		b.draining.Unlock()
 	}
 }
 
@@ -363,10 +385,16 @@ func (b *Broker) drain(ctx context.Context) {
 // for the chunk of events ev is in.
 func (b *Broker) deliver(ctx context.Context, ev parley.Event, counts map[int64]int) {
 	e := Enriched{Event: ev}
-	if ev.Type == parley.EventPageCount {
+	counted := ev.Type != parley.EventPageCount
+	b.mu.Lock()
+	for !counted && b.listening(ev) {
 		// Read once per chunk of events, not once per subscriber or per
-		// event. The count is the page's current one, which is what a
-		// reader wants even if events queued.
+		// event, and only when someone listens: most pages have no
+		// reader with a stream open when a comment arrives. The count is
+		// the page's current one, which is what a reader wants even if
+		// events queued. The read is not made under b.mu, so whoever
+		// subscribed meanwhile is looked for again.
+		b.mu.Unlock()
 		n, ok := counts[ev.PageID]
 		if !ok {
 			if p, err := b.log.PageByID(ctx, ev.PageID); err == nil {
@@ -374,9 +402,9 @@ func (b *Broker) deliver(ctx context.Context, ev parley.Event, counts map[int64]
 				counts[ev.PageID] = n
 			}
 		}
-		e.PageCount = n
+		e.PageCount, counted = n, true
+		b.mu.Lock()
 	}
-	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.last = ev.ID
 	send := func(m map[*Sub]struct{}) {
@@ -398,6 +426,12 @@ func (b *Broker) deliver(ctx context.Context, ev parley.Event, counts map[int64]
 		// import's queue.changed) are for the site's subscribers alone.
 		send(b.sitePages[ev.SiteID])
 	}
+}
+
+// listening reports whether ev has a subscriber, other than the readers of
+// the site's other pages; b.mu is held.
+func (b *Broker) listening(ev parley.Event) bool {
+	return len(b.pages[ev.PageID]) > 0 || len(b.sites[ev.SiteID]) > 0
 }
 
 func (b *Broker) shutdown() {

@@ -410,3 +410,175 @@ func TestWait(t *testing.T) {
 		t.Error("Wait for an event nobody wrote returned nil")
 	}
 }
+
+// countingLog is the real store, counting the page reads the broker makes.
+type countingLog struct {
+	*sqlite.DB
+	mu                  sync.Mutex
+	pageReads, logReads int
+}
+
+func (l *countingLog) EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error) {
+	l.mu.Lock()
+	l.logReads++
+	l.mu.Unlock()
+	return l.DB.EventsSince(ctx, after, limit)
+}
+
+func (l *countingLog) PageByID(ctx context.Context, id int64) (*parley.Page, error) {
+	l.mu.Lock()
+	l.pageReads++
+	l.mu.Unlock()
+	return l.DB.PageByID(ctx, id)
+}
+
+func (l *countingLog) reads() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pageReads
+}
+
+// TestPageCountReadOnlyWhenListened: a page.count event costs the broker a
+// read of the page only when the page or its site has a subscriber, and then
+// one read per chunk of events.
+func TestPageCountReadOnlyWhenListened(t *testing.T) {
+	db, _, pages := setup(t)
+	log := &countingLog{DB: db}
+	b := events.New(log)
+	b.Poll = time.Hour // delivery only when asked
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	wait := func(through int64) {
+		t.Helper()
+		wctx, stop := context.WithTimeout(ctx, 5*time.Second)
+		defer stop()
+		if err := b.Wait(wctx, through); err != nil {
+			t.Fatal(err)
+		}
+	}
+	last := func() int64 {
+		t.Helper()
+		id, err := db.LastEventID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+
+	other := b.SubscribePage("news", pages[1].ID, 16) // another page's reader
+	for range 3 {
+		post(t, db, pages[0])
+		wait(last())
+	}
+	sub := b.SubscribePage("news", pages[0].ID, 16)
+	post(t, db, pages[0])
+	wait(last())
+	for _, want := range []string{parley.EventCommentCreated, parley.EventPageCount} {
+		select {
+		case ev := <-sub.C:
+			if ev.Type != want {
+				t.Fatalf("got %s, want %s", ev.Type, want)
+			}
+			if ev.Type == parley.EventPageCount && ev.PageCount != 4 {
+				t.Errorf("page count %d, want 4", ev.PageCount)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no %s event", want)
+		}
+	}
+	if n := log.reads(); n != 1 {
+		t.Errorf("the broker read the page %d times, want once: for the post its subscriber hears of", n)
+	}
+	select {
+	case ev := <-other.C:
+		t.Errorf("the other page's reader got %+v", ev)
+	default:
+	}
+}
+
+// TestWaitDeliversItself: a writer waiting for its events while the broker's
+// goroutine is not delivering reads the log and hands the events to the
+// handlers and subscribers itself, in order, instead of waiting for that
+// goroutine to wake up (here it never runs).
+func TestWaitDeliversItself(t *testing.T) {
+	db, _, pages := setup(t)
+	var mu sync.Mutex
+	var seen []string
+	b := events.New(db)
+	b.Poll = time.Hour
+	b.Handle(events.HandlerFunc(func(ev parley.Event) { mu.Lock(); seen = append(seen, ev.Type); mu.Unlock() }))
+	ctx := t.Context()
+	if err := b.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sub := b.SubscribePage("news", pages[0].ID, 16)
+	post(t, db, pages[0])
+	last, err := db.LastEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := b.Wait(wctx, last); err != nil {
+		t.Fatalf("Wait with no broker goroutine: %v", err)
+	}
+	mu.Lock()
+	got := slices.Clone(seen)
+	mu.Unlock()
+	if want := []string{parley.EventCommentCreated, parley.EventPageCount}; !slices.Equal(got, want) {
+		t.Errorf("handlers saw %v, want %v", got, want)
+	}
+	for _, want := range []string{parley.EventCommentCreated, parley.EventPageCount} {
+		select {
+		case ev := <-sub.C:
+			if ev.Type != want {
+				t.Errorf("subscriber got %s, want %s", ev.Type, want)
+			}
+		default:
+			t.Fatalf("the subscriber has no %s event once Wait returned", want)
+		}
+	}
+}
+
+// TestWaitReadsTheLogOnce: with the broker running, a writer that waits for
+// its events costs one read of the log, not a second, empty one by the
+// broker's goroutine nudged after the events were delivered.
+func TestWaitReadsTheLogOnce(t *testing.T) {
+	db, _, pages := setup(t)
+	log := &countingLog{DB: db}
+	b := events.New(log)
+	b.Poll = time.Hour
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := b.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	const posts = 5
+	for range posts {
+		post(t, db, pages[0])
+		last, err := db.LastEventID(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wctx, stop := context.WithTimeout(ctx, 5*time.Second)
+		err = b.Wait(wctx, last)
+		stop()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // time for a nudged broker to read
+	log.mu.Lock()
+	n := log.logReads
+	log.mu.Unlock()
+	if n != posts {
+		t.Errorf("%d reads of the log for %d waits, want one each", n, posts)
+	}
+}

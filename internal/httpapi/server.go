@@ -1,6 +1,10 @@
 // Package httpapi is Parley's HTTP surface: the public JSON API the widget
 // and integrators use, the admin API, the widget's assets and the demo page.
 // Handlers decode, call the service, and encode; routes.go lists them all.
+// The package never sees the store: every read and write, live streams
+// included (service.Stream), goes through the service, and the API's own
+// caches (the per-page thread responses, the sites' allowed origins) are
+// kept fresh as an events.Handler of the outbox (HandleEvent).
 package httpapi
 
 import (

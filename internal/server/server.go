@@ -5,7 +5,9 @@
 //
 // `parley serve` is flag parsing around these three calls; tests start
 // Parley in-process the same way (see servertest), and StartProcess runs it
-// as a child process where a test or the bench is about the process.
+// as a child process where a test or the bench is about the process. The
+// offline subcommands take their pieces from here too: OpenStore opens the
+// database serve would, and OfflineService builds the service over it.
 package server
 
 import (

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 
 	"github.com/parleyhq/parley"
@@ -28,6 +30,34 @@ type ExportReport struct {
 
 // exportUserBatch is how many users an export reads per query.
 const exportUserBatch = 1000
+
+// ExportFile writes the export of Export to the file at path, whole or not
+// at all: into a private temporary file beside it, synced, then renamed
+// over path, so that an export that fails leaves nothing under the name
+// asked for, and one that may hold e-mail addresses is readable by its
+// owner only.
+func (s *Service) ExportFile(ctx context.Context, path string, opt ExportOptions) (*ExportReport, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	defer tmp.Close()
+	rep, err := s.Export(ctx, tmp, opt)
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, err
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}
 
 // Export writes a site's pages, users and comments to w as JSON Lines in
 // Parley's export format (importer.HeaderLine and the lines after it;

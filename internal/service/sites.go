@@ -74,6 +74,42 @@ func (s *Service) UpdateSite(ctx context.Context, site *parley.Site) error {
 	return err
 }
 
+// SiteChange changes some of a site's settings; a nil field leaves its
+// setting as it is.
+type SiteChange struct {
+	Name, PolicyURL       *string
+	Origins, IgnoreParams *[]string
+}
+
+// ChangeSite applies change to the site as stored (not as cached), then
+// validates and stores it like UpdateSite, and returns it. ENotFound for
+// an unknown site, EInvalid for settings ValidateSite refuses.
+func (s *Service) ChangeSite(ctx context.Context, id string, change SiteChange) (*parley.Site, error) {
+	if err := checkSiteID(id); err != nil {
+		return nil, err
+	}
+	site, err := s.store.Site(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if change.Name != nil {
+		site.Name = *change.Name
+	}
+	if change.PolicyURL != nil {
+		site.PolicyURL = *change.PolicyURL
+	}
+	if change.Origins != nil {
+		site.Origins = *change.Origins
+	}
+	if change.IgnoreParams != nil {
+		site.IgnoreParams = *change.IgnoreParams
+	}
+	if err := s.UpdateSite(ctx, site); err != nil {
+		return nil, err
+	}
+	return site, nil
+}
+
 // Policy returns a site's moderation policy.
 func (s *Service) Policy(ctx context.Context, a Actor, siteID string) (moderation.Policy, error) {
 	site, err := s.store.Site(ctx, siteID)

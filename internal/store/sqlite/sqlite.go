@@ -32,6 +32,12 @@
 // writer prunes the log periodically: events older than EventMaxAge (7 days)
 // and all but the newest EventMaxCount (100,000) go. A live stream that
 // resumes from an event older than that misses the pruned events.
+//
+// The broker tails the log with EventsSince after every local write (the
+// writer waits for its events to be delivered). The writer keeps the
+// events it has just committed in memory, in id order (see eventTail), and
+// EventsSince answers from there when it can, so that this read costs no
+// query; events another process wrote to the file are read from it.
 package sqlite
 
 import (
@@ -128,6 +134,7 @@ type DB struct {
 	done   chan struct{} // closed when the writer goroutine has exited
 
 	cache *threadCache // nil when off
+	tail  eventTail    // the newest committed events, for EventsSince
 
 	batches, opsDone atomic.Int64 // see Stats
 	inflight         atomic.Int64 // callers inside write

@@ -25,6 +25,9 @@ type wtx struct {
 	tx   *sql.Tx
 	ctx  context.Context // the writer's, never a caller's: see commit
 	last int64           // the newest event id the running operation recorded
+	// recorded holds the events of the batch's operations that have not
+	// rolled back, for the tail once the batch commits.
+	recorded []parley.Event
 }
 
 var _ store.Tx = (*wtx)(nil)
@@ -203,8 +206,10 @@ func (db *DB) commit(batch []*op) {
 			return
 		}
 		w.last = 0
+		kept := len(w.recorded)
 		errs[i] = w.run(o.fn)
 		if errs[i] != nil {
+			w.recorded = w.recorded[:kept]
 			if _, err := w.exec("ROLLBACK TO op"); err != nil {
 				tx.Rollback()
 				fail(fmt.Errorf("rollback to savepoint: %w", err))
@@ -225,6 +230,9 @@ func (db *DB) commit(batch []*op) {
 		fail(db.unavailable("commit", err))
 		return
 	}
+	// Committed: the broker's next read of the log finds these in memory
+	// (see eventTail), before any caller hears that its write is done.
+	db.tail.add(w.recorded)
 	for i, o := range batch {
 		o.done <- errs[i]
 	}
@@ -257,6 +265,7 @@ func (db *DB) unavailable(what string, err error) error {
 // than that themselves.
 func (db *DB) prune() {
 	_ = db.commitOne(db.pruneOp) // retried at the next tick; a failure here harms nothing yet
+	db.tail.reset()              // it may hold events pruned now
 }
 
 // pruneOp is the work of prune.
@@ -331,6 +340,8 @@ func (w *wtx) events(evs []parley.Event) error {
 		if w.last, err = res.LastInsertId(); err != nil {
 			return fmt.Errorf("record event %s: %w", e.Type, err)
 		}
+		e.ID = w.last
+		w.recorded = append(w.recorded, e)
 	}
 	return nil
 }
