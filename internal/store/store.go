@@ -38,10 +38,11 @@ type Store interface {
 	//
 	// fn runs where the backend commits: on SQLite the single writer
 	// goroutine, on PostgreSQL the instance's group-commit goroutine, in
-	// one savepoint of a transaction shared with other callers' units. So
+	// a transaction shared with other callers' units. So
 	// fn must be quick and must not block: no scoring, rendering or
 	// network; the caller computes everything before. fn may be run more
-	// than once (PostgreSQL runs a unit again when it lost a deadlock), so
+	// than once (PostgreSQL runs a unit again when it lost a deadlock, and
+	// runs a batch again, a savepoint per unit, when one of its units failed), so
 	// it must hand results back only through variables that a second run
 	// sets again; the values that tx methods assign (ids, numbers) are
 	// meaningful only once Update has returned nil. tx is valid only until
