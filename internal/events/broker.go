@@ -88,8 +88,14 @@ type Broker struct {
 	// callers wait on it, all at once.
 	advanced chan struct{}
 	started  bool // last was read from the log (Begin)
-	pages    map[int64]map[*Sub]struct{}
-	sites    map[string]map[*Sub]struct{}
+	// announced is the newest event id a writer or a notification said
+	// is in the log (NotifyThrough, Wait), and anyway says that someone
+	// asked for a read of the log without saying up to where (Notify): a
+	// nudge for events already delivered reads nothing and is skipped.
+	announced int64
+	anyway    bool
+	pages     map[int64]map[*Sub]struct{}
+	sites     map[string]map[*Sub]struct{}
 	// sitePages holds the page subscriptions again, by their page's site,
 	// so that a site's event reaches them without a look at other sites.
 	sitePages map[string]map[*Sub]struct{}
@@ -125,10 +131,47 @@ func New(log Log) *Broker {
 // Notify tells the broker that new events may be in the log (after a local
 // write, or a PostgreSQL notification). It never blocks.
 func (b *Broker) Notify() {
+	b.mu.Lock()
+	b.anyway = true
+	b.mu.Unlock()
+	b.poke()
+}
+
+// NotifyThrough tells the broker that the log holds the events up to last
+// (a PostgreSQL notification's payload): when it has delivered those
+// already, nothing happens, and the log is not read for nothing. last 0
+// means unknown, as Notify. It never blocks.
+func (b *Broker) NotifyThrough(last int64) {
+	if last <= 0 {
+		b.Notify()
+		return
+	}
+	b.mu.Lock()
+	if last <= b.last {
+		b.mu.Unlock()
+		return
+	}
+	b.announced = max(b.announced, last)
+	b.mu.Unlock()
+	b.poke()
+}
+
+// poke wakes Run. It never blocks.
+func (b *Broker) poke() {
 	select {
 	case b.nudge <- struct{}{}:
 	default:
 	}
+}
+
+// wanted reports whether a nudge asks for events not delivered yet, and
+// clears the request.
+func (b *Broker) wanted() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	want := b.anyway || b.announced > b.last
+	b.anyway = false
+	return want
 }
 
 // Handle registers a handler; call it before Run.
@@ -173,7 +216,7 @@ func (b *Broker) Wait(ctx context.Context, through int64) error {
 		if !nudged {
 			// Only when still waiting: a nudge after the events are
 			// delivered would cost the broker an empty read of the log.
-			b.Notify()
+			b.NotifyThrough(through)
 		}
 		select {
 		case <-advanced:
@@ -330,6 +373,9 @@ func (b *Broker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-b.nudge:
+			if !b.wanted() {
+				continue
+			}
 		case <-t.C:
 		}
 		b.draining.Lock()

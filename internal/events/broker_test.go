@@ -582,3 +582,74 @@ func TestWaitReadsTheLogOnce(t *testing.T) {
 		t.Errorf("%d reads of the log for %d waits, want one each", n, posts)
 	}
 }
+
+// readCounter is a real store that counts the broker's reads of the log.
+type readCounter struct {
+	*sqlite.DB
+	mu    sync.Mutex
+	reads int
+}
+
+func (r *readCounter) EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error) {
+	r.mu.Lock()
+	r.reads++
+	r.mu.Unlock()
+	return r.DB.EventsSince(ctx, after, limit)
+}
+
+func (r *readCounter) count() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.reads
+}
+
+// TestNotifyThroughSkipsDeliveredEvents checks that a notification of
+// events the broker has delivered already (a PostgreSQL NOTIFY of this
+// instance's own write, after the writer's Wait) does not read the log,
+// while one of newer events, or one that names none, does.
+func TestNotifyThroughSkipsDeliveredEvents(t *testing.T) {
+	db, _, pages := setup(t)
+	log := &readCounter{DB: db}
+	b := events.New(log)
+	b.Poll = time.Hour // no reads but the nudged ones
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { b.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	wait := func(id int64) {
+		t.Helper()
+		wctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := b.Wait(wctx, id); err != nil {
+			t.Fatalf("Wait(%d): %v", id, err)
+		}
+	}
+	settle := func() { time.Sleep(50 * time.Millisecond) }
+	post(t, db, pages[0])
+	first, _ := db.LastEventID(context.Background())
+	wait(first)
+	settle()
+	for _, tc := range []struct {
+		name   string
+		notify func()
+		more   bool // whether the log is read again
+	}{
+		{"the newest delivered event", func() { b.NotifyThrough(first) }, false},
+		{"an older one", func() { b.NotifyThrough(first - 1) }, false},
+		{"Wait for a delivered event", func() { wait(first) }, false},
+		{"an unknown position", func() { b.NotifyThrough(0) }, true},
+		{"Notify", b.Notify, true},
+		{"a newer event", func() { post(t, db, pages[1]); id, _ := db.LastEventID(context.Background()); b.NotifyThrough(id) }, true},
+	} {
+		before := log.count()
+		tc.notify()
+		settle()
+		if got := log.count() > before; got != tc.more {
+			t.Errorf("%s: read the log again = %v, want %v", tc.name, got, tc.more)
+		}
+	}
+	last, _ := db.LastEventID(context.Background())
+	if b.LastID() != last {
+		t.Errorf("LastID %d after the notifications, want %d", b.LastID(), last)
+	}
+}

@@ -264,7 +264,13 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	s.bg.Go(func() { broker.Run(bgCtx) }) // exits when Close cancels bgCtx
 	// With PostgreSQL, other instances' writes announce themselves with
 	// NOTIFY; the broker also polls, so a lost notification only delays.
-	if l, ok := st.(interface{ Listen(context.Context, func()) }); ok {
+	// A notification names the newest event: one this instance delivered
+	// already (its own write, which it waited for) costs no read.
+	if l, ok := st.(interface {
+		ListenThrough(context.Context, func(int64))
+	}); ok {
+		s.bg.Go(func() { l.ListenThrough(bgCtx, broker.NotifyThrough) }) // exits when Close cancels bgCtx
+	} else if l, ok := st.(interface{ Listen(context.Context, func()) }); ok {
 		s.bg.Go(func() { l.Listen(bgCtx, broker.Notify) }) // exits when Close cancels bgCtx
 	}
 

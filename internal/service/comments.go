@@ -54,6 +54,12 @@ type draft struct {
 	quote  *parley.Comment
 	// sanction is the author's on the site; Premoderated holds every comment.
 	sanction store.Sanction
+	// read is what the store answered for a new comment in one go
+	// (store.PostContext), nil when the draft's reads are made one by one;
+	// activity is the query its Activity answers, with the site's policy.
+	read     *store.PostContext
+	activity store.ActivityQuery
+	at       time.Time // when activity was asked
 }
 
 func (s *Service) prepare(ctx context.Context, a Actor, in PostInput, create bool) (*draft, error) {
@@ -75,7 +81,25 @@ func (s *Service) prepare(ctx context.Context, a Actor, in PostInput, create boo
 	}
 	d := &draft{site: site, text: text}
 	if create {
-		d.page, err = s.store.EnsurePage(ctx, site.ID, url, title)
+		// The reads of a new comment go to the store together. The flood
+		// and duplicate counts are asked with the site's policy; decide
+		// asks again in the rare case that the page's overrides change
+		// the query.
+		_, policy, err := s.pipeline(site, nil)
+		if err != nil {
+			return nil, err
+		}
+		d.at = s.now()
+		d.activity = s.activityQuery(a, text, policy, d.at)
+		q := store.PostQuery{SiteID: site.ID, URL: url, Title: title, Recent: historyRecent, Activity: d.activity}
+		if a.User != nil {
+			q.UserID = a.User.ID
+		}
+		pc, err := s.store.PostContext(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		d.page, d.read = pc.Page, &pc
 	} else {
 		d.page, err = s.store.Page(ctx, site.ID, url)
 		if parley.ErrorCode(err) == parley.ENotFound {
@@ -90,7 +114,12 @@ func (s *Service) prepare(ctx context.Context, a Actor, in PostInput, create boo
 	} else if closed {
 		return nil, parley.Errorf(parley.EForbidden, "Comments are closed on this page.")
 	}
-	if d.sanction, err = s.restrictions(ctx, a, site.ID); err != nil {
+	if d.read != nil {
+		d.sanction, err = s.restricted(a, d.read.Sanction)
+	} else {
+		d.sanction, err = s.restrictions(ctx, a, site.ID)
+	}
+	if err != nil {
 		return nil, err
 	}
 	if in.ParentID != 0 {
@@ -140,8 +169,10 @@ func (s *Service) decide(ctx context.Context, a Actor, d *draft) (parley.Decisio
 		in.Quote = d.quote.Text
 	}
 	if a.User != nil {
-		h, err := s.store.History(ctx, a.User.ID, 10)
-		if err != nil {
+		var h store.History
+		if d.read != nil {
+			h = d.read.History
+		} else if h, err = s.store.History(ctx, a.User.ID, historyRecent); err != nil {
 			return parley.Decision{}, err
 		}
 		in.Trust = moderation.Trust{
@@ -152,21 +183,10 @@ func (s *Service) decide(ctx context.Context, a Actor, d *draft) (parley.Decisio
 			Premoderated:         d.sanction.Premoderated,
 		}
 	}
-	now := s.now()
-	// Counting stops just past the larger flood limit; with the flood rules
-	// off only the duplicate check runs.
-	q := store.ActivityQuery{IPHash: s.hashIP(a.IP), Since: now.Add(-time.Minute),
-		Cap: max(policy.FloodPerMinute, policy.FloodPerMinuteIP) + 1}
-	if s.NoFlood {
-		q.Cap = -1
-	}
-	if a.User != nil {
-		q.AuthorID = a.User.ID
-		q.Text = d.text
-		q.TextSince = now.Add(-policy.DuplicateWindow())
-	}
-	act, err := s.store.Activity(ctx, q)
-	if err != nil {
+	var act store.Activity
+	if q, ok := s.readActivity(a, d, policy); ok {
+		act = d.read.Activity
+	} else if act, err = s.store.Activity(ctx, q); err != nil {
 		return parley.Decision{}, err
 	}
 	in.Duplicate = act.Duplicate
@@ -175,6 +195,41 @@ func (s *Service) decide(ctx context.Context, a Actor, d *draft) (parley.Decisio
 	}
 	in.Scorer = s.scorer(d.site.ID)
 	return s.withBanSignals(ctx, a, d, in.Trust.Approved, pipe.Decide(in))
+}
+
+// historyRecent is how many of a poster's newest moderated comments the
+// trust rules look at.
+const historyRecent = 10
+
+// activityQuery asks for the flood and duplicate counts of the actor's
+// text under policy at time now. Counting stops just past the larger flood
+// limit; with the flood rules off only the duplicate check runs.
+func (s *Service) activityQuery(a Actor, text string, policy moderation.Policy, now time.Time) store.ActivityQuery {
+	q := store.ActivityQuery{IPHash: s.hashIP(a.IP), Since: now.Add(-time.Minute),
+		Cap: max(policy.FloodPerMinute, policy.FloodPerMinuteIP) + 1}
+	if s.NoFlood {
+		q.Cap = -1
+	}
+	if a.User != nil {
+		q.AuthorID = a.User.ID
+		q.Text = text
+		q.TextSince = now.Add(-policy.DuplicateWindow())
+	}
+	return q
+}
+
+// readActivity returns the activity query of the draft under policy, and
+// whether the draft's read answers it: the page's overrides, when it has
+// any, may change the counts' cap or the duplicate window.
+func (s *Service) readActivity(a Actor, d *draft, policy moderation.Policy) (store.ActivityQuery, bool) {
+	if d.read == nil {
+		return s.activityQuery(a, d.text, policy, s.now()), false
+	}
+	if d.page == nil || len(d.page.Policy) == 0 {
+		return d.activity, true
+	}
+	q := s.activityQuery(a, d.text, policy, d.at)
+	return q, q == d.activity
 }
 
 // Precheck tells an author what would happen to their comment, storing

@@ -218,6 +218,19 @@ func (s *Service) restrictions(ctx context.Context, a Actor, siteID string) (sto
 	if err != nil {
 		return sn, err
 	}
+	return s.restricted(a, sn)
+}
+
+// restricted is restrictions with the actor's sanction on the site read
+// already: sn, or the zero sanction for staff and for no actor.
+func (s *Service) restricted(a Actor, sn store.Sanction) (store.Sanction, error) {
+	if a.User == nil || a.User.IsStaff() {
+		return store.Sanction{}, nil
+	}
+	now := s.now()
+	if a.User.Banned(now) {
+		return store.Sanction{}, banned(a.User, now)
+	}
 	if sn.Suspended(now) {
 		if sn.SuspendedUntil.Sub(now) > 50*365*24*time.Hour {
 			return sn, parley.Errorf(parley.EForbidden, "You are banned from commenting on this site.")

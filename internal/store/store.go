@@ -38,10 +38,11 @@ type Store interface {
 	//
 	// fn runs where the backend commits: on SQLite the single writer
 	// goroutine, on PostgreSQL the instance's group-commit goroutine, in
-	// one savepoint of a transaction shared with other callers' units. So
+	// a transaction shared with other callers' units. So
 	// fn must be quick and must not block: no scoring, rendering or
 	// network; the caller computes everything before. fn may be run more
-	// than once (PostgreSQL runs a unit again when it lost a deadlock), so
+	// than once (PostgreSQL runs a unit again when it lost a deadlock, and
+	// runs a batch again, a savepoint per unit, when one of its units failed), so
 	// it must hand results back only through variables that a second run
 	// sets again; the values that tx methods assign (ids, numbers) are
 	// meaningful only once Update has returned nil. tx is valid only until
@@ -163,6 +164,12 @@ type Store interface {
 	Activity(ctx context.Context, q ActivityQuery) (Activity, error)
 	// History summarises a reader's moderated comments, for trust.
 	History(ctx context.Context, userID string, recent int) (History, error)
+	// PostContext answers, together, the reads behind a new comment: the
+	// page (EnsurePage), the poster's sanction on the site (Sanction),
+	// their History and their Activity. The answer is what those calls
+	// would give one after the other; a backend whose reads cost a round
+	// trip each makes them in one (ReadPostContext makes them one by one).
+	PostContext(ctx context.Context, q PostQuery) (PostContext, error)
 
 	// Queue lists comments for moderators, with their reports. The work
 	// queues (pending, reported, unmoderated) are ordered by priority:
@@ -534,6 +541,52 @@ type Activity struct {
 	ByAuthor  int  // comments by AuthorID since Since
 	ByIP      int  // comments from IPHash since Since
 	Duplicate bool // AuthorID wrote Text since TextSince
+}
+
+// PostQuery asks for what the moderation of a new comment reads.
+type PostQuery struct {
+	SiteID, URL, Title string // the page, as EnsurePage takes it
+	// UserID is the poster's user, "" for none: then the Sanction and
+	// History are zero and not read.
+	UserID   string
+	Recent   int // statuses in History.Recent
+	Activity ActivityQuery
+}
+
+// PostContext is the answer to a PostQuery.
+type PostContext struct {
+	Page     *parley.Page
+	Sanction Sanction
+	History  History
+	Activity Activity
+}
+
+// PostReader is the part of Store that ReadPostContext uses.
+type PostReader interface {
+	EnsurePage(ctx context.Context, siteID, url, title string) (*parley.Page, error)
+	Sanction(ctx context.Context, userID, siteID string) (Sanction, error)
+	History(ctx context.Context, userID string, recent int) (History, error)
+	Activity(ctx context.Context, q ActivityQuery) (Activity, error)
+}
+
+// ReadPostContext answers q with one call of r per read, for a backend
+// whose reads are cheap one by one.
+func ReadPostContext(ctx context.Context, r PostReader, q PostQuery) (PostContext, error) {
+	var pc PostContext
+	var err error
+	if pc.Page, err = r.EnsurePage(ctx, q.SiteID, q.URL, q.Title); err != nil {
+		return pc, err
+	}
+	if q.UserID != "" {
+		if pc.Sanction, err = r.Sanction(ctx, q.UserID, q.SiteID); err != nil {
+			return pc, err
+		}
+		if pc.History, err = r.History(ctx, q.UserID, q.Recent); err != nil {
+			return pc, err
+		}
+	}
+	pc.Activity, err = r.Activity(ctx, q.Activity)
+	return pc, err
 }
 
 // History summarises a reader's comments for the trust rules.

@@ -28,19 +28,28 @@ import (
 // anew on every post, which cost several times what running it does.
 func (db *DB) Activity(ctx context.Context, q store.ActivityQuery) (store.Activity, error) {
 	var a store.Activity
-	byAuthor, byIP, dup := q.AuthorID != "" && q.Cap >= 0, q.IPHash != "" && q.Cap >= 0, q.AuthorID != "" && q.Text != ""
-	if !byAuthor && !byIP && !dup {
+	sql, args := db.activityQuery(q)
+	if sql == "" {
 		return a, nil
 	}
-	// Rows stored before texts were hashed have 0; they are looked at only
-	// while the window reaches back before the hashes began.
-	unhashed := dup && q.TextSince.Before(db.hashedSince)
-	err := db.queryInOrder(ctx, func(row pgx.Row) error { return row.Scan(&a.ByAuthor, &a.ByIP, &a.Duplicate) },
-		activitySQL(byAuthor, byIP, dup, unhashed, q.Cap), q.AuthorID, q.IPHash, q.Since, q.Text, q.TextSince, store.TextHash(q.Text))
+	err := db.queryInOrder(ctx, func(row pgx.Row) error { return row.Scan(&a.ByAuthor, &a.ByIP, &a.Duplicate) }, sql, args...)
 	if err != nil {
 		return a, wrap(err, "count recent comments")
 	}
 	return a, nil
+}
+
+// activityQuery returns the statement of Activity for q and its
+// arguments, or "" when q asks for nothing.
+func (db *DB) activityQuery(q store.ActivityQuery) (string, []any) {
+	byAuthor, byIP, dup := q.AuthorID != "" && q.Cap >= 0, q.IPHash != "" && q.Cap >= 0, q.AuthorID != "" && q.Text != ""
+	if !byAuthor && !byIP && !dup {
+		return "", nil
+	}
+	// Rows stored before texts were hashed have 0; they are looked at only
+	// while the window reaches back before the hashes began.
+	unhashed := dup && q.TextSince.Before(db.hashedSince)
+	return activitySQL(byAuthor, byIP, dup, unhashed, q.Cap), []any{q.AuthorID, q.IPHash, q.Since, q.Text, q.TextSince, store.TextHash(q.Text)}
 }
 
 // activitySQL returns the statement of Activity with the parts asked for,
@@ -90,16 +99,22 @@ func activitySQL(byAuthor, byIP, dup, unhashed bool, limit int) string {
 // the reason Activity gives: callers ask for one or two numbers.
 func (db *DB) History(ctx context.Context, userID string, recent int) (store.History, error) {
 	var h store.History
-	err := db.queryInOrder(ctx, func(row pgx.Row) error {
-		return row.Scan(&h.Approved, &h.Rejected, &h.Pending, &h.ReportsUpheld, &h.Recent)
-	}, historySQL(recent), userID)
+	err := db.queryInOrder(ctx, func(row pgx.Row) error { return scanHistory(row, &h) }, historySQL(recent), userID)
 	if err != nil {
 		return h, wrap(err, "read history")
+	}
+	return h, nil
+}
+
+// scanHistory reads the row of historySQL into h.
+func scanHistory(row pgx.Row, h *store.History) error {
+	if err := row.Scan(&h.Approved, &h.Rejected, &h.Pending, &h.ReportsUpheld, &h.Recent); err != nil {
+		return err
 	}
 	if len(h.Recent) == 0 {
 		h.Recent = nil
 	}
-	return h, nil
+	return nil
 }
 
 // historySQL is the statement of History for recent statuses.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -213,6 +214,13 @@ func (db *DB) prune(ctx context.Context) (int64, error) {
 // It returns when ctx is done. notify should return quickly (Broker.Notify
 // never blocks).
 func (db *DB) Listen(ctx context.Context, notify func()) {
+	db.ListenThrough(ctx, func(int64) { notify() })
+}
+
+// ListenThrough is Listen with the newest event id that each notification
+// announces (its payload), 0 when it is not known: after a (re)connection,
+// or from a payload that is not an id.
+func (db *DB) ListenThrough(ctx context.Context, notify func(last int64)) {
 	const minBackoff, maxBackoff = 100 * time.Millisecond, 10 * time.Second
 	backoff := minBackoff
 	for {
@@ -237,7 +245,7 @@ func (db *DB) Listen(ctx context.Context, notify func()) {
 const listenIdle = 30 * time.Second
 
 // listen LISTENs on a new connection until it fails or ctx is done.
-func (db *DB) listen(ctx context.Context, notify, connected func()) error {
+func (db *DB) listen(ctx context.Context, notify func(int64), connected func()) error {
 	conn, err := pgx.ConnectConfig(ctx, db.pool.Config().ConnConfig)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -251,14 +259,15 @@ func (db *DB) listen(ctx context.Context, notify, connected func()) error {
 		return fmt.Errorf("listen: %w", err)
 	}
 	connected()
-	notify()
+	notify(0)
 	for {
 		wctx, cancel := context.WithTimeout(ctx, listenIdle)
-		_, err := conn.WaitForNotification(wctx)
+		n, err := conn.WaitForNotification(wctx)
 		cancel()
 		switch {
 		case err == nil:
-			notify()
+			last, _ := strconv.ParseInt(n.Payload, 10, 64)
+			notify(last)
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case wctx.Err() != nil: // idle: is the connection still there?

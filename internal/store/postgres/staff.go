@@ -126,16 +126,27 @@ func (db *DB) PruneStaffSessions(ctx context.Context, before time.Time) (int, er
 // Sanction returns a reader's sanction on a site, the zero one when none.
 func (db *DB) Sanction(ctx context.Context, userID, siteID string) (store.Sanction, error) {
 	s := store.Sanction{UserID: userID, SiteID: siteID}
-	var until *time.Time
-	err := db.pool.QueryRow(ctx, `SELECT suspended_until, premoderated, updated FROM sanctions WHERE user_id = $1 AND site_id = $2`,
-		userID, siteID).Scan(&until, &s.Premoderated, &s.Updated)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return s, nil
-	} else if err != nil {
+	if err := scanSanction(db.pool.QueryRow(ctx, sanctionSQL, userID, siteID), &s); err != nil {
 		return s, wrap(err, "read sanction")
 	}
-	s.SuspendedUntil, s.Updated = fromNull(until), s.Updated.UTC()
 	return s, nil
+}
+
+// sanctionSQL reads the sanction of user $1 on site $2 for scanSanction.
+const sanctionSQL = `SELECT suspended_until, premoderated, updated FROM sanctions WHERE user_id = $1 AND site_id = $2`
+
+// scanSanction reads the row of sanctionSQL into s, which keeps its zero
+// fields when there is none.
+func scanSanction(row pgx.Row, s *store.Sanction) error {
+	var until *time.Time
+	err := row.Scan(&until, &s.Premoderated, &s.Updated)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	s.SuspendedUntil, s.Updated = fromNull(until), s.Updated.UTC()
+	return nil
 }
 
 // SetSanction stores a reader's sanction on a site. ENotFound.

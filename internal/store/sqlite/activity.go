@@ -74,3 +74,8 @@ func (db *DB) History(ctx context.Context, userID string, recent int) (store.His
 	}
 	return h, nil
 }
+
+// PostContext makes the reads of q one by one: each is a local call.
+func (db *DB) PostContext(ctx context.Context, q store.PostQuery) (store.PostContext, error) {
+	return store.ReadPostContext(ctx, db, q)
+}

@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Votes", voteTests},
 		{"Activity", activityTests},
 		{"History", historyTests},
+		{"PostContext", postContextTests},
 		{"Queue", queueTests},
 		{"Events", eventTests},
 		{"Staff", staffTests},
