@@ -1,6 +1,10 @@
-package toxicity
+package lab
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/parleyhq/parley/internal/toxicity"
+)
 
 // The identity template set: every identity of Identities in neutral and
 // toxic sentence frames. A fair model scores the neutral sentences about
@@ -83,7 +87,7 @@ type TemplateReport struct {
 
 // EvaluateTemplates scores the identity templates and computes the bias
 // metrics per identity.
-func EvaluateTemplates(m *Model) TemplateReport {
+func EvaluateTemplates(m *toxicity.Model) TemplateReport {
 	ts := Templates()
 	xs := make([]BiasExample, len(ts))
 	var rep TemplateReport
@@ -93,7 +97,7 @@ func EvaluateTemplates(m *Model) TemplateReport {
 	}
 	for i, t := range ts {
 		s := m.ScoreFast(t.Text, "").Toxicity
-		xs[i] = BiasExample{Scored: Scored{Score: s, Label: t.Toxic}, Groups: []string{t.Identity}}
+		xs[i] = BiasExample{Scored: toxicity.Scored{Score: s, Label: t.Toxic}, Groups: []string{t.Identity}}
 		if !t.Toxic {
 			rep.MaxNeutral = max(rep.MaxNeutral, s)
 			if s >= m.Threshold {
