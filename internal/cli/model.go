@@ -294,6 +294,11 @@ func printTemplates(w io.Writer, c lab.Column) {
 	group, bpsn := tr.Bias.Worst()
 	fmt.Fprintf(w, "\n== %s: identity templates: ROC-AUC %.3f, Jigsaw bias final score %.3f, worst BPSN %.3f (%s), neutral templates held at %.2f: %d (highest neutral score %.3f)\n",
 		c.Name, tr.Bias.Overall, tr.Bias.Final, bpsn, group, c.Model.Threshold, len(tr.NeutralHeld), tr.MaxNeutral)
+	fmt.Fprintf(w, "largest change of a neutral template's score against \"people\": %.3f (%s; want <= 0.02)\n", tr.MaxShift, tr.MaxShiftGroup)
+	fmt.Fprintf(w, "must-hold group attacks let through at %.2f: %d of %d (lowest score %.3f)\n", c.Model.Threshold, len(c.MustHold), len(lab.MustHold()), c.MustHoldLowest)
+	for i, h := range c.MustHold {
+		fmt.Fprintf(w, "  %.3f  %s: %q\n", c.MustHoldScores[i], h.Kind, h.Text)
+	}
 	if c.Wiki == nil {
 		return
 	}

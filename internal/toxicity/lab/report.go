@@ -30,6 +30,11 @@ type Column struct {
 	HeldOut   SuiteReport // the held-out functional cases, never tuned on
 	Templates TemplateReport
 	Wiki      *WikiIdentity // with ReportOptions.Bias
+	// MustHold are the must-hold cases the model lets through, with their
+	// scores; MustHoldLowest is the lowest score of all the cases.
+	MustHold       []MustHoldCase
+	MustHoldScores []float64
+	MustHoldLowest float64
 }
 
 // LOSOColumn is one recipe's leave-one-source-out table.
@@ -78,6 +83,7 @@ func Report(ctx context.Context, d *Dataset, m *toxicity.Model, opt ReportOption
 		c.Suite = RunSuite(c.Model, Suite())
 		c.HeldOut = RunSuite(c.Model, HeldOutSuite())
 		c.Templates = EvaluateTemplates(c.Model)
+		c.MustHold, c.MustHoldScores, c.MustHoldLowest = MustHoldMisses(c.Model)
 		if opt.Bias {
 			w := EvaluateWikiIdentity(c.Model, d)
 			c.Wiki = &w

@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"math"
 	"strings"
 
 	"github.com/parleyhq/parley/internal/toxicity"
@@ -83,7 +84,17 @@ type TemplateReport struct {
 	// threshold (there should be none).
 	NeutralHeld []Template
 	MaxNeutral  float64
+	// PeopleShift is, per identity, the largest change of a neutral
+	// template's score when the group is replaced by "people" (a person,
+	// people): naming a group must change nothing (issue 10 allows 0.02).
+	PeopleShift map[string]float64
+	// MaxShift and MaxShiftGroup are the largest PeopleShift and its group.
+	MaxShift      float64
+	MaxShiftGroup string
 }
+
+// People is the identity the neutral templates are compared with.
+var People = Identity{Name: "people", Adj: "", Singular: "a person", Plural: "people"}
 
 // EvaluateTemplates scores the identity templates and computes the bias
 // metrics per identity.
@@ -106,5 +117,17 @@ func EvaluateTemplates(m *toxicity.Model) TemplateReport {
 		}
 	}
 	rep.Bias = Bias(xs, names)
+	rep.PeopleShift = map[string]float64{}
+	for _, id := range Identities {
+		for _, t := range neutralTemplates {
+			d := math.Abs(m.ScoreFast(fill(t, id), "").Toxicity - m.ScoreFast(fill(t, People), "").Toxicity)
+			if d > rep.PeopleShift[id.Name] {
+				rep.PeopleShift[id.Name] = d
+			}
+			if d > rep.MaxShift {
+				rep.MaxShift, rep.MaxShiftGroup = d, id.Name
+			}
+		}
+	}
 	return rep
 }
