@@ -1,6 +1,9 @@
 package toxicity
 
-import "slices"
+import (
+	"maps"
+	"slices"
+)
 
 // swapWords are the one-word identity terms the training augmentation
 // exchanges for one another, in two grammatical classes (adjective or
@@ -60,11 +63,30 @@ func classMap(lists [2][]string) map[string]int {
 	return m
 }
 
+// peopleWords are what group list 3 (Info.GroupList) hashes as group
+// tokens besides the identity terms: the words a sentence uses for people in
+// general. "Muslims live here" and "People live here" then have the same
+// features, so naming a group cannot raise a neutral sentence, and what is
+// said about the group must carry the score — as it does when said of
+// people.
+var peopleWords = map[string]int{"person": 0, "people": 1, "persons": 1, "islam": 0,
+	"american": 0, "americans": 1, "canadian": 0, "canadians": 1}
+
+// groupClass3 is the identity-term map of the third group list.
+var groupClass3 = func() map[string]int {
+	m := maps.Clone(groupClass2)
+	maps.Copy(m, peopleWords)
+	return m
+}()
+
 // groupClasses returns the identity-term map of group list v (0 or 1: the
 // original list, which older model files were trained with; 2: the
-// extended one).
+// extended one; 3: the extended one and the words for people).
 func groupClasses(v int) map[string]int {
-	if v >= 2 {
+	switch {
+	case v >= 3:
+		return groupClass3
+	case v == 2:
 		return groupClass2
 	}
 	return swapClass
@@ -111,7 +133,30 @@ func maskIdentities(toks []token, list int) []token {
 			t.text, t.end, t.sentEnd = groupToken[c], toks[i+1].end, toks[i+1].sentEnd
 			i++
 		}
+		if list >= 3 && isGroupToken(t.text) {
+			n := len(out)
+			switch {
+			case n > 0 && isGroupToken(out[n-1].text) && !out[n-1].sentEnd:
+				// "Black people", "a gay man", "Muslim women": one group.
+				t.start = out[n-1].start
+				out = out[:n-1]
+			case n > 1 && out[n-1].text == "of" && (out[n-2].text == "follower" || out[n-2].text == "followers") && !out[n-2].sentEnd:
+				// "followers of Islam": the group, in the follower's number.
+				t.text, t.start = groupToken[0], out[n-2].start
+				if out[n-2].text == "followers" {
+					t.text = groupToken[1]
+				}
+				out = out[:n-2]
+			}
+			// "an atheist", "a person": the article follows the sound of
+			// the word, not what it means.
+			if n := len(out); n > 0 && out[n-1].text == "an" {
+				out[n-1].text = "a"
+			}
+		}
 		out = append(out, t)
 	}
 	return out
 }
+
+func isGroupToken(s string) bool { return s == groupToken[0] || s == groupToken[1] }

@@ -87,6 +87,8 @@ type TemplateReport struct {
 	// PeopleShift is, per identity, the largest change of a neutral
 	// template's score when the group is replaced by "people" (a person,
 	// people): naming a group must change nothing (issue 10 allows 0.02).
+	// Frames that name the group by an adjective have no such counterpart
+	// and are left out.
 	PeopleShift map[string]float64
 	// MaxShift and MaxShiftGroup are the largest PeopleShift and its group.
 	MaxShift      float64
@@ -120,6 +122,9 @@ func EvaluateTemplates(m *toxicity.Model) TemplateReport {
 	rep.PeopleShift = map[string]float64{}
 	for _, id := range Identities {
 		for _, t := range neutralTemplates {
+			if strings.Contains(t, "{a}") {
+				continue // an adjective ("many Muslim friends") has no "people" form
+			}
 			d := math.Abs(m.ScoreFast(fill(t, id), "").Toxicity - m.ScoreFast(fill(t, People), "").Toxicity)
 			if d > rep.PeopleShift[id.Name] {
 				rep.PeopleShift[id.Name] = d

@@ -86,6 +86,9 @@ func (opt TrainOptions) features() toxicity.Info {
 	fs := toxicity.Info{WordClasses: opt.wordClasses(), MaskIdentity: !opt.NoMaskIdentity}
 	if opt.recipe() >= RecipeSecondGen && fs.MaskIdentity {
 		fs.GroupList = 2
+		if opt.recipe() >= RecipePeople {
+			fs.GroupList = 3
+		}
 	}
 	if fs.WordClasses {
 		fs.ClassSets = !opt.NoClassSets
@@ -112,6 +115,11 @@ const (
 	// extended identity list with "people" counterfactuals, and ParaDetox's
 	// pairs as a ranking signal.
 	RecipeSecondGen = 5
+	// RecipePeople is the fifth recipe with the third group list: the words
+	// for people in general hashed as the group tokens, so a group named in
+	// a neutral sentence weighs what "people" does, and no "people" copies
+	// (they would have the same features).
+	RecipePeople = 6
 	// RecipeLatest is the recipe Train uses by default.
 	RecipeLatest = RecipeSecondGen
 )
@@ -260,7 +268,11 @@ func Train(d *Dataset, opt TrainOptions) (*toxicity.Model, error) {
 		if opt.Baseline || opt.NoSwap {
 			continue
 		}
-		if gen2 {
+		switch {
+		case opt.recipe() >= RecipePeople:
+			// The third group list hashes "people" as the group tokens: a
+			// copy naming people would have the same features.
+		case gen2:
 			// Masked, every group is one token already: the copy names
 			// "people" instead, under the same label.
 			if t, ok := counterfactualPeople(e.Text); ok {
@@ -269,10 +281,12 @@ func Train(d *Dataset, opt TrainOptions) (*toxicity.Model, error) {
 				e.Pair = ""
 				exs = append(exs, e)
 			}
-		} else if t, ok := swapIdentities(e.Text, rng); ok {
-			e.Text = t
-			e.ID += "#swap"
-			exs = append(exs, e)
+		default:
+			if t, ok := swapIdentities(e.Text, rng); ok {
+				e.Text = t
+				e.ID += "#swap"
+				exs = append(exs, e)
+			}
 		}
 	}
 	if len(exs) == 0 {

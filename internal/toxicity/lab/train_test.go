@@ -79,3 +79,17 @@ func TestTrainDeterministicAndRoundTrip(t *testing.T) {
 		t.Error("Load accepted garbage")
 	}
 }
+
+// TestRecipeGroupLists: each recipe masks with its own identity list, and a
+// model file records it, so a loaded model hashes groups as it was trained.
+func TestRecipeGroupLists(t *testing.T) {
+	for _, c := range []struct{ recipe, list int }{{RecipeFourth, 0}, {RecipeSecondGen, 2}, {RecipePeople, 3}} {
+		m, err := Train(tinyData(), TrainOptions{Seed: 7, Bits: 16, Recipe: c.recipe})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Info.GroupList != c.list {
+			t.Errorf("recipe %d: group list %d, want %d", c.recipe, m.Info.GroupList, c.list)
+		}
+	}
+}
