@@ -18,6 +18,7 @@ import (
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/toxicity"
+	"github.com/parleyhq/parley/internal/toxicity/lab"
 )
 
 const modelUsage = `Usage:
@@ -72,7 +73,7 @@ func runModelCmd(ctx context.Context, args []string, stdin io.Reader, stdout, st
 
 func modelTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("model train", stderr)
-	data := fs.String("data", toxicity.DataDir(), "toxicity data folder")
+	data := fs.String("data", lab.DataDir(), "toxicity data folder")
 	out := fs.String("out", "", "model file to write (required)")
 	seed := fs.Int64("seed", 1, "random seed; the same seed and data give the same model")
 	baseline := fs.Bool("baseline", false, "train the plain logistic-regression baseline instead")
@@ -87,18 +88,18 @@ func modelTrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return errUsage
 	}
 	for _, s := range include {
-		lic, ok := toxicity.Restricted[s]
+		lic, ok := lab.Restricted[s]
 		if !ok {
 			return fmt.Errorf("--include-restricted: unknown source %q (known: olid, globe_and_mail)", s)
 		}
 		fmt.Fprintf(stderr, "training on %s — licence: %s\n", s, lic)
 	}
-	d, err := toxicity.LoadData(*data)
+	d, err := lab.LoadData(*data)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	m, err := toxicity.Train(d, toxicity.TrainOptions{
+	m, err := lab.Train(d, lab.TrainOptions{
 		Seed: *seed, Baseline: *baseline, Include: include, Validate: *validate,
 		Command: strings.TrimSpace("parley model train " + strings.Join(args, " ")),
 	})
@@ -119,12 +120,12 @@ func modelTrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	tw.Flush()
 	fmt.Fprintf(stdout, "hold threshold %.2f (%s)\n", m.Threshold, m.Info.Calibration)
 	if *validate {
-		vc := toxicity.CheckValidation(m, d, m.Threshold)
+		vc := lab.CheckValidation(m, d, m.Threshold)
 		fmt.Fprintf(stdout, "at it: %.2f%% of %d validation Civil Comments toxic posts caught (the held-out fifth is not reported: choose on this)\n",
 			100*vc.CivilRecal, vc.CivilN)
 		return ctx.Err()
 	}
-	nc := toxicity.CheckNews(m, d, m.Threshold)
+	nc := lab.CheckNews(m, d, m.Threshold)
 	fmt.Fprintf(stdout, "at it: %.1f%% of %d non-toxic Globe and Mail comments held, %.1f%% of %d held-out Civil Comments toxic posts caught\n",
 		100*nc.GlobeFPR, nc.GlobeN, 100*nc.CivilRecal, nc.CivilN)
 	return ctx.Err()
@@ -139,7 +140,7 @@ func sizeOf(st os.FileInfo) string {
 
 func sortedSources(m map[string]int) []string {
 	var out []string
-	for _, s := range toxicity.EvalSources {
+	for _, s := range lab.EvalSources {
 		if m[s] > 0 {
 			out = append(out, s)
 		}
@@ -160,7 +161,7 @@ func modelEval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := newFlagSet("model eval", stderr)
 	path := fs.String("model", "", "model file to evaluate")
 	embedded := fs.Bool("embedded", false, "evaluate the embedded default model (the default without --model)")
-	data := fs.String("data", toxicity.DataDir(), "toxicity data folder")
+	data := fs.String("data", lab.DataDir(), "toxicity data folder")
 	bias := fs.Bool("bias", false, "print the per-identity bias table")
 	baseline := fs.Bool("baseline", false, "also train the plain baseline and print its figures beside")
 	loso := fs.Bool("loso", true, "leave-one-source-out AUC (trains one model per source)")
@@ -175,21 +176,13 @@ func modelEval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	d, err := toxicity.LoadData(*data)
+	d, err := lab.LoadData(*data)
 	if err != nil {
 		return err
 	}
-	type column struct {
-		name string
-		m    *toxicity.Model
-	}
-	cols := []column{{"model", m}}
-	if *baseline {
-		b, err := toxicity.Train(d, toxicity.TrainOptions{Seed: *seed, Baseline: true})
-		if err != nil {
-			return err
-		}
-		cols = append(cols, column{"baseline", b})
+	ev, err := lab.Report(ctx, d, m, lab.ReportOptions{Seed: *seed, Baseline: *baseline, LOSO: *loso, Bias: *bias, Throughput: 5000})
+	if err != nil {
+		return err
 	}
 	fmt.Fprintf(stdout, "model %s: %s, 2^%d buckets, hold threshold %.2f (%s)\n", name, size, m.Bits, m.Threshold, m.Info.Calibration)
 	if m.Info.Command != "" {
@@ -198,140 +191,62 @@ func modelEval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	for s, lic := range m.Info.Licences {
 		fmt.Fprintf(stdout, "trained on restricted source %s: %s\n", s, lic)
 	}
-
-	for _, c := range cols {
-		fmt.Fprintf(stdout, "\n== %s: toxicity per source (held-out fifth of trained sources, all rows of the others; P/R/F1/FPR at the %s's hold threshold %.2f)\n", c.name, c.name, c.m.Threshold)
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-		fmt.Fprintln(tw, "source\tn\ttoxic\tROC-AUC\tPR-AUC\tprecision\trecall\tF1\tFPR\ttrained\t")
-		for _, s := range toxicity.EvalSources {
-			r := toxicity.EvaluateSource(c.m, d, s)
-			if r.N == 0 {
-				continue
-			}
-			trained := "no"
-			if c.m.Info.Sources[s] > 0 {
-				trained = "yes"
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", s, r.N, r.Pos, f3(r.AUC), f3(r.PRAUC),
-				f3(r.At.Precision()), f3(r.At.Recall()), f3(r.At.F1()), f3(r.At.FPR()), trained)
-		}
-		tw.Flush()
-		nc := toxicity.CheckNews(c.m, d, c.m.Threshold)
-		fmt.Fprintf(stdout, "news check at %.2f: %.1f%% of %d non-toxic Globe and Mail comments held (want <= 5%%); %.1f%% of %d held-out Civil Comments toxic posts caught (want >= 80%%)\n",
-			c.m.Threshold, 100*nc.GlobeFPR, nc.GlobeN, 100*nc.CivilRecal, nc.CivilN)
-		if !c.m.Info.Baseline {
-			sp := toxicity.EvaluateSpans(c.m, d)
-			fmt.Fprintf(stdout, "explanations vs human toxic spans (%d held-out Civil Comments posts): span F1 %.3f\n", sp.Posts, sp.F1)
-		}
+	for _, c := range ev.Columns {
+		printSources(stdout, c)
 	}
-
 	if *loso {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if err := printLOSO(stdout, d, m, *seed, *baseline); err != nil {
-			return err
-		}
+		printLOSO(stdout, ev.LOSO)
 	}
-
-	for _, c := range cols {
-		rep := toxicity.RunSuite(c.m, toxicity.Suite())
-		held := toxicity.RunSuite(c.m, toxicity.HeldOutSuite())
-		fmt.Fprintf(stdout, "\n== %s: functional suite at %.2f (ROC-AUC over all cases %.3f; held-out cases, never tuned on, %.3f)\n", c.name, c.m.Threshold, rep.AUC, held.AUC)
-		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "category\tcorrect\taccuracy\theld-out correct\t")
-		for _, r := range rep.Categories {
-			fmt.Fprintf(tw, "%s\t%d/%d\t%.2f\t", r.Category, r.Correct, r.N, r.Accuracy())
-			if h := categoryOf(held, r.Category); h != nil {
-				fmt.Fprintf(tw, "%d/%d", h.Correct, h.N)
-			} else {
-				fmt.Fprint(tw, "-")
-			}
-			fmt.Fprintln(tw, "\t")
-		}
-		tw.Flush()
+	for _, c := range ev.Columns {
+		printSuite(stdout, c)
 	}
-
-	for _, c := range cols {
-		tr := toxicity.EvaluateTemplates(c.m)
-		fmt.Fprintf(stdout, "\n== %s: identity templates: ROC-AUC %.3f, Jigsaw bias final score %.3f, worst BPSN %s, neutral templates held at %.2f: %d (highest neutral score %.3f)\n",
-			c.name, tr.Bias.Overall, tr.Bias.Final, worstBPSN(tr.Bias), c.m.Threshold, len(tr.NeutralHeld), tr.MaxNeutral)
-		if *bias {
-			tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-			fmt.Fprintln(tw, "identity\tn\tsubgroup AUC\tBPSN AUC\tBNSP AUC\tmax neutral\t")
-			for _, r := range tr.Bias.Rows {
-				fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", r.Group, r.N, f3(r.Subgroup), f3(r.BPSN), f3(r.BNSP), f3(r.MaxNeutral))
-			}
-			tw.Flush()
-			w := toxicity.EvaluateWikiIdentity(c.m, d)
-			fmt.Fprintf(stdout, "Wikipedia sentences (all non-toxic): mean score with identity terms %.3f vs random %.3f; held %.1f%% vs %.1f%%\n",
-				w.IdentityMean, w.RandomMean, 100*w.IdentityHeld, 100*w.RandomHeld)
-		}
+	for _, c := range ev.Columns {
+		printTemplates(stdout, c)
 	}
-
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	fast, explain := toxicity.Throughput(m, d, 5000)
-	fmt.Fprintf(stdout, "\n== throughput on one core (~500-character comments): %.0f comments/s without explanation, %.0f/s with; model file %s\n", fast, explain, size)
+	fmt.Fprintf(stdout, "\n== throughput on one core (~500-character comments): %.0f comments/s without explanation, %.0f/s with; model file %s\n", ev.Fast, ev.Explain, size)
 	return nil
 }
 
-// losoColumn is one recipe of the leave-one-source-out table.
-type losoColumn struct {
-	name string
-	rs   []toxicity.LOSOResult
+// printSources prints a column's per-source table, news check and span F1.
+func printSources(w io.Writer, c lab.Column) {
+	fmt.Fprintf(w, "\n== %s: toxicity per source (held-out fifth of trained sources, all rows of the others; P/R/F1/FPR at the %s's hold threshold %.2f)\n", c.Name, c.Name, c.Model.Threshold)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "source\tn\ttoxic\tROC-AUC\tPR-AUC\tprecision\trecall\tF1\tFPR\ttrained\t")
+	for _, r := range c.Sources {
+		trained := "no"
+		if c.Model.Info.Sources[r.Source] > 0 {
+			trained = "yes"
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\n", r.Source, r.N, r.Pos, f3(r.AUC), f3(r.PRAUC),
+			f3(r.At.Precision()), f3(r.At.Recall()), f3(r.At.F1()), f3(r.At.FPR()), trained)
+	}
+	tw.Flush()
+	nc := c.News
+	fmt.Fprintf(w, "news check at %.2f: %.1f%% of %d non-toxic Globe and Mail comments held (want <= 5%%); %.1f%% of %d held-out Civil Comments toxic posts caught (want >= 80%%)\n",
+		c.Model.Threshold, 100*nc.GlobeFPR, nc.GlobeN, 100*nc.CivilRecal, nc.CivilN)
+	if c.Spans != nil {
+		fmt.Fprintf(w, "explanations vs human toxic spans (%d held-out Civil Comments posts): span F1 %.3f\n", c.Spans.Posts, c.Spans.F1)
+	}
 }
 
-// printLOSO prints the leave-one-source-out table of m's recipe and, with
-// baseline, of the fourth recipe (when m's is newer) and of the plain
-// baseline beside it, then the hold threshold's figures on the
-// never-trained checks.
-func printLOSO(w io.Writer, d *toxicity.Dataset, m *toxicity.Model, seed int64, baseline bool) error {
-	recipe := m.Info.Recipe
-	if recipe == 0 {
-		recipe = toxicity.RecipeFourth
-	}
-	runs := []struct {
-		name string
-		opt  toxicity.TrainOptions
-	}{{fmt.Sprintf("recipe %d", recipe), toxicity.TrainOptions{Seed: seed, Recipe: recipe}}}
-	if baseline && recipe != toxicity.RecipeFourth {
-		runs = append(runs, struct {
-			name string
-			opt  toxicity.TrainOptions
-		}{"recipe 4", toxicity.TrainOptions{Seed: seed, Recipe: toxicity.RecipeFourth}})
-	}
-	if baseline {
-		runs = append(runs, struct {
-			name string
-			opt  toxicity.TrainOptions
-		}{"baseline", toxicity.TrainOptions{Seed: seed, Baseline: true}})
-	}
-	var cols []losoColumn
-	for _, r := range runs {
-		rs, err := toxicity.LeaveOneOut(d, r.opt)
-		if err != nil {
-			return err
-		}
-		cols = append(cols, losoColumn{r.name, rs})
-	}
+// printLOSO prints the leave-one-source-out tables side by side.
+func printLOSO(w io.Writer, cols []lab.LOSOColumn) {
 	fmt.Fprintln(w, "\n== leave-one-source-out: each source left out of training and scored whole; checks (*) are never trained on and scored by the model trained on all")
 	fmt.Fprintln(w, "   per recipe: ROC-AUC, PR-AUC, recall at the hold threshold, ordinary rows held at the threshold catching 80% of the source's toxic rows")
 	tw := tabwriter.NewWriter(w, 0, 4, 1, ' ', tabwriter.AlignRight)
 	fmt.Fprint(tw, "source\tn\ttoxic\t")
 	for _, c := range cols {
-		fmt.Fprintf(tw, "|\t%s ROC\tPR\tR@t\tFPR@80\t", c.name)
+		fmt.Fprintf(tw, "|\t%s ROC\tPR\tR@t\tFPR@80\t", c.Name)
 	}
 	fmt.Fprintln(tw)
-	for i, r := range cols[0].rs {
+	for i, r := range cols[0].Rows {
 		name := r.Source
 		if r.Check {
 			name += " *"
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%d\t", name, r.N, r.Pos)
 		for _, c := range cols {
-			x := c.rs[i]
+			x := c.Rows[i]
 			roc := f3(x.AUC)
 			if !x.Check && !x.Seen {
 				roc += "°"
@@ -347,35 +262,54 @@ func printLOSO(w io.Writer, d *toxicity.Dataset, m *toxicity.Model, seed int64, 
 		}
 		fmt.Fprintf(tw, "%s\t\t\t", label)
 		for _, c := range cols {
-			fmt.Fprintf(tw, "|\t%s\t\t\t\t", f3(toxicity.MeanAUC(c.rs, checks)))
+			fmt.Fprintf(tw, "|\t%s\t\t\t\t", f3(lab.MeanAUC(c.Rows, checks)))
 		}
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "(° the recipe never trains on this source: its full model scores it. civil: trained without any Civil Comments file, scored on its sentences labelled by the human spans)")
-	return nil
 }
 
-// categoryOf returns the result of category cat in rep, or nil.
-func categoryOf(rep toxicity.SuiteReport, cat string) *toxicity.CategoryResult {
-	for i := range rep.Categories {
-		if rep.Categories[i].Category == cat {
-			return &rep.Categories[i]
+// printSuite prints a column's functional suite per category.
+func printSuite(w io.Writer, c lab.Column) {
+	fmt.Fprintf(w, "\n== %s: functional suite at %.2f (ROC-AUC over all cases %.3f; held-out cases, never tuned on, %.3f)\n", c.Name, c.Model.Threshold, c.Suite.AUC, c.HeldOut.AUC)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "category\tcorrect\taccuracy\theld-out correct\t")
+	for _, r := range c.Suite.Categories {
+		fmt.Fprintf(tw, "%s\t%d/%d\t%.2f\t", r.Category, r.Correct, r.N, r.Accuracy())
+		if h := c.HeldOut.Category(r.Category); h != nil {
+			fmt.Fprintf(tw, "%d/%d", h.Correct, h.N)
+		} else {
+			fmt.Fprint(tw, "-")
 		}
+		fmt.Fprintln(tw, "\t")
 	}
-	return nil
+	tw.Flush()
 }
 
-// worstBPSN names the identity with the lowest BPSN AUC.
-func worstBPSN(b toxicity.BiasReport) string {
-	worst := ""
-	v := math.Inf(1)
-	for _, r := range b.Rows {
-		if r.BPSN < v {
-			v, worst = r.BPSN, r.Group
-		}
+// printTemplates prints a column's identity-template figures and, with
+// --bias, the per-identity table and the Wikipedia sentence check.
+func printTemplates(w io.Writer, c lab.Column) {
+	tr := c.Templates
+	group, bpsn := tr.Bias.Worst()
+	fmt.Fprintf(w, "\n== %s: identity templates: ROC-AUC %.3f, Jigsaw bias final score %.3f, worst BPSN %.3f (%s), neutral templates held at %.2f: %d (highest neutral score %.3f)\n",
+		c.Name, tr.Bias.Overall, tr.Bias.Final, bpsn, group, c.Model.Threshold, len(tr.NeutralHeld), tr.MaxNeutral)
+	fmt.Fprintf(w, "largest change of a neutral template's score against \"people\": %.3f (%s; want <= 0.02)\n", tr.MaxShift, tr.MaxShiftGroup)
+	fmt.Fprintf(w, "must-hold group attacks let through at %.2f: %d of %d (lowest score %.3f)\n", c.Model.Threshold, len(c.MustHold), len(lab.MustHold()), c.MustHoldLowest)
+	for i, h := range c.MustHold {
+		fmt.Fprintf(w, "  %.3f  %s: %q\n", c.MustHoldScores[i], h.Kind, h.Text)
 	}
-	return fmt.Sprintf("%.3f (%s)", v, worst)
+	if c.Wiki == nil {
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "identity\tn\tsubgroup AUC\tBPSN AUC\tBNSP AUC\tmax neutral\t")
+	for _, r := range tr.Bias.Rows {
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%s\t\n", r.Group, r.N, f3(r.Subgroup), f3(r.BPSN), f3(r.BNSP), f3(r.MaxNeutral))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "Wikipedia sentences (all non-toxic): mean score with identity terms %.3f vs random %.3f; held %.1f%% vs %.1f%%\n",
+		c.Wiki.IdentityMean, c.Wiki.RandomMean, 100*c.Wiki.IdentityHeld, 100*c.Wiki.RandomHeld)
 }
 
 func f3(v float64) string {
@@ -569,15 +503,8 @@ func modelTune(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fmt.Fprintln(stdout, "precision/recall of the moderators' rejections, each decision scored by a site model tuned without it (5-fold):")
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "threshold\tbase precision\tbase recall\tsite precision\tsite recall\tsite held\t")
-	baseXs := make([]toxicity.Scored, len(ds))
-	siteXs := make([]toxicity.Scored, len(ds))
-	for i, d := range ds {
-		baseXs[i] = toxicity.Scored{Score: base.ScoreFast(d.Text, d.Quote).Toxicity, Label: d.Rejected}
-		siteXs[i] = toxicity.Scored{Score: s.OOF[i], Label: d.Rejected}
-	}
-	for _, t := range []float64{0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9} {
-		b, c := toxicity.At(baseXs, t), toxicity.At(siteXs, t)
-		fmt.Fprintf(tw, "%.2f\t%s\t%s\t%s\t%s\t%d\t\n", t, f3(b.Precision()), f3(b.Recall()), f3(c.Precision()), f3(c.Recall()), c.TP+c.FP)
+	for _, r := range s.Compare(ds, []float64{0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}) {
+		fmt.Fprintf(tw, "%.2f\t%s\t%s\t%s\t%s\t%d\t\n", r.Threshold, f3(r.Base.Precision()), f3(r.Base.Recall()), f3(r.Site.Precision()), f3(r.Site.Recall()), r.Site.TP+r.Site.FP)
 	}
 	tw.Flush()
 	fmt.Fprintf(stdout, "suggested hold threshold for %s: %.2f (best F1 on held-out folds)\n", *site, s.Threshold)

@@ -1,6 +1,8 @@
-// Package toxicity is Parley's in-process toxicity model: a pure-Go linear
-// model over hashed n-grams of normalised text, with its training, its
-// evaluation and its explanations.
+// Package toxicity is Parley's in-process toxicity model at run time: a
+// pure-Go linear model over hashed n-grams of normalised text, loaded from
+// its file, scoring and explaining comments, and tuned per site by the
+// server. Training and evaluation live in internal/toxicity/lab; the server
+// does not import it.
 //
 // A Model scores a comment's own words (never the text it quotes) for
 // toxicity, identity attack and spam, and names the words that raised the
@@ -10,18 +12,12 @@
 //	s := m.Score(text, quote)     // parley.Scores with Evidence
 //	fast := m.ScoreFast(text, "") // the same scores, no evidence
 //
-// The hard part is the domain. In the shared training data every news
-// comment is toxic and the non-toxic text comes from Wikipedia, forums and
-// YouTube, so a careless model learns that news-comment style means toxic.
-// The recipe in Train answers that with data, not word lists: the Civil
-// Comments posts are cut into sentences labelled by the raters' toxic spans
-// (in-domain non-toxic text), the features cannot see punctuation, spacing or
-// length, identity terms are hashed as one "group" token (and swapped in
-// training copies) so that naming a group carries no evidence, ToxiGen and
-// Wikipedia talk train on graded ratings rather than yes/no labels, and the
-// hold threshold is calibrated on ordinary news comments. Evaluate, LeaveOneOut, Bias, RunSuite and
-// EvaluateTemplates measure it per source, across sources, per identity and
-// on hand-written functional cases; docs/toxicity-figures.md has the numbers.
+// The features cannot see punctuation, spacing or length; identity terms
+// are hashed as one "group" token per grammatical class (identity.go), so
+// which group a comment names carries no evidence; word-class features
+// (classes.go) let a threat or a dehumanising predicate weigh against the
+// many n-grams of a sentence. Info records how a model was trained, and a
+// model file always scores with the features it was trained on.
 //
 // Tune adapts a model to one site's moderators without replacing it.
 //

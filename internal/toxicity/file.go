@@ -28,8 +28,8 @@ const fileMagic = "PARLEYTOX1\n"
 type fileHeader struct {
 	Bits      uint               `json:"bits"`
 	Heads     []string           `json:"heads"`
-	Bias      [numHeads]float32  `json:"bias"`
-	Scale     [numHeads]float64  `json:"scale"`
+	Bias      [NumHeads]float32  `json:"bias"`
+	Scale     [NumHeads]float64  `json:"scale"`
 	Threshold float64            `json:"threshold"`
 	Info      Info               `json:"info"`
 	Extra     map[string]float64 `json:"extra,omitempty"`
@@ -49,7 +49,7 @@ func (m *Model) Save(w io.Writer) error {
 	bw.Write(hdr)
 	var b [2]byte
 	for i, v := range m.W {
-		q := math.Round(float64(v) / h.Scale[i%numHeads])
+		q := math.Round(float64(v) / h.Scale[i%NumHeads])
 		binary.LittleEndian.PutUint16(b[:], uint16(int16(q)))
 		bw.Write(b[:])
 	}
@@ -64,10 +64,10 @@ func (m *Model) Save(w io.Writer) error {
 
 // scales returns the per-head quantisation steps of the file format: the
 // largest |weight| of a head maps to 32767.
-func (m *Model) scales() [numHeads]float64 {
-	var maxAbs, sc [numHeads]float64
+func (m *Model) scales() [NumHeads]float64 {
+	var maxAbs, sc [NumHeads]float64
 	for i, v := range m.W {
-		maxAbs[i%numHeads] = max(maxAbs[i%numHeads], math.Abs(float64(v)))
+		maxAbs[i%NumHeads] = max(maxAbs[i%NumHeads], math.Abs(float64(v)))
 	}
 	for k := range sc {
 		sc[k] = maxAbs[k] / 32767
@@ -78,15 +78,15 @@ func (m *Model) scales() [numHeads]float64 {
 	return sc
 }
 
-// quantize rounds the weights as Save stores them, so a model calibrated
-// after quantize scores exactly as its file will: the hold threshold then
+// Quantize rounds the weights as Save stores them, so a model calibrated
+// after Quantize scores exactly as its file will: the hold threshold then
 // holds the same comments before and after a save and load. Quantising
 // twice changes nothing.
-func (m *Model) quantize() {
+func (m *Model) Quantize() {
 	sc := m.scales()
 	for i, v := range m.W {
-		q := math.Round(float64(v) / sc[i%numHeads])
-		m.W[i] = float32(float64(int16(q)) * sc[i%numHeads])
+		q := math.Round(float64(v) / sc[i%NumHeads])
+		m.W[i] = float32(float64(int16(q)) * sc[i%NumHeads])
 	}
 }
 
@@ -129,10 +129,10 @@ func Load(r io.Reader) (*Model, error) {
 	// Files written before the threat head have its first three heads only;
 	// the missing head's weights stay zero.
 	nh := len(h.Heads)
-	if h.Bits < 8 || h.Bits > 26 || nh < HeadThreat || nh > numHeads {
+	if h.Bits < 8 || h.Bits > 26 || nh < HeadThreat || nh > NumHeads {
 		return nil, fmt.Errorf("read model: unsupported shape (bits %d, %d heads)", h.Bits, nh)
 	}
-	m := newModel(h.Bits)
+	m := NewModel(h.Bits)
 	m.Bias, m.Threshold, m.Info = h.Bias, h.Threshold, h.Info
 	raw := make([]byte, 2*nh<<h.Bits)
 	if _, err := io.ReadFull(br, raw); err != nil {
@@ -141,7 +141,7 @@ func Load(r io.Reader) (*Model, error) {
 	for b := 0; b < 1<<h.Bits; b++ {
 		for k := 0; k < nh; k++ {
 			q := int16(binary.LittleEndian.Uint16(raw[2*(b*nh+k):]))
-			m.W[b*numHeads+k] = float32(float64(q) * h.Scale[k])
+			m.W[b*NumHeads+k] = float32(float64(q) * h.Scale[k])
 		}
 	}
 	return m, nil

@@ -1,59 +1,9 @@
 package toxicity
 
 import (
-	"math/rand/v2"
-	"strings"
-	"unicode"
+	"maps"
+	"slices"
 )
-
-// Identity is one group the bias templates name, in the grammatical forms the
-// templates need.
-type Identity struct {
-	Name     string // e.g. "muslim"
-	Adj      string // "Muslim" in "a Muslim neighbour"
-	Singular string // "a Muslim" — a person of the group, with its article
-	Plural   string // "Muslims"
-}
-
-// Identities is the project's identity term set: religions, ethnicities,
-// nationalities, genders, sexualities, disability and migration status.
-var Identities = []Identity{
-	{"muslim", "Muslim", "a Muslim", "Muslims"},
-	{"islam", "Islamic", "a follower of Islam", "followers of Islam"},
-	{"jewish", "Jewish", "a Jew", "Jews"},
-	{"christian", "Christian", "a Christian", "Christians"},
-	{"catholic", "Catholic", "a Catholic", "Catholics"},
-	{"hindu", "Hindu", "a Hindu", "Hindus"},
-	{"buddhist", "Buddhist", "a Buddhist", "Buddhists"},
-	{"sikh", "Sikh", "a Sikh", "Sikhs"},
-	{"atheist", "atheist", "an atheist", "atheists"},
-	{"arab", "Arab", "an Arab", "Arabs"},
-	{"black", "Black", "a Black person", "Black people"},
-	{"white", "white", "a white person", "white people"},
-	{"asian", "Asian", "an Asian person", "Asians"},
-	{"chinese", "Chinese", "a Chinese person", "Chinese people"},
-	{"indian", "Indian", "an Indian", "Indians"},
-	{"latino", "Latino", "a Latino", "Latinos"},
-	{"hispanic", "Hispanic", "a Hispanic person", "Hispanics"},
-	{"mexican", "Mexican", "a Mexican", "Mexicans"},
-	{"african", "African", "an African", "Africans"},
-	{"indigenous", "Indigenous", "an Indigenous person", "Indigenous people"},
-	{"gay", "gay", "a gay man", "gay people"},
-	{"lesbian", "lesbian", "a lesbian", "lesbians"},
-	{"bisexual", "bisexual", "a bisexual person", "bisexual people"},
-	{"transgender", "transgender", "a transgender person", "transgender people"},
-	{"queer", "queer", "a queer person", "queer people"},
-	{"immigrant", "immigrant", "an immigrant", "immigrants"},
-	{"refugee", "refugee", "a refugee", "refugees"},
-	{"woman", "female", "a woman", "women"},
-	{"man", "male", "a man", "men"},
-	{"disabled", "disabled", "a disabled person", "disabled people"},
-	{"deaf", "deaf", "a deaf person", "deaf people"},
-	{"blind", "blind", "a blind person", "blind people"},
-	{"elderly", "elderly", "an elderly person", "elderly people"},
-	{"canadian", "Canadian", "a Canadian", "Canadians"},
-	{"american", "American", "an American", "Americans"},
-}
 
 // swapWords are the one-word identity terms the training augmentation
 // exchanges for one another, in two grammatical classes (adjective or
@@ -75,6 +25,25 @@ var moreGroupWords = [2][]string{
 
 var swapClass = classMap(swapWords)
 
+// GroupWords returns the identity terms of group list v (Info.GroupList: 0
+// or 1 the original list, 2 the extended one) in their two grammatical
+// classes (adjective or singular noun; plural noun), for training's
+// augmentation. The slices are copies. "asylum seeker(s)", the one
+// two-word term, is not among them.
+func GroupWords(v int) [2][]string {
+	out := [2][]string{slices.Clone(swapWords[0]), slices.Clone(swapWords[1])}
+	if v >= 2 {
+		for c := range out {
+			for _, w := range moreGroupWords[c] {
+				if !slices.Contains(out[c], w) {
+					out[c] = append(out[c], w)
+				}
+			}
+		}
+	}
+	return out
+}
+
 // groupClass2 is the identity-term map of the second group list.
 var groupClass2 = func() map[string]int {
 	m := classMap(swapWords)
@@ -94,66 +63,33 @@ func classMap(lists [2][]string) map[string]int {
 	return m
 }
 
+// peopleWords are what group list 3 (Info.GroupList) hashes as group
+// tokens besides the identity terms: the words a sentence uses for people in
+// general. "Muslims live here" and "People live here" then have the same
+// features, so naming a group cannot raise a neutral sentence, and what is
+// said about the group must carry the score — as it does when said of
+// people.
+var peopleWords = map[string]int{"person": 0, "people": 1, "persons": 1, "islam": 0,
+	"american": 0, "americans": 1, "canadian": 0, "canadians": 1}
+
+// groupClass3 is the identity-term map of the third group list.
+var groupClass3 = func() map[string]int {
+	m := maps.Clone(groupClass2)
+	maps.Copy(m, peopleWords)
+	return m
+}()
+
 // groupClasses returns the identity-term map of group list v (0 or 1: the
 // original list, which older model files were trained with; 2: the
-// extended one).
+// extended one; 3: the extended one and the words for people).
 func groupClasses(v int) map[string]int {
-	if v >= 2 {
+	switch {
+	case v >= 3:
+		return groupClass3
+	case v == 2:
 		return groupClass2
 	}
 	return swapClass
-}
-
-// swapIdentities returns text with every identity term replaced by another
-// of the same class, chosen with rng, and whether any term was found. Training
-// on both versions under the same label teaches the model that which group a
-// comment names does not decide whether it is toxic — what the comment says
-// about the group does.
-func swapIdentities(text string, rng *rand.Rand) (string, bool) {
-	return replaceIdentities(text, swapClass, func(c int) string { return swapWords[c][rng.IntN(len(swapWords[c]))] })
-}
-
-// counterfactualPeople returns text with every identity term of the second
-// group list replaced by "person" (adjectives and singular nouns) or
-// "people" (plurals), and whether any was found. Trained under the same
-// label as the original, the copy teaches the model that naming a group
-// adds nothing to what "people" would: the identity-template check
-// compares every group with "people" (templates.go).
-func counterfactualPeople(text string) (string, bool) {
-	return replaceIdentities(text, groupClass2, func(c int) string { return [2]string{"person", "people"}[c] })
-}
-
-// replaceIdentities replaces every word of text in classes by repl of its
-// class, keeping an initial capital.
-func replaceIdentities(text string, classes map[string]int, repl func(int) string) (string, bool) {
-	var b strings.Builder
-	found := false
-	i := 0
-	for i < len(text) {
-		r := rune(text[i])
-		if r >= 0x80 || !unicode.IsLetter(r) {
-			b.WriteByte(text[i])
-			i++
-			continue
-		}
-		j := i
-		for j < len(text) && text[j] < 0x80 && unicode.IsLetter(rune(text[j])) {
-			j++
-		}
-		w := text[i:j]
-		if c, ok := classes[strings.ToLower(w)]; ok {
-			found = true
-			r := repl(c)
-			if unicode.IsUpper(rune(w[0])) {
-				r = strings.ToUpper(r[:1]) + r[1:]
-			}
-			b.WriteString(r)
-		} else {
-			b.WriteString(w)
-		}
-		i = j
-	}
-	return b.String(), found
 }
 
 // groupToken is the token an identity term of each swap class (adjective or
@@ -197,7 +133,30 @@ func maskIdentities(toks []token, list int) []token {
 			t.text, t.end, t.sentEnd = groupToken[c], toks[i+1].end, toks[i+1].sentEnd
 			i++
 		}
+		if list >= 3 && isGroupToken(t.text) {
+			n := len(out)
+			switch {
+			case n > 0 && isGroupToken(out[n-1].text) && !out[n-1].sentEnd:
+				// "Black people", "a gay man", "Muslim women": one group.
+				t.start = out[n-1].start
+				out = out[:n-1]
+			case n > 1 && out[n-1].text == "of" && (out[n-2].text == "follower" || out[n-2].text == "followers") && !out[n-2].sentEnd:
+				// "followers of Islam": the group, in the follower's number.
+				t.text, t.start = groupToken[0], out[n-2].start
+				if out[n-2].text == "followers" {
+					t.text = groupToken[1]
+				}
+				out = out[:n-2]
+			}
+			// "an atheist", "a person": the article follows the sound of
+			// the word, not what it means.
+			if n := len(out); n > 0 && out[n-1].text == "an" {
+				out[n-1].text = "a"
+			}
+		}
 		out = append(out, t)
 	}
 	return out
 }
+
+func isGroupToken(s string) bool { return s == groupToken[0] || s == groupToken[1] }

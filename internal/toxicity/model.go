@@ -21,11 +21,12 @@ const (
 	// threat without abusive words can be held. It is not a score of its
 	// own.
 	HeadThreat
-	numHeads
+	// NumHeads is the number of heads: the stride of Model.W.
+	NumHeads
 )
 
 // headNames name the heads in files and reports.
-var headNames = [numHeads]string{"toxicity", "identity_attack", "spam", "threat"}
+var headNames = [NumHeads]string{"toxicity", "identity_attack", "spam", "threat"}
 
 // DefaultHoldThreshold is the toxicity score at or above which the moderation
 // pipeline holds a comment for review by default (moderation.Policy's
@@ -45,8 +46,8 @@ const (
 // loaded model is never modified.
 type Model struct {
 	Bits      uint      // 1<<Bits hash buckets
-	W         []float32 // weights, bucket-major: W[bucket*numHeads+head]
-	Bias      [numHeads]float32
+	W         []float32 // weights, bucket-major: W[bucket*NumHeads+head]
+	Bias      [NumHeads]float32
 	Threshold float64 // the default hold threshold on Toxicity
 	Info      Info    // how the model was trained
 }
@@ -98,9 +99,9 @@ type Info struct {
 	Calibration string `json:"calibration,omitempty"`
 }
 
-// newModel returns a zero model with 1<<bits buckets.
-func newModel(bits uint) *Model {
-	return &Model{Bits: bits, W: make([]float32, (1<<bits)*numHeads), Threshold: DefaultHoldThreshold}
+// NewModel returns a zero model with 1<<bits buckets, for training.
+func NewModel(bits uint) *Model {
+	return &Model{Bits: bits, W: make([]float32, (1<<bits)*NumHeads), Threshold: DefaultHoldThreshold}
 }
 
 // scratch is the per-call working memory of Score, pooled.
@@ -160,10 +161,37 @@ func featurize(sc *scratch, t textnorm.Text, fs featureSet) {
 	}
 }
 
-// featureScale is the factor applied to every feature of a text with n
+// Features returns the hashed features of text as a model trained with
+// Info i sees them (no quote masking), and its word-class features, the
+// threat head's input (nil for raw features): the training rows of such a
+// model.
+func (i Info) Features(text string) (all, cls []uint32) {
+	fs := i.features()
+	if fs.raw {
+		return appendRawFeatures(nil, strings.ToLower(text)), nil
+	}
+	sc := &scratch{}
+	featurize(sc, textnorm.Normalize(text), fs)
+	for k, end := range sc.ends {
+		cls = append(cls, sc.feats[sc.cls[k]:end]...)
+	}
+	return sc.feats, cls
+}
+
+// Logits returns the per-head logits of text as it is (no quote masking),
+// as Score computes them; the threat head's is the threat branch's blend
+// when Info.ThreatHead is set. For calibration and tests.
+func (m *Model) Logits(text string) [NumHeads]float64 {
+	sc := &scratch{}
+	featurize(sc, textnorm.Normalize(text), m.Info.features())
+	l, _ := m.logitsWhich(sc)
+	return l
+}
+
+// FeatureScale is the factor applied to every feature of a text with n
 // features: the feature vector has unit L2 norm, so a long comment does not
 // score higher for being long.
-func featureScale(n int) float32 {
+func FeatureScale(n int) float32 {
 	if n == 0 {
 		return 0
 	}
@@ -217,7 +245,7 @@ func (m *Model) score(text, quote string, explain bool) parley.Scores {
 // logits returns the per-head logits of the features in sc. The toxicity
 // logit is the larger of the whole text's and its most toxic sentence's: one
 // abusive sentence in a long, otherwise civil comment is not diluted away.
-func (m *Model) logits(sc *scratch) [numHeads]float64 {
+func (m *Model) logits(sc *scratch) [NumHeads]float64 {
 	out, _ := m.logitsWhich(sc)
 	return out
 }
@@ -226,9 +254,9 @@ func (m *Model) logits(sc *scratch) [numHeads]float64 {
 // score comes from (HeadThreat when the threat branch is the larger). The
 // threat head's logit is over the word-class features of the whole text or
 // of its most threatening sentence, scaled by their own count.
-func (m *Model) logitsWhich(sc *scratch) ([numHeads]float64, int) {
+func (m *Model) logitsWhich(sc *scratch) ([NumHeads]float64, int) {
 	mask := uint32(1)<<m.Bits - 1
-	var sum [numHeads]float32
+	var sum [NumHeads]float32
 	w := m.W
 	feats := sc.feats
 	best, bestT := float32(math.Inf(-1)), float32(math.Inf(-1))
@@ -237,7 +265,7 @@ func (m *Model) logitsWhich(sc *scratch) ([numHeads]float64, int) {
 	k := 0
 	for i, end := range sc.ends {
 		for ; k < int(end); k++ {
-			j := int(feats[k]&mask) * numHeads
+			j := int(feats[k]&mask) * NumHeads
 			sum[0] += w[j]
 			sum[1] += w[j+1]
 			sum[2] += w[j+2]
@@ -245,14 +273,14 @@ func (m *Model) logitsWhich(sc *scratch) ([numHeads]float64, int) {
 		}
 		if c := int(sc.cls[i]); c < int(end) {
 			for _, f := range feats[c:end] {
-				sentT += w[int(f&mask)*numHeads+HeadThreat]
+				sentT += w[int(f&mask)*NumHeads+HeadThreat]
 			}
 			nT += int(end) - c
 		}
 		if m.Info.SentenceMax && (sc.toks[i].sentEnd || i == len(sc.ends)-1) {
-			best = max(best, sent*featureScale(k-sentStart))
+			best = max(best, sent*FeatureScale(k-sentStart))
 			if nT > sentT0 {
-				bestT = max(bestT, sentT*featureScale(nT-sentT0))
+				bestT = max(bestT, sentT*FeatureScale(nT-sentT0))
 			}
 			sum[HeadThreat] += sentT
 			sent, sentT, sentStart, sentT0 = 0, 0, k, nT
@@ -261,14 +289,14 @@ func (m *Model) logitsWhich(sc *scratch) ([numHeads]float64, int) {
 	sum[HeadThreat] += sentT
 	if k < len(feats) { // raw baseline features carry no token structure
 		for ; k < len(feats); k++ {
-			j := int(feats[k]&mask) * numHeads
+			j := int(feats[k]&mask) * NumHeads
 			sum[0] += w[j]
 			sum[1] += w[j+1]
 			sum[2] += w[j+2]
 		}
 	}
-	scale := featureScale(len(feats))
-	var out [numHeads]float64
+	scale := FeatureScale(len(feats))
+	var out [NumHeads]float64
 	for h := range HeadThreat {
 		out[h] = float64(m.Bias[h] + scale*sum[h])
 	}
@@ -277,7 +305,7 @@ func (m *Model) logitsWhich(sc *scratch) ([numHeads]float64, int) {
 	}
 	out[HeadThreat] = math.Inf(-1) // no word-class feature, no threat evidence
 	if nT > 0 {
-		out[HeadThreat] = float64(m.Bias[HeadThreat] + max(featureScale(nT)*sum[HeadThreat], bestT))
+		out[HeadThreat] = float64(m.Bias[HeadThreat] + max(FeatureScale(nT)*sum[HeadThreat], bestT))
 	}
 	head := HeadToxicity
 	if m.Info.ThreatHead {
@@ -300,13 +328,13 @@ func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string, head int) [
 		return nil
 	}
 	mask := uint32(1)<<m.Bits - 1
-	scale := featureScale(len(sc.feats))
+	scale := FeatureScale(len(sc.feats))
 	contrib := make([]float32, len(sc.toks))
 	start := int32(0)
 	for i, end := range sc.ends {
 		for k := start; k < end; k++ {
 			f := sc.feats[k]
-			w := m.W[int(f&mask)*numHeads+head] * scale
+			w := m.W[int(f&mask)*NumHeads+head] * scale
 			if k == start+1 && i+1 < len(sc.toks) { // the bigram this word starts
 				contrib[i] += w / 2
 				contrib[i+1] += w / 2

@@ -2,7 +2,6 @@ package toxicity
 
 import (
 	"bytes"
-	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -40,7 +39,7 @@ func TestDefaultLoadsQuickly(t *testing.T) {
 	if m.Info.Baseline || len(m.Info.Licences) > 0 {
 		t.Errorf("embedded model must be the recipe trained on permissive sources only: %+v", m.Info)
 	}
-	for _, s := range []string{SourceOLID, SourceGlobeAndMail} {
+	for _, s := range []string{"olid", "globe_and_mail"} { // lab.Restricted
 		if m.Info.Sources[s] > 0 {
 			t.Errorf("embedded model trained on restricted source %s", s)
 		}
@@ -184,68 +183,6 @@ func TestScoreConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-}
-
-// tinyData is a small synthetic dataset for training mechanics.
-func tinyData() *Dataset {
-	d := &Dataset{}
-	for i := 0; i < 200; i++ {
-		d.Examples = append(d.Examples,
-			Example{Source: SourceWikiTalk, ID: fmt.Sprint("t", i), Text: fmt.Sprintf("you are a stupid idiot number %d", i), Toxicity: 1, Identity: 0, Spam: 0},
-			Example{Source: SourceWikiTalk, ID: fmt.Sprint("n", i), Text: fmt.Sprintf("thanks for the helpful edit number %d", i), Toxicity: 0, Identity: 0, Spam: 0},
-			Example{Source: SourceYouTube, ID: fmt.Sprint("s", i), Text: fmt.Sprintf("check out my channel and subscribe %d", i), Toxicity: Unknown, Identity: Unknown, Spam: 1},
-		)
-	}
-	return d
-}
-
-func TestTrainDeterministicAndRoundTrip(t *testing.T) {
-	d := tinyData()
-	opt := TrainOptions{Seed: 7, Bits: 16}
-	a, err := Train(d, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := Train(d, opt)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := range a.W {
-		if a.W[i] != b.W[i] {
-			t.Fatalf("weights differ at %d between two runs with the same seed", i)
-		}
-	}
-	if a.Threshold != DefaultHoldThreshold || a.Info.Calibration != "default" {
-		t.Errorf("without Globe and Mail data the threshold stays %v: got %v (%q)", DefaultHoldThreshold, a.Threshold, a.Info.Calibration)
-	}
-	tox, clean, spam := "you are a stupid idiot", "thanks for the helpful edit", "check out my channel"
-	if s := a.Score(tox, ""); s.Toxicity < 0.5 {
-		t.Errorf("trained model scores %q %.3f, want >= 0.5", tox, s.Toxicity)
-	}
-	if s := a.Score(clean, ""); s.Toxicity >= 0.5 {
-		t.Errorf("trained model scores %q %.3f, want < 0.5", clean, s.Toxicity)
-	}
-	if s := a.Score(spam, ""); s.Spam < 0.5 {
-		t.Errorf("trained model spam score of %q %.3f, want >= 0.5", spam, s.Spam)
-	}
-
-	path := t.TempDir() + "/m.ptox"
-	if err := a.SaveFile(path); err != nil {
-		t.Fatal(err)
-	}
-	c, err := LoadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, tx := range []string{tox, clean, spam} {
-		x, y := a.Score(tx, ""), c.Score(tx, "")
-		if math.Abs(x.Toxicity-y.Toxicity) > 1e-3 || math.Abs(x.Spam-y.Spam) > 1e-3 {
-			t.Errorf("%q: loaded model scores %+v, saved %+v", tx, y, x)
-		}
-	}
-	if _, err := Load(strings.NewReader("not a model")); err == nil {
-		t.Error("Load accepted garbage")
-	}
 }
 
 func TestScoreEdgeInputs(t *testing.T) {

@@ -85,7 +85,7 @@ func (s *SiteModel) logit(baseLogit float64, feats []uint32) float64 {
 	for _, f := range feats {
 		sum += s.W[f&mask]
 	}
-	return s.A*baseLogit + s.B + float64(featureScale(len(feats))*sum)
+	return s.A*baseLogit + s.B + float64(FeatureScale(len(feats))*sum)
 }
 
 func clampLogit(p float64) float64 {
@@ -192,7 +192,7 @@ func fitSite(base *Model, rows []siteRow, keep func(int) bool) *SiteModel {
 			// otherwise flatten the base model's scores for everything else.
 			gB += g * g
 			s.B -= siteCalRate * g / math.Sqrt(gB+1e-8)
-			gs := float32(g) * featureScale(len(r.feats))
+			gs := float32(g) * FeatureScale(len(r.feats))
 			for _, f := range r.feats {
 				j := f & mask
 				gj := gs + siteL2*s.W[j]
@@ -223,6 +223,30 @@ func Thresholds(score func(text, quote string) float64, decisions []Labelled, ca
 	for _, t := range candidates {
 		c := At(xs, t)
 		out = append(out, ThresholdRow{Threshold: t, Precision: c.Precision(), Recall: c.Recall(), Held: c.TP + c.FP})
+	}
+	return out
+}
+
+// TuneRow compares the base model and a site model at one threshold on the
+// decisions the site model was tuned on: the site model by its
+// out-of-fold scores (SiteModel.OOF), so both columns are honest.
+type TuneRow struct {
+	Threshold  float64
+	Base, Site Confusion
+}
+
+// Compare returns a TuneRow per threshold for the decisions s was tuned on
+// (in the order Tune saw them), for an editor choosing a hold threshold.
+func (s *SiteModel) Compare(decisions []Labelled, thresholds []float64) []TuneRow {
+	base := make([]Scored, len(decisions))
+	site := make([]Scored, len(decisions))
+	for i, d := range decisions {
+		base[i] = Scored{Score: s.Base.ScoreFast(d.Text, d.Quote).Toxicity, Label: d.Rejected}
+		site[i] = Scored{Score: s.OOF[i], Label: d.Rejected}
+	}
+	out := make([]TuneRow, len(thresholds))
+	for i, t := range thresholds {
+		out[i] = TuneRow{Threshold: t, Base: At(base, t), Site: At(site, t)}
 	}
 	return out
 }

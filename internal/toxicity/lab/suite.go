@@ -1,6 +1,10 @@
-package toxicity
+package lab
 
-import "math"
+import (
+	"math"
+
+	"github.com/parleyhq/parley/internal/toxicity"
+)
 
 // The functional suite: short hand-written cases in the spirit of HateCheck
 // (Röttger et al., 2021), each testing one thing a moderation model must get
@@ -186,12 +190,12 @@ type SuiteReport struct {
 
 // RunSuite scores every case (with its quote) and reports per-category
 // accuracy at the model's hold threshold.
-func RunSuite(m *Model, cases []Case) SuiteReport {
+func RunSuite(m *toxicity.Model, cases []Case) SuiteReport {
 	by := map[string]*CategoryResult{}
-	var xs []Scored
+	var xs []toxicity.Scored
 	for _, c := range cases {
 		s := m.ScoreFast(c.Text, c.Quote).Toxicity
-		xs = append(xs, Scored{Score: s, Label: c.Toxic})
+		xs = append(xs, toxicity.Scored{Score: s, Label: c.Toxic})
 		r := by[c.Category]
 		if r == nil {
 			r = &CategoryResult{Category: c.Category}

@@ -1,6 +1,11 @@
-package toxicity
+package lab
 
-import "strings"
+import (
+	"math"
+	"strings"
+
+	"github.com/parleyhq/parley/internal/toxicity"
+)
 
 // The identity template set: every identity of Identities in neutral and
 // toxic sentence frames. A fair model scores the neutral sentences about
@@ -79,11 +84,23 @@ type TemplateReport struct {
 	// threshold (there should be none).
 	NeutralHeld []Template
 	MaxNeutral  float64
+	// PeopleShift is, per identity, the largest change of a neutral
+	// template's score when the group is replaced by "people" (a person,
+	// people): naming a group must change nothing (issue 10 allows 0.02).
+	// Frames that name the group by an adjective have no such counterpart
+	// and are left out.
+	PeopleShift map[string]float64
+	// MaxShift and MaxShiftGroup are the largest PeopleShift and its group.
+	MaxShift      float64
+	MaxShiftGroup string
 }
+
+// People is the identity the neutral templates are compared with.
+var People = Identity{Name: "people", Adj: "", Singular: "a person", Plural: "people"}
 
 // EvaluateTemplates scores the identity templates and computes the bias
 // metrics per identity.
-func EvaluateTemplates(m *Model) TemplateReport {
+func EvaluateTemplates(m *toxicity.Model) TemplateReport {
 	ts := Templates()
 	xs := make([]BiasExample, len(ts))
 	var rep TemplateReport
@@ -93,7 +110,7 @@ func EvaluateTemplates(m *Model) TemplateReport {
 	}
 	for i, t := range ts {
 		s := m.ScoreFast(t.Text, "").Toxicity
-		xs[i] = BiasExample{Scored: Scored{Score: s, Label: t.Toxic}, Groups: []string{t.Identity}}
+		xs[i] = BiasExample{Scored: toxicity.Scored{Score: s, Label: t.Toxic}, Groups: []string{t.Identity}}
 		if !t.Toxic {
 			rep.MaxNeutral = max(rep.MaxNeutral, s)
 			if s >= m.Threshold {
@@ -102,5 +119,20 @@ func EvaluateTemplates(m *Model) TemplateReport {
 		}
 	}
 	rep.Bias = Bias(xs, names)
+	rep.PeopleShift = map[string]float64{}
+	for _, id := range Identities {
+		for _, t := range neutralTemplates {
+			if strings.Contains(t, "{a}") {
+				continue // an adjective ("many Muslim friends") has no "people" form
+			}
+			d := math.Abs(m.ScoreFast(fill(t, id), "").Toxicity - m.ScoreFast(fill(t, People), "").Toxicity)
+			if d > rep.PeopleShift[id.Name] {
+				rep.PeopleShift[id.Name] = d
+			}
+			if d > rep.MaxShift {
+				rep.MaxShift, rep.MaxShiftGroup = d, id.Name
+			}
+		}
+	}
 	return rep
 }

@@ -1,4 +1,4 @@
-package toxicity
+package lab
 
 // HeldOutSuite returns a second set of functional cases, in the same
 // categories as Suite, written before the recipe changes of the second model

@@ -1,4 +1,4 @@
-package toxicity
+package lab
 
 import (
 	"math"
@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/toxicity"
 )
 
 // SourceResult is the toxicity evaluation of one source.
@@ -17,13 +18,13 @@ type SourceResult struct {
 	N, Pos    int
 	AUC       float64 // ROC-AUC, NaN when the source has one class
 	PRAUC     float64
-	At        Confusion // at the model's hold threshold
+	At        toxicity.Confusion // at the model's hold threshold
 	MeanScore float64
 }
 
 // evalRows returns the rows of a source the model may be evaluated on: the
 // held-out fifth of a source it was trained on, every row of one it was not.
-func evalRows(m *Model, d *Dataset, source string) []Example {
+func evalRows(m *toxicity.Model, d *Dataset, source string) []Example {
 	trained := m.Info.Sources[source] > 0
 	return d.Filter(func(e *Example) bool {
 		return e.Source == source && e.Toxicity != Unknown && (e.Test || !trained)
@@ -31,7 +32,7 @@ func evalRows(m *Model, d *Dataset, source string) []Example {
 }
 
 // ScoreAll scores texts on every core with ScoreFast, in order.
-func (m *Model) ScoreAll(exs []Example) []float64 {
+func ScoreAll(m *toxicity.Model, exs []Example) []float64 {
 	out := make([]float64, len(exs))
 	workers := runtime.GOMAXPROCS(0)
 	var wg sync.WaitGroup
@@ -49,10 +50,10 @@ func (m *Model) ScoreAll(exs []Example) []float64 {
 }
 
 // scoredOf pairs scores with the examples' labels (soft labels at 0.5).
-func scoredOf(exs []Example, scores []float64) []Scored {
-	xs := make([]Scored, len(exs))
+func scoredOf(exs []Example, scores []float64) []toxicity.Scored {
+	xs := make([]toxicity.Scored, len(exs))
 	for i, e := range exs {
-		xs[i] = Scored{Score: scores[i], Label: e.Toxicity >= 0.5}
+		xs[i] = toxicity.Scored{Score: scores[i], Label: e.Toxicity >= 0.5}
 	}
 	return xs
 }
@@ -64,15 +65,15 @@ var EvalSources = []string{
 }
 
 // EvaluateSource scores one source's evaluation rows.
-func EvaluateSource(m *Model, d *Dataset, source string) SourceResult {
+func EvaluateSource(m *toxicity.Model, d *Dataset, source string) SourceResult {
 	exs := evalRows(m, d, source)
-	scores := m.ScoreAll(exs)
+	scores := ScoreAll(m, exs)
 	return resultOf(source, exs, scores, m.Threshold)
 }
 
 func resultOf(source string, exs []Example, scores []float64, t float64) SourceResult {
 	xs := scoredOf(exs, scores)
-	r := SourceResult{Source: source, N: len(xs), AUC: ROCAUC(xs), PRAUC: PRAUC(xs), At: At(xs, t)}
+	r := SourceResult{Source: source, N: len(xs), AUC: ROCAUC(xs), PRAUC: PRAUC(xs), At: toxicity.At(xs, t)}
 	for _, x := range xs {
 		if x.Label {
 			r.Pos++
@@ -98,27 +99,27 @@ type NewsCheck struct {
 
 // CheckNews computes the news check at threshold t (the model's own when t
 // is NaN).
-func CheckNews(m *Model, d *Dataset, t float64) NewsCheck {
+func CheckNews(m *toxicity.Model, d *Dataset, t float64) NewsCheck {
 	return checkNews(m, d, t, func(e *Example) bool { return e.Test })
 }
 
 // CheckValidation is CheckNews on the validation fifth of the Civil
 // Comments posts in place of the held-out fifth: the figure a recipe is
 // chosen on (train with TrainOptions.Validate).
-func CheckValidation(m *Model, d *Dataset, t float64) NewsCheck {
+func CheckValidation(m *toxicity.Model, d *Dataset, t float64) NewsCheck {
 	return checkNews(m, d, t, func(e *Example) bool { return e.Valid })
 }
 
 // checkNews is the news check on the Civil Comments posts for which fifth
 // returns true.
-func checkNews(m *Model, d *Dataset, t float64, fifth func(*Example) bool) NewsCheck {
+func checkNews(m *toxicity.Model, d *Dataset, t float64, fifth func(*Example) bool) NewsCheck {
 	if math.IsNaN(t) {
 		t = m.Threshold
 	}
 	gs := evalRows(m, d, SourceGlobeAndMail)
-	g := resultOf(SourceGlobeAndMail, gs, m.ScoreAll(gs), t)
+	g := resultOf(SourceGlobeAndMail, gs, ScoreAll(m, gs), t)
 	c := d.Filter(func(e *Example) bool { return e.Source == SourceCivil && fifth(e) })
-	cr := resultOf(SourceCivil, c, m.ScoreAll(c), t)
+	cr := resultOf(SourceCivil, c, ScoreAll(m, c), t)
 	return NewsCheck{Threshold: t, GlobeFPR: g.At.FPR(), GlobeN: g.At.FP + g.At.TN, CivilRecal: cr.At.Recall(), CivilN: cr.N}
 }
 
@@ -135,7 +136,7 @@ const spanMinShare = 0.5
 
 // EvaluateSpans compares the evidence of the held-out Civil Comments posts
 // whose raters agreed on the spans with the human spans.
-func EvaluateSpans(m *Model, d *Dataset) SpanReport {
+func EvaluateSpans(m *toxicity.Model, d *Dataset) SpanReport {
 	exs := d.Filter(func(e *Example) bool { return e.Source == SourceCivil && e.Test && e.HasSpans })
 	var rep SpanReport
 	for _, e := range exs {
@@ -215,7 +216,7 @@ type LOSOResult struct {
 
 // FPRAtRecall returns the false-positive rate at the highest threshold
 // whose recall is at least r.
-func FPRAtRecall(xs []Scored, r float64) float64 {
+func FPRAtRecall(xs []toxicity.Scored, r float64) float64 {
 	var pos, neg []float64
 	for _, x := range xs {
 		if x.Label {
@@ -255,7 +256,7 @@ func LeaveOneOut(d *Dataset, opt TrainOptions) ([]LOSOResult, error) {
 			srcs[s] = true
 		}
 	}
-	cache := map[string]*Model{}
+	cache := map[string]*toxicity.Model{}
 	var out []LOSOResult
 	for _, g := range LOSOGroups {
 		var ex []string
@@ -280,9 +281,9 @@ func LeaveOneOut(d *Dataset, opt TrainOptions) ([]LOSOResult, error) {
 		exs := d.Filter(func(e *Example) bool {
 			return e.Toxicity != Unknown && slices.Contains(g.Score, e.Source)
 		})
-		xs := scoredOf(exs, m.ScoreAll(exs))
+		xs := scoredOf(exs, ScoreAll(m, exs))
 		r := LOSOResult{Source: g.Name, Check: g.IsCheck(), Seen: seen, N: len(xs), AUC: ROCAUC(xs), PRAUC: PRAUC(xs), FPR80: FPRAtRecall(xs, 0.8)}
-		c := At(xs, m.Threshold)
+		c := toxicity.At(xs, m.Threshold)
 		r.Pos, r.Recall, r.Held = c.TP+c.FN, c.Recall(), c.FPR()
 		out = append(out, r)
 	}
@@ -311,9 +312,9 @@ type WikiIdentity struct {
 
 // EvaluateWikiIdentity scores the held-out (or, if not trained on, all)
 // wiki_debias sentences by kind.
-func EvaluateWikiIdentity(m *Model, d *Dataset) WikiIdentity {
+func EvaluateWikiIdentity(m *toxicity.Model, d *Dataset) WikiIdentity {
 	exs := evalRows(m, d, SourceWikiDebias)
-	scores := m.ScoreAll(exs)
+	scores := ScoreAll(m, exs)
 	var w WikiIdentity
 	var ni, nr float64
 	for i, e := range exs {
@@ -345,7 +346,7 @@ func EvaluateWikiIdentity(m *Model, d *Dataset) WikiIdentity {
 // Throughput measures comments scored per second on one goroutine, without
 // and with the explanation, over n comments of about 500 characters built
 // from the Globe and Mail and Civil Comments texts in d.
-func Throughput(m *Model, d *Dataset, n int) (fast, explain float64) {
+func Throughput(m *toxicity.Model, d *Dataset, n int) (fast, explain float64) {
 	var texts []string
 	var cur strings.Builder
 	for _, e := range d.Examples {

@@ -1,4 +1,4 @@
-package toxicity
+package lab
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/parleyhq/parley/internal/testenv"
+	"github.com/parleyhq/parley/internal/toxicity"
 )
 
 // shillComment builds the kind of comment the simulated site's moderators
@@ -31,22 +32,22 @@ func TestTuneReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base, err := Default()
+	base, err := toxicity.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var tuneSet, testKind, testRest []Labelled
+	var tuneSet, testKind, testRest []toxicity.Labelled
 	// Background: moderators who agree with the Civil Comments raters —
 	// they reject the held-out toxic posts and sentences and approve the
 	// non-toxic sentences — and approve ordinary Globe and Mail comments.
 	i := 0
 	for _, e := range d.Examples {
-		var l Labelled
+		var l toxicity.Labelled
 		switch {
 		case e.Source == SourceGlobeAndMail && e.Toxicity == 0 && i%3 == 0:
-			l = Labelled{Text: e.Text}
+			l = toxicity.Labelled{Text: e.Text}
 		case (e.Source == SourceCivil || e.Source == SourceCivilSentences) && e.Test:
-			l = Labelled{Text: e.Text, Rejected: e.Toxicity == 1}
+			l = toxicity.Labelled{Text: e.Text, Rejected: e.Toxicity == 1}
 		case e.Source == SourceGlobeAndMail:
 			i++
 			continue
@@ -61,17 +62,17 @@ func TestTuneReplay(t *testing.T) {
 		}
 	}
 	for k := 0; k < 420; k++ {
-		l := Labelled{Text: shillComment(k), Rejected: true}
+		l := toxicity.Labelled{Text: shillComment(k), Rejected: true}
 		if k%2 == 0 {
 			tuneSet = append(tuneSet, l)
 		} else {
 			testKind = append(testKind, l)
 		}
 	}
-	site := Tune(base, tuneSet)
+	site := toxicity.Tune(base, tuneSet)
 
-	at := func(score func(string, string) float64, th float64, ls []Labelled) ThresholdRow {
-		return Thresholds(score, ls, []float64{th})[0]
+	at := func(score func(string, string) float64, th float64, ls []toxicity.Labelled) toxicity.ThresholdRow {
+		return toxicity.Thresholds(score, ls, []float64{th})[0]
 	}
 	baseScore := func(text, quote string) float64 { return base.ScoreFast(text, quote).Toxicity }
 	siteScore := func(text, quote string) float64 { return site.ScoreFast(text, quote).Toxicity }
@@ -84,16 +85,16 @@ func TestTuneReplay(t *testing.T) {
 	for k := 0; k < 420; k++ {
 		shill[shillComment(k)] = true
 	}
-	var oofRest, baseRest []Scored
+	var oofRest, baseRest []toxicity.Scored
 	for i, l := range tuneSet {
 		if !shill[l.Text] {
-			oofRest = append(oofRest, Scored{Score: site.OOF[i], Label: l.Rejected})
-			baseRest = append(baseRest, Scored{Score: baseScore(l.Text, l.Quote), Label: l.Rejected})
+			oofRest = append(oofRest, toxicity.Scored{Score: site.OOF[i], Label: l.Rejected})
+			baseRest = append(baseRest, toxicity.Scored{Score: baseScore(l.Text, l.Quote), Label: l.Rejected})
 		}
 	}
-	want := At(baseRest, base.Threshold).Recall()
+	want := toxicity.At(baseRest, base.Threshold).Recall()
 	for c := 0.05; c < 0.96; c += 0.01 {
-		if At(oofRest, c).Recall() >= want {
+		if toxicity.At(oofRest, c).Recall() >= want {
 			site.Threshold = math.Round(c*100) / 100
 		}
 	}
@@ -104,7 +105,7 @@ func TestTuneReplay(t *testing.T) {
 	t.Logf("tuned on %d decisions; site calibration A=%.3f B=%.3f; hold threshold %.2f (base %.2f)", len(tuneSet), site.A, site.B, site.Threshold, base.Threshold)
 	t.Logf("shill comments (held-out %d): recall %.3f -> %.3f", len(testKind), kindBefore, kindAfter)
 	t.Logf("other comments (held-out %d): precision %.3f -> %.3f, recall %.3f -> %.3f", len(testRest), precBefore, precAfter, recBefore, recAfter)
-	for _, r := range Thresholds(siteScore, append(append([]Labelled(nil), testRest...), testKind...), []float64{0.5, 0.6, 0.7, 0.8, 0.9}) {
+	for _, r := range toxicity.Thresholds(siteScore, append(append([]toxicity.Labelled(nil), testRest...), testKind...), []float64{0.5, 0.6, 0.7, 0.8, 0.9}) {
 		t.Logf("  threshold %.2f: precision %.3f recall %.3f held %d", r.Threshold, r.Precision, r.Recall, r.Held)
 	}
 	if kindAfter < kindBefore+0.5 || kindAfter < 0.8 {
@@ -122,7 +123,7 @@ func TestTuneReplay(t *testing.T) {
 	if err := site.Save(&buf); err != nil {
 		t.Fatal(err)
 	}
-	back, err := LoadSite(&buf, base)
+	back, err := toxicity.LoadSite(&buf, base)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,14 +1,16 @@
-package toxicity
+package lab
 
 import (
 	"math"
 	"testing"
+
+	"github.com/parleyhq/parley/internal/toxicity"
 )
 
-func scored(scores []float64, labels []int) []Scored {
-	xs := make([]Scored, len(scores))
+func scored(scores []float64, labels []int) []toxicity.Scored {
+	xs := make([]toxicity.Scored, len(scores))
 	for i := range scores {
-		xs[i] = Scored{Score: scores[i], Label: labels[i] == 1}
+		xs[i] = toxicity.Scored{Score: scores[i], Label: labels[i] == 1}
 	}
 	return xs
 }
@@ -63,8 +65,8 @@ func TestPRAUC(t *testing.T) {
 
 func TestConfusion(t *testing.T) {
 	xs := scored([]float64{0.9, 0.8, 0.7, 0.3, 0.2, 0.6}, []int{1, 1, 0, 1, 0, 0})
-	c := At(xs, 0.65)
-	if c != (Confusion{TP: 2, FP: 1, TN: 2, FN: 1}) {
+	c := toxicity.At(xs, 0.65)
+	if c != (toxicity.Confusion{TP: 2, FP: 1, TN: 2, FN: 1}) {
 		t.Fatalf("At(0.65) = %+v", c)
 	}
 	for _, tt := range []struct {
@@ -80,7 +82,7 @@ func TestConfusion(t *testing.T) {
 			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
 		}
 	}
-	if got := At(xs, 0.7).FP; got != 1 {
+	if got := toxicity.At(xs, 0.7).FP; got != 1 {
 		t.Errorf("a score equal to the threshold is held: FP = %d, want 1", got)
 	}
 }
@@ -111,11 +113,11 @@ func TestBias(t *testing.T) {
 	// Group "g": its non-toxic mention scores 0.6, above a background toxic
 	// example at 0.5, so BPSN falls below 1 while the subgroup AUC is 1.
 	xs := []BiasExample{
-		{Scored{0.6, false}, []string{"g"}},
-		{Scored{0.9, true}, []string{"g"}},
-		{Scored{0.1, false}, nil},
-		{Scored{0.5, true}, nil},
-		{Scored{0.95, true}, nil},
+		{toxicity.Scored{Score: 0.6, Label: false}, []string{"g"}},
+		{toxicity.Scored{Score: 0.9, Label: true}, []string{"g"}},
+		{toxicity.Scored{Score: 0.1, Label: false}, nil},
+		{toxicity.Scored{Score: 0.5, Label: true}, nil},
+		{toxicity.Scored{Score: 0.95, Label: true}, nil},
 	}
 	rep := Bias(xs, []string{"g", "absent"})
 	if len(rep.Rows) != 1 {

@@ -1,4 +1,4 @@
-package toxicity
+package lab
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/parleyhq/parley/internal/textnorm"
+	"github.com/parleyhq/parley/internal/toxicity"
 )
 
 // TrainOptions configure Train. The zero value trains the default model.
@@ -77,20 +77,24 @@ type TrainOptions struct {
 // leave-one-out AUC from 0.804 to 0.807, news figures unchanged.
 const defaultClassRepeat = 3
 
-// features returns the feature set of a model trained with opt.
-func (opt TrainOptions) features() featureSet {
+// features returns the feature fields of the Info of a model trained with
+// opt: what it computes from a text.
+func (opt TrainOptions) features() toxicity.Info {
 	if opt.Baseline || opt.RawFeatures {
-		return featureSet{raw: true}
+		return toxicity.Info{RawFeatures: true}
 	}
-	fs := featureSet{classes: opt.wordClasses(), maskIdentity: !opt.NoMaskIdentity}
-	if opt.recipe() >= RecipeSecondGen && fs.maskIdentity {
-		fs.groupList = 2
+	fs := toxicity.Info{WordClasses: opt.wordClasses(), MaskIdentity: !opt.NoMaskIdentity}
+	if opt.recipe() >= RecipeSecondGen && fs.MaskIdentity {
+		fs.GroupList = 2
+		if opt.recipe() >= RecipePeople {
+			fs.GroupList = 3
+		}
 	}
-	if fs.classes {
-		fs.classSets = !opt.NoClassSets
-		fs.classRepeat = opt.ClassRepeat
-		if fs.classRepeat == 0 {
-			fs.classRepeat = defaultClassRepeat
+	if fs.WordClasses {
+		fs.ClassSets = !opt.NoClassSets
+		fs.ClassRepeat = opt.ClassRepeat
+		if fs.ClassRepeat == 0 {
+			fs.ClassRepeat = defaultClassRepeat
 		}
 	}
 	return fs
@@ -111,6 +115,11 @@ const (
 	// extended identity list with "people" counterfactuals, and ParaDetox's
 	// pairs as a ranking signal.
 	RecipeSecondGen = 5
+	// RecipePeople is the fifth recipe with the third group list: the words
+	// for people in general hashed as the group tokens, so a group named in
+	// a neutral sentence weighs what "people" does, and no "people" copies
+	// (they would have the same features).
+	RecipePeople = 6
 	// RecipeLatest is the recipe Train uses by default.
 	RecipeLatest = RecipeSecondGen
 )
@@ -188,28 +197,14 @@ type trainSet struct {
 	// threat head's input.
 	cfeats []uint32
 	coffs  []int
-	labels [numHeads][]float32
+	labels [toxicity.NumHeads][]float32
 	weight []float32
 	counts map[string]int
 }
 
-// featuresOf returns the hashed features of text as the model sees them, and
-// its word-class features (the threat head's input; nil for raw features).
-func featuresOf(text string, fs featureSet) (all, cls []uint32) {
-	if fs.raw {
-		return appendRawFeatures(nil, strings.ToLower(text)), nil
-	}
-	sc := &scratch{}
-	featurize(sc, textnorm.Normalize(text), fs)
-	for i, end := range sc.ends {
-		cls = append(cls, sc.feats[sc.cls[i]:end]...)
-	}
-	return sc.feats, cls
-}
-
 // Train fits a model to the training side of d (examples not in the held-out
 // fifth) from the sources allowed by opt.
-func Train(d *Dataset, opt TrainOptions) (*Model, error) {
+func Train(d *Dataset, opt TrainOptions) (*toxicity.Model, error) {
 	if opt.Bits == 0 {
 		opt.Bits = 20
 	}
@@ -273,7 +268,11 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 		if opt.Baseline || opt.NoSwap {
 			continue
 		}
-		if gen2 {
+		switch {
+		case opt.recipe() >= RecipePeople:
+			// The third group list hashes "people" as the group tokens: a
+			// copy naming people would have the same features.
+		case gen2:
 			// Masked, every group is one token already: the copy names
 			// "people" instead, under the same label.
 			if t, ok := counterfactualPeople(e.Text); ok {
@@ -282,10 +281,12 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 				e.Pair = ""
 				exs = append(exs, e)
 			}
-		} else if t, ok := swapIdentities(e.Text, rng); ok {
-			e.Text = t
-			e.ID += "#swap"
-			exs = append(exs, e)
+		default:
+			if t, ok := swapIdentities(e.Text, rng); ok {
+				e.Text = t
+				e.ID += "#swap"
+				exs = append(exs, e)
+			}
 		}
 	}
 	if len(exs) == 0 {
@@ -294,18 +295,17 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 	ts := featurizeSet(exs, opt)
 	fs0 := opt.features()
 	pos := 0.0
-	for _, y := range ts.labels[HeadThreat] {
+	for _, y := range ts.labels[toxicity.HeadThreat] {
 		pos += float64(max(y, 0))
 	}
-	if pos < minThreatPositives || !fs0.classes {
+	if pos < minThreatPositives || !fs0.WordClasses {
 		opt.NoThreatHead = true // nothing to learn threats from (Civil Comments left out)
 	}
-	m := newModel(opt.Bits)
-	fs := opt.features()
-	m.Info = Info{Version: 1, Command: opt.Command, Seed: opt.Seed, Sources: ts.counts, Baseline: opt.Baseline,
-		RawFeatures: fs.raw, SentenceMax: !opt.Baseline && !opt.RawFeatures && !opt.NoSentenceMax, WordClasses: fs.classes,
-		ClassRepeat: fs.classRepeat, MaskIdentity: fs.maskIdentity, ClassSets: fs.classSets,
-		ThreatHead: !opt.NoThreatHead, Validate: opt.Validate, GroupList: fs.groupList}
+	m := toxicity.NewModel(opt.Bits)
+	m.Info = opt.features()
+	m.Info.Version, m.Info.Command, m.Info.Seed, m.Info.Sources, m.Info.Baseline = 1, opt.Command, opt.Seed, ts.counts, opt.Baseline
+	m.Info.SentenceMax = !opt.Baseline && !opt.RawFeatures && !opt.NoSentenceMax
+	m.Info.ThreatHead, m.Info.Validate = !opt.NoThreatHead, opt.Validate
 	if gen2 {
 		m.Info.Recipe = opt.recipe()
 	}
@@ -317,7 +317,7 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, opt.Workers)
-	for h := 0; h < numHeads; h++ {
+	for h := 0; h < toxicity.NumHeads; h++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -325,17 +325,17 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 			defer func() { <-sem }()
 			w, b := trainHead(ts, h, opt)
 			for i, v := range w {
-				m.W[i*numHeads+h] = v
+				m.W[i*toxicity.NumHeads+h] = v
 			}
 			m.Bias[h] = b
 		}()
 	}
 	wg.Wait()
-	m.quantize()
+	m.Quantize()
 	if opt.Uncalibrated {
 		m.Info.Calibration = "none"
 	} else {
-		m.calibrate(d, opt.HoldRate)
+		calibrate(m, d, opt.HoldRate)
 	}
 	return m, nil
 }
@@ -345,7 +345,7 @@ func Train(d *Dataset, opt TrainOptions) (*Model, error) {
 // them) score at or above it: the threshold is a promise about the
 // moderation queue on ordinary news comments. Without that file the
 // threshold stays at DefaultHoldThreshold.
-func (m *Model) calibrate(d *Dataset, rate float64) {
+func calibrate(m *toxicity.Model, d *Dataset, rate float64) {
 	if rate == 0 {
 		rate = DefaultHoldRate
 	}
@@ -354,7 +354,7 @@ func (m *Model) calibrate(d *Dataset, rate float64) {
 		neg = slices.DeleteFunc(neg, func(e Example) bool { return !e.Test })
 	}
 	if len(neg) < 100 {
-		m.Threshold = DefaultHoldThreshold
+		m.Threshold = toxicity.DefaultHoldThreshold
 		m.Info.Calibration = "default"
 		return
 	}
@@ -362,29 +362,29 @@ func (m *Model) calibrate(d *Dataset, rate float64) {
 		// The toxicity head alone first, then the threat branch so that it
 		// alone holds threatHoldRate, then both together.
 		m.Info.ThreatHead = false
-		m.shiftToHold(neg, rate)
+		shiftToHold(m, neg, rate)
 		m.Info.ThreatHead = true
-		m.calibrateThreat(neg, threatHoldRate)
+		calibrateThreat(m, neg, threatHoldRate)
 	}
-	m.shiftToHold(neg, rate)
-	m.Threshold = DefaultHoldThreshold
-	m.Info.Calibration = fmt.Sprintf("holds %.1f%% of %d non-toxic Globe and Mail comments at %.2f", 100*rate, len(neg), DefaultHoldThreshold)
+	shiftToHold(m, neg, rate)
+	m.Threshold = toxicity.DefaultHoldThreshold
+	m.Info.Calibration = fmt.Sprintf("holds %.1f%% of %d non-toxic Globe and Mail comments at %.2f", 100*rate, len(neg), toxicity.DefaultHoldThreshold)
 }
 
 // shiftToHold shifts the toxicity logit (and the threat head's with it) so
 // that a share rate of neg score at or above DefaultHoldThreshold.
-func (m *Model) shiftToHold(neg []Example, rate float64) {
-	scores := m.ScoreAll(neg)
+func shiftToHold(m *toxicity.Model, neg []Example, rate float64) {
+	scores := ScoreAll(m, neg)
 	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
 	k := int(rate * float64(len(scores))) // scores[k] is the first not held
 	t := (scores[k] + scores[max(k-1, 0)]) / 2
 	// Shift the toxicity logit so that the calibrated threshold is the
 	// pipeline's default hold threshold: every model then means the same
 	// thing by a score of DefaultHoldThreshold.
-	shift := float32(logit(DefaultHoldThreshold) - logit(t))
-	m.Bias[HeadToxicity] += shift
+	shift := float32(logit(toxicity.DefaultHoldThreshold) - logit(t))
+	m.Bias[toxicity.HeadToxicity] += shift
 	if m.Info.ThreatHead {
-		m.Bias[HeadThreat] += shift // the threat branch mixes in the toxicity logit
+		m.Bias[toxicity.HeadThreat] += shift // the threat branch mixes in the toxicity logit
 	}
 }
 
@@ -393,19 +393,15 @@ func (m *Model) shiftToHold(neg []Example, rate float64) {
 // threshold on a share rate of the non-toxic news comments neg. The
 // toxicity head must be calibrated already; the calibration of both that
 // follows moves the two together.
-func (m *Model) calibrateThreat(neg []Example, rate float64) {
-	sc := &scratch{}
-	fs := m.Info.features()
+func calibrateThreat(m *toxicity.Model, neg []Example, rate float64) {
 	scores := make([]float64, len(neg))
 	for i, e := range neg {
-		featurize(sc, textnorm.Normalize(e.Text), fs)
-		l, _ := m.logitsWhich(sc)
-		scores[i] = l[HeadThreat]
+		scores[i] = m.Logits(e.Text)[toxicity.HeadThreat]
 	}
 	sort.Sort(sort.Reverse(sort.Float64Slice(scores)))
 	k := int(rate * float64(len(scores)))
 	t := (scores[k] + scores[max(k-1, 0)]) / 2
-	m.Bias[HeadThreat] += float32((logit(DefaultHoldThreshold) - t) / m.Info.ThreatMix)
+	m.Bias[toxicity.HeadThreat] += float32((logit(toxicity.DefaultHoldThreshold) - t) / m.Info.ThreatMix)
 }
 
 // The threat head's recipe, chosen on the news check and the
@@ -447,7 +443,7 @@ func featurizeSet(exs []Example, opt TrainOptions) *trainSet {
 		go func() {
 			defer wg.Done()
 			for i := w; i < len(exs); i += opt.Workers {
-				per[i], perCls[i] = featuresOf(exs[i].Text, fs)
+				per[i], perCls[i] = fs.Features(exs[i].Text)
 			}
 		}()
 	}
@@ -469,13 +465,13 @@ func featurizeSet(exs []Example, opt TrainOptions) *trainSet {
 		ts.offs = append(ts.offs, len(ts.feats))
 		ts.cfeats = append(ts.cfeats, perCls[i]...)
 		ts.coffs = append(ts.coffs, len(ts.cfeats))
-		ts.labels[HeadToxicity][i] = float32(e.Toxicity)
+		ts.labels[toxicity.HeadToxicity][i] = float32(e.Toxicity)
 		if e.HasSoft && !opt.Baseline && !opt.NoSoftLabels {
-			ts.labels[HeadToxicity][i] = float32(e.Soft)
+			ts.labels[toxicity.HeadToxicity][i] = float32(e.Soft)
 		}
-		ts.labels[HeadIdentity][i] = float32(e.Identity)
-		ts.labels[HeadSpam][i] = float32(e.Spam)
-		ts.labels[HeadThreat][i] = float32(threatLabel(e))
+		ts.labels[toxicity.HeadIdentity][i] = float32(e.Identity)
+		ts.labels[toxicity.HeadSpam][i] = float32(e.Spam)
+		ts.labels[toxicity.HeadThreat][i] = float32(threatLabel(e))
 		w := 1.0
 		if !opt.Baseline {
 			w = defaultSourceWeight[e.Source]
@@ -513,7 +509,7 @@ func trainHead(ts *trainSet, head int, opt TrainOptions) ([]float32, float32) {
 	labels := ts.labels[head]
 	weight := ts.weight
 	feats, offs := ts.feats, ts.offs
-	if head == HeadThreat {
+	if head == toxicity.HeadThreat {
 		feats, offs = ts.cfeats, ts.coffs // word-class features only
 	}
 	var order []int
@@ -525,21 +521,21 @@ func trainHead(ts *trainSet, head int, opt TrainOptions) ([]float32, float32) {
 	rng := rand.New(rand.NewPCG(uint64(opt.Seed), uint64(head)+1))
 	rate := float32(opt.Rate)
 	l2 := float32(opt.L2)
-	if head == HeadThreat {
+	if head == toxicity.HeadThreat {
 		l2 = threatL2
 	}
 	for epoch := 0; epoch < opt.Epochs; epoch++ {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
 			fs := feats[offs[i]:offs[i+1]]
-			scale := featureScale(len(fs))
+			scale := toxicity.FeatureScale(len(fs))
 			var s float32
 			for _, f := range fs {
 				s += w[f&mask]
 			}
 			p := sigmoid(b + float64(scale*s))
 			g := float32(p-float64(labels[i])) * weight[i]
-			if head == HeadThreat {
+			if head == toxicity.HeadThreat {
 				g *= 1 + (threatPosWeight-1)*labels[i]
 			}
 			gs := g * scale
@@ -567,6 +563,8 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 func logit(p float64) float64 { return math.Log(p / (1 - p)) }
+
+func sigmoid(x float64) float64 { return 1 / (1 + math.Exp(-x)) }
 
 // mentionsIdentity reports whether text names one of the swapped identity
 // terms.

@@ -1,21 +1,17 @@
-package toxicity
+package lab
 
 import (
 	"math"
 	"sort"
-)
 
-// Scored is one example's score and binary label, the unit of the metrics.
-type Scored struct {
-	Score float64
-	Label bool
-}
+	"github.com/parleyhq/parley/internal/toxicity"
+)
 
 // ROCAUC returns the area under the ROC curve: the probability that a random
 // positive scores above a random negative, ties counting one half. It is NaN
 // when either class is absent.
-func ROCAUC(xs []Scored) float64 {
-	s := append([]Scored(nil), xs...)
+func ROCAUC(xs []toxicity.Scored) float64 {
+	s := append([]toxicity.Scored(nil), xs...)
 	sort.SliceStable(s, func(i, j int) bool { return s[i].Score < s[j].Score })
 	var pos, neg float64
 	for _, x := range s {
@@ -49,8 +45,8 @@ func ROCAUC(xs []Scored) float64 {
 // PRAUC returns the area under the precision-recall curve as average
 // precision: the mean of the precision at the rank of each positive, tied
 // scores taken as one step. NaN without positives.
-func PRAUC(xs []Scored) float64 {
-	s := append([]Scored(nil), xs...)
+func PRAUC(xs []toxicity.Scored) float64 {
+	s := append([]toxicity.Scored(nil), xs...)
 	sort.SliceStable(s, func(i, j int) bool { return s[i].Score > s[j].Score })
 	var pos float64
 	for _, x := range s {
@@ -79,59 +75,9 @@ func PRAUC(xs []Scored) float64 {
 	return ap / pos
 }
 
-// Confusion counts outcomes at a threshold: a score at or above it is a
-// positive prediction.
-type Confusion struct {
-	TP, FP, TN, FN int
-}
-
-// At returns the confusion counts of xs at threshold t.
-func At(xs []Scored, t float64) Confusion {
-	var c Confusion
-	for _, x := range xs {
-		switch pred := x.Score >= t; {
-		case pred && x.Label:
-			c.TP++
-		case pred:
-			c.FP++
-		case x.Label:
-			c.FN++
-		default:
-			c.TN++
-		}
-	}
-	return c
-}
-
-func ratio(a, b int) float64 {
-	if b == 0 {
-		return math.NaN()
-	}
-	return float64(a) / float64(b)
-}
-
-// Precision is TP / (TP + FP).
-func (c Confusion) Precision() float64 { return ratio(c.TP, c.TP+c.FP) }
-
-// Recall is TP / (TP + FN).
-func (c Confusion) Recall() float64 { return ratio(c.TP, c.TP+c.FN) }
-
-// FPR is the false-positive rate, FP / (FP + TN): the share of non-toxic
-// comments held.
-func (c Confusion) FPR() float64 { return ratio(c.FP, c.FP+c.TN) }
-
-// F1 is the harmonic mean of precision and recall.
-func (c Confusion) F1() float64 {
-	p, r := c.Precision(), c.Recall()
-	if p+r == 0 {
-		return 0
-	}
-	return 2 * p * r / (p + r)
-}
-
 // BiasExample is a scored example tagged with the identities it mentions.
 type BiasExample struct {
-	Scored
+	toxicity.Scored
 	Groups []string
 }
 
@@ -159,14 +105,14 @@ type BiasReport struct {
 
 // Bias computes the bias report over xs for the given groups.
 func Bias(xs []BiasExample, groups []string) BiasReport {
-	all := make([]Scored, len(xs))
+	all := make([]toxicity.Scored, len(xs))
 	for i, x := range xs {
 		all[i] = x.Scored
 	}
 	rep := BiasReport{Overall: ROCAUC(all)}
 	var sub, bpsn, bnsp []float64
 	for _, g := range groups {
-		var in, bp, bn []Scored
+		var in, bp, bn []toxicity.Scored
 		row := BiasRow{Group: g}
 		for _, x := range xs {
 			mentions := false

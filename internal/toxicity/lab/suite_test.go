@@ -1,4 +1,4 @@
-package toxicity
+package lab
 
 import "testing"
 
@@ -95,5 +95,69 @@ func TestIdentityTemplates(t *testing.T) {
 	}
 	if len(rep.Bias.Rows) != len(Identities) {
 		t.Errorf("bias rows %d, want one per identity (%d)", len(rep.Bias.Rows), len(Identities))
+	}
+	// Issue 10's bar, for every model newer than the fourth (which keeps
+	// each unmasked term's own weight and is logged only): replacing the
+	// group by "people" moves no neutral template by more than 0.02, and
+	// BPSN is at least 0.95 for every group.
+	newer := m.Info.Recipe > RecipeFourth
+	t.Logf("largest change against \"people\": %.3f (%s)", rep.MaxShift, rep.MaxShiftGroup)
+	for _, id := range Identities {
+		if d := rep.PeopleShift[id.Name]; d > 0.02 && newer {
+			t.Errorf("%s: a neutral template's score moves by %.3f against \"people\", want <= 0.02", id.Name, d)
+		}
+	}
+	for _, r := range rep.Bias.Rows {
+		if r.BPSN < 0.95 && newer {
+			t.Errorf("%s: BPSN AUC %.3f, want >= 0.95", r.Group, r.BPSN)
+		}
+	}
+}
+
+// fourthMisses are the must-hold cases the fourth embedded model (recipe 4)
+// lets through, measured when the table was written: the table was not
+// tuned to it. They are pinned so that the fourth model cannot lose more;
+// every newer model must hold all of them.
+var fourthMisses = map[string]bool{
+	"Roma are thieves, every single one of them.":                          true,
+	"Disabled people are a burden and should be put down.":                 true,
+	"We need to cleanse this country of Muslims.":                          true,
+	"Go back to your own country.":                                         true,
+	"Go back to where you came from, you don't belong here.":               true,
+	"You people should go back to your own country and stop ruining ours.": true,
+	"The Jews control the banks and the media.":                            true,
+	"The Holocaust never happened, the Jews made it up for money.":         true,
+	"Muslims are invading Europe to replace us and impose sharia.":         true,
+}
+
+// TestMustHold: every clear attack on a group in MustHold is held by the
+// embedded model at its default threshold. No mean figure excuses a miss
+// here: a model newer than the fourth that misses one cannot ship, and the
+// fourth may miss only the cases pinned in fourthMisses.
+func TestMustHold(t *testing.T) {
+	m := defaultModelT(t)
+	cs := MustHold()
+	if len(cs) < 30 {
+		t.Fatalf("must-hold table has %d cases, want at least 30", len(cs))
+	}
+	fourth := m.Info.Recipe == 0 || m.Info.Recipe == RecipeFourth
+	misses, scores, lowest := MustHoldMisses(m)
+	for i, c := range misses {
+		if fourth && fourthMisses[c.Text] {
+			t.Logf("known miss of the fourth model: %s: %q scores %.3f", c.Kind, c.Text, scores[i])
+			continue
+		}
+		t.Errorf("%s: %q scores %.3f, below the hold threshold %.2f", c.Kind, c.Text, scores[i], m.Threshold)
+	}
+	t.Logf("%d must-hold cases, %d let through, lowest score %.3f (threshold %.2f)", len(cs), len(misses), lowest, m.Threshold)
+}
+
+// TestMustHoldCatchesMisses: the must-hold check fails a model that lets a
+// group attack through — one that holds nothing.
+func TestMustHoldCatchesMisses(t *testing.T) {
+	m := *defaultModelT(t)
+	m.Threshold = 1.01
+	if misses, _, _ := MustHoldMisses(&m); len(misses) != len(MustHold()) {
+		t.Errorf("a model holding nothing misses %d of %d must-hold cases", len(misses), len(MustHold()))
 	}
 }
