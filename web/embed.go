@@ -190,12 +190,14 @@ func acceptsGzip(header string) bool {
 
 // BuildScript returns the served script: js with its CSS placeholder
 // replaced by css as a JavaScript string literal. Comments and indentation
-// are stripped from the CSS; the script is left as written so that errors
-// reported by readers' browsers point at the source lines.
+// are stripped from the CSS; the script keeps every line where it is
+// (compactJS), so that errors reported by readers' browsers point at the
+// source lines.
 func BuildScript(js, css []byte) ([]byte, error) {
 	if n := bytes.Count(js, []byte(cssPlaceholder)); n != 1 {
 		return nil, fmt.Errorf("embed.js: want one %s placeholder, found %d", cssPlaceholder, n)
 	}
+	js = compactJS(js)
 	// json.Marshal escapes <, > and & and the line separators U+2028 and
 	// U+2029, so the literal is valid JavaScript that cannot close a tag.
 	lit, err := json.Marshal(compactCSS(string(css)))
@@ -215,6 +217,56 @@ var (
 func compactCSS(css string) string {
 	css = cssComment.ReplaceAllString(css, "")
 	return strings.TrimSpace(cssSpace.ReplaceAllString(css, "\n"))
+}
+
+// compactJS blanks the lines that are only a // comment and strips every
+// line's indentation, except inside a template literal that spans lines,
+// where the text is the string's. Line numbers stay the source's. It is a
+// quarter of the widget's gzipped weight, for nothing a browser runs.
+func compactJS(js []byte) []byte {
+	lines := bytes.Split(js, []byte("\n"))
+	inTemplate := false
+	for i, l := range lines {
+		if !inTemplate {
+			t := bytes.TrimLeft(l, " \t")
+			if bytes.HasPrefix(t, []byte("//")) {
+				t = t[:0]
+			}
+			lines[i] = t
+		}
+		inTemplate = templateOpen(l, inTemplate)
+	}
+	return bytes.Join(lines, []byte("\n"))
+}
+
+// templateOpen reports whether a template literal is still open after the
+// line, given whether one was open before it. Outside a template it skips
+// quoted strings and stops at a // comment; the widget's regular
+// expressions contain no quotes or backticks (TestCompactJS checks the
+// result against the source with node).
+func templateOpen(line []byte, open bool) bool {
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == '\\':
+			i++
+		case open:
+			if c == '`' {
+				open = false
+			}
+		case c == '`':
+			open = true
+		case c == '"' || c == '\'':
+			for i++; i < len(line) && line[i] != c; i++ {
+				if line[i] == '\\' {
+					i++
+				}
+			}
+		case c == '/' && i+1 < len(line) && line[i+1] == '/':
+			return false
+		}
+	}
+	return open
 }
 
 func mustBuildScript() *Asset {

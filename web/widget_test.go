@@ -222,3 +222,28 @@ func TestWidgetParses(t *testing.T) {
 		})
 	}
 }
+
+// TestCompactJS: whole-line comments and indentation go, every line stays
+// where it was, and a template literal that spans lines keeps its text.
+func TestCompactJS(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"indent and comment", "  // why\n  const a = 1; // kept\n", "\nconst a = 1; // kept\n"},
+		{"template spanning lines", "  const s = `a\n  // not a comment\n    b`;\n  x();", "const s = `a\n  // not a comment\n    b`;\nx();"},
+		{"backtick in a string", "  const q = \"`\";\n  y();", "const q = \"`\";\ny();"},
+		{"backtick in a comment", "  z(); // see `keep`\n  w();", "z(); // see `keep`\nw();"},
+		{"nested template on one line", "  a(`${b ? `c` : \"d\"}`);\n    e();", "a(`${b ? `c` : \"d\"}`);\ne();"},
+		{"escaped backtick", "  const s = `a\\`\n  b`;\n  f();", "const s = `a\\`\n  b`;\nf();"},
+	} {
+		if got := string(compactJS([]byte(tc.in))); got != tc.want {
+			t.Errorf("%s: compactJS(%q) = %q, want %q", tc.name, tc.in, got, tc.want)
+		}
+	}
+	src := readWidget(t, "embed.js")
+	out := compactJS([]byte(src))
+	if a, b := strings.Count(src, "\n"), bytes.Count(out, []byte("\n")); a != b {
+		t.Errorf("compacted widget has %d lines, the source %d: browsers' error lines would not match", b, a)
+	}
+	if len(out) > len(src)*85/100 {
+		t.Errorf("compacted widget is %d bytes of %d: comments and indentation were not removed", len(out), len(src))
+	}
+}
