@@ -29,7 +29,9 @@ func TestGeneratedClient(t *testing.T) {
 	}
 	const page = "https://news.example.com/2026/generated"
 	title, name := "Generated", "Gen"
-	posted, err := c.PostCommentWithResponse(t.Context(), parleyclient.NewComment{Site: "news", Url: page, Title: &title, Text: "Posted by a generated client.", Name: &name})
+	key := "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
+	first := parleyclient.NewComment{Site: "news", Url: page, Title: &title, Text: "Posted by a generated client.", Name: &name}
+	posted, err := c.PostCommentWithResponse(t.Context(), &parleyclient.PostCommentParams{IdempotencyKey: &key}, first)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +42,14 @@ func TestGeneratedClient(t *testing.T) {
 		t.Fatalf("post: got %+v", got)
 	}
 	parent := posted.JSON201.Comment.Id
-	reply, err := c.PostCommentWithResponse(t.Context(), parleyclient.NewComment{Site: "news", Url: page, Parent: &parent, Text: "And a reply.", Name: &name})
+	// A retry with the described Idempotency-Key header is answered with
+	// the first outcome and writes nothing (the thread below has 2).
+	again, err := c.PostCommentWithResponse(t.Context(), &parleyclient.PostCommentParams{IdempotencyKey: &key}, first)
+	if err != nil || again.StatusCode() != http.StatusCreated || again.JSON201 == nil || again.JSON201.Comment.Id != parent ||
+		again.HTTPResponse.Header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry: %v %d %q %s", err, again.StatusCode(), again.HTTPResponse.Header.Get("Idempotent-Replayed"), again.Body)
+	}
+	reply, err := c.PostCommentWithResponse(t.Context(), nil, parleyclient.NewComment{Site: "news", Url: page, Parent: &parent, Text: "And a reply.", Name: &name})
 	if err != nil || reply.StatusCode() != http.StatusCreated {
 		t.Fatalf("reply: %v %d %s", err, reply.StatusCode(), reply.Body)
 	}
@@ -67,7 +76,7 @@ func TestGeneratedClient(t *testing.T) {
 	}
 
 	// An error answer decodes into the described Error.
-	bad, err := c.PostCommentWithResponse(t.Context(), parleyclient.NewComment{Site: "nope", Url: page, Text: "x", Name: &name})
+	bad, err := c.PostCommentWithResponse(t.Context(), nil, parleyclient.NewComment{Site: "nope", Url: page, Text: "x", Name: &name})
 	if err != nil || bad.JSON404 == nil || bad.JSON404.Error.Code != "not_found" {
 		t.Errorf("post to an unknown site: %v %d %s", err, bad.StatusCode(), bad.Body)
 	}

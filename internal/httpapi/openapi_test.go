@@ -205,6 +205,11 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 	ids := func(s string) string { return strings.ReplaceAll(s, "ID", strconv.FormatInt(id, 10)) }
 	users := alice.do("GET", "/api/v1/me", nil).json(t)
 	author := users["me"].(map[string]any)["id"].(string)
+	carol, dave := e.reader("Carol"), e.reader("Dave") // erased below, by themselves and by an admin
+	carol.post("Soon gone.", nil)
+	dave.post("Soon gone too.", nil)
+	daveID := dave.do("GET", "/api/v1/me", nil).json(t)["me"].(map[string]any)["id"].(string)
+	key := []string{"Idempotency-Key", "3f2c9a7e-openapi-key-0001"}
 	u := escape(articleURL)
 
 	tests := []struct {
@@ -213,44 +218,105 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 		path         string
 		body         any
 		admin        bool
+		hdr          []string
 	}{
-		{alice, "GET", "/api/v1/threads", "/api/v1/threads?site=news&url=" + u, nil, false},
-		{alice, "GET", "/api/v1/threads", "/api/v1/threads?site=nope&url=" + u, nil, false},
-		{alice, "GET", "/api/v1/counts", "/api/v1/counts?site=news&url=" + u, nil, false},
-		{alice, "GET", "/api/v1/me", "/api/v1/me?site=news&url=" + u, nil, false},
-		{e.reader("x"), "GET", "/api/v1/me", "/api/v1/me", nil, false},
-		{alice, "POST", "/api/v1/comments", "/api/v1/comments", map[string]any{"site": "news", "url": articleURL, "text": "", "name": "Alice"}, false},
-		{alice, "POST", "/api/v1/comments/precheck", "/api/v1/comments/precheck", map[string]any{"site": "news", "url": articleURL, "text": "Fine words.", "name": "Alice"}, false},
-		{bob, "POST", "/api/v1/comments/{id}/vote", ids("/api/v1/comments/ID/vote"), map[string]any{"value": 1}, false},
-		{bob, "POST", "/api/v1/comments/{id}/report", ids("/api/v1/comments/ID/report"), map[string]any{"reason": "spam"}, false},
-		{alice, "PATCH", "/api/v1/comments/{id}", ids("/api/v1/comments/ID"), map[string]any{"text": "Edited."}, false},
-		{admin, "GET", "/api/v1/admin/sites", "/api/v1/admin/sites", nil, true},
-		{admin, "GET", "/api/v1/admin/sites", "/api/v1/admin/sites", nil, false},
-		{admin, "GET", "/api/v1/admin/queue", "/api/v1/admin/queue?site=news&status=reported", nil, true},
-		{admin, "GET", "/api/v1/admin/counts", "/api/v1/admin/counts?site=news", nil, true},
-		{admin, "POST", "/api/v1/admin/comments/{id}/decision", ids("/api/v1/admin/comments/ID/decision"), map[string]any{"action": "approve"}, true},
-		{admin, "POST", "/api/v1/admin/comments/bulk", "/api/v1/admin/comments/bulk", map[string]any{"ids": []int64{id, 999999}, "action": "approve"}, true},
-		{admin, "GET", "/api/v1/admin/comments/{id}/audit", ids("/api/v1/admin/comments/ID/audit"), nil, true},
-		{admin, "GET", "/api/v1/admin/users/{id}", "/api/v1/admin/users/" + author + "?site=news", nil, true},
-		{admin, "POST", "/api/v1/admin/users/{id}/notes", "/api/v1/admin/users/" + author + "/notes", map[string]any{"site": "news", "text": "A note."}, true},
-		{admin, "POST", "/api/v1/admin/users/{id}/sanction", "/api/v1/admin/users/" + author + "/sanction", map[string]any{"site": "news", "action": "premoderate"}, true},
-		{admin, "POST", "/api/v1/admin/users/{id}/reject-pending", "/api/v1/admin/users/" + author + "/reject-pending", map[string]any{"site": "news"}, true},
-		{admin, "GET", "/api/v1/admin/sites/{site}/policy", "/api/v1/admin/sites/news/policy", nil, true},
-		{admin, "GET", "/api/v1/admin/sites/{site}/pages", "/api/v1/admin/sites/news/pages", nil, true},
-		{admin, "GET", "/api/v1/admin/sites/{site}/pages/policy", "/api/v1/admin/sites/news/pages/policy?url=" + u, nil, true},
-		{admin, "GET", "/api/v1/admin/sites/{site}/sso", "/api/v1/admin/sites/news/sso", nil, true},
-		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", map[string]any{"url": "https://hooks.example.com/x"}, true},
-		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", map[string]any{"url": "http://10.0.0.1/"}, true},
-		{admin, "GET", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", nil, true},
-		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks/{id}/test", "/api/v1/admin/sites/news/webhooks/1/test", nil, true},
-		{admin, "GET", "/api/v1/admin/sites/{site}/webhooks/{id}/deliveries", "/api/v1/admin/sites/news/webhooks/1/deliveries", nil, true},
-		{admin, "GET", "/healthz", "/healthz", nil, false},
+		{alice, "GET", "/api/v1/threads", "/api/v1/threads?site=news&url=" + u, nil, false, nil},
+		{alice, "GET", "/api/v1/threads", "/api/v1/threads?site=nope&url=" + u, nil, false, nil},
+		{alice, "GET", "/api/v1/counts", "/api/v1/counts?site=news&url=" + u, nil, false, nil},
+		{alice, "GET", "/api/v1/me", "/api/v1/me?site=news&url=" + u, nil, false, nil},
+		{e.reader("x"), "GET", "/api/v1/me", "/api/v1/me", nil, false, nil},
+		{alice, "POST", "/api/v1/comments", "/api/v1/comments", map[string]any{"site": "news", "url": articleURL, "text": "", "name": "Alice"}, false, nil},
+		{alice, "POST", "/api/v1/comments/precheck", "/api/v1/comments/precheck", map[string]any{"site": "news", "url": articleURL, "text": "Fine words.", "name": "Alice"}, false, nil},
+		{bob, "POST", "/api/v1/comments/{id}/vote", ids("/api/v1/comments/ID/vote"), map[string]any{"value": 1}, false, nil},
+		{bob, "POST", "/api/v1/comments/{id}/report", ids("/api/v1/comments/ID/report"), map[string]any{"reason": "spam"}, false, nil},
+		{alice, "PATCH", "/api/v1/comments/{id}", ids("/api/v1/comments/ID"), map[string]any{"text": "Edited."}, false, nil},
+		{admin, "GET", "/api/v1/admin/sites", "/api/v1/admin/sites", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/sites", "/api/v1/admin/sites", nil, false, nil},
+		{admin, "GET", "/api/v1/admin/queue", "/api/v1/admin/queue?site=news&status=reported", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/counts", "/api/v1/admin/counts?site=news", nil, true, nil},
+		{admin, "POST", "/api/v1/admin/comments/{id}/decision", ids("/api/v1/admin/comments/ID/decision"), map[string]any{"action": "approve"}, true, nil},
+		{admin, "POST", "/api/v1/admin/comments/bulk", "/api/v1/admin/comments/bulk", map[string]any{"ids": []int64{id, 999999}, "action": "approve"}, true, nil},
+		{admin, "GET", "/api/v1/admin/comments/{id}/audit", ids("/api/v1/admin/comments/ID/audit"), nil, true, nil},
+		{admin, "GET", "/api/v1/admin/users/{id}", "/api/v1/admin/users/" + author + "?site=news", nil, true, nil},
+		{admin, "POST", "/api/v1/admin/users/{id}/notes", "/api/v1/admin/users/" + author + "/notes", map[string]any{"site": "news", "text": "A note."}, true, nil},
+		{admin, "POST", "/api/v1/admin/users/{id}/sanction", "/api/v1/admin/users/" + author + "/sanction", map[string]any{"site": "news", "action": "premoderate"}, true, nil},
+		{admin, "POST", "/api/v1/admin/users/{id}/reject-pending", "/api/v1/admin/users/" + author + "/reject-pending", map[string]any{"site": "news"}, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/policy", "/api/v1/admin/sites/news/policy", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/pages", "/api/v1/admin/sites/news/pages", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/pages/policy", "/api/v1/admin/sites/news/pages/policy?url=" + u, nil, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/sso", "/api/v1/admin/sites/news/sso", nil, true, nil},
+		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", map[string]any{"url": "https://hooks.example.com/x"}, true, nil},
+		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", map[string]any{"url": "http://10.0.0.1/"}, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", nil, true, nil},
+		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks/{id}/test", "/api/v1/admin/sites/news/webhooks/1/test", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/webhooks/{id}/deliveries", "/api/v1/admin/sites/news/webhooks/1/deliveries", nil, true, nil},
+		{admin, "GET", "/healthz", "/healthz", nil, false, nil},
+		{alice, "POST", "/api/v1/comments", "/api/v1/comments", map[string]any{"site": "news", "url": articleURL, "text": "Once.", "name": "Alice"}, false, key},
+		{alice, "POST", "/api/v1/comments", "/api/v1/comments", map[string]any{"site": "news", "url": articleURL, "text": "Once.", "name": "Alice"}, false, key},
+		{alice, "POST", "/api/v1/comments", "/api/v1/comments", map[string]any{"site": "news", "url": articleURL, "text": "Twice?", "name": "Alice"}, false, key},
+		{alice, "POST", "/api/v1/comments", "/api/v1/comments", map[string]any{"site": "news", "url": articleURL, "text": "Short key.", "name": "Alice"}, false, []string{"Idempotency-Key", "abc"}},
+		{bob, "POST", "/api/v1/comments/{id}/vote", ids("/api/v1/comments/ID/vote"), map[string]any{"value": -1}, false, []string{"Idempotency-Key", "3f2c9a7e-openapi-key-0002"}},
+
+		// E-mail.
+		{alice, "GET", "/api/v1/me/mail", "/api/v1/me/mail", nil, false, nil},
+		{e.reader("y"), "GET", "/api/v1/me/mail", "/api/v1/me/mail", nil, false, nil},
+		{alice, "PATCH", "/api/v1/me/mail", "/api/v1/me/mail", map[string]any{"replies": false}, false, nil},
+		{alice, "PATCH", "/api/v1/me/mail", "/api/v1/me/mail", map[string]any{"email": "alice@example.com"}, false, nil},
+		{e.reader("z"), "PATCH", "/api/v1/me/mail", "/api/v1/me/mail", map[string]any{"replies": false}, false, nil},
+		{alice, "POST", "/api/v1/auth/email", "/api/v1/auth/email", map[string]any{"email": "alice@example.com", "site": "news"}, false, nil},
+		{alice, "POST", "/api/v1/auth/email", "/api/v1/auth/email", "not json", false, nil},
+		{admin, "GET", "/api/v1/admin/me/mail", "/api/v1/admin/me/mail", nil, true, nil},
+		{admin, "PATCH", "/api/v1/admin/me/mail", "/api/v1/admin/me/mail", map[string]any{"digest": true}, true, nil},
+		{admin, "GET", "/api/v1/admin/me/mail", "/api/v1/admin/me/mail", nil, false, nil},
+
+		// OpenID Connect.
+		{alice, "GET", "/api/v1/auth/oidc", "/api/v1/auth/oidc?site=news", nil, false, nil},
+		{alice, "GET", "/api/v1/auth/oidc", "/api/v1/auth/oidc", nil, false, nil},
+		{alice, "POST", "/api/v1/auth/oidc/ticket", "/api/v1/auth/oidc/ticket", map[string]any{"ticket": "no-such-ticket"}, false, nil},
+		{alice, "POST", "/api/v1/auth/oidc/ticket", "/api/v1/auth/oidc/ticket", map[string]any{"ticket": ""}, false, nil},
+		{alice, "GET", "/api/v1/auth/oidc/callback", "/api/v1/auth/oidc/callback?state=x&code=y", nil, false, nil},
+		{admin, "GET", "/api/v1/admin/oidc", "/api/v1/admin/oidc", nil, false, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/oidc", "/api/v1/admin/sites/news/oidc", nil, true, nil},
+		{admin, "PATCH", "/api/v1/admin/sites/{site}/oidc", "/api/v1/admin/sites/news/oidc", map[string]any{"issuer": "https://id.example.com", "client_id": "parley", "provider_name": "News ID"}, true, nil},
+		{admin, "PATCH", "/api/v1/admin/sites/{site}/oidc", "/api/v1/admin/sites/news/oidc", map[string]any{"issuer": "id.example.com"}, true, nil},
+		{admin, "GET", "/api/v1/auth/oidc", "/api/v1/auth/oidc?site=news", nil, false, nil},
+
+		// A reader's data.
+		{alice, "GET", "/api/v1/me/export", "/api/v1/me/export", nil, false, nil},
+		{e.reader("w"), "GET", "/api/v1/me/export", "/api/v1/me/export", nil, false, nil},
+		{admin, "GET", "/api/v1/admin/users/{id}/export", "/api/v1/admin/users/" + author + "/export", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/users/{id}/export", "/api/v1/admin/users/u_nope/export", nil, true, nil},
+		{admin, "PUT", "/api/v1/admin/sites/{site}/erasure", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": "anonymise"}, true, nil},
+		{admin, "PUT", "/api/v1/admin/sites/{site}/erasure", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": "shred"}, true, nil},
+		{carol, "DELETE", "/api/v1/me", "/api/v1/me", map[string]any{"confirm": "yes"}, false, nil},
+		{carol, "DELETE", "/api/v1/me", "/api/v1/me", map[string]any{"confirm": "erase"}, false, nil},
+		{e.reader("v"), "DELETE", "/api/v1/me", "/api/v1/me", map[string]any{"confirm": "erase"}, false, nil},
+		{admin, "DELETE", "/api/v1/admin/users/{id}", "/api/v1/admin/users/" + daveID, nil, true, nil},
+		{admin, "DELETE", "/api/v1/admin/users/{id}", "/api/v1/admin/users/u_nope", nil, true, nil},
+
+		// Running a site.
+		{admin, "GET", "/api/v1/admin/sites/{site}/settings", "/api/v1/admin/sites/news/settings", nil, true, nil},
+		{admin, "PATCH", "/api/v1/admin/sites/{site}/settings", "/api/v1/admin/sites/news/settings", map[string]any{"name": "News"}, true, nil},
+		{admin, "PATCH", "/api/v1/admin/sites/{site}/settings", "/api/v1/admin/sites/news/settings", map[string]any{"colour": "red"}, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/settings", "/api/v1/admin/sites/nope/settings", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/stats", "/api/v1/admin/sites/news/stats?days=7", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/stats", "/api/v1/admin/sites/news/stats?days=0", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/search", "/api/v1/admin/search?site=news&text=comment", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/search", "/api/v1/admin/search?site=news", nil, true, nil},
+		{admin, "POST", "/api/v1/admin/sites/{site}/moderators", "/api/v1/admin/sites/news/moderators", map[string]any{"name": "Mo", "email": "mo@example.com"}, true, nil},
+		{admin, "POST", "/api/v1/admin/sites/{site}/moderators", "/api/v1/admin/sites/news/moderators", map[string]any{"name": "Mo", "email": "mo@example.com"}, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/moderators", "/api/v1/admin/sites/news/moderators", nil, true, nil},
+		{admin, "PUT", "/api/v1/admin/moderators/{id}", "/api/v1/admin/moderators/" + author, map[string]any{"role": "moderator", "site": "news"}, true, nil},
+		{admin, "PUT", "/api/v1/admin/moderators/{id}", "/api/v1/admin/moderators/" + author, map[string]any{"role": "boss"}, true, nil},
+		{admin, "DELETE", "/api/v1/admin/moderators/{id}", "/api/v1/admin/moderators/u_nope", nil, true, nil},
 	}
+	replays := 0
 	for _, tt := range tests {
 		var hdr []string
 		if tt.admin {
 			hdr = []string{"Authorization", "Bearer " + adminToken}
 		}
+		hdr = append(hdr, tt.hdr...)
 		res := tt.who.do(tt.method, tt.path, tt.body, hdr...)
 		where := fmt.Sprintf("%s %s → %d", tt.method, tt.path, res.status)
 		op := doc.Paths.Find(tt.tmpl).GetOperation(tt.method)
@@ -258,6 +324,12 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 		if r == nil {
 			t.Errorf("%s: status %d is not described: %s", where, res.status, res.body)
 			continue
+		}
+		if res.header.Get("Idempotent-Replayed") != "" {
+			replays++
+			if r.Value.Headers["Idempotent-Replayed"] == nil {
+				t.Errorf("%s: answered with Idempotent-Replayed, which is not described", where)
+			}
 		}
 		mt := r.Value.Content.Get("application/json")
 		if mt == nil {
@@ -274,5 +346,8 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 		if err := doc.ValidateSchemaJSON(mt.Schema.Value, v, openapi3.EnableJSONSchema2020()); err != nil {
 			t.Errorf("%s: the answer does not match the described schema: %v\n%.500s", where, err, res.body)
 		}
+	}
+	if replays == 0 {
+		t.Errorf("no answer was an idempotent replay: the Idempotent-Replayed check checked nothing")
 	}
 }

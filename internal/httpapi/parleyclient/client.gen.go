@@ -222,6 +222,15 @@ type Thread struct {
 	Page     Page      `json:"page"`
 }
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
+// PostCommentParams defines parameters for PostComment.
+type PostCommentParams struct {
+	// IdempotencyKey a key the client chose (a random UUID is best; 16 to 128 visible ASCII characters), scoped to the site and the reader: a retry with the same key is answered with the first request's outcome and writes nothing again; the same key with a different request is refused (409)
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+}
+
 // GetCountsParams defines parameters for GetCounts.
 type GetCountsParams struct {
 	// Site the site's id
@@ -336,7 +345,7 @@ type ClientInterface interface {
 	// Takes any type of body and a specified content type.
 	//
 	// Corresponds with POST /api/v1/comments (the `PostComment` operationId).
-	PostCommentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostCommentWithBody(ctx context.Context, params *PostCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// PostComment Post a comment
 	//
@@ -345,7 +354,7 @@ type ClientInterface interface {
 	// Takes a body of the `application/json` content type.
 	//
 	// Corresponds with POST /api/v1/comments (the `PostComment` operationId).
-	PostComment(ctx context.Context, body PostCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+	PostComment(ctx context.Context, params *PostCommentParams, body PostCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetCounts Approved-comment counts of several articles
 	//
@@ -367,8 +376,8 @@ type ClientInterface interface {
 // Takes any type of body and a specified content type.
 //
 // Corresponds with POST /api/v1/comments (the `PostComment` operationId).
-func (c *Client) PostCommentWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostCommentRequestWithBody(c.Server, contentType, body)
+func (c *Client) PostCommentWithBody(ctx context.Context, params *PostCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCommentRequestWithBody(c.Server, params, contentType, body)
 	if err != nil {
 		return nil, err
 	}
@@ -386,8 +395,8 @@ func (c *Client) PostCommentWithBody(ctx context.Context, contentType string, bo
 // Takes a body of the `application/json` content type.
 //
 // Corresponds with POST /api/v1/comments (the `PostComment` operationId).
-func (c *Client) PostComment(ctx context.Context, body PostCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
-	req, err := NewPostCommentRequest(c.Server, body)
+func (c *Client) PostComment(ctx context.Context, params *PostCommentParams, body PostCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewPostCommentRequest(c.Server, params, body)
 	if err != nil {
 		return nil, err
 	}
@@ -431,18 +440,18 @@ func (c *Client) GetThread(ctx context.Context, params *GetThreadParams, reqEdit
 }
 
 // NewPostCommentRequest calls the generic PostComment builder with application/json body
-func NewPostCommentRequest(server string, body PostCommentJSONRequestBody) (*http.Request, error) {
+func NewPostCommentRequest(server string, params *PostCommentParams, body PostCommentJSONRequestBody) (*http.Request, error) {
 	var bodyReader io.Reader
 	buf, err := json.Marshal(body)
 	if err != nil {
 		return nil, err
 	}
 	bodyReader = bytes.NewReader(buf)
-	return NewPostCommentRequestWithBody(server, "application/json", bodyReader)
+	return NewPostCommentRequestWithBody(server, params, "application/json", bodyReader)
 }
 
 // NewPostCommentRequestWithBody constructs an http.Request for the PostComment method, with any body, and a specified content type
-func NewPostCommentRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+func NewPostCommentRequestWithBody(server string, params *PostCommentParams, contentType string, body io.Reader) (*http.Request, error) {
 	var err error
 
 	serverURL, err := url.Parse(server)
@@ -466,6 +475,21 @@ func NewPostCommentRequestWithBody(server string, contentType string, body io.Re
 	}
 
 	req.Header.Add("Content-Type", contentType)
+
+	if params != nil {
+
+		if params.IdempotencyKey != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam0)
+		}
+
+	}
 
 	return req, nil
 }
@@ -677,7 +701,7 @@ type ClientWithResponsesInterface interface {
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/comments (the `PostComment` operationId).
-	PostCommentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCommentResponse, error)
+	PostCommentWithBodyWithResponse(ctx context.Context, params *PostCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCommentResponse, error)
 
 	// PostCommentWithResponse Post a comment
 	//
@@ -686,7 +710,7 @@ type ClientWithResponsesInterface interface {
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with POST /api/v1/comments (the `PostComment` operationId).
-	PostCommentWithResponse(ctx context.Context, body PostCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCommentResponse, error)
+	PostCommentWithResponse(ctx context.Context, params *PostCommentParams, body PostCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCommentResponse, error)
 
 	// GetCountsWithResponse Approved-comment counts of several articles
 	//
@@ -705,6 +729,11 @@ type ClientWithResponsesInterface interface {
 	GetThreadWithResponse(ctx context.Context, params *GetThreadParams, reqEditors ...RequestEditorFn) (*GetThreadResponse, error)
 }
 
+// PostCommentResponse201Headers the declared response headers of an HTTP 201 response for PostComment
+type PostCommentResponse201Headers struct {
+	IdempotentReplayed *string
+}
+
 type PostCommentResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
@@ -716,8 +745,12 @@ type PostCommentResponse struct {
 	JSON403 *Error
 	// JSON404 the response for an HTTP 404 `application/json` response
 	JSON404 *Error
+	// JSON409 the response for an HTTP 409 `application/json` response
+	JSON409 *Error
 	// JSON429 the response for an HTTP 429 `application/json` response
 	JSON429 *Error
+	// Headers201 the parsed response headers for an HTTP 201 response
+	Headers201 *PostCommentResponse201Headers
 }
 
 // GetJSON201 returns the response for an HTTP 201 `application/json` response
@@ -738,6 +771,11 @@ func (r PostCommentResponse) GetJSON403() *Error {
 // GetJSON404 returns the response for an HTTP 404 `application/json` response
 func (r PostCommentResponse) GetJSON404() *Error {
 	return r.JSON404
+}
+
+// GetJSON409 returns the response for an HTTP 409 `application/json` response
+func (r PostCommentResponse) GetJSON409() *Error {
+	return r.JSON409
 }
 
 // GetJSON429 returns the response for an HTTP 429 `application/json` response
@@ -884,8 +922,8 @@ func (r GetThreadResponse) ContentType() string {
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/comments (the `PostComment` operationId).
-func (c *ClientWithResponses) PostCommentWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCommentResponse, error) {
-	rsp, err := c.PostCommentWithBody(ctx, contentType, body, reqEditors...)
+func (c *ClientWithResponses) PostCommentWithBodyWithResponse(ctx context.Context, params *PostCommentParams, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*PostCommentResponse, error) {
+	rsp, err := c.PostCommentWithBody(ctx, params, contentType, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -899,8 +937,8 @@ func (c *ClientWithResponses) PostCommentWithBodyWithResponse(ctx context.Contex
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
 // Corresponds with POST /api/v1/comments (the `PostComment` operationId).
-func (c *ClientWithResponses) PostCommentWithResponse(ctx context.Context, body PostCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCommentResponse, error) {
-	rsp, err := c.PostComment(ctx, body, reqEditors...)
+func (c *ClientWithResponses) PostCommentWithResponse(ctx context.Context, params *PostCommentParams, body PostCommentJSONRequestBody, reqEditors ...RequestEditorFn) (*PostCommentResponse, error) {
+	rsp, err := c.PostComment(ctx, params, body, reqEditors...)
 	if err != nil {
 		return nil, err
 	}
@@ -977,6 +1015,13 @@ func ParsePostCommentResponse(rsp *http.Response) (*PostCommentResponse, error) 
 		}
 		response.JSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Error
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
 		var dest Error
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -984,6 +1029,19 @@ func ParsePostCommentResponse(rsp *http.Response) (*PostCommentResponse, error) 
 		}
 		response.JSON429 = &dest
 
+	}
+
+	switch {
+	case rsp.StatusCode == 201:
+		var headers PostCommentResponse201Headers
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
+		response.Headers201 = &headers
 	}
 
 	return response, nil
