@@ -2,16 +2,16 @@ package bench
 
 import (
 	"bytes"
-	"fmt"
-	"slices"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
