@@ -29,6 +29,7 @@ func (db *DB) CreateWebhook(ctx context.Context, wh *store.Webhook) error {
 		if err != nil {
 			return domainError(err, "insert webhook", "site %q not found", wh.SiteID)
 		}
+		t.record([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: wh.SiteID}})
 		return nil
 	})
 	if err != nil {
@@ -88,13 +89,14 @@ func (db *DB) Webhooks(ctx context.Context, siteID string) ([]*store.Webhook, er
 // DeleteWebhook deletes an endpoint and its deliveries. ENotFound.
 func (db *DB) DeleteWebhook(ctx context.Context, id int64) error {
 	_, err := db.unit(ctx, func(t *ptx) error {
-		tag, err := t.Exec(t.ctx, `DELETE FROM webhooks WHERE id = $1`, id)
-		if err != nil {
+		var site string
+		err := t.QueryRow(t.ctx, `DELETE FROM webhooks WHERE id = $1 RETURNING site_id`, id).Scan(&site)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
+		} else if err != nil {
 			return wrap(err, "delete webhook")
 		}
-		if tag.RowsAffected() == 0 {
-			return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
-		}
+		t.record([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: site}})
 		return nil
 	})
 	return err

@@ -26,7 +26,7 @@ func (db *DB) CreateWebhook(ctx context.Context, wh *store.Webhook) error {
 		if err != nil {
 			return domainError(fmt.Errorf("insert webhook: %w", err), "site %q not found", wh.SiteID)
 		}
-		return nil
+		return w.events([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: wh.SiteID}})
 	})
 	if err != nil {
 		return err
@@ -87,14 +87,14 @@ func (db *DB) Webhooks(ctx context.Context, siteID string) ([]*store.Webhook, er
 // DeleteWebhook deletes an endpoint and its deliveries. ENotFound.
 func (db *DB) DeleteWebhook(ctx context.Context, id int64) error {
 	return db.write(ctx, func(w *wtx) error {
-		res, err := w.exec(`DELETE FROM webhooks WHERE id = ?`, id)
-		if err != nil {
+		var site string
+		err := w.queryRow(`DELETE FROM webhooks WHERE id = ? RETURNING site_id`, id).Scan(&site)
+		if errors.Is(err, sql.ErrNoRows) {
+			return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
+		} else if err != nil {
 			return fmt.Errorf("delete webhook: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
-		}
-		return nil
+		return w.events([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: site}})
 	})
 }
 
