@@ -754,3 +754,91 @@ func TestModeratorAlerts(t *testing.T) {
 		t.Errorf("the other site's moderator got %q", s)
 	}
 }
+
+// toLoopback sends requests for the https:// base URL to the server's
+// plain-http address, so that a cookie jar treats the server as the HTTPS
+// site it is configured to be (Secure cookies are kept and sent).
+type toLoopback struct{ addr string }
+
+func (l toLoopback) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host = "http", l.addr
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// setCookie returns the Set-Cookie of the name in a response, nil without.
+func setCookie(res *http.Response, name string) *http.Cookie {
+	for _, c := range res.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestSignInCookieOverHTTPS: behind an https:// base URL, the cookie that
+// binds a sign-in link to the browser is HttpOnly, Secure, SameSite=None
+// and Partitioned (CHIPS), limited to the sign-in paths, so that a
+// widget's cross-site request may set it even where third-party cookies
+// are blocked; the reader's session set by the link is the same; and the
+// deletion of the binding cookie once used is partitioned too (a browser
+// deletes a partitioned cookie only so). Over plain http it is Lax,
+// neither Secure nor Partitioned.
+func TestSignInCookieOverHTTPS(t *testing.T) {
+	const base = "https://comments.example.com"
+	smtp := mailtest.Start(t, mailtest.Options{})
+	srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp, "--base-url="+base)...), server.Options{})
+	addr := strings.TrimPrefix(srv.URL(), "http://")
+	browser := func() *client {
+		jar, _ := cookiejar.New(nil)
+		return &client{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: toLoopback{addr}}}
+	}
+	ann := browser()
+	ann.post(base+"/demo", "Cookies", "Ann", "Hello.", 0)
+	confirmAddress(t, ann, smtp, "ann@example.com", 1)
+
+	laptop := browser()
+	req, _ := http.NewRequest("POST", base+"/api/v1/auth/email", strings.NewReader(`{"email":"ann@example.com","site":"demo"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := laptop.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	c := setCookie(res, "parley_signin")
+	if res.StatusCode != http.StatusAccepted || c == nil {
+		t.Fatalf("POST /api/v1/auth/email: %d, cookie %v", res.StatusCode, c)
+	}
+	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteNoneMode || !c.Partitioned || c.Path != "/api/v1/auth/email" || c.MaxAge != 15*60 {
+		t.Errorf("binding cookie %q: want HttpOnly; Secure; SameSite=None; Partitioned; Path=/api/v1/auth/email; Max-Age=900", c.String())
+	}
+
+	link := parse(t, smtp.Wait(2, 10*time.Second)[1]).link(t, "/api/v1/auth/email/verify")
+	res, err = laptop.http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "Signed in") {
+		t.Fatalf("the link in the browser that asked: %d %s", res.StatusCode, body)
+	}
+	if d := setCookie(res, "parley_signin"); d == nil || d.MaxAge >= 0 || !d.Partitioned || !d.Secure || d.SameSite != http.SameSiteNoneMode || d.Path != "/api/v1/auth/email" {
+		t.Errorf("deletion of the binding cookie %v: want Max-Age=0 with Partitioned; Secure; SameSite=None; the same path", d)
+	}
+	if r := setCookie(res, "__Host-parley_reader"); r == nil || !r.Partitioned || !r.Secure || r.SameSite != http.SameSiteNoneMode || r.Path != "/" {
+		t.Errorf("the reader's session %v: want __Host-, Partitioned; Secure; SameSite=None; Path=/", r)
+	}
+
+	// Plain http (local use): Lax, not Secure, not partitioned.
+	plain := servertest.Start(t, servertest.Config(t, mailArgs(smtp)...), server.Options{})
+	req, _ = http.NewRequest("POST", plain.URL()+"/api/v1/auth/email", strings.NewReader(`{"email":"x@example.com","site":"demo"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if c := setCookie(res, "parley_signin"); c == nil || c.Secure || c.Partitioned || c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("over http the binding cookie is %v, want SameSite=Lax, neither Secure nor Partitioned", c)
+	}
+}
