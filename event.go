@@ -19,6 +19,7 @@ const (
 	EventReaderBanned     = "reader.banned"     // a reader was banned or suspended (UserID set; SiteID "" for every site)
 	EventPageClosed       = "page.closed"       // a moderator closed a page to new comments
 	EventBansChanged      = "site.bans"         // a reader was banned, suspended or let back on the site ("" for every site; PageID is 0)
+	EventWebhooksChanged  = "site.webhooks"     // a webhook endpoint of the site was added or deleted (PageID is 0)
 )
 
 // Event is something that happened to a page, to a site's moderation queue

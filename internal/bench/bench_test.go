@@ -4,23 +4,29 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/parleyhq/parley/internal/testenv"
 
 	"github.com/parleyhq/parley/internal/server"
 	"github.com/parleyhq/parley/internal/server/servertest"
+	"github.com/parleyhq/parley/internal/store/postgres"
 )
 
 func TestMain(m *testing.M) {
@@ -363,9 +369,51 @@ func serveInProcess(tb testing.TB, args ...string) string {
 // goroutines (4 per CPU on 2 CPUs), each its own reader, to a server in
 // this process. Profile where a post's time goes with
 //
-//	go test ./internal/bench -run '^$' -bench ServePost -benchtime 5s -cpuprofile post.prof
+//	go test ./internal/bench -run '^$' -bench ServePost/sqlite -benchtime 5s -cpuprofile post.prof
+//
+// ServePost/postgres runs the same on PostgreSQL (PARLEY_TEST_POSTGRES, a
+// schema of its own).
 func BenchmarkServePost(b *testing.B) {
-	base := serveInProcess(b)
+	b.Run("sqlite", func(b *testing.B) {
+		benchServePost(b, serveInProcess(b))
+	})
+	b.Run("postgres", func(b *testing.B) {
+		dsn, schema := testenv.PostgresSchema(b, "parley_bench_")
+		db := postgres.New(dsn)
+		db.Schema = schema
+		var sc statementCounter
+		if os.Getenv("PARLEY_BENCH_STATEMENTS") != "" {
+			db.Tracer = &sc
+		}
+		if err := db.Open(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { db.Close() })
+		cfg := servertest.Config(b, "--demo", "--demo-data=false")
+		sc.mu.Lock()
+		sc.trips, sc.byQuery = 0, nil
+		sc.mu.Unlock()
+		before := db.Stats()
+		benchServePost(b, servertest.Start(b, cfg, server.Options{Store: db}).URL())
+		after := db.Stats()
+		if n := after.Batches - before.Batches; n > 0 {
+			b.ReportMetric(float64(after.Units-before.Units)/float64(b.N), "units/op")
+			b.ReportMetric(float64(after.Units-before.Units)/float64(n), "units/batch")
+			b.ReportMetric(float64(after.Busy-before.Busy)/float64(n)/1e6, "ms/batch")
+		}
+		if db.Tracer != nil && b.N > 100 {
+			b.ReportMetric(float64(sc.trips)/float64(b.N), "trips/op")
+			var lines []string
+			for q, n := range sc.byQuery {
+				lines = append(lines, fmt.Sprintf("%8.3f/op %s\n", float64(n)/float64(b.N), q))
+			}
+			slices.Sort(lines)
+			os.WriteFile(os.Getenv("PARLEY_BENCH_STATEMENTS"), []byte(strings.Join(lines, "")), 0o644)
+		}
+	})
+}
+
+func benchServePost(b *testing.B, base string) {
 	t := &benchTarget{base: base, site: server.DemoSite, page: base + "/bench/thread"}
 	var seq, writers atomic.Int64
 	b.SetParallelism(max(1, 8/runtime.GOMAXPROCS(0)))
@@ -468,3 +516,41 @@ func BenchmarkServeStreams(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Microseconds())/1000/float64(b.N), "ms/comment")
 }
+
+// statementCounter counts, by the first words of their SQL, the statements
+// and round trips of a PostgreSQL store (its Tracer).
+type statementCounter struct {
+	mu      sync.Mutex
+	trips   int
+	byQuery map[string]int
+}
+
+func (c *statementCounter) count(sql string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byQuery == nil {
+		c.byQuery = map[string]int{}
+	}
+	f := strings.Fields(sql)
+	c.byQuery[strings.Join(f[:min(len(f), 6)], " ")]++
+}
+
+func (c *statementCounter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.count(d.SQL)
+	c.mu.Lock()
+	c.trips++
+	c.mu.Unlock()
+	return ctx
+}
+func (c *statementCounter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *statementCounter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceBatchStartData) context.Context {
+	c.mu.Lock()
+	c.trips++
+	c.mu.Unlock()
+	for _, q := range d.Batch.QueuedQueries {
+		c.count(q.SQL)
+	}
+	return ctx
+}
+func (c *statementCounter) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *statementCounter) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}

@@ -419,6 +419,7 @@ func (b *Broker) drain(ctx context.Context) {
 			b.deliver(ctx, ev, counts)
 		}
 		for _, d := range b.durables {
+			d.offer(after, evs)
 			d.wake()
 		}
 		if len(evs) < 500 {

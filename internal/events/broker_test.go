@@ -368,8 +368,10 @@ func TestDurableConsumer(t *testing.T) {
 		post(t, db, page)
 	}
 	stop = run()
-	defer stop()
 	all := waitFor(10)
+	// The position is stored at most once a second while the consumer
+	// keeps up, and when the broker stops.
+	stop()
 	want := make([]int64, 0, 10)
 	for id := start + 1; id <= start+10; id++ {
 		want = append(want, id)
@@ -651,5 +653,112 @@ func TestNotifyThroughSkipsDeliveredEvents(t *testing.T) {
 	last, _ := db.LastEventID(context.Background())
 	if b.LastID() != last {
 		t.Errorf("LastID %d after the notifications, want %d", b.LastID(), last)
+	}
+}
+
+// positionLog counts the reads of the log and the stores of positions.
+type positionLog struct {
+	*sqlite.DB
+	mu             sync.Mutex
+	reads, storeds int
+}
+
+func (l *positionLog) EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error) {
+	l.mu.Lock()
+	l.reads++
+	l.mu.Unlock()
+	return l.DB.EventsSince(ctx, after, limit)
+}
+
+func (l *positionLog) SetConsumerPosition(ctx context.Context, name string, pos int64) error {
+	l.mu.Lock()
+	l.storeds++
+	l.mu.Unlock()
+	return l.DB.SetConsumerPosition(ctx, name, pos)
+}
+
+func (l *positionLog) counts() (reads, storeds int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.reads, l.storeds
+}
+
+// TestDurableConsumersKeepUpFromMemory posts comments one at a time, each
+// writer waiting for its event as the service does, with two durable
+// consumers: they get every event once, in order, from what the broker
+// delivered (the log is read once per comment, by the writer, not once
+// more per consumer), and their positions are not stored per batch but
+// when the broker stops.
+func TestDurableConsumersKeepUpFromMemory(t *testing.T) {
+	ctx := context.Background()
+	db, _, pages := setup(t)
+	log := &positionLog{DB: db}
+	b := events.New(log)
+	b.Poll = time.Hour // no ticks: only what the writers announce
+	var mu sync.Mutex
+	got := map[string][]int64{}
+	for _, name := range []string{"mail", "webhooks"} {
+		b.Durable(name, func(_ context.Context, evs []parley.Event) error {
+			mu.Lock()
+			defer mu.Unlock()
+			for _, e := range evs {
+				got[name] = append(got[name], e.ID)
+			}
+			return nil
+		})
+	}
+	if err := b.Begin(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start, _ := db.LastEventID(ctx)
+	bctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { b.Run(bctx); close(done) }()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		_, s := log.counts()
+		if s == 2 || time.Now().After(deadline) {
+			break // both consumers stored their first position
+		}
+	}
+	reads0, _ := log.counts()
+	const n = 40
+	var last int64
+	for range n {
+		post(t, db, pages[0])
+		last, _ = db.LastEventID(ctx)
+		if err := b.Wait(ctx, last); err != nil {
+			t.Fatal(err)
+		}
+		// Each consumer has its event before the next comment.
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(time.Millisecond) {
+			mu.Lock()
+			ok := len(got["mail"]) > 0 && got["mail"][len(got["mail"])-1] == last &&
+				len(got["webhooks"]) > 0 && got["webhooks"][len(got["webhooks"])-1] == last
+			mu.Unlock()
+			if ok || time.Now().After(deadline) {
+				break
+			}
+		}
+	}
+	reads, storeds := log.counts()
+	cancel()
+	<-done
+	want := make([]int64, 0, last-start)
+	for id := start + 1; id <= last; id++ {
+		want = append(want, id)
+	}
+	for _, name := range []string{"mail", "webhooks"} {
+		if !slices.Equal(got[name], want) {
+			t.Errorf("%s consumed %v, want %v", name, got[name], want)
+		}
+		if pos, err := db.ConsumerPosition(ctx, name); err != nil || pos != last {
+			t.Errorf("%s stored position %d (%v) after the stop, want %d", name, pos, err, last)
+		}
+	}
+	if r := reads - reads0; r > n+n/4 {
+		t.Errorf("%d reads of the log for %d comments and two consumers, want about one per comment", r, n)
+	}
+	if storeds > 2+2*2 {
+		t.Errorf("%d positions stored while consuming %d events, want the first two and at most one a second each", storeds, n)
 	}
 }

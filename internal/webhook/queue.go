@@ -31,25 +31,22 @@ type Queue struct {
 	// Logger receives a line for each event that could not be told
 	// (what it concerns is gone); nil discards.
 	Logger *slog.Logger
+
+	// The endpoints of every site, read when loaded is false; Consume is
+	// called by one goroutine at a time (the broker's, for this consumer).
+	hooks  []*store.Webhook
+	loaded bool
 }
 
 // Consume queues the deliveries of a batch of events in one unit of work.
 // An error leaves the batch to come again (the broker retries it); the
 // store queues each event once per endpoint however often it comes.
+//
+// The endpoints are read once and kept: every addition or deletion records
+// parley.EventWebhooksChanged in the log, in its transaction, so the events
+// before it in the log go to the endpoints kept and those after it to the
+// endpoints read again then, on every instance.
 func (q *Queue) Consume(ctx context.Context, evs []parley.Event) error {
-	var hooks []*store.Webhook
-	for _, ev := range evs {
-		if wanted(ev.Type) {
-			var err error
-			if hooks, err = q.Store.Webhooks(ctx, ""); err != nil {
-				return err
-			}
-			break
-		}
-	}
-	if len(hooks) == 0 {
-		return nil
-	}
 	now := time.Now
 	if q.Now != nil {
 		now = q.Now
@@ -57,11 +54,22 @@ func (q *Queue) Consume(ctx context.Context, evs []parley.Event) error {
 	at := now()
 	var ds []*store.Delivery
 	for _, ev := range evs {
+		if ev.Type == parley.EventWebhooksChanged {
+			q.loaded = false
+			continue
+		}
 		if !wanted(ev.Type) {
 			continue
 		}
+		if !q.loaded {
+			hooks, err := q.Store.Webhooks(ctx, "")
+			if err != nil {
+				return err
+			}
+			q.hooks, q.loaded = hooks, true
+		}
 		bodies := map[string][]byte{} // by site and format
-		for _, wh := range hooks {
+		for _, wh := range q.hooks {
 			if (ev.SiteID != "" && wh.SiteID != ev.SiteID) || !wh.Wants(ev.Type) {
 				continue
 			}
@@ -90,12 +98,14 @@ func (q *Queue) Consume(ctx context.Context, evs []parley.Event) error {
 		for _, d := range ds {
 			d.ID = 0 // a second run of the unit assigns again
 		}
-		// ENotFound when an endpoint was deleted since it was read: the
-		// broker hands the batch again, and the next read skips it.
+		// ENotFound when an endpoint was deleted since it was read (its
+		// site deleted with it, say): the broker hands the batch again,
+		// and the endpoints are read again for it.
 		_, err := tx.AddDeliveries(ds...)
 		return err
 	})
 	if err != nil {
+		q.loaded = false
 		return err
 	}
 	if q.Queued != nil {

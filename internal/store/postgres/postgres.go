@@ -88,6 +88,10 @@ type DB struct {
 	EventMaxAge   time.Duration
 	EventMaxCount int64
 	PruneEvery    time.Duration
+	// Tracer, when set, traces every connection's statements (pgx's
+	// QueryTracer, and BatchTracer when it implements it): counting
+	// round trips and statements per use case in benchmarks.
+	Tracer pgx.QueryTracer
 	// Logger receives the warnings of the background work (Listen's
 	// reconnections, failed prunes); defaults to slog.Default().
 	Logger *slog.Logger
@@ -172,6 +176,7 @@ func (db *DB) Open(ctx context.Context) (err error) {
 		}
 		cfg.ConnConfig.RuntimeParams["search_path"] = db.Schema
 	}
+	cfg.ConnConfig.Tracer = db.Tracer
 	// Parley's times are UTC; so is the session, for anything the server
 	// formats itself.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"

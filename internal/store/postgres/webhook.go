@@ -34,6 +34,7 @@ func (t *ptx) CreateWebhook(wh *store.Webhook) error {
 	if err != nil {
 		return domainError(err, "insert webhook", "site %q not found", wh.SiteID)
 	}
+	t.record([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: wh.SiteID}})
 	wh.ID, wh.Created = id, roundTrip(created)
 	return nil
 }
@@ -93,13 +94,14 @@ func (db *DB) DeleteWebhook(ctx context.Context, id int64) error {
 
 // DeleteWebhook is DB.DeleteWebhook in the unit of t.
 func (t *ptx) DeleteWebhook(id int64) error {
-	tag, err := t.Exec(t.ctx, `DELETE FROM webhooks WHERE id = $1`, id)
-	if err != nil {
+	var site string
+	err := t.QueryRow(t.ctx, `DELETE FROM webhooks WHERE id = $1 RETURNING site_id`, id).Scan(&site)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
+	} else if err != nil {
 		return wrap(err, "delete webhook")
 	}
-	if tag.RowsAffected() == 0 {
-		return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
-	}
+	t.record([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: site}})
 	return nil
 }
 

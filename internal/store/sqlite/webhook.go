@@ -31,7 +31,7 @@ func (w *wtx) CreateWebhook(wh *store.Webhook) error {
 		return domainError(fmt.Errorf("insert webhook: %w", err), "site %q not found", wh.SiteID)
 	}
 	wh.ID, wh.Created = id, roundTrip(created)
-	return nil
+	return w.events([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: wh.SiteID}})
 }
 
 const webhookColumns = `id, site_id, url, secret, events, format, created`
@@ -90,14 +90,14 @@ func (db *DB) DeleteWebhook(ctx context.Context, id int64) error {
 
 // DeleteWebhook is DB.DeleteWebhook in the unit of w.
 func (w *wtx) DeleteWebhook(id int64) error {
-	res, err := w.exec(`DELETE FROM webhooks WHERE id = ?`, id)
-	if err != nil {
+	var site string
+	err := w.queryRow(`DELETE FROM webhooks WHERE id = ? RETURNING site_id`, id).Scan(&site)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
+	} else if err != nil {
 		return fmt.Errorf("delete webhook: %w", err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
-	}
-	return nil
+	return w.events([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: site}})
 }
 
 // RetryDelivery is the Tx method: a failed delivery is pending again.
