@@ -45,6 +45,9 @@ type Config struct {
 	// WebhookTimeout bounds one webhook post; a post unanswered for three
 	// times as long is taken up again by any instance (after a crash).
 	WebhookTimeout time.Duration
+	// WebhookAttempts is how many failed attempts give a delivery up
+	// (failed: a dead letter a site admin may retry), unless 24 h do first.
+	WebhookAttempts int
 
 	HeaderTimeout   time.Duration // how long a client may take to send its request headers
 	MaxStreams      int           // open event streams on this instance
@@ -112,8 +115,9 @@ func Default() Config {
 		LogLevel:   "info",
 		LogFormat:  "text",
 
-		WebhookRetry:   30 * time.Second,
-		WebhookTimeout: 10 * time.Second,
+		WebhookRetry:    30 * time.Second,
+		WebhookTimeout:  10 * time.Second,
+		WebhookAttempts: 25,
 
 		ThreadCache: true,
 		DemoData:    true,
@@ -216,7 +220,7 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 		}
 		c.HeaderTimeout = d
 	}
-	ints := map[string]*int{"PARLEY_MAX_STREAMS": &c.MaxStreams, "PARLEY_MAX_STREAMS_PER_IP": &c.MaxStreamsPerIP}
+	ints := map[string]*int{"PARLEY_MAX_STREAMS": &c.MaxStreams, "PARLEY_MAX_STREAMS_PER_IP": &c.MaxStreamsPerIP, "PARLEY_WEBHOOK_ATTEMPTS": &c.WebhookAttempts}
 	for k, p := range ints {
 		if v := getenv(k); v != "" {
 			n, err := strconv.Atoi(v)
@@ -272,6 +276,7 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.Var(&c.OutboundAllow, "outbound-allow", "non-public hosts, *.domains, addresses or CIDRs that server-side fetches may reach; default none (PARLEY_OUTBOUND_ALLOW)")
 	fs.DurationVar(&c.WebhookRetry, "webhook-retry", c.WebhookRetry, "wait before a failed webhook delivery's first retry; doubled each time, for 24h (PARLEY_WEBHOOK_RETRY)")
 	fs.DurationVar(&c.WebhookTimeout, "webhook-timeout", c.WebhookTimeout, "time limit of one webhook post (PARLEY_WEBHOOK_TIMEOUT)")
+	fs.IntVar(&c.WebhookAttempts, "webhook-attempts", c.WebhookAttempts, "failed attempts after which a webhook delivery is given up (failed, retried by hand), unless 24h end it first (PARLEY_WEBHOOK_ATTEMPTS)")
 	fs.DurationVar(&c.HeaderTimeout, "header-timeout", c.HeaderTimeout, "close connections that take longer to send their request headers (PARLEY_HEADER_TIMEOUT)")
 	fs.IntVar(&c.MaxStreams, "max-streams", c.MaxStreams, "open live-update streams on this instance (PARLEY_MAX_STREAMS)")
 	fs.IntVar(&c.MaxStreamsPerIP, "max-streams-per-ip", c.MaxStreamsPerIP, "open live-update streams per client address, IPv6 per /64 (PARLEY_MAX_STREAMS_PER_IP)")
@@ -327,6 +332,9 @@ func (c *Config) Validate() error {
 	}
 	if c.WebhookTimeout < 100*time.Millisecond || c.WebhookTimeout > time.Minute {
 		return fmt.Errorf("webhook-timeout must be between 100ms and 1m")
+	}
+	if c.WebhookAttempts < 1 || c.WebhookAttempts > 100 {
+		return fmt.Errorf("webhook-attempts must be between 1 and 100")
 	}
 	if c.HeaderTimeout < 100*time.Millisecond {
 		return fmt.Errorf("header timeout must be at least 100ms")

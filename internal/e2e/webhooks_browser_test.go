@@ -18,25 +18,32 @@ import (
 // TestBrowserWebhooksView adds an endpoint in the admin UI's Webhooks view,
 // presses "Send test event", and reads the delivery log: the receiver on
 // loopback gets a webhook.test signed with the secret the page showed, and
-// the log shows it delivered, with its status, latency and attempts.
+// the log shows it delivered, with its status, latency and attempts. With
+// --webhook-attempts=1, a test event the receiver refuses is given up at
+// once: the log shows it failed with a Retry button, which delivers it.
 func TestBrowserWebhooksView(t *testing.T) {
 	chrome := testenv.Chromium(t)
 	var mu sync.Mutex
 	var got []string // verified event types
 	var bodies [][]byte
 	var sigs []string
+	refuse := false
 	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
 		defer mu.Unlock()
 		got = append(got, r.Header.Get(webhook.EventHeader))
 		bodies, sigs = append(bodies, b), append(sigs, r.Header.Get(webhook.SignatureHeader))
+		if refuse {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	defer rc.Close()
 
 	dataDir := t.TempDir()
-	srv := startServer(t, dataDir, "--outbound-allow", "127.0.0.1")
+	srv := startServer(t, dataDir, "--outbound-allow", "127.0.0.1", "--webhook-attempts", "1")
 	const email, password = "mo@example.com", "correct horse battery staple"
 	addModerator(t, dataDir, "demo", "Mo", email, password)
 	mod := newBrowser(t, chrome, "moderator")
@@ -88,6 +95,41 @@ func TestBrowserWebhooksView(t *testing.T) {
 		}
 		return ok;
 	})()`)
+
+	// A refused delivery, given up at its only attempt, retried by hand.
+	mu.Lock()
+	refuse = true
+	mu.Unlock()
+	mod.click("Send test event", `#webhooks-list .webhook .actions button:first-child`)
+	waitFor[bool](mod, "the failed test event in the log, with a Retry button", `(() => {
+		const row = document.querySelector('#webhooks-list table.deliveries tbody tr');
+		const c = row ? [...row.cells].map((td) => td.textContent) : [];
+		const ok = c[1] === 'failed (given up)' && c[2] === '503' && c[4] === '1' && c[6].includes('maintenance') && !!row.querySelector('button.retry');
+		if (!ok && !(window.__lastLog > Date.now() - 300)) {
+			window.__lastLog = Date.now();
+			document.querySelector('#webhooks-list .webhook .actions button:nth-child(2)').click();
+		}
+		return ok;
+	})()`)
+	mu.Lock()
+	refuse = false
+	mu.Unlock()
+	mod.click("Retry", `#webhooks-list table.deliveries tbody tr button.retry`)
+	waitFor[bool](mod, "the retried delivery delivered", `(() => {
+		const row = document.querySelector('#webhooks-list table.deliveries tbody tr');
+		const c = row ? [...row.cells].map((td) => td.textContent) : [];
+		const ok = c[1] === 'delivered' && c[2] === '204' && c[4] === '1' && !row.querySelector('button.retry');
+		if (!ok && !(window.__lastLog > Date.now() - 300)) {
+			window.__lastLog = Date.now();
+			document.querySelector('#webhooks-list .webhook .actions button:nth-child(2)').click();
+		}
+		return ok;
+	})()`)
+	mu.Lock()
+	if len(got) != 3 {
+		t.Errorf("the receiver got %d posts, want 3 (the test event, the refused one, its retry)", len(got))
+	}
+	mu.Unlock()
 	if v := violations(); len(v) > 0 {
 		t.Errorf("CSP violations: %q", v)
 	}

@@ -135,15 +135,26 @@ func (s *Server) handleEmailSignIn(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	c := &http.Cookie{Name: signInCookie, Value: secret, Path: "/api/v1/auth/email", MaxAge: int(service.SignInTTL / time.Second),
+	http.SetCookie(w, s.signInCookie(secret, int(service.SignInTTL/time.Second)))
+	writeJSON(w, http.StatusAccepted, map[string]string{
+		"status": "If a reader has this address, a sign-in link is on its way. It works once, for 15 minutes, in this browser.",
+	})
+}
+
+// signInCookie is the cookie that binds a sign-in link to the browser that
+// asked for it (maxAge -1 deletes it). Over HTTPS it is SameSite=None and
+// Secure, so that the widget's cross-site request may set it, and
+// Partitioned (CHIPS), so that a browser that blocks third-party cookies
+// keeps it in the embedding site's partition instead of refusing it. A
+// partitioned cookie is deleted only by a Set-Cookie that is partitioned
+// too: the deletion carries the same attributes.
+func (s *Server) signInCookie(value string, maxAge int) *http.Cookie {
+	c := &http.Cookie{Name: signInCookie, Value: value, Path: "/api/v1/auth/email", MaxAge: maxAge,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode}
 	if s.sessions.Secure {
 		c.Secure, c.SameSite, c.Partitioned = true, http.SameSiteNoneMode, true
 	}
-	http.SetCookie(w, c)
-	writeJSON(w, http.StatusAccepted, map[string]string{
-		"status": "If a reader has this address, a sign-in link is on its way. It works once, for 15 minutes, in this browser.",
-	})
+	return c
 }
 
 // handleEmailVerify serves GET /api/v1/auth/email/verify?t=TOKEN, the link
@@ -159,7 +170,7 @@ func (s *Server) handleEmailVerify(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.sessions.SetReader(w, u.ID)
-	http.SetCookie(w, &http.Cookie{Name: signInCookie, Path: "/api/v1/auth/email", MaxAge: -1})
+	http.SetCookie(w, s.signInCookie("", -1))
 	s.mailPage(w, r, http.StatusOK, "Signed in", "You are signed in as "+u.Name+". Go back to the discussion and reload it.", "")
 }
 

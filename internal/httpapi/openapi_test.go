@@ -250,6 +250,8 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 		{admin, "GET", "/api/v1/admin/sites/{site}/webhooks", "/api/v1/admin/sites/news/webhooks", nil, true, nil},
 		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks/{id}/test", "/api/v1/admin/sites/news/webhooks/1/test", nil, true, nil},
 		{admin, "GET", "/api/v1/admin/sites/{site}/webhooks/{id}/deliveries", "/api/v1/admin/sites/news/webhooks/1/deliveries", nil, true, nil},
+		{admin, "POST", "/api/v1/admin/sites/{site}/webhooks/{id}/deliveries/{delivery}/retry", "/api/v1/admin/sites/news/webhooks/1/deliveries/1/retry", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/audit", "/api/v1/admin/sites/news/audit", nil, true, nil},
 		{admin, "GET", "/healthz", "/healthz", nil, false, nil},
 		{alice, "POST", "/api/v1/comments", "/api/v1/comments", map[string]any{"site": "news", "url": articleURL, "text": "Once.", "name": "Alice"}, false, key},
 		{alice, "POST", "/api/v1/comments", "/api/v1/comments", map[string]any{"site": "news", "url": articleURL, "text": "Once.", "name": "Alice"}, false, key},

@@ -82,6 +82,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/admin/sites/{site}/webhooks/{id}", s.requireStaff(s.handleDeleteWebhook))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/webhooks/{id}/deliveries", s.requireStaff(s.handleWebhookDeliveries))
 	mux.HandleFunc("POST /api/v1/admin/sites/{site}/webhooks/{id}/test", s.requireStaff(s.handleTestWebhook))
+	mux.HandleFunc("POST /api/v1/admin/sites/{site}/webhooks/{id}/deliveries/{delivery}/retry", s.requireStaff(s.handleRetryDelivery))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/audit", s.requireStaff(s.handleSiteAudit))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/settings", s.requireStaff(s.handleGetSiteSettings))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/settings", s.requireStaff(s.handlePatchSiteSettings))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/stats", s.requireStaff(s.handleStats))

@@ -164,3 +164,46 @@ func (s *Server) handleTestWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusAccepted, toDelivery(d))
 }
+
+// handleRetryDelivery serves POST
+// /api/v1/admin/sites/{site}/webhooks/{id}/deliveries/{delivery}/retry: a
+// delivery that was given up (failed) is queued again, due now.
+func (s *Server) handleRetryDelivery(w http.ResponseWriter, r *http.Request) {
+	id, err := webhookID(r)
+	var did int64
+	if err == nil {
+		if did, err = strconv.ParseInt(r.PathValue("delivery"), 10, 64); err != nil || did <= 0 {
+			err = parley.Errorf(parley.EInvalid, "delivery id %q is not a number", r.PathValue("delivery"))
+		}
+	}
+	var d *store.Delivery
+	if err == nil {
+		d, err = s.svc.RetryWebhookDelivery(r.Context(), s.staff(r), r.PathValue("site"), id, did)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, toDelivery(d))
+}
+
+// handleSiteAudit serves GET /api/v1/admin/sites/{site}/audit[?limit=N]:
+// the site's audit log, newest first.
+func (s *Server) handleSiteAudit(w http.ResponseWriter, r *http.Request) {
+	limit := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 500 {
+			s.writeError(w, r, parley.Errorf(parley.EInvalid, "limit must be a number from 1 to 500"))
+			return
+		}
+		limit = n
+	}
+	actions, err := s.svc.SiteAudit(r.Context(), s.staff(r), r.PathValue("site"), limit)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "private, no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"actions": toActions(actions)})
+}

@@ -222,6 +222,19 @@ func (s *SMTP) Config() Config { return s.cfg }
 // Send delivers one message: it returns nil once the server has accepted
 // it (the reply to DATA). An error names no password.
 func (s *SMTP) Send(ctx context.Context, m *Message) error {
+	return s.SendAccepted(ctx, m, nil)
+}
+
+// SendAccepted is Send, calling accepted (when not nil) as soon as the
+// server has accepted the message, before the session is closed: the
+// caller records the message sent with the least delay after the
+// server's reply to DATA. SMTP has no way to ask a server whether it
+// holds a message (RFC 1047): a client that dies between that reply and
+// its record sends the message again, so the record must follow the
+// reply as closely as it can. A message the server accepted is reported
+// sent even when what follows (RSET, QUIT) fails, so that such a failure
+// never sends it twice.
+func (s *SMTP) SendAccepted(ctx context.Context, m *Message, accepted func()) error {
 	msg, err := Build(m)
 	if err != nil {
 		return err
@@ -261,10 +274,25 @@ func (s *SMTP) Send(ctx context.Context, m *Message) error {
 	if err != nil {
 		return s.scrub(fmt.Errorf("mail: %w", err))
 	}
-	if err := c.DialAndSendWithContext(ctx, msg); err != nil {
-		return s.scrub(fmt.Errorf("mail: send to %s: %w", s.cfg.String(), err))
+	client, err := c.DialToSMTPClientWithContext(ctx)
+	if err != nil {
+		return s.scrub(fmt.Errorf("mail: send to %s: dial failed: %w", s.cfg.String(), err))
 	}
-	return nil
+	err = c.SendWithSMTPClient(client, msg)
+	if msg.IsDelivered() {
+		// Accepted (a failed RSET after DATA is no failure of the
+		// message): recorded before QUIT, whose failure changes nothing.
+		if accepted != nil {
+			accepted()
+		}
+		c.CloseWithSMTPClient(client)
+		return nil
+	}
+	c.CloseWithSMTPClient(client)
+	if err == nil {
+		err = errors.New("the server did not accept the message")
+	}
+	return s.scrub(fmt.Errorf("mail: send to %s: %w", s.cfg.String(), err))
 }
 
 // scrub removes the password from an error's text, should a library ever

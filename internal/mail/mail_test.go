@@ -142,3 +142,36 @@ func TestSendFailures(t *testing.T) {
 		}
 	}
 }
+
+// TestAcceptedThenHungUp: a server that accepts a message and then drops
+// the connection (at go-mail's RSET after DATA) has the message: Send
+// reports it sent, SendAccepted calls accepted once, before returning, so
+// that a caller never sends an accepted message again. A server that
+// refuses the data (451) makes SendAccepted fail without calling it.
+func TestAcceptedThenHungUp(t *testing.T) {
+	srv := mailtest.Start(t, mailtest.Options{HangUpOnReset: true})
+	cfg, err := mail.ParseURL(srv.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := mail.NewSMTP(cfg)
+	m.Timeout = 5 * time.Second
+	msg := func(id string) *mail.Message {
+		return &mail.Message{From: "p@example.com", To: "r@example.com", Subject: "s", Text: "t", MessageID: id}
+	}
+	calls := 0
+	if err := m.SendAccepted(t.Context(), msg("a1@example.com"), func() { calls++ }); err != nil || calls != 1 {
+		t.Fatalf("SendAccepted to a server that hangs up after accepting: %v, accepted called %d times; want nil and once", err, calls)
+	}
+	if err := m.Send(t.Context(), msg("a2@example.com")); err != nil {
+		t.Fatalf("Send to a server that hangs up after accepting: %v", err)
+	}
+	if got := srv.Wait(2, 5*time.Second); len(got) != 2 {
+		t.Fatalf("%d messages received, want 2", len(got))
+	}
+	srv.RejectNext(1)
+	calls = 0
+	if err := m.SendAccepted(t.Context(), msg("a3@example.com"), func() { calls++ }); err == nil || calls != 0 {
+		t.Errorf("SendAccepted of a refused message: %v, accepted called %d times; want an error and none", err, calls)
+	}
+}

@@ -754,3 +754,213 @@ func TestModeratorAlerts(t *testing.T) {
 		t.Errorf("the other site's moderator got %q", s)
 	}
 }
+
+// toLoopback sends requests for the https:// base URL to the server's
+// plain-http address, so that a cookie jar treats the server as the HTTPS
+// site it is configured to be (Secure cookies are kept and sent).
+type toLoopback struct{ addr string }
+
+func (l toLoopback) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.URL.Scheme, r.URL.Host = "http", l.addr
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// setCookie returns the Set-Cookie of the name in a response, nil without.
+func setCookie(res *http.Response, name string) *http.Cookie {
+	for _, c := range res.Cookies() {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// TestSignInCookieOverHTTPS: behind an https:// base URL, the cookie that
+// binds a sign-in link to the browser is HttpOnly, Secure, SameSite=None
+// and Partitioned (CHIPS), limited to the sign-in paths, so that a
+// widget's cross-site request may set it even where third-party cookies
+// are blocked; the reader's session set by the link is the same; and the
+// deletion of the binding cookie once used is partitioned too (a browser
+// deletes a partitioned cookie only so). Over plain http it is Lax,
+// neither Secure nor Partitioned.
+func TestSignInCookieOverHTTPS(t *testing.T) {
+	const base = "https://comments.example.com"
+	smtp := mailtest.Start(t, mailtest.Options{})
+	srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp, "--base-url="+base)...), server.Options{})
+	addr := strings.TrimPrefix(srv.URL(), "http://")
+	browser := func() *client {
+		jar, _ := cookiejar.New(nil)
+		return &client{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 20 * time.Second, Transport: toLoopback{addr}}}
+	}
+	ann := browser()
+	ann.post(base+"/demo", "Cookies", "Ann", "Hello.", 0)
+	confirmAddress(t, ann, smtp, "ann@example.com", 1)
+
+	laptop := browser()
+	req, _ := http.NewRequest("POST", base+"/api/v1/auth/email", strings.NewReader(`{"email":"ann@example.com","site":"demo"}`))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := laptop.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	c := setCookie(res, "parley_signin")
+	if res.StatusCode != http.StatusAccepted || c == nil {
+		t.Fatalf("POST /api/v1/auth/email: %d, cookie %v", res.StatusCode, c)
+	}
+	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteNoneMode || !c.Partitioned || c.Path != "/api/v1/auth/email" || c.MaxAge != 15*60 {
+		t.Errorf("binding cookie %q: want HttpOnly; Secure; SameSite=None; Partitioned; Path=/api/v1/auth/email; Max-Age=900", c.String())
+	}
+
+	link := parse(t, smtp.Wait(2, 10*time.Second)[1]).link(t, "/api/v1/auth/email/verify")
+	res, err = laptop.http.Get(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), "Signed in") {
+		t.Fatalf("the link in the browser that asked: %d %s", res.StatusCode, body)
+	}
+	if d := setCookie(res, "parley_signin"); d == nil || d.MaxAge >= 0 || !d.Partitioned || !d.Secure || d.SameSite != http.SameSiteNoneMode || d.Path != "/api/v1/auth/email" {
+		t.Errorf("deletion of the binding cookie %v: want Max-Age=0 with Partitioned; Secure; SameSite=None; the same path", d)
+	}
+	if r := setCookie(res, "__Host-parley_reader"); r == nil || !r.Partitioned || !r.Secure || r.SameSite != http.SameSiteNoneMode || r.Path != "/" {
+		t.Errorf("the reader's session %v: want __Host-, Partitioned; Secure; SameSite=None; Path=/", r)
+	}
+
+	// Plain http (local use): Lax, not Secure, not partitioned.
+	plain := servertest.Start(t, servertest.Config(t, mailArgs(smtp)...), server.Options{})
+	req, _ = http.NewRequest("POST", plain.URL()+"/api/v1/auth/email", strings.NewReader(`{"email":"x@example.com","site":"demo"}`))
+	req.Header.Set("Content-Type", "application/json")
+	if res, err = http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if c := setCookie(res, "parley_signin"); c == nil || c.Secure || c.Partitioned || c.SameSite != http.SameSiteLaxMode {
+		t.Errorf("over http the binding cookie is %v, want SameSite=Lax, neither Secure nor Partitioned", c)
+	}
+}
+
+// TestReaderReplySettings: a reader who turns reply notifications off in
+// their settings (PATCH /api/v1/me/mail {"replies": false}) is told of no
+// reply; turned on again, of the next one; another reader's settings are
+// their own.
+func TestReaderReplySettings(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{})
+	srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp, "--reply-interval=1ms")...), server.Options{})
+	base := srv.URL()
+	ann, cat, bob := newClient(t, base), newClient(t, base), newClient(t, base)
+	annRoot := ann.post(base+"/demo", "Settings", "Ann", "Ann's start.", 0)
+	catRoot := cat.post(base+"/demo", "", "Cat", "Cat's start.", 0)
+	confirmAddress(t, ann, smtp, "ann@example.com", 1)
+	confirmAddress(t, cat, smtp, "cat@example.com", 2)
+
+	var me struct{ Replies bool }
+	if st := ann.do("PATCH", "/api/v1/me/mail", map[string]any{"replies": false}, &me); st != http.StatusOK || me.Replies {
+		t.Fatalf("PATCH replies off: %d %+v", st, me)
+	}
+	bob.post(base+"/demo", "", "Bob", "To Ann, unheard.", annRoot.Comment.ID)
+	bob.post(base+"/demo", "", "Bob", "To Cat, heard.", catRoot.Comment.ID)
+	ms := smtp.Wait(3, 10*time.Second)
+	waitQueueIdle(t, srv)
+	if ms = smtp.Messages(); len(ms) != 3 || ms[2].To[0] != "cat@example.com" {
+		t.Fatalf("with Ann's replies off: %d messages, the third to %v; want 3, the third to Cat", len(ms), ms[len(ms)-1].To)
+	}
+
+	if st := ann.do("PATCH", "/api/v1/me/mail", map[string]any{"replies": true}, &me); st != http.StatusOK || !me.Replies {
+		t.Fatalf("PATCH replies on: %d %+v", st, me)
+	}
+	bob.post(base+"/demo", "", "Bob", "To Ann, heard.", annRoot.Comment.ID)
+	m := smtp.Wait(4, 10*time.Second)[3]
+	if p := parse(t, m); m.To[0] != "ann@example.com" || !strings.Contains(p.text, "To Ann, heard.") || strings.Contains(p.text, "unheard") {
+		t.Errorf("after turning replies on, to %v:\n%s", m.To, p.text)
+	}
+	waitQueueIdle(t, srv)
+	if n := len(smtp.Messages()); n != 4 {
+		t.Errorf("%d messages, want 4", n)
+	}
+}
+
+// TestDailyAlertDigest: a moderator who chose the daily digest gets the
+// first alert at once; the alerts of the next 24 hours wait, whatever the
+// alert interval, and arrive as one digest once the day is over, while a
+// moderator without the digest is alerted each interval.
+func TestDailyAlertDigest(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{})
+	clk := &clock{}
+	srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp, "--alert-interval=1s")...), server.Options{Now: clk.Now})
+	ctx := t.Context()
+	svc := srv.Service()
+	daily, err := svc.AddStaff(ctx, service.StaffInput{Role: parley.RoleModerator, SiteID: "demo", Name: "Mod D", Email: "mod-d@example.com", Password: "a long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddStaff(ctx, service.StaffInput{Role: parley.RoleModerator, SiteID: "demo", Name: "Mod E", Email: "mod-e@example.com", Password: "a long enough password"}); err != nil {
+		t.Fatal(err)
+	}
+	on := true
+	if _, err := srv.Mail().SetStaffMail(ctx, service.Actor{User: daily}, nil, &on); err != nil {
+		t.Fatal(err)
+	}
+	if st := admin(t, srv, "PATCH", "/api/v1/admin/sites/demo/policy", map[string]any{"report_threshold": 1}, nil); st != http.StatusOK {
+		t.Fatalf("PATCH policy: %d", st)
+	}
+	base := srv.URL()
+	report := func(page string, n int) {
+		t.Helper()
+		author := newClient(t, base)
+		c := author.post(base+"/demo?page="+page, "Page "+page, fmt.Sprintf("Author %d", n), fmt.Sprintf("Reported comment %d.", n), 0)
+		for range 2 { // two new readers of weight 0.5 make the threshold of 1
+			r := newClient(t, base)
+			r.post(base+"/demo?page=r"+page, "", "Reader", fmt.Sprintf("I am reader %d.", time.Now().UnixNano()), 0)
+			if st := r.do("POST", fmt.Sprintf("/api/v1/comments/%d/report", c.Comment.ID), map[string]any{"reason": "spam"}, nil); st != http.StatusAccepted {
+				t.Fatalf("report: %d", st)
+			}
+		}
+	}
+	to := func(addr string) []parts {
+		var out []parts
+		for _, m := range smtp.Messages() {
+			if m.To[0] == addr {
+				out = append(out, parse(t, m))
+			}
+		}
+		return out
+	}
+	waitFor := func(addr string, n int) []parts {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for len(to(addr)) < n && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got := to(addr); len(got) < n {
+			t.Fatalf("%s has %d messages, want %d", addr, len(got), n)
+		}
+		return to(addr)
+	}
+	report("1", 1)
+	if got := waitFor("mod-d@example.com", 1); !strings.Contains(got[0].text, "Reported comment 1.") && !strings.Contains(got[0].text, "Author 1") {
+		t.Errorf("the first alert to the daily moderator:\n%s", got[0].text)
+	}
+	waitFor("mod-e@example.com", 1)
+	time.Sleep(1200 * time.Millisecond) // past the alert interval
+	report("2", 2)
+	waitFor("mod-e@example.com", 2) // each interval for Mod E
+	clk.Advance(time.Hour)
+	time.Sleep(time.Second) // the sender's polls: the daily digest stays queued
+	if got := to("mod-d@example.com"); len(got) != 1 {
+		t.Fatalf("within the day the daily moderator has %d messages, want 1", len(got))
+	}
+	clk.Advance(24 * time.Hour)
+	got := waitFor("mod-d@example.com", 2)
+	if d := got[1].text; !strings.Contains(d, "Author 2") || strings.Contains(d, "Author 1") {
+		t.Errorf("the daily digest is not of the second alert only:\n%s", d)
+	}
+	t.Logf("digest subject %q", mailtest.Header(got[1].msg, "Subject"))
+	waitQueueIdle(t, srv)
+	if n := len(to("mod-d@example.com")); n != 2 {
+		t.Errorf("the daily moderator has %d messages, want 2", n)
+	}
+}

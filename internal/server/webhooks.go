@@ -17,6 +17,7 @@ func (s *Server) wireWebhooks(bgCtx context.Context, broker *events.Broker) {
 	client := outbound.NewClient(outbound.Options{Allow: cfg.OutboundAllow, Timeout: cfg.WebhookTimeout, MaxResponseBytes: 64 << 10})
 	sender := webhook.NewSender(s.store, client)
 	sender.Retry, sender.Timeout, sender.Logger = cfg.WebhookRetry, cfg.WebhookTimeout, s.logger
+	sender.MaxAttempts = cfg.WebhookAttempts
 	queue := &webhook.Queue{Store: s.store, Queued: sender.Wake, Logger: s.logger,
 		Now: func() time.Time { return svc.Now() }}
 	broker.Durable(webhook.ConsumerName, queue.Consume)

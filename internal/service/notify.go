@@ -33,10 +33,17 @@ import (
 //     a key (reply:COMMENT:READER) that the queue accepts once;
 //   - an SMTP outage loses nothing: a failed send stays queued and is
 //     tried again with exponential backoff;
-//   - a message the server accepted is marked sent at once and never taken
-//     again. The one window left is a crash between the server's "250 OK"
+//   - a message the server accepted is marked sent at once, before the
+//     SMTP session is closed (AcceptedMailer), and never taken again; a
+//     failure after the acceptance (RSET, QUIT) does not send it again.
+//     The one window left is a crash between the server's reply to DATA
 //     and that mark: the message then goes out twice with the same
-//     Message-ID, which mail clients fold into one.
+//     Message-ID. SMTP cannot close that window (RFC 1047: the client
+//     cannot ask the server whether it holds a message, and a client that
+//     marked before sending would lose the message instead), so delivery
+//     is at least once, at most one message twice per crash (the sender
+//     sends one group at a time), always with the same Message-ID, by
+//     which mail stores fold duplicates.
 //
 // Messages of one group (a reader's replies on one page) are sent at most
 // once per interval: the first at once, the rest gathered into one digest
@@ -57,6 +64,14 @@ const (
 // Mailer sends one message; *mail.SMTP is the real one.
 type Mailer interface {
 	Send(ctx context.Context, m *mail.Message) error
+}
+
+// AcceptedMailer is a Mailer that reports a message accepted as soon as
+// the server replied to its data, before the session ends
+// (*mail.SMTP.SendAccepted): the notifier marks it sent there, which
+// leaves the least time in which a crash sends it twice.
+type AcceptedMailer interface {
+	SendAccepted(ctx context.Context, m *mail.Message, accepted func()) error
 }
 
 // Notifier queues and sends Parley's e-mail. Its zero configuration sends
@@ -376,15 +391,26 @@ func (n *Notifier) deliver(ctx context.Context, ms []*store.QueuedMail, ids []in
 		st.RetryMail(ctx, ids, n.svc.now().Add(n.MaxBackoff), err.Error())
 		return time.Time{}, false
 	}
-	err = n.mailer.Send(ctx, msg)
-	if err == nil {
+	marked := false
+	mark := func() {
 		// Marked at once: a message the server accepted is never taken
 		// again. The write gets a context of its own so that a shutdown
 		// arriving now cannot leave it unmarked.
+		marked = true
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
 		if err := st.MarkMailSent(mctx, ids, n.svc.now(), msg.MessageID); err != nil {
 			n.Logger.Error("mail: sent but not marked sent; it may go out again after the lease", "mail_id", ms[0].ID, "error", err.Error())
+		}
+	}
+	if am, ok := n.mailer.(AcceptedMailer); ok {
+		err = am.SendAccepted(ctx, msg, mark) // marked before the session's end
+	} else {
+		err = n.mailer.Send(ctx, msg)
+	}
+	if err == nil || marked {
+		if !marked {
+			mark()
 		}
 		return time.Time{}, false
 	}

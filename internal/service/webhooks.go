@@ -95,10 +95,38 @@ func (s *Service) AddWebhook(ctx context.Context, a Actor, in WebhookInput) (*st
 		return nil, parley.Errorf(parley.EConflict, "Site %q has %d webhooks, the most it may have.", in.SiteID, MaxWebhooksPerSite)
 	}
 	wh := &store.Webhook{SiteID: in.SiteID, URL: u.String(), Secret: secret, Events: events, Format: format, Created: s.now()}
-	if err := s.store.CreateWebhook(ctx, wh); err != nil {
+	err = s.update(ctx, func(tx store.Tx) error {
+		wh.ID = 0 // a second run of the unit assigns again
+		if err := tx.CreateWebhook(wh); err != nil {
+			return err
+		}
+		e, err := s.entry(a, store.Action{Action: AuditWebhookAdd, SiteID: in.SiteID}, nil, auditedWebhook(wh))
+		if err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return wh, nil
+}
+
+// Audit actions of webhooks: an endpoint added or deleted, a given-up
+// delivery queued again. The entries name the endpoint, never its secret.
+const (
+	AuditWebhookAdd    = "webhook_add"
+	AuditWebhookDelete = "webhook_delete"
+	AuditWebhookRetry  = "webhook_retry"
+)
+
+// auditedWebhook is what the audit log keeps of an endpoint: no secret.
+func auditedWebhook(wh *store.Webhook) map[string]any {
+	events := wh.Events
+	if events == nil {
+		events = []string{}
+	}
+	return map[string]any{"webhook_id": wh.ID, "url": wh.URL, "events": events, "format": wh.Format}
 }
 
 // Webhooks lists a site's endpoints. Site admins only.
@@ -128,12 +156,76 @@ func (s *Service) siteWebhook(ctx context.Context, a Actor, siteID string, id in
 	return wh, nil
 }
 
-// DeleteWebhook deletes an endpoint of a site and its delivery log.
+// DeleteWebhook deletes an endpoint of a site and its delivery log, with an
+// entry in the site's audit log.
 func (s *Service) DeleteWebhook(ctx context.Context, a Actor, siteID string, id int64) error {
-	if _, err := s.siteWebhook(ctx, a, siteID, id); err != nil {
+	wh, err := s.siteWebhook(ctx, a, siteID, id)
+	if err != nil {
 		return err
 	}
-	return s.store.DeleteWebhook(ctx, id)
+	e, err := s.entry(a, store.Action{Action: AuditWebhookDelete, SiteID: siteID}, auditedWebhook(wh), nil)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx store.Tx) error {
+		if err := tx.DeleteWebhook(id); err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
+}
+
+// RetryWebhookDelivery queues a delivery that was given up (failed: every
+// attempt of its retry period failed) again, due now, with a retry period
+// of its own, and records it in the site's audit log. ENotFound for a
+// delivery of another endpoint, EConflict for one not failed.
+func (s *Service) RetryWebhookDelivery(ctx context.Context, a Actor, siteID string, webhookID, deliveryID int64) (*store.Delivery, error) {
+	if _, err := s.siteWebhook(ctx, a, siteID, webhookID); err != nil {
+		return nil, err
+	}
+	e, err := s.entry(a, store.Action{Action: AuditWebhookRetry, SiteID: siteID}, nil, map[string]any{"webhook_id": webhookID, "delivery_id": deliveryID})
+	if err != nil {
+		return nil, err
+	}
+	at := s.now()
+	err = s.update(ctx, func(tx store.Tx) error {
+		if err := tx.RetryDelivery(webhookID, deliveryID, at); err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if s.WebhookQueued != nil {
+		s.WebhookQueued()
+	}
+	ds, err := s.store.Deliveries(ctx, webhookID, MaxDeliveryLog)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range ds {
+		if d.ID == deliveryID {
+			return d, nil
+		}
+	}
+	return &store.Delivery{ID: deliveryID, WebhookID: webhookID, State: store.DeliveryPending, NextAttempt: at, Created: at}, nil
+}
+
+// SiteAudit lists the audit entries of a site, newest first (at most
+// limit, 100 by default): its moderators' decisions and the changes of
+// its settings (policy, webhooks). Site admins only.
+func (s *Service) SiteAudit(ctx context.Context, a Actor, siteID string, limit int) ([]*store.Action, error) {
+	if _, err := s.Site(ctx, siteID); err != nil {
+		return nil, err
+	}
+	if err := mayChangePolicy(a, siteID); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 500 {
+		limit = 100
+	}
+	return s.store.Actions(ctx, store.ActionQuery{SiteID: siteID, Limit: limit})
 }
 
 // WebhookDeliveries returns an endpoint's delivery log, newest first.

@@ -501,6 +501,17 @@ type Tx interface {
 	// queues each once. It returns how many it stored. ENotFound when an
 	// endpoint does not exist.
 	AddDeliveries(ds ...*Delivery) (added int, err error)
+	// CreateWebhook is Store.CreateWebhook in the unit (with its audit
+	// entry). ENotFound when the site does not exist.
+	CreateWebhook(w *Webhook) error
+	// DeleteWebhook is Store.DeleteWebhook in the unit. ENotFound.
+	DeleteWebhook(id int64) error
+	// RetryDelivery queues a delivery that was given up (failed) again,
+	// due at at: pending, no attempts, a new retry period from at (its
+	// Created), its latest outcome kept until the next attempt. ENotFound
+	// when webhookID has no such delivery, EConflict when it is not
+	// failed.
+	RetryDelivery(webhookID, id int64, at time.Time) error
 	MailTx
 	SetSiteOIDC(s parley.SiteOIDC) error
 	// EraseUser removes a user and their personal data in the unit: each

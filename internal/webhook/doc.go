@@ -12,7 +12,9 @@
 // guarded outbound client (internal/outbound: no loopback, private,
 // link-local or metadata address unless the operator allows it, redirects
 // checked again), and stores each attempt's outcome; a failed delivery is
-// retried with exponential backoff for 24 hours. A sender killed mid-post
+// retried with exponential backoff for 24 hours or 25 attempts
+// (Sender.MaxAttempts), whichever ends first, then failed: a dead letter in
+// the endpoint's log that a site admin may queue again. A sender killed mid-post
 // leaves its claims to lapse, and any instance takes them up again: a
 // delivery may arrive twice, never not at all, and carries its id
 // (Parley-Delivery) for the receiver to tell.

@@ -21,6 +21,7 @@ const (
 	DefaultRetry    = 30 * time.Second // the first retry's wait
 	MaxRetryWait    = time.Hour        // no wait between attempts is longer
 	RetryFor        = 24 * time.Hour   // a delivery is given up this long after it was queued
+	DefaultAttempts = 25               // or after this many failed attempts (about 20 h at the default waits)
 	DefaultWorkers  = 4
 	DefaultPoll     = time.Second
 	DefaultTimeout  = 10 * time.Second
@@ -59,6 +60,11 @@ type Sender struct {
 	// as long (DefaultTimeout when 0). The client should have the same
 	// time limit.
 	Timeout time.Duration
+	// MaxAttempts is how many failed attempts give a delivery up
+	// (DefaultAttempts when 0), unless RetryFor ends it first. A delivery
+	// given up is failed: the dead letters of the endpoint's log, which a
+	// site admin may queue again (Tx.RetryDelivery).
+	MaxAttempts int
 	// Workers is how many posts are in flight at once (DefaultWorkers).
 	Workers int
 	// Poll is how often the sender looks for due deliveries when nobody
@@ -173,7 +179,7 @@ func (s *Sender) attempt(ctx context.Context, d *store.Delivery) {
 		r.Error = truncate(perr.Error())
 		r.State = store.DeliveryPending
 		r.Next = at.Add(s.Backoff(d.Attempts + 1))
-		if r.Next.Sub(d.Created) > RetryFor {
+		if r.Next.Sub(d.Created) > RetryFor || d.Attempts+1 >= orDefault(s.MaxAttempts, DefaultAttempts) {
 			r.State, r.Next = store.DeliveryFailed, time.Time{}
 		}
 		s.logger().Info("webhooks: delivery failed", "webhook_id", wh.ID, "delivery_id", d.ID, "attempt", d.Attempts+1,

@@ -508,14 +508,23 @@
 
   const hookPath = (id, rest) => `/sites/${encodeURIComponent(S.site)}/webhooks${id ? "/" + id : ""}${rest || ""}`;
 
-  const deliveryRow = (d) => h("tr", {},
+  // A failed delivery was given up (its attempts or its 24 hours ran out):
+  // a dead letter, which a site admin may queue again.
+  const deliveryRow = (hook, box) => (d) => h("tr", {},
     h("td", { text: d.event }),
-    h("td", { text: d.state }),
+    h("td", { text: d.state === "failed" ? "failed (given up)" : d.state }),
     h("td", { text: d.status ? String(d.status) : "–" }),
     h("td", { text: `${Number(d.latency_ms || 0).toFixed(1)} ms` }),
     h("td", { text: String(d.attempts) }),
     h("td", {}, h("time", { datetime: d.created, text: ago(new Date(d.created)) })),
-    h("td", { class: "muted", text: d.error || "" }));
+    h("td", { class: "muted", text: d.error || "" }),
+    h("td", {}, d.state !== "failed" ? "" : h("button", { type: "button", class: "retry", onclick: async () => {
+      try {
+        await api("POST", hookPath(hook.id, `/deliveries/${d.id}/retry`));
+        toast("Delivery queued again.");
+        setTimeout(() => showDeliveries(hook, box), 1500);
+      } catch (e) { toast(e.message, true); }
+    } }, "Retry")));
 
   const showDeliveries = async (hook, box) => {
     const seq = (box.dataset.seq = String(Number(box.dataset.seq || 0) + 1));
@@ -525,8 +534,8 @@
       const ds = r.deliveries || [];
       clear(box).append(ds.length ? h("table", { class: "deliveries" },
         h("caption", { text: `Latest deliveries to ${hook.url}` }),
-        h("thead", {}, h("tr", {}, ...["Event", "State", "Status", "Latency", "Attempts", "Queued", "Error"].map((c) => h("th", { scope: "col", text: c })))),
-        h("tbody", {}, ...ds.map(deliveryRow))) : h("p", { class: "muted", text: "No deliveries yet." }));
+        h("thead", {}, h("tr", {}, ...["Event", "State", "Status", "Latency", "Attempts", "Queued", "Error", "Action"].map((c) => h("th", { scope: "col", text: c })))),
+        h("tbody", {}, ...ds.map(deliveryRow(hook, box)))) : h("p", { class: "muted", text: "No deliveries yet." }));
     } catch (e) {
       toast(e.message, true);
     }

@@ -33,6 +33,11 @@ type Options struct {
 	TLS string
 	// Username and Password, when set, are required (AUTH PLAIN).
 	Username, Password string
+	// HangUpOnReset makes the server drop the connection when the client
+	// sends RSET, as go-mail does after each accepted message: the end of
+	// the session fails after the message was accepted. Plain or
+	// STARTTLS-less connections only (TLS "").
+	HangUpOnReset bool
 }
 
 // Message is one message received.
@@ -93,7 +98,33 @@ func (s *Server) listen(addr string) (net.Listener, error) {
 	if s.opts.TLS == "implicit" {
 		return tls.Listen("tcp", addr, s.tls)
 	}
-	return net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", addr)
+	if err == nil && s.opts.HangUpOnReset {
+		ln = hangUpListener{ln}
+	}
+	return ln, err
+}
+
+// hangUpListener's connections hang up when the client sends RSET.
+type hangUpListener struct{ net.Listener }
+
+func (l hangUpListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return hangUpConn{c}, nil
+}
+
+type hangUpConn struct{ net.Conn }
+
+func (c hangUpConn) Read(b []byte) (int, error) {
+	n, err := c.Conn.Read(b)
+	if n >= 4 && strings.EqualFold(string(b[:4]), "RSET") {
+		c.Conn.Close()
+		return 0, io.EOF
+	}
+	return n, err
 }
 
 func (s *Server) serve(ln net.Listener) {

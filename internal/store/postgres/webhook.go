@@ -13,28 +13,28 @@ import (
 
 // CreateWebhook stores a new endpoint. ENotFound when the site does not exist.
 func (db *DB) CreateWebhook(ctx context.Context, wh *store.Webhook) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.CreateWebhook(wh) })
+	return err
+}
+
+// CreateWebhook is DB.CreateWebhook in the unit of t.
+func (t *ptx) CreateWebhook(wh *store.Webhook) error {
 	created := wh.Created
 	if created.IsZero() {
-		created = db.now()
+		created = t.db.now()
 	}
 	events := wh.Events
 	if events == nil {
 		events = []string{}
 	}
 	var id int64
-	_, err := db.unit(ctx, func(t *ptx) error {
-		err := t.QueryRow(t.ctx, `INSERT INTO webhooks (site_id, url, secret, events, format, created)
-			VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-			wh.SiteID, wh.URL, wh.Secret, events, wh.Format, created).Scan(&id)
-		if err != nil {
-			return domainError(err, "insert webhook", "site %q not found", wh.SiteID)
-		}
-		t.record([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: wh.SiteID}})
-		return nil
-	})
+	err := t.QueryRow(t.ctx, `INSERT INTO webhooks (site_id, url, secret, events, format, created)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		wh.SiteID, wh.URL, wh.Secret, events, wh.Format, created).Scan(&id)
 	if err != nil {
-		return err
+		return domainError(err, "insert webhook", "site %q not found", wh.SiteID)
 	}
+	t.record([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: wh.SiteID}})
 	wh.ID, wh.Created = id, roundTrip(created)
 	return nil
 }
@@ -88,18 +88,40 @@ func (db *DB) Webhooks(ctx context.Context, siteID string) ([]*store.Webhook, er
 
 // DeleteWebhook deletes an endpoint and its deliveries. ENotFound.
 func (db *DB) DeleteWebhook(ctx context.Context, id int64) error {
-	_, err := db.unit(ctx, func(t *ptx) error {
-		var site string
-		err := t.QueryRow(t.ctx, `DELETE FROM webhooks WHERE id = $1 RETURNING site_id`, id).Scan(&site)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
-		} else if err != nil {
-			return wrap(err, "delete webhook")
-		}
-		t.record([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: site}})
-		return nil
-	})
+	_, err := db.unit(ctx, func(t *ptx) error { return t.DeleteWebhook(id) })
 	return err
+}
+
+// DeleteWebhook is DB.DeleteWebhook in the unit of t.
+func (t *ptx) DeleteWebhook(id int64) error {
+	var site string
+	err := t.QueryRow(t.ctx, `DELETE FROM webhooks WHERE id = $1 RETURNING site_id`, id).Scan(&site)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
+	} else if err != nil {
+		return wrap(err, "delete webhook")
+	}
+	t.record([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: site}})
+	return nil
+}
+
+// RetryDelivery is the Tx method: a failed delivery is pending again.
+func (t *ptx) RetryDelivery(webhookID, id int64, at time.Time) error {
+	var state string
+	err := t.QueryRow(t.ctx, `SELECT state FROM webhook_deliveries WHERE id = $1 AND webhook_id = $2 FOR UPDATE`, id, webhookID).Scan(&state)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return parley.Errorf(parley.ENotFound, "webhook %d has no delivery %d", webhookID, id)
+	} else if err != nil {
+		return wrap(err, "read delivery")
+	}
+	if state != store.DeliveryFailed {
+		return parley.Errorf(parley.EConflict, "delivery %d is %s; only a failed delivery is retried", id, state)
+	}
+	if _, err := t.Exec(t.ctx, `UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt = $2, created = $2, finished = NULL
+		WHERE id = $1`, id, at); err != nil {
+		return wrap(err, "retry delivery")
+	}
+	return nil
 }
 
 // AddDeliveries is the Tx method: it queues deliveries, once per event

@@ -14,25 +14,24 @@ import (
 
 // CreateWebhook stores a new endpoint. ENotFound when the site does not exist.
 func (db *DB) CreateWebhook(ctx context.Context, wh *store.Webhook) error {
+	return db.write(ctx, func(w *wtx) error { return w.CreateWebhook(wh) })
+}
+
+// CreateWebhook is DB.CreateWebhook in the unit of w.
+func (w *wtx) CreateWebhook(wh *store.Webhook) error {
 	created := wh.Created
 	if created.IsZero() {
-		created = db.now()
+		created = w.db.now()
 	}
 	var id int64
-	err := db.write(ctx, func(w *wtx) error {
-		err := w.queryRow(`INSERT INTO webhooks (site_id, url, secret, events, format, created)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-			wh.SiteID, wh.URL, wh.Secret, strings.Join(wh.Events, ","), wh.Format, millis(created)).Scan(&id)
-		if err != nil {
-			return domainError(fmt.Errorf("insert webhook: %w", err), "site %q not found", wh.SiteID)
-		}
-		return w.events([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: wh.SiteID}})
-	})
+	err := w.queryRow(`INSERT INTO webhooks (site_id, url, secret, events, format, created)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		wh.SiteID, wh.URL, wh.Secret, strings.Join(wh.Events, ","), wh.Format, millis(created)).Scan(&id)
 	if err != nil {
-		return err
+		return domainError(fmt.Errorf("insert webhook: %w", err), "site %q not found", wh.SiteID)
 	}
 	wh.ID, wh.Created = id, roundTrip(created)
-	return nil
+	return w.events([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: wh.SiteID}})
 }
 
 const webhookColumns = `id, site_id, url, secret, events, format, created`
@@ -86,16 +85,38 @@ func (db *DB) Webhooks(ctx context.Context, siteID string) ([]*store.Webhook, er
 
 // DeleteWebhook deletes an endpoint and its deliveries. ENotFound.
 func (db *DB) DeleteWebhook(ctx context.Context, id int64) error {
-	return db.write(ctx, func(w *wtx) error {
-		var site string
-		err := w.queryRow(`DELETE FROM webhooks WHERE id = ? RETURNING site_id`, id).Scan(&site)
-		if errors.Is(err, sql.ErrNoRows) {
-			return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
-		} else if err != nil {
-			return fmt.Errorf("delete webhook: %w", err)
-		}
-		return w.events([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: site}})
-	})
+	return db.write(ctx, func(w *wtx) error { return w.DeleteWebhook(id) })
+}
+
+// DeleteWebhook is DB.DeleteWebhook in the unit of w.
+func (w *wtx) DeleteWebhook(id int64) error {
+	var site string
+	err := w.queryRow(`DELETE FROM webhooks WHERE id = ? RETURNING site_id`, id).Scan(&site)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Errorf(parley.ENotFound, "webhook %d not found", id)
+	} else if err != nil {
+		return fmt.Errorf("delete webhook: %w", err)
+	}
+	return w.events([]parley.Event{{Type: parley.EventWebhooksChanged, SiteID: site}})
+}
+
+// RetryDelivery is the Tx method: a failed delivery is pending again.
+func (w *wtx) RetryDelivery(webhookID, id int64, at time.Time) error {
+	var state string
+	err := w.queryRow(`SELECT state FROM webhook_deliveries WHERE id = ? AND webhook_id = ?`, id, webhookID).Scan(&state)
+	if errors.Is(err, sql.ErrNoRows) {
+		return parley.Errorf(parley.ENotFound, "webhook %d has no delivery %d", webhookID, id)
+	} else if err != nil {
+		return fmt.Errorf("read delivery: %w", err)
+	}
+	if state != store.DeliveryFailed {
+		return parley.Errorf(parley.EConflict, "delivery %d is %s; only a failed delivery is retried", id, state)
+	}
+	if _, err := w.exec(`UPDATE webhook_deliveries SET state = 'pending', attempts = 0, next_attempt = ?, created = ?, finished = NULL
+		WHERE id = ?`, millis(at), millis(at), id); err != nil {
+		return fmt.Errorf("retry delivery: %w", err)
+	}
+	return nil
 }
 
 // AddDeliveries is the Tx method: it queues deliveries, once per event
