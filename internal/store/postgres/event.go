@@ -91,6 +91,9 @@ func (db *DB) EventsSince(ctx context.Context, after int64, limit int) ([]parley
 	if limit <= 0 {
 		return nil, nil
 	}
+	if evs, ok := db.tail.Since(after, limit); ok {
+		return evs, nil
+	}
 	rows, err := db.pool.Query(ctx, `SELECT id, type, site_id, page_id, comment_id, user_id FROM events
 		WHERE id > $1 ORDER BY id LIMIT $2`, after, limit)
 	if err != nil {
@@ -204,6 +207,9 @@ func (db *DB) prune(ctx context.Context) (int64, error) {
 		n = tag.RowsAffected()
 		return nil
 	})
+	if n > 0 {
+		db.tail.Reset() // it may hold events pruned now
+	}
 	return n, err
 }
 

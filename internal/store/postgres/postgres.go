@@ -110,6 +110,11 @@ type DB struct {
 	// unit.go); defaults to DefaultMaxBatch.
 	MaxBatch int
 
+	// tail keeps the events the committer has just committed, for
+	// EventsSince (see store.EventTail): the broker's read after every
+	// local write costs no round trip.
+	tail store.EventTail
+
 	wpool    *pgxpool.Pool // the committer's one connection (see unit.go)
 	units    chan *unit    // units of work waiting for the committer
 	umu      sync.RWMutex  // guards uclosed against sends on units

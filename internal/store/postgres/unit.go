@@ -394,6 +394,12 @@ func (t *ptx) finish(evs []parley.Event) ([]int64, error) {
 		return nil, fmt.Errorf("commit: %d event ids for %d events", len(ids), len(evs))
 	}
 	slices.Sort(ids) // assigned in the order of the rows, returned in any
+	committed := make([]parley.Event, len(evs))
+	for k, e := range evs {
+		e.ID = ids[k]
+		committed[k] = e
+	}
+	t.db.tail.Add(committed)
 	return ids, nil
 }
 

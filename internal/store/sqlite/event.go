@@ -12,13 +12,13 @@ import (
 // EventsSince returns up to limit events with ID > after, oldest first. The
 // single writer assigns ids in commit order, so a reader never sees an id
 // appear behind one it has already read. The newest events this process
-// committed come from memory (see eventTail); those another process wrote
+// committed come from memory (see store.EventTail); those another process wrote
 // to the file after them come at the next call, which reads the file.
 func (db *DB) EventsSince(ctx context.Context, after int64, limit int) ([]parley.Event, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
-	if evs, ok := db.tail.since(after, limit); ok {
+	if evs, ok := db.tail.Since(after, limit); ok {
 		return evs, nil
 	}
 	rows, err := db.query(ctx, `SELECT id, type, site_id, page_id, comment_id, user_id FROM events

@@ -35,7 +35,7 @@
 //
 // The broker tails the log with EventsSince after every local write (the
 // writer waits for its events to be delivered). The writer keeps the
-// events it has just committed in memory, in id order (see eventTail), and
+// events it has just committed in memory, in id order (see store.EventTail), and
 // EventsSince answers from there when it can, so that this read costs no
 // query; events another process wrote to the file are read from it.
 package sqlite
@@ -133,8 +133,8 @@ type DB struct {
 	closed bool          // Close was called; ops is closed
 	done   chan struct{} // closed when the writer goroutine has exited
 
-	cache *threadCache // nil when off
-	tail  eventTail    // the newest committed events, for EventsSince
+	cache *threadCache    // nil when off
+	tail  store.EventTail // the newest committed events, for EventsSince
 
 	batches, opsDone atomic.Int64 // see Stats
 	inflight         atomic.Int64 // callers inside write

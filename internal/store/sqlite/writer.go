@@ -231,8 +231,8 @@ func (db *DB) commit(batch []*op) {
 		return
 	}
 	// Committed: the broker's next read of the log finds these in memory
-	// (see eventTail), before any caller hears that its write is done.
-	db.tail.add(w.recorded)
+	// (see store.EventTail), before any caller hears that its write is done.
+	db.tail.Add(w.recorded)
 	for i, o := range batch {
 		o.done <- errs[i]
 	}
@@ -265,7 +265,7 @@ func (db *DB) unavailable(what string, err error) error {
 // than that themselves.
 func (db *DB) prune() {
 	_ = db.commitOne(db.pruneOp) // retried at the next tick; a failure here harms nothing yet
-	db.tail.reset()              // it may hold events pruned now
+	db.tail.Reset()              // it may hold events pruned now
 }
 
 // pruneOp is the work of prune.
