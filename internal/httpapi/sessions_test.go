@@ -176,3 +176,34 @@ func TestStaffLoginNewSession(t *testing.T) {
 		t.Errorf("the cookie replayed after logout: /admin/me %d, want 401", res.status)
 	}
 }
+
+// bidiControls are the characters with the Unicode Bidi_Control property:
+// the marks (ALM, LRM, RLM), embeddings and overrides (LRE … RLO) and
+// isolates (LRI … PDI).
+var bidiControls = []rune{0x061C, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E, 0x2066, 0x2067, 0x2068, 0x2069}
+
+// TestNameBidiControls (issue 13, promise 6): no bidi control reaches a
+// stored display name, so none can reorder the text around the name on any
+// surface (widget, moderator UI, e-mail, feeds): a typed name with one is
+// refused with a 400 that says why, and a publisher's SSO name has them
+// removed.
+func TestNameBidiControls(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.setSSO("news", service.SSOSettings{Secret: []byte(ssoSecret)})
+	for i, c := range bidiControls {
+		name := "Ann" + string(c) + "Lee"
+		res := e.reader(name).post("A comment under a name with a bidi control.", nil)
+		if res.status != 400 || !strings.Contains(string(res.body), "name contains control or invisible characters") {
+			t.Errorf("typed name with U+%04X: %d %s, want 400 naming the problem", c, res.status, res.body)
+		}
+		b := e.reader("")
+		tok := sign(t, jwt.SigningMethodHS256, []byte(ssoSecret), "", e.claims("news", "bidi"+strconv.Itoa(i), "Bob"+string(c)+" Ray"))
+		res = b.signIn("news", tok)
+		if res.status != 200 {
+			t.Fatalf("SSO sign-in with U+%04X: %d %s", c, res.status, res.body)
+		}
+		if got := res.json(t)["reader"].(map[string]any)["name"]; got != "Bob Ray" {
+			t.Errorf("SSO name with U+%04X became %q, want %q", c, got, "Bob Ray")
+		}
+	}
+}
