@@ -107,20 +107,17 @@ func readLoop(t *testing.T, client *http.Client, url string, stop <-chan struct{
 	}
 }
 
-// TestPostFloodBinary (issue 13, promise 4): 10,000 comment POSTs from one
-// address, as fast as eight connections send them (faster than 10,000 a
-// minute; 2,000 with -short), against the parley binary with
-// --post-rate=10/1m,3: only the budget is accepted (the burst, plus one per
-// 6 s of the flood), every other answer is 429 with Retry-After, the
-// database holds the accepted comments and nothing else, and another
-// reader (another address) reading another thread meanwhile keeps a p99
-// under 200 ms.
+// TestPostFloodBinary (issue 13, promise 4): comment POSTs from one
+// address, as fast as eight connections send them, at least 10,000 and for
+// at least 5 s (so the reader's p99 has some hundreds of samples; measured
+// ≈10,000 in 0.4–1.7 s on the 2-core machine, hundreds of thousands a
+// minute), against the parley binary with --post-rate=10/1m,3: only the
+// budget is accepted (the burst, plus one per 6 s of the flood), every other
+// answer is 429 with Retry-After, the database holds the accepted comments
+// and nothing else, and another reader (another address) reading another
+// thread meanwhile keeps a p99 under 200 ms.
 func TestPostFloodBinary(t *testing.T) {
-	posts := 10000
-	if testing.Short() {
-		posts = 2000
-	}
-	const workers = 8
+	const minPosts, minTime, workers = 10000, 5 * time.Second, 8
 	raiseFileLimit(t, 1024)
 	dataDir := t.TempDir()
 	s := startLimited(t, dataDir, "--post-rate=10/1m,3")
@@ -180,8 +177,9 @@ func TestPostFloodBinary(t *testing.T) {
 			}
 		}()
 	}
-	for i := 0; i < posts; i++ {
-		next <- i
+	posts := 0
+	for ; posts < minPosts || time.Since(start) < minTime; posts++ {
+		next <- posts
 	}
 	close(next)
 	wg.Wait()
@@ -195,8 +193,8 @@ func TestPostFloodBinary(t *testing.T) {
 	t.Logf("%d POSTs in %v (%.0f a minute): %d accepted (budget %d), %d refused with 429; reader: %d reads of another thread, p50 %v, p99 %v, max %v",
 		posts, elapsed.Round(time.Millisecond), float64(posts)/elapsed.Minutes(), accepted.Load(), budget, limited.Load(),
 		len(lat), percentile(lat, 50).Round(time.Microsecond), percentile(lat, 99).Round(time.Microsecond), percentile(lat, 100).Round(time.Microsecond))
-	if elapsed > time.Minute {
-		t.Errorf("the flood took %v: slower than %d a minute, not the attack promised", elapsed, posts)
+	if rate := float64(posts) / elapsed.Minutes(); rate < minPosts {
+		t.Errorf("the flood ran at %.0f a minute, slower than the %d a minute promised", rate, minPosts)
 	}
 	if a := accepted.Load(); a < 3 || a > budget {
 		t.Errorf("%d accepted, want the burst (3) at least and the budget (%d) at most", a, budget)
