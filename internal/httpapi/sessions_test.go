@@ -207,3 +207,42 @@ func TestNameBidiControls(t *testing.T) {
 		}
 	}
 }
+
+// TestOIDCSignInRotatesSession (promise 6): OpenID Connect's two steps each
+// give a new session id and end the one the browser came with: the
+// callback over a guest's cookie, and the widget's ticket redemption over
+// the callback's.
+func TestOIDCSignInRotatesSession(t *testing.T) {
+	issuer := startProvider(t, [2]string{"parley-rotate", "rotate-secret"})
+	e := newEnv(t, envOpts{outboundAllow: "127.0.0.1"})
+	setOIDC(t, e, "news", issuer, "parley-rotate", "rotate-secret", false, nil)
+	export := "/api/v1/me/export"
+	b := e.oidcBrowser()
+	b.name = "Guest"
+	postID(t, b.reader, "Written as a guest, before the sign-in.", nil)
+	guest := b.cookie(auth.ReaderCookie, "/")
+	res := b.callback(b.signInAt(t, b.start(t, "site=news&origin="+url.QueryEscape(siteOrigin)), "ann"))
+	if res.status != 200 {
+		t.Fatalf("callback: %d %s", res.status, res.body)
+	}
+	atCallback := b.cookie(auth.ReaderCookie, "/")
+	if atCallback == "" || atCallback == guest {
+		t.Fatalf("the callback kept the session id")
+	}
+	if res := e.replay(auth.ReaderCookie, guest, "GET", export, nil); res.status != 401 {
+		t.Errorf("the guest cookie replayed after the callback: %d, want 401", res.status)
+	}
+	if red := b.do("POST", "/api/v1/auth/oidc/ticket", map[string]any{"ticket": ticketOf(t, res)}); red.status != 200 {
+		t.Fatalf("ticket: %d %s", red.status, red.body)
+	}
+	final := b.cookie(auth.ReaderCookie, "/")
+	if final == "" || final == atCallback {
+		t.Fatalf("the ticket kept the session id")
+	}
+	if res := e.replay(auth.ReaderCookie, atCallback, "GET", export, nil); res.status != 401 {
+		t.Errorf("the callback's cookie replayed after the ticket: %d, want 401", res.status)
+	}
+	if res := b.do("GET", export, nil); res.status != 200 {
+		t.Errorf("the signed-in reader: export %d %s", res.status, res.body)
+	}
+}
