@@ -145,7 +145,8 @@ func TestReaderBanRefusesOldCookie(t *testing.T) {
 
 // TestStaffLoginNewSession (promise 6): a moderator's sign-in in a browser
 // that holds a session gets a new session id and revokes the old one;
-// logout revokes on the server, so a copy of the cookie gets 401.
+// logout revokes on the server, so a copy of the cookie gets 401; a
+// promotion to admin, and a change back, each end the sessions too.
 func TestStaffLoginNewSession(t *testing.T) {
 	e := newEnv(t, envOpts{})
 	e.addStaff("moderator", "news", "mod@example.com")
@@ -174,6 +175,22 @@ func TestStaffLoginNewSession(t *testing.T) {
 	}
 	if res := e.replay(auth.StaffCookie, cur, "GET", "/api/v1/admin/me", nil); res.status != 401 {
 		t.Errorf("the cookie replayed after logout: /admin/me %d, want 401", res.status)
+	}
+
+	// A privilege change, up or down, ends the sessions: the moderator
+	// signs in again and gets a new session id with the new rights.
+	// (A moderator of every site made admin keeps the site "": only the
+	// role changes.)
+	all := e.addStaff("moderator", "", "all@example.com")
+	for _, change := range []map[string]any{{"role": "admin"}, {"role": "moderator"}, {"role": "moderator", "site": "news"}} {
+		m := e.signIn("all@example.com")
+		tok := m.cookie(auth.StaffCookie, auth.StaffCookiePath+"/")
+		if res := e.reader("").do("PUT", "/api/v1/admin/moderators/"+all.ID, change, bearer...); res.status != 200 {
+			t.Fatalf("role change %v: %d %s", change, res.status, res.body)
+		}
+		if res := e.replay(auth.StaffCookie, tok, "GET", "/api/v1/admin/me", nil); res.status != 401 {
+			t.Errorf("the session from before the change %v: /admin/me %d, want 401", change, res.status)
+		}
 	}
 }
 
