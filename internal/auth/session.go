@@ -69,38 +69,85 @@ func (s *Sessions) mac(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Token returns a signed session value for userID.
+// Token returns a new signed session value for userID. It holds the issue
+// time in milliseconds and 96 random bits, so that no two sign-ins ever get
+// the same value: each is a new session id, which the server can end alone
+// (ReaderSessionHash).
 func (s *Sessions) Token(userID string) string {
-	payload := userID + "." + strconv.FormatInt(s.Now().Unix(), 36)
+	nonce := make([]byte, 12)
+	if _, err := rand.Read(nonce); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	payload := userID + "." + strconv.FormatInt(s.Now().UnixMilli(), 36) + "." + base64.RawURLEncoding.EncodeToString(nonce)
 	return payload + "." + s.mac(payload)
 }
 
 // Verify returns the user id in a signed session value, or an error when the
 // value is malformed, forged or expired.
 func (s *Sessions) Verify(token string) (string, error) {
+	id, _, err := s.VerifyIssued(token)
+	return id, err
+}
+
+// VerifyIssued is Verify, also returning when the session was issued. A
+// value of the older form (issue time in seconds, no random part) is still
+// read, with its time in seconds.
+func (s *Sessions) VerifyIssued(token string) (string, time.Time, error) {
 	if len(token) > 256 {
-		return "", errors.New("session too long")
+		return "", time.Time{}, errors.New("session too long")
 	}
 	i := strings.LastIndexByte(token, '.')
 	if i < 0 {
-		return "", errors.New("malformed session")
+		return "", time.Time{}, errors.New("malformed session")
 	}
 	payload, sig := token[:i], token[i+1:]
 	if subtle.ConstantTimeCompare([]byte(sig), []byte(s.mac(payload))) != 1 {
-		return "", errors.New("bad session signature")
+		return "", time.Time{}, errors.New("bad session signature")
 	}
-	id, ts, ok := strings.Cut(payload, ".")
+	id, rest, ok := strings.Cut(payload, ".")
 	if !ok || id == "" {
-		return "", errors.New("malformed session")
+		return "", time.Time{}, errors.New("malformed session")
 	}
-	issued, err := strconv.ParseInt(ts, 36, 64)
+	ts, nonce, withNonce := strings.Cut(rest, ".")
+	n, err := strconv.ParseInt(ts, 36, 64)
+	if err != nil || (withNonce && nonce == "") {
+		return "", time.Time{}, errors.New("malformed session time")
+	}
+	issued := time.Unix(n, 0)
+	if withNonce {
+		issued = time.UnixMilli(n)
+	}
+	if s.Now().Sub(issued) > s.MaxAge {
+		return "", time.Time{}, errors.New("session expired")
+	}
+	return id, issued, nil
+}
+
+// ReaderSession is the reader session of a request's cookie.
+type ReaderSession struct {
+	UserID  string
+	Hash    string    // what the server stores to end it (ReaderSessionHash)
+	Expires time.Time // when the cookie expires by itself
+}
+
+// ReaderSession returns the request's reader session: the zero value
+// without a valid one.
+func (s *Sessions) ReaderSession(r *http.Request) ReaderSession {
+	c, err := r.Cookie(s.readerCookie())
 	if err != nil {
-		return "", errors.New("malformed session time")
+		return ReaderSession{}
 	}
-	if s.Now().Sub(time.Unix(issued, 0)) > s.MaxAge {
-		return "", errors.New("session expired")
+	id, issued, err := s.VerifyIssued(c.Value)
+	if err != nil {
+		return ReaderSession{}
 	}
-	return id, nil
+	return ReaderSession{UserID: id, Hash: ReaderSessionHash(c.Value), Expires: issued.Add(s.MaxAge)}
+}
+
+// ReaderSessionHash is the stored form of an ended reader session: the
+// SHA-256 of the cookie's value, kept apart from the staff sessions' hashes.
+func ReaderSessionHash(token string) string {
+	return HashStaffToken("reader\x00" + token)
 }
 
 // Reader returns the reader id of the request's session cookie, or "".

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,37 @@ func TestLoadOrCreate(t *testing.T) {
 	}
 	if !TokenEqual(t1, t2) || TokenEqual(t1, "x") || TokenEqual("", "") {
 		t.Fatal("TokenEqual wrong")
+	}
+}
+
+// TestReaderTokenFresh: every sign-in gets a new session value, even twice
+// for one reader in one millisecond, and the value carries its issue time to
+// the millisecond (what ending sessions on the server compares); a value of
+// the older form (seconds, no random part) is still read.
+func TestReaderTokenFresh(t *testing.T) {
+	s, _ := NewSessions([]byte(strings.Repeat("k", 32)), false)
+	now := time.UnixMilli(1_700_000_000_123)
+	s.Now = func() time.Time { return now }
+	seen := map[string]bool{}
+	for range 1000 {
+		tok := s.Token("abc123")
+		if seen[tok] {
+			t.Fatalf("Token gave %q twice", tok)
+		}
+		seen[tok] = true
+		id, issued, err := s.VerifyIssued(tok)
+		if err != nil || id != "abc123" || !issued.Equal(now) {
+			t.Fatalf("VerifyIssued = %q, %v, %v; want abc123 issued %v", id, issued, err, now)
+		}
+	}
+	legacy := "abc123." + strconv.FormatInt(now.Unix(), 36)
+	legacy += "." + s.mac(legacy)
+	id, issued, err := s.VerifyIssued(legacy)
+	if err != nil || id != "abc123" || !issued.Equal(time.Unix(now.Unix(), 0)) {
+		t.Fatalf("older form: got %q, %v, %v", id, issued, err)
+	}
+	empty := "abc123." + strconv.FormatInt(now.UnixMilli(), 36) + "."
+	if _, err := s.Verify(empty + "." + s.mac(empty)); err == nil {
+		t.Fatal("a value with an empty random part was accepted")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"sort"
 	"strings"
 	"sync"
@@ -12,19 +11,21 @@ import (
 	"time"
 )
 
-// TestSlowloris proves the header timeout of the real server: 2,000
-// connections that send request headers and never finish them (half of
-// them trickling a byte every 200 ms, which must not extend the deadline)
-// are all closed by the server within the header timeout (1 s here, set by
-// --header-timeout) plus a margin, while a legitimate reader's requests
-// keep being answered quickly. The reader's p99 is logged; the bound
-// asserted is generous (the machine is shared).
+// TestSlowloris proves the header timeout of the real server, the parley
+// binary as a child process (issue 13, promise 4): 2,000 connections from
+// 127.0.0.1 that send request headers and never finish them (half of them
+// trickling a byte every 200 ms, which must not extend the deadline) are
+// all closed by the server within the header timeout (1 s here, set by
+// --header-timeout) plus a margin, while a legitimate reader on another
+// address (127.0.0.2) keeps a p99 under 200 ms. The open-file limit is
+// raised to the hard limit and must allow the 2,000 connections.
 func TestSlowloris(t *testing.T) {
 	const (
 		conns   = 2000
 		timeout = time.Second
 	)
-	s := startServer(t, t.TempDir(), "--header-timeout="+timeout.String())
+	raiseFileLimit(t, conns+512)
+	s := startProcess(t, t.TempDir(), "--header-timeout="+timeout.String())
 	addr := strings.TrimPrefix(s.URL, "http://")
 
 	var wg sync.WaitGroup
@@ -79,7 +80,7 @@ func TestSlowloris(t *testing.T) {
 
 	// Meanwhile a reader reads the demo page's thread.
 	var lat []time.Duration
-	client := &http.Client{Timeout: 10 * time.Second}
+	client := readerClient()
 	for time.Since(start) < timeout+time.Second {
 		t0 := time.Now()
 		res, err := client.Get(s.URL + "/api/v1/threads?site=demo&url=" + s.URL + "/demo")
@@ -108,7 +109,8 @@ func TestSlowloris(t *testing.T) {
 	if max := closedAfter[conns-1]; max > timeout+3*time.Second {
 		t.Errorf("a slow connection stayed open %v, want it closed within the %v header timeout (+3 s margin)", max, timeout)
 	}
-	if p99 > time.Second {
-		t.Errorf("reader p99 %v during the attack, want well under a second", p99)
+	if p99 > 200*time.Millisecond {
+		t.Errorf("reader p99 %v during the attack, want < 200 ms", p99)
 	}
+	s.checkAlive()
 }

@@ -169,7 +169,10 @@ func (s *Server) handleEmailVerify(w http.ResponseWriter, r *http.Request) {
 		s.mailPage(w, r, statusOf[parley.ErrorCode(err)], "This link does not work", parley.ErrorMessage(err), "")
 		return
 	}
-	s.sessions.SetReader(w, u.ID)
+	if err := s.signInReader(w, r, u.ID); err != nil {
+		s.mailPage(w, r, statusOf[parley.ErrorCode(err)], "This link does not work", parley.ErrorMessage(err), "")
+		return
+	}
 	http.SetCookie(w, s.signInCookie("", -1))
 	s.mailPage(w, r, http.StatusOK, "Signed in", "You are signed in as "+u.Name+". Go back to the discussion and reload it.", "")
 }

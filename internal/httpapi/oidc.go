@@ -134,7 +134,10 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.baseURL+"/admin", http.StatusSeeOther)
 		return
 	}
-	s.sessions.SetReader(w, res.User.ID)
+	if err := s.signInReader(w, r, res.User.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.Header().Set("Content-Security-Policy", oidcDoneCSP)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
@@ -182,7 +185,10 @@ func (s *Server) handleOIDCTicket(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.sessions.SetReader(w, u.ID)
+	if err := s.signInReader(w, r, u.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"reader": ssoReaderJSON{ID: u.ID, Name: u.Name, Badge: u.Badge()}})
 }

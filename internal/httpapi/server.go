@@ -264,15 +264,44 @@ func (s *Server) reader(r *http.Request) (*parley.User, error) {
 	if tok := auth.BearerToken(r); isSSOToken(tok) {
 		return s.bearerReader(r, tok)
 	}
-	id := s.sessions.Reader(r)
-	if id == "" {
+	sess := s.sessions.ReaderSession(r)
+	if sess.UserID == "" {
 		return nil, nil
 	}
-	u, err := s.svc.SessionUser(r.Context(), id)
+	u, err := s.svc.SessionUser(r.Context(), sess.UserID)
 	if parley.ErrorCode(err) == parley.ENotFound {
 		return nil, nil
+	} else if err != nil {
+		return nil, err
 	}
-	return u, err
+	if live, err := s.svc.ReaderSessionLive(r.Context(), sess); err != nil || !live {
+		return nil, err
+	}
+	return u, nil
+}
+
+// liveViewer returns the reader id of a session when it has not been ended
+// on the server, "" otherwise.
+func (s *Server) liveViewer(r *http.Request, sess auth.ReaderSession) string {
+	if sess.UserID == "" {
+		return ""
+	}
+	if live, err := s.svc.ReaderSessionLive(r.Context(), sess); err != nil || !live {
+		return ""
+	}
+	return sess.UserID
+}
+
+// signInReader gives the reader a new session cookie after a sign-in (SSO,
+// OpenID Connect, an e-mail link), and ends the session the request came
+// with, whoever's it was: the old session id stops working on the server,
+// so a cookie planted or copied before the sign-in is worthless.
+func (s *Server) signInReader(w http.ResponseWriter, r *http.Request, userID string) error {
+	if err := s.svc.EndReaderSession(r.Context(), s.sessions.ReaderSession(r)); err != nil {
+		return err
+	}
+	s.sessions.SetReader(w, userID)
+	return nil
 }
 
 // actor identifies the caller of a write.

@@ -43,15 +43,23 @@ func (s *Server) handleSSO(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.sessions.SetReader(w, u.ID)
+	if err := s.signInReader(w, r, u.ID); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"reader": ssoReaderJSON{ID: u.ID, Name: u.Name, Badge: u.Badge()}})
 }
 
-// handleReaderLogout serves POST /api/v1/auth/logout: the reader cookie is
-// cleared (Parley.logout()).
+// handleReaderLogout serves POST /api/v1/auth/logout (Parley.logout()): the
+// reader's session is ended on the server, so a copy of the cookie is
+// worthless too, and the cookie is cleared.
 func (s *Server) handleReaderLogout(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.begin(w, r, nil, s.actionLimits); !ok {
+		return
+	}
+	if err := s.svc.EndReaderSession(r.Context(), s.sessions.ReaderSession(r)); err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	s.sessions.ClearReader(w)

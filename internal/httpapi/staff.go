@@ -119,9 +119,22 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.endOldStaffSession(r)
 	s.sessions.SetStaff(w, token, expires)
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, map[string]any{"user": toStaff(service.Actor{User: u}), "csrf": s.sessions.CSRF(token)})
+}
+
+// endOldStaffSession revokes the staff session a sign-in request came with,
+// if any: a sign-in always gets a new session id, and the old one stops
+// working on the server (a session planted or copied before the sign-in is
+// worthless). A failure is logged, not shown: the new session is good.
+func (s *Server) endOldStaffSession(r *http.Request) {
+	if old := s.sessions.StaffToken(r); old != "" {
+		if err := s.svc.Logout(r.Context(), old); err != nil {
+			s.logger.Warn("revoke the session a sign-in replaced", "error", err.Error())
+		}
+	}
 }
 
 // handleLogout serves POST /api/v1/admin/logout: the session is revoked on

@@ -37,9 +37,14 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	viewer := s.sessions.Reader(r)
+	sess := s.sessions.ReaderSession(r)
+	viewer := sess.UserID
 	key := req.SiteID + "\x00" + canon + "\x00" + req.Sort + "\x00" + strconv.Itoa(req.Limit) + "\x00" + req.Cursor
-	if e := s.cache.get(key); e != nil && (viewer == "" || !e.pending[viewer]) {
+	e := s.cache.get(key)
+	if e != nil && viewer != "" && e.pending[viewer] {
+		viewer = s.liveViewer(r, sess)
+	}
+	if e != nil && (viewer == "" || !e.pending[viewer]) {
 		s.metrics.cacheHit.Inc()
 		s.writeCached(w, r, e)
 		return
@@ -74,9 +79,12 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	e := newCached(v.Page.ID, body, v.PendingAuthors)
+	e = newCached(v.Page.ID, body, v.PendingAuthors)
 	if v.Page.ID != 0 {
 		s.cache.put(key, gen, e)
+	}
+	if viewer != "" && v.PendingAuthors[viewer] {
+		viewer = s.liveViewer(r, sess)
 	}
 	if viewer != "" && v.PendingAuthors[viewer] {
 		req.Viewer = viewer

@@ -180,3 +180,29 @@ func (s *Service) Logout(ctx context.Context, token string) error {
 	_, err := s.store.RevokeStaffSessions(ctx, "", auth.HashStaffToken(token))
 	return err
 }
+
+// EndReaderSession ends a reader's session on the server (they signed out,
+// or signed in over it): the cookie is refused afterwards, whoever replays
+// it. An unknown reader is no error (their session is worthless already).
+// Each end also prunes the ended sessions whose cookies have expired.
+func (s *Service) EndReaderSession(ctx context.Context, sess auth.ReaderSession) error {
+	if sess.UserID == "" {
+		return nil
+	}
+	err := s.store.RevokeReaderSession(ctx, sess.Hash, sess.UserID, sess.Expires)
+	if parley.ErrorCode(err) == parley.ENotFound {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if _, err := s.store.PruneReaderSessions(ctx, s.now()); err != nil {
+		s.Logger.Warn("prune reader sessions", "error", err.Error())
+	}
+	return nil
+}
+
+// ReaderSessionLive reports whether a reader session has not been ended.
+func (s *Service) ReaderSessionLive(ctx context.Context, sess auth.ReaderSession) (bool, error) {
+	revoked, err := s.store.ReaderSessionRevoked(ctx, sess.Hash)
+	return !revoked, err
+}

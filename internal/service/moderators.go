@@ -132,11 +132,11 @@ func (s *Service) SetStaffRole(ctx context.Context, a Actor, userID, role, siteI
 	if err != nil {
 		return nil, err
 	}
-	if role == parley.RoleReader || next.SiteID != u.SiteID {
-		// Their sessions carried the old rights.
-		if _, err := s.store.RevokeStaffSessions(ctx, u.ID, ""); err != nil {
-			return nil, err
-		}
+	// Every change of rights, up as well as down, ends their sessions: the
+	// old ones carried the old rights, and a new right must come with a new
+	// session id (one fixed or stolen before a promotion gains nothing).
+	if _, err := s.store.RevokeStaffSessions(ctx, u.ID, ""); err != nil {
+		return nil, err
 	}
 	s.staffChanged(ctx, u.SiteID, u.Role, next.Role)
 	return &next, nil

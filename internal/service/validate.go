@@ -66,11 +66,13 @@ func cleanShort(field, s string, max int) (string, error) {
 }
 
 // isInvisible reports zero-width and bidi control characters, which must not
-// make a blank comment or name look non-empty.
+// make a blank comment or name look non-empty, nor (in a name) reorder the
+// text around it: every Bidi_Control character, the Arabic letter mark
+// U+061C included.
 func isInvisible(r rune) bool {
 	switch {
 	case r >= 0x200B && r <= 0x200F, r >= 0x202A && r <= 0x202E, r >= 0x2060 && r <= 0x2069, r == 0xFEFF, r == 0x00AD:
 		return true
 	}
-	return false
+	return unicode.Is(unicode.Bidi_Control, r)
 }

@@ -209,6 +209,18 @@ type Store interface {
 	// time, and revoked ones, and returns how many it deleted.
 	PruneStaffSessions(ctx context.Context, before time.Time) (int, error)
 
+	// RevokeReaderSession records that the reader session whose cookie
+	// hashes to tokenHash has ended (signed out, or signed in over); it is
+	// kept until expires, when the cookie would expire anyway. Revoking it
+	// again is not an error. ENotFound when the user does not exist.
+	RevokeReaderSession(ctx context.Context, tokenHash, userID string, expires time.Time) error
+	// ReaderSessionRevoked reports whether RevokeReaderSession recorded the
+	// session.
+	ReaderSessionRevoked(ctx context.Context, tokenHash string) (bool, error)
+	// PruneReaderSessions deletes the revocations that expired before the
+	// time and returns how many it deleted.
+	PruneReaderSessions(ctx context.Context, before time.Time) (int, error)
+
 	// Sanction returns a reader's sanction on a site: the zero Sanction
 	// (with UserID and SiteID set) when they have none.
 	Sanction(ctx context.Context, userID, siteID string) (Sanction, error)

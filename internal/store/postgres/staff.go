@@ -368,3 +368,32 @@ func (db *DB) QueueCounts(ctx context.Context, siteID string) (map[string]int, e
 	}
 	return out, nil
 }
+
+// RevokeReaderSession records an ended reader session.
+func (db *DB) RevokeReaderSession(ctx context.Context, tokenHash, userID string, expires time.Time) error {
+	_, err := db.pool.Exec(ctx, `INSERT INTO reader_session_revocations (token_hash, user_id, expires) VALUES ($1, $2, $3)
+		ON CONFLICT (token_hash) DO NOTHING`, tokenHash, userID, expires)
+	if err != nil {
+		return domainError(err, "revoke reader session", "no reader %q", userID)
+	}
+	return nil
+}
+
+// ReaderSessionRevoked reports whether a reader session was revoked.
+func (db *DB) ReaderSessionRevoked(ctx context.Context, tokenHash string) (bool, error) {
+	var found bool
+	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reader_session_revocations WHERE token_hash = $1)`, tokenHash).Scan(&found)
+	if err != nil {
+		return false, wrap(err, "read reader session")
+	}
+	return found, nil
+}
+
+// PruneReaderSessions deletes expired revocations.
+func (db *DB) PruneReaderSessions(ctx context.Context, before time.Time) (int, error) {
+	tag, err := db.pool.Exec(ctx, `DELETE FROM reader_session_revocations WHERE expires < $1`, before)
+	if err != nil {
+		return 0, wrap(err, "prune reader sessions")
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -55,6 +55,7 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`ALTER TABLE comments DROP COLUMN text_hash`, // and its index
 		`DROP TABLE sso_tokens`,                      // 0007_sso
 		`DROP TABLE ban_marks`,                       // 0012_ban_marks
+		`DROP TABLE reader_session_revocations`,      // 0015_reader_sessions
 		`DROP TABLE site_sso`,
 		`DROP TABLE idempotency_keys`,   // 0011_idempotency
 		`DROP TABLE webhook_deliveries`, // 0010_webhooks

@@ -401,3 +401,38 @@ func (db *DB) QueueCounts(ctx context.Context, siteID string) (map[string]int, e
 	}
 	return out, nil
 }
+
+// RevokeReaderSession records an ended reader session.
+func (db *DB) RevokeReaderSession(ctx context.Context, tokenHash, userID string, expires time.Time) error {
+	return db.write(ctx, func(w *wtx) error {
+		_, err := w.exec(`INSERT INTO reader_session_revocations (token_hash, user_id, expires) VALUES (?, ?, ?)
+			ON CONFLICT (token_hash) DO NOTHING`, tokenHash, userID, millis(expires))
+		if err != nil {
+			return domainError(fmt.Errorf("revoke reader session: %w", err), "no reader %q", userID)
+		}
+		return nil
+	})
+}
+
+// ReaderSessionRevoked reports whether a reader session was revoked.
+func (db *DB) ReaderSessionRevoked(ctx context.Context, tokenHash string) (bool, error) {
+	var n int
+	if err := db.queryRow(ctx, `SELECT count(*) FROM reader_session_revocations WHERE token_hash = ?`, tokenHash).Scan(&n); err != nil {
+		return false, fmt.Errorf("read reader session: %w", err)
+	}
+	return n > 0, nil
+}
+
+// PruneReaderSessions deletes expired revocations.
+func (db *DB) PruneReaderSessions(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(w *wtx) error {
+		res, err := w.exec(`DELETE FROM reader_session_revocations WHERE expires < ?`, millis(before))
+		if err != nil {
+			return fmt.Errorf("prune reader sessions: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), err
+}

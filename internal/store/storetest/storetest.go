@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Events", eventTests},
 		{"Staff", staffTests},
 		{"StaffSessions", staffSessionTests},
+		{"ReaderSessions", readerSessionTests},
 		{"Sanctions", sanctionTests},
 		{"Audit", auditTests},
 		{"UnitOfWork", unitTests},
