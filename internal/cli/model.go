@@ -78,6 +78,7 @@ func modelTrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	seed := fs.Int64("seed", 1, "random seed; the same seed and data give the same model")
 	baseline := fs.Bool("baseline", false, "train the plain logistic-regression baseline instead")
 	validate := fs.Bool("validate", false, "also leave out the validation fifth of the Civil Comments posts and report on it (for choosing a recipe without looking at the held-out fifth)")
+	recipe := fs.Int("recipe", 0, "recipe generation to train (0: the latest; 4 to 9, see internal/toxicity/lab/train.go), for measuring candidates with model eval --model")
 	var include listFlag
 	fs.Var(&include, "include-restricted", "also train on restricted sources: olid, globe_and_mail (read their licences)")
 	if err := fs.Parse(args); err != nil {
@@ -100,7 +101,7 @@ func modelTrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	start := time.Now()
 	m, err := lab.Train(d, lab.TrainOptions{
-		Seed: *seed, Baseline: *baseline, Include: include, Validate: *validate,
+		Seed: *seed, Baseline: *baseline, Include: include, Validate: *validate, Recipe: *recipe,
 		Command: strings.TrimSpace("parley model train " + strings.Join(args, " ")),
 	})
 	if err != nil {

@@ -59,6 +59,11 @@ func finalize(h uint32) uint32 {
 // appendWordFeatures appends the hashed features of token i (its unigram,
 // its char n-grams and the bigram it starts) to dst.
 func appendWordFeatures(dst []uint32, toks []token, i int) []uint32 {
+	return appendCharFeatures(appendWordGrams(dst, toks, i), toks, i)
+}
+
+// appendWordGrams appends the unigram of token i and the bigram it starts.
+func appendWordGrams(dst []uint32, toks []token, i int) []uint32 {
 	w := toks[i].text
 	dst = append(dst, finalize(fnv32(kindWord, w)))
 	if i+1 < len(toks) {
@@ -71,6 +76,12 @@ func appendWordFeatures(dst []uint32, toks []token, i int) []uint32 {
 		}
 		dst = append(dst, finalize(h))
 	}
+	return dst
+}
+
+// appendCharFeatures appends the character n-grams of token i.
+func appendCharFeatures(dst []uint32, toks []token, i int) []uint32 {
+	w := toks[i].text
 	if len(w) > 1 && w[0] != '_' {
 		cw := w
 		if len(cw) > maxCharWord {

@@ -95,6 +95,27 @@ type Info struct {
 	// one, 2 the extended list of the second generation (identity.go).
 	// From list 2 on, explanations show group tokens that raised the score.
 	GroupList int `json:"group_list,omitempty"`
+	// GroupPairs adds, for each word near a group token in its sentence,
+	// a feature pairing the word with the group's side (before or after
+	// it): what is said of a group ("_groups … vermin") weighs apart from
+	// what is said elsewhere, and the group token itself still carries
+	// nothing of its own (pairs.go).
+	GroupPairs bool `json:"group_pairs,omitempty"`
+	// IdentityBranch scores toxicity as the larger of the toxicity logit
+	// (after the threat branch) and the identity branch's,
+	// IdentityMix·(identity + IdentityShift) + (1−IdentityMix)·toxicity:
+	// an attack on a group is held on the identity-attack head's evidence
+	// even where the toxicity head, calibrated on news comments, is unsure.
+	// IdentityShift is set by calibration; the reported identity-attack
+	// score does not include it.
+	IdentityBranch bool    `json:"identity_branch,omitempty"`
+	IdentityMix    float64 `json:"identity_mix,omitempty"`
+	IdentityShift  float64 `json:"identity_shift,omitempty"`
+	// WordIdentity: the identity-attack head sees the word-level features
+	// only (unigrams, bigrams, group pairs, word classes; no character
+	// n-grams), so a phrase ("go back to") is not diluted by the spelling
+	// features of every word.
+	WordIdentity bool `json:"word_identity,omitempty"`
 	// Calibration says how Threshold was chosen.
 	Calibration string `json:"calibration,omitempty"`
 }
@@ -112,7 +133,10 @@ type scratch struct {
 	ends  []int32 // ends[i] is the end of token i's features in feats
 	// cls[i] is the start of token i's word-class features in feats (they
 	// end at ends[i]): the threat head sees those only.
-	cls  []int32
+	cls []int32
+	// chr[i] is the start of token i's character n-grams in feats (they end
+	// at cls[i]): a word-level head (Info.WordIdentity) skips them.
+	chr  []int32
 	text []byte
 }
 
@@ -128,11 +152,12 @@ type featureSet struct {
 	maskIdentity bool // identity terms hashed as one token (identity.go)
 	classSets    bool // the addressee class and class-set features (classes.go)
 	groupList    int  // which identity-term list masking uses (Info.GroupList)
+	groupPairs   bool // group × word pair features (Info.GroupPairs)
 }
 
 func (i Info) features() featureSet {
 	return featureSet{raw: i.RawFeatures, classes: i.WordClasses, classRepeat: i.ClassRepeat, maskIdentity: i.MaskIdentity,
-		classSets: i.ClassSets, groupList: i.GroupList}
+		classSets: i.ClassSets, groupList: i.GroupList, groupPairs: i.GroupPairs && i.MaskIdentity}
 }
 
 // featurize fills sc with the words and hashed features of t.
@@ -146,10 +171,16 @@ func featurize(sc *scratch, t textnorm.Text, fs featureSet) {
 	sc.feats = sc.feats[:0]
 	sc.ends = sc.ends[:0]
 	sc.cls = sc.cls[:0]
+	sc.chr = sc.chr[:0]
 	repeat := max(fs.classRepeat, 1)
 	var seen uint8
 	for i := range sc.toks {
-		sc.feats = appendWordFeatures(sc.feats, sc.toks, i)
+		sc.feats = appendWordGrams(sc.feats, sc.toks, i)
+		if fs.groupPairs {
+			sc.feats = appendGroupPairs(sc.feats, sc.toks, i)
+		}
+		sc.chr = append(sc.chr, int32(len(sc.feats)))
+		sc.feats = appendCharFeatures(sc.feats, sc.toks, i)
 		sc.cls = append(sc.cls, int32(len(sc.feats)))
 		if fs.classes {
 			sc.feats, seen = appendClassFeatures(sc.feats, sc.toks[i].text, seen, repeat, fs.classSets)
@@ -176,6 +207,25 @@ func (i Info) Features(text string) (all, cls []uint32) {
 		cls = append(cls, sc.feats[sc.cls[k]:end]...)
 	}
 	return sc.feats, cls
+}
+
+// WordFeatures returns the features of text without its character
+// n-grams: the input of a word-level identity head (Info.WordIdentity).
+func (i Info) WordFeatures(text string) []uint32 {
+	fs := i.features()
+	if fs.raw {
+		return nil
+	}
+	sc := &scratch{}
+	featurize(sc, textnorm.Normalize(text), fs)
+	var out []uint32
+	start := int32(0)
+	for k, end := range sc.ends {
+		out = append(out, sc.feats[start:sc.chr[k]]...)
+		out = append(out, sc.feats[sc.cls[k]:end]...)
+		start = end
+	}
+	return out
 }
 
 // Logits returns the per-head logits of text as it is (no quote masking),
@@ -263,7 +313,35 @@ func (m *Model) logitsWhich(sc *scratch) ([NumHeads]float64, int) {
 	var sent, sentT float32
 	sentStart, nT, sentT0 := 0, 0, 0
 	k := 0
+	wordID := m.Info.WordIdentity
+	var sumI float32
+	nI := 0
 	for i, end := range sc.ends {
+		if wordID {
+			// The identity head skips the character n-grams.
+			c0, c1 := int(sc.chr[i]), int(sc.cls[i])
+			nI += c0 - k + int(end) - c1
+			for ; k < c0; k++ {
+				j := int(feats[k]&mask) * NumHeads
+				sum[0] += w[j]
+				sumI += w[j+1]
+				sum[2] += w[j+2]
+				sent += w[j]
+			}
+			for ; k < c1; k++ {
+				j := int(feats[k]&mask) * NumHeads
+				sum[0] += w[j]
+				sum[2] += w[j+2]
+				sent += w[j]
+			}
+			for ; k < int(end); k++ {
+				j := int(feats[k]&mask) * NumHeads
+				sum[0] += w[j]
+				sumI += w[j+1]
+				sum[2] += w[j+2]
+				sent += w[j]
+			}
+		}
 		for ; k < int(end); k++ {
 			j := int(feats[k]&mask) * NumHeads
 			sum[0] += w[j]
@@ -300,6 +378,9 @@ func (m *Model) logitsWhich(sc *scratch) ([NumHeads]float64, int) {
 	for h := range HeadThreat {
 		out[h] = float64(m.Bias[h] + scale*sum[h])
 	}
+	if wordID {
+		out[HeadIdentity] = float64(m.Bias[HeadIdentity] + FeatureScale(nI)*sumI)
+	}
 	if whole := scale * sum[0]; best > whole {
 		out[HeadToxicity] = float64(m.Bias[HeadToxicity] + best)
 	}
@@ -308,11 +389,18 @@ func (m *Model) logitsWhich(sc *scratch) ([NumHeads]float64, int) {
 		out[HeadThreat] = float64(m.Bias[HeadThreat] + max(FeatureScale(nT)*sum[HeadThreat], bestT))
 	}
 	head := HeadToxicity
+	tox := out[HeadToxicity]
 	if m.Info.ThreatHead {
 		mix := m.Info.ThreatMix
-		out[HeadThreat] = mix*out[HeadThreat] + (1-mix)*out[HeadToxicity]
+		out[HeadThreat] = mix*out[HeadThreat] + (1-mix)*tox
 		if out[HeadThreat] > out[HeadToxicity] {
 			out[HeadToxicity], head = out[HeadThreat], HeadThreat
+		}
+	}
+	if m.Info.IdentityBranch {
+		mix := m.Info.IdentityMix
+		if b := mix*(out[HeadIdentity]+m.Info.IdentityShift) + (1-mix)*tox; b > out[HeadToxicity] {
+			out[HeadToxicity], head = b, HeadIdentity
 		}
 	}
 	return out, head
@@ -329,10 +417,24 @@ func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string, head int) [
 	}
 	mask := uint32(1)<<m.Bits - 1
 	scale := FeatureScale(len(sc.feats))
+	// A word-level identity head (Info.WordIdentity) saw no character
+	// n-grams: they are skipped, and the scale is of the features it saw.
+	wordID := head == HeadIdentity && m.Info.WordIdentity
+	if wordID {
+		n, start := 0, int32(0)
+		for i, end := range sc.ends {
+			n += int(sc.chr[i]-start) + int(end-sc.cls[i])
+			start = end
+		}
+		scale = FeatureScale(n)
+	}
 	contrib := make([]float32, len(sc.toks))
 	start := int32(0)
 	for i, end := range sc.ends {
 		for k := start; k < end; k++ {
+			if wordID && k >= sc.chr[i] && k < sc.cls[i] {
+				continue
+			}
 			f := sc.feats[k]
 			w := m.W[int(f&mask)*NumHeads+head] * scale
 			if k == start+1 && i+1 < len(sc.toks) { // the bigram this word starts

@@ -83,7 +83,13 @@ func TestTrainDeterministicAndRoundTrip(t *testing.T) {
 // TestRecipeGroupLists: each recipe masks with its own identity list, and a
 // model file records it, so a loaded model hashes groups as it was trained.
 func TestRecipeGroupLists(t *testing.T) {
-	for _, c := range []struct{ recipe, list int }{{RecipeFourth, 0}, {RecipeSecondGen, 2}, {RecipePeople, 3}} {
+	for _, c := range []struct {
+		recipe, list         int
+		pairs, branch, wordI bool
+	}{
+		{RecipeFourth, 0, false, false, false}, {RecipeSecondGen, 2, false, false, false}, {RecipePeople, 3, false, false, false},
+		{RecipePairs, 3, true, false, false}, {RecipeIdentityBranch, 3, true, true, false}, {RecipeWordIdentity, 3, true, true, true},
+	} {
 		m, err := Train(tinyData(), TrainOptions{Seed: 7, Bits: 16, Recipe: c.recipe})
 		if err != nil {
 			t.Fatal(err)
@@ -91,5 +97,12 @@ func TestRecipeGroupLists(t *testing.T) {
 		if m.Info.GroupList != c.list {
 			t.Errorf("recipe %d: group list %d, want %d", c.recipe, m.Info.GroupList, c.list)
 		}
+		if i := m.Info; i.GroupPairs != c.pairs || i.IdentityBranch != c.branch || i.WordIdentity != c.wordI {
+			t.Errorf("recipe %d: group pairs %v, identity branch %v, word-level identity head %v; want %v, %v, %v",
+				c.recipe, i.GroupPairs, i.IdentityBranch, i.WordIdentity, c.pairs, c.branch, c.wordI)
+		}
+	}
+	if _, err := Train(tinyData(), TrainOptions{Seed: 7, Bits: 16, Recipe: RecipeWordIdentity + 1}); err == nil {
+		t.Error("an unknown recipe trained")
 	}
 }
