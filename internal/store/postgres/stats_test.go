@@ -55,6 +55,8 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`ALTER TABLE comments DROP COLUMN text_hash`, // and its index
 		`DROP TABLE sso_tokens`,                      // 0007_sso
 		`DROP TABLE ban_marks`,                       // 0012_ban_marks
+		`ALTER TABLE users DROP COLUMN picture`,      // 0013_reader_profile
+		`ALTER TABLE users DROP COLUMN sessions_after`,
 		`DROP TABLE site_sso`,
 		`DROP TABLE idempotency_keys`,   // 0011_idempotency
 		`DROP TABLE webhook_deliveries`, // 0010_webhooks
