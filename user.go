@@ -35,6 +35,10 @@ type User struct {
 	// SessionsAfter revokes the reader's sessions issued before it (sign
 	// out everywhere, a ban, a suspension); zero for none.
 	SessionsAfter time.Time
+	// OwnName: the reader chose Name themselves; their SSO or OpenID
+	// sign-ins no longer replace it with the name their publisher or
+	// provider sends.
+	OwnName bool
 }
 
 // Banned reports whether the user may not post at time now.

@@ -85,7 +85,7 @@ var DumpTables = []DumpTable{
 	{Name: "site_models", OrderBy: "site_id", Columns: cols("site_id", DumpText, "version", DumpInt, "model", DumpBytes, "decisions", DumpInt,
 		"base", DumpText, "created", DumpTime)},
 	{Name: "users", OrderBy: "id", Columns: cols("id", DumpText, "name", DumpText, "email", DumpText, "role", DumpText, "site_id", DumpText,
-		"banned_until", DumpTime, "created", DumpTime, "password_hash", DumpText, "picture", DumpText, "sessions_after", DumpTime)},
+		"banned_until", DumpTime, "created", DumpTime, "password_hash", DumpText, "picture", DumpText, "sessions_after", DumpTime, "own_name", DumpBool)},
 	{Name: "pages", OrderBy: "id", Identity: "id", Columns: cols("id", DumpInt, "site_id", DumpText, "url", DumpText, "title", DumpText,
 		"closed", DumpBool, "count", DumpInt, "last_number", DumpInt, "policy", DumpBytes, "created", DumpTime)},
 	{Name: "comments", OrderBy: "id", Identity: "id", Columns: cols("id", DumpInt, "site_id", DumpText, "page_id", DumpInt, "parent_id", DumpInt,

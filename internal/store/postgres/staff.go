@@ -29,7 +29,7 @@ func (db *DB) SetPassword(ctx context.Context, userID, hash string) error {
 func scanUser(row pgx.Row, extra ...any) (*parley.User, error) {
 	var u parley.User
 	var banned, after *time.Time
-	dest := append([]any{&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created, &u.Picture, &after}, extra...)
+	dest := append([]any{&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created, &u.Picture, &after, &u.OwnName}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}

@@ -301,6 +301,7 @@ func TestAuthorStatsMigration(t *testing.T) {
 		"DROP TABLE ban_marks",
 		"ALTER TABLE users DROP COLUMN picture", // 0013_reader_profile
 		"ALTER TABLE users DROP COLUMN sessions_after",
+		"ALTER TABLE users DROP COLUMN own_name",
 		"DROP TABLE sso_tokens",
 		"DROP TABLE site_sso",
 		"DROP TABLE oidc_logins", // 0008_oidc

@@ -27,7 +27,7 @@ func (db *DB) SetPassword(ctx context.Context, userID, hash string) error {
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (*parley.User, error) {
 	var u parley.User
 	var banned, created, after int64
-	dest := append([]any{&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created, &u.Picture, &after}, extra...)
+	dest := append([]any{&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created, &u.Picture, &after, &u.OwnName}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}

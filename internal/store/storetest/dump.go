@@ -39,7 +39,7 @@ func PopulateInstance(t *testing.T, s store.Store) {
 		{ID: "admin-1", Name: "Ada Admin", Email: "ada@news.example.com", Role: parley.RoleAdmin, Created: at},
 		{ID: "mod-1", Name: "Mo Mod", Email: "mo@news.example.com", Role: parley.RoleModerator, SiteID: "news", Created: at},
 		{ID: "reader-1", Name: "Rita Reader", Email: "rita@example.net", Role: parley.RoleReader, Created: at.Add(time.Minute),
-			Picture: "https://cdn.news.example.com/rita.png", SessionsAfter: at.Add(3 * time.Minute)},
+			Picture: "https://cdn.news.example.com/rita.png", SessionsAfter: at.Add(3 * time.Minute), OwnName: true},
 		{ID: "reader-2", Name: "Banned Bo", Role: parley.RoleReader, BannedUntil: at.Add(30 * 24 * time.Hour), Created: at.Add(2 * time.Minute)},
 	}
 	for _, u := range users {

@@ -282,7 +282,7 @@ var userTests = []test{
 		if err := f.s.CreateUser(f.ctx, u); err != nil {
 			t.Fatalf("CreateUser: %v", err)
 		}
-		check := func(what, picture string, sessions time.Time) {
+		check := func(what, picture string, sessions time.Time, own bool) {
 			t.Helper()
 			for name, get := range map[string]func() (*parley.User, error){
 				"User":  func() (*parley.User, error) { return f.s.User(f.ctx, "pia") },
@@ -300,20 +300,23 @@ var userTests = []test{
 					t.Errorf("%s: %s: Picture %q, want %q", what, name, got.Picture, picture)
 				}
 				wantTime(t, what+": "+name+": SessionsAfter", got.SessionsAfter, sessions)
+				if got.OwnName != own {
+					t.Errorf("%s: %s: OwnName %v, want %v", what, name, got.OwnName, own)
+				}
 			}
 		}
-		check("created", u.Picture, after)
+		check("created", u.Picture, after, false)
 		later := after.Add(time.Hour)
-		u.Picture, u.SessionsAfter = "https://cdn.example.com/pia-2.png", later
+		u.Picture, u.SessionsAfter, u.OwnName = "https://cdn.example.com/pia-2.png", later, true
 		if err := f.s.UpdateUser(f.ctx, u); err != nil {
 			t.Fatalf("UpdateUser: %v", err)
 		}
-		check("updated", u.Picture, later)
-		u.Picture, u.SessionsAfter = "", time.Time{}
+		check("updated", u.Picture, later, true)
+		u.Picture, u.SessionsAfter, u.OwnName = "", time.Time{}, false
 		if err := f.s.UpdateUser(f.ctx, u); err != nil {
 			t.Fatalf("UpdateUser: %v", err)
 		}
-		check("cleared", "", time.Time{})
+		check("cleared", "", time.Time{}, false)
 	}},
 	{"not found", func(t *testing.T, f *fixture) {
 		_, err := f.s.User(f.ctx, "nobody")
