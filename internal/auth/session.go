@@ -69,51 +69,81 @@ func (s *Sessions) mac(payload string) string {
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
 }
 
-// Token returns a signed session value for userID.
+// Token returns a signed session value for userID. Its issue time is in
+// Unix milliseconds, marked "m" (values issued before were in seconds and
+// are still read), precise enough to tell a session opened just after the
+// reader signed out everywhere from one opened before.
 func (s *Sessions) Token(userID string) string {
-	payload := userID + "." + strconv.FormatInt(s.Now().Unix(), 36)
+	payload := userID + ".m" + strconv.FormatInt(s.Now().UnixMilli(), 36)
 	return payload + "." + s.mac(payload)
 }
 
 // Verify returns the user id in a signed session value, or an error when the
 // value is malformed, forged or expired.
 func (s *Sessions) Verify(token string) (string, error) {
+	id, _, err := s.VerifyIssued(token)
+	return id, err
+}
+
+// VerifyIssued is Verify that also returns when the session was issued,
+// for the caller to compare with the reader's parley.User.SessionsAfter.
+func (s *Sessions) VerifyIssued(token string) (string, time.Time, error) {
+	id, issued, err := s.verify(token)
+	if err != nil {
+		return "", time.Time{}, err
+	}
+	return id, issued, nil
+}
+
+func (s *Sessions) verify(token string) (string, time.Time, error) {
 	if len(token) > 256 {
-		return "", errors.New("session too long")
+		return "", time.Time{}, errors.New("session too long")
 	}
 	i := strings.LastIndexByte(token, '.')
 	if i < 0 {
-		return "", errors.New("malformed session")
+		return "", time.Time{}, errors.New("malformed session")
 	}
 	payload, sig := token[:i], token[i+1:]
 	if subtle.ConstantTimeCompare([]byte(sig), []byte(s.mac(payload))) != 1 {
-		return "", errors.New("bad session signature")
+		return "", time.Time{}, errors.New("bad session signature")
 	}
 	id, ts, ok := strings.Cut(payload, ".")
 	if !ok || id == "" {
-		return "", errors.New("malformed session")
+		return "", time.Time{}, errors.New("malformed session")
 	}
-	issued, err := strconv.ParseInt(ts, 36, 64)
+	ms, unit := strings.CutPrefix(ts, "m")
+	n, err := strconv.ParseInt(ms, 36, 64)
 	if err != nil {
-		return "", errors.New("malformed session time")
+		return "", time.Time{}, errors.New("malformed session time")
 	}
-	if s.Now().Sub(time.Unix(issued, 0)) > s.MaxAge {
-		return "", errors.New("session expired")
+	issued := time.Unix(n, 0)
+	if unit {
+		issued = time.UnixMilli(n)
 	}
-	return id, nil
+	if s.Now().Sub(issued) > s.MaxAge {
+		return "", time.Time{}, errors.New("session expired")
+	}
+	return id, issued.UTC(), nil
 }
 
 // Reader returns the reader id of the request's session cookie, or "".
 func (s *Sessions) Reader(r *http.Request) string {
+	id, _ := s.ReaderSession(r)
+	return id
+}
+
+// ReaderSession returns the reader id of the request's session cookie and
+// when it was issued; "" without a valid one.
+func (s *Sessions) ReaderSession(r *http.Request) (string, time.Time) {
 	c, err := r.Cookie(s.readerCookie())
 	if err != nil {
-		return ""
+		return "", time.Time{}
 	}
-	id, err := s.Verify(c.Value)
+	id, issued, err := s.verify(c.Value)
 	if err != nil {
-		return ""
+		return "", time.Time{}
 	}
-	return id
+	return id, issued
 }
 
 // SetReader sets the session cookie for userID on w. Over HTTPS the cookie is

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,6 +37,7 @@ func TestSessionsRoundTrip(t *testing.T) {
 		{"no dots", s, "garbage", now, "", true},
 		{"expired", s, tok, now.Add(366 * 24 * time.Hour), "", true},
 		{"huge", s, strings.Repeat("a", 1000), now, "", true},
+		{"issued in seconds (an older release)", s, secondsToken(s, "abc123", now), now, "abc123", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -95,5 +97,31 @@ func TestLoadOrCreate(t *testing.T) {
 	}
 	if !TokenEqual(t1, t2) || TokenEqual(t1, "x") || TokenEqual("", "") {
 		t.Fatal("TokenEqual wrong")
+	}
+}
+
+// secondsToken is a session value as releases before issue time in
+// milliseconds signed it.
+func secondsToken(s *Sessions, id string, at time.Time) string {
+	payload := id + "." + strconv.FormatInt(at.Unix(), 36)
+	return payload + "." + s.mac(payload)
+}
+
+// TestSessionIssueTime: the issue time comes back to the millisecond (for
+// sign out everywhere), and in seconds from a value of an older release.
+func TestSessionIssueTime(t *testing.T) {
+	s, _ := NewSessions([]byte(strings.Repeat("k", 32)), false)
+	at := time.UnixMilli(1_700_000_000_123).UTC()
+	s.Now = func() time.Time { return at.Add(400 * time.Microsecond) }
+	id, issued, err := s.VerifyIssued(s.Token("u1"))
+	if err != nil || id != "u1" || !issued.Equal(at) {
+		t.Errorf("VerifyIssued = %q %v %v; want u1 at %v", id, issued, err, at)
+	}
+	id, issued, err = s.VerifyIssued(secondsToken(s, "u2", at))
+	if err != nil || id != "u2" || !issued.Equal(at.Truncate(time.Second)) {
+		t.Errorf("VerifyIssued of a value in seconds = %q %v %v", id, issued, err)
+	}
+	if _, _, err := s.VerifyIssued(strings.Replace(s.Token("u1"), ".m", ".q", 1)); err == nil {
+		t.Error("a tampered value verified")
 	}
 }

@@ -259,17 +259,21 @@ func originOf(base string) string {
 }
 
 // reader returns the user of the request's reader session, nil without one.
-// A session of a deleted user counts as none.
+// A session of a deleted user counts as none, and so does one the reader
+// revoked by signing out everywhere, or that a ban or suspension ended.
 func (s *Server) reader(r *http.Request) (*parley.User, error) {
 	if tok := auth.BearerToken(r); isSSOToken(tok) {
 		return s.bearerReader(r, tok)
 	}
-	id := s.sessions.Reader(r)
+	id, issued := s.sessions.ReaderSession(r)
 	if id == "" {
 		return nil, nil
 	}
 	u, err := s.svc.SessionUser(r.Context(), id)
 	if parley.ErrorCode(err) == parley.ENotFound {
+		return nil, nil
+	}
+	if err == nil && service.SessionRevoked(u, issued) {
 		return nil, nil
 	}
 	return u, err

@@ -104,6 +104,9 @@ func (s *Server) threadBody(r *http.Request, v *service.ThreadView) threadJSON {
 		if b := v.Badges[c.AuthorID]; b != "" && cj.Author != nil {
 			cj.Author.Badge = b
 		}
+		if p := v.Pictures[c.AuthorID]; p != "" && cj.Author != nil {
+			cj.Author.Picture = p
+		}
 		out.Comments = append(out.Comments, cj)
 	}
 	return out
@@ -219,7 +222,8 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 			votes[strconv.FormatInt(id, 10)] = v
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"me": map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "badge": u.Badge(), "sso": service.IsSSOReader(u.ID), "votes": votes}})
+	writeJSON(w, http.StatusOK, map[string]any{"me": map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "badge": u.Badge(), "sso": service.IsSSOReader(u.ID), "votes": votes,
+		"picture": u.Picture, "own_name": u.OwnName}})
 }
 
 // parseHTTPTime parses an HTTP date; an unparsable one reads as the zero

@@ -183,6 +183,9 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	oidc.Logger = logger
 	oidc.Now = func() time.Time { return svc.Now() }
 	svc.OIDC = oidc
+	// Reader sessions are stamped by the same clock that stamps their
+	// revocation (sign out everywhere, bans), and compared with it.
+	sessions.Now = func() time.Time { return svc.Now() }
 	if opts.Now != nil {
 		svc.Now = opts.Now
 	}
