@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/service"
@@ -51,4 +52,22 @@ func (s *Server) handleSignOutEverywhere(w http.ResponseWriter, r *http.Request)
 	}
 	s.sessions.ClearReader(w)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// handleAvatar serves GET /api/v1/avatar?user=ID: a reader's picture,
+// fetched and checked by Parley (service.Avatar), from Parley's origin.
+func (s *Server) handleAvatar(w http.ResponseWriter, r *http.Request) {
+	a, err := s.svc.Avatar(r.Context(), r.URL.Query().Get("user"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", a.ContentType)
+	h.Set("Cache-Control", "public, max-age=3600")
+	h.Set("Content-Length", strconv.Itoa(len(a.Data)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(a.Data)
+	}
 }

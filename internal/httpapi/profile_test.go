@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -247,4 +249,88 @@ func mustURL(t *testing.T, raw string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestAvatarServedByParley: the widget shows a reader's picture from
+// Parley's origin, fetched through the guarded outbound client: a picture
+// on a private address is refused, and only PNG, JPEG, GIF and WebP bytes
+// of at most 512 KiB are served, whatever the picture's host claims.
+func TestAvatarServedByParley(t *testing.T) {
+	png := []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89")
+	var fetches atomic.Int32
+	img := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fetches.Add(1)
+		switch r.URL.Path {
+		case "/a.png":
+			w.Header().Set("Content-Type", "image/png")
+			w.Write(png)
+		case "/page.png": // says PNG, is HTML
+			w.Header().Set("Content-Type", "image/png")
+			w.Write([]byte("<!doctype html><script>alert(1)</script>"))
+		case "/x.svg":
+			w.Header().Set("Content-Type", "image/svg+xml")
+			w.Write([]byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>`))
+		case "/big.png":
+			w.Write(append(png, make([]byte, 600<<10)...))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	t.Cleanup(img.Close)
+	e := newEnv(t, envOpts{})
+	e.setSSO("news", service.SSOSettings{Secret: []byte(ssoSecret)})
+	readerWith := func(sub, path string) string {
+		c := e.claims("news", sub, "Pat "+sub)
+		c["picture"] = img.URL + path
+		r := e.reader("")
+		if res := r.signIn("news", sign(t, jwt.SigningMethodHS256, []byte(ssoSecret), "", c)); res.status != 200 {
+			t.Fatalf("sign in: %d %s", res.status, res.body)
+		}
+		return r.do("GET", "/api/v1/me", nil).json(t)["me"].(map[string]any)["id"].(string)
+	}
+	get := func(id string) resp { return e.reader("").do("GET", "/api/v1/avatar?user="+url.QueryEscape(id), nil) }
+
+	// The server's own client: the picture's host is on loopback.
+	loop := readerWith("loop", "/a.png")
+	if res := get(loop); res.status != 404 || fetches.Load() != 0 {
+		t.Errorf("a picture on a loopback address: %d %s, %d fetches", res.status, res.body, fetches.Load())
+	}
+
+	// A client that reaches the test host (its certificate), as the
+	// outbound client reaches a public one.
+	e.svc.Avatars = img.Client()
+	for _, tc := range []struct {
+		path   string
+		status int
+	}{
+		{"/a.png", 200}, {"/page.png", 404}, {"/x.svg", 404}, {"/big.png", 404}, {"/missing.png", 404},
+	} {
+		id := readerWith(strings.Trim(tc.path, "/."), tc.path)
+		res := get(id)
+		if res.status != tc.status {
+			t.Errorf("%s: %d %s, want %d", tc.path, res.status, res.body, tc.status)
+			continue
+		}
+		if tc.status == 200 {
+			if ct := res.header.Get("Content-Type"); ct != "image/png" || string(res.body) != string(png) {
+				t.Errorf("%s: served %q, %d bytes", tc.path, ct, len(res.body))
+			}
+			if res.header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("%s: no nosniff", tc.path)
+			}
+		}
+	}
+	// Served from memory after the first fetch.
+	before := fetches.Load()
+	id := readerWith("again", "/a.png")
+	get(id)
+	get(id)
+	if n := fetches.Load() - before; n != 1 {
+		t.Errorf("%d fetches for two requests of one picture", n)
+	}
+	for _, id := range []string{"", "nobody", loop + "x"} {
+		if res := get(id); res.status != 404 {
+			t.Errorf("avatar of %q: %d", id, res.status)
+		}
+	}
 }

@@ -19,6 +19,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/me", s.handleEraseMe)
 	mux.HandleFunc("PATCH /api/v1/me", s.handleRename)
 	mux.HandleFunc("DELETE /api/v1/me/sessions", s.handleSignOutEverywhere)
+	mux.HandleFunc("GET /api/v1/avatar", s.handleAvatar)
 	mux.HandleFunc("POST /api/v1/comments", s.handlePost)
 	mux.HandleFunc("POST /api/v1/comments/precheck", s.handlePrecheck)
 	mux.HandleFunc("PATCH /api/v1/comments/{id}", s.handleEdit)

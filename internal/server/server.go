@@ -186,6 +186,9 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	// Reader sessions are stamped by the same clock that stamps their
 	// revocation (sign out everywhere, bans), and compared with it.
 	sessions.Now = func() time.Time { return svc.Now() }
+	// Readers' pictures are fetched by Parley and served from its own
+	// origin, so the widget requests nothing from another host.
+	svc.Avatars = outbound.NewClient(outbound.Options{Allow: cfg.OutboundAllow, MaxResponseBytes: service.MaxAvatarBytes, Timeout: 5 * time.Second})
 	if opts.Now != nil {
 		svc.Now = opts.Now
 	}
