@@ -401,8 +401,9 @@
       });
       const rename = act("", t("me_rename"), async () => {
         const n = window.prompt(t("me_rename"), me.name || "");
-        return !n || api("PATCH", "/api/v1/me", { site: cfg.site || "", name: n }).then(() => 0);
-      }, t("me_renamed"));
+        if (n) me.name = (await api("PATCH", "/api/v1/me", { site: cfg.site || "", name: n })).me.name, show(msg, t("me_renamed"));
+        return 1;
+      });
       const out = me.sso && act("", t("me_everywhere"), async () => {
         await api("DELETE", "/api/v1/me/sessions");
         store.set("reader", "");
