@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/parleyhq/parley/internal/moderation"
 	"github.com/parleyhq/parley/internal/service"
 )
 
@@ -332,5 +334,42 @@ func TestAvatarServedByParley(t *testing.T) {
 		if res := get(id); res.status != 404 {
 			t.Errorf("avatar of %q: %d", id, res.status)
 		}
+	}
+}
+
+// TestRevokedSessionSeesNoHeldComments: a reader's held comment is shown
+// to their own session only while it counts; after they sign out
+// everywhere, a copy of their old cookie gets the shared view.
+func TestRevokedSessionSeesNoHeldComments(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.setSSO("news", service.SSOSettings{Secret: []byte(ssoSecret)})
+	r := e.reader("")
+	r.signIn("news", sign(t, jwt.SigningMethodHS256, []byte(ssoSecret), "", e.claims("news", "held", "Hal Held")))
+	const text = "A comment that waits for a moderator."
+	admin := service.Actor{Admin: true}
+	p, err := e.svc.Policy(context.Background(), admin, "news")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Mode = moderation.ModePreAll
+	if _, err := e.svc.SetPolicy(context.Background(), admin, "news", p); err != nil {
+		t.Fatal(err)
+	}
+	if res := r.post(text, map[string]any{"name": ""}); res.status != 201 || res.json(t)["status"] != "pending" {
+		t.Fatalf("post: %d %s", res.status, res.body)
+	}
+	jar, _ := cookiejar.New(nil)
+	jar.SetCookies(mustURL(t, e.url), r.client.Jar.Cookies(mustURL(t, e.url)))
+	copyOf := &reader{e: e, client: &http.Client{Jar: jar}}
+	body := func() string { b, _ := json.Marshal(copyOf.thread("")); return string(b) }
+	if !strings.Contains(body(), text) {
+		t.Fatal("the reader's own session does not see their held comment")
+	}
+	e.now = e.now.Add(time.Millisecond)
+	if res := r.do("DELETE", "/api/v1/me/sessions", nil); res.status != 204 {
+		t.Fatalf("sign out everywhere: %d %s", res.status, res.body)
+	}
+	if strings.Contains(body(), text) {
+		t.Error("a revoked session still sees the held comment")
 	}
 }

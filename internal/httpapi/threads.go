@@ -78,7 +78,10 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 	if v.Page.ID != 0 {
 		s.cache.put(key, gen, e)
 	}
-	if viewer != "" && v.PendingAuthors[viewer] {
+	// Their own held comments only for a session that still counts (not
+	// signed out everywhere, not ended by a ban): the others get the
+	// shared view.
+	if viewer != "" && v.PendingAuthors[viewer] && s.sessionOf(r, viewer) {
 		req.Viewer = viewer
 		pv, err := s.svc.Thread(ctx, req)
 		if err != nil {
@@ -293,4 +296,11 @@ func (q *threadQuery) field(key string) (*string, uint8) {
 func (q *threadQuery) parseSlow(raw string) {
 	v, _ := url.ParseQuery(raw)
 	*q = threadQuery{site: v.Get("site"), url: v.Get("url"), sort: v.Get("sort"), limit: v.Get("limit"), cursor: v.Get("cursor")}
+}
+
+// sessionOf reports whether the request's reader session, of id, still
+// counts (see reader).
+func (s *Server) sessionOf(r *http.Request, id string) bool {
+	u, err := s.reader(r)
+	return err == nil && u != nil && u.ID == id
 }
