@@ -30,6 +30,7 @@ import (
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
+	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/store"
 	"github.com/parleyhq/parley/internal/toxicity"
 )
@@ -213,6 +214,10 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	}
 	s.svc = svc
 	s.mail = s.notifier(svc, key, opts.MailTLS)
+	if cfg.BackupEvery > 0 && cfg.DatabaseURL == "" {
+		b := &sqlite.Backups{DB: cfg.DBPath(), Dir: filepath.Join(cfg.DataDir, "backups"), Keep: cfg.BackupKeep, Logger: logger}
+		s.bg.Go(func() { b.Run(bgCtx, cfg.BackupEvery) }) // exits when Close cancels bgCtx
+	}
 
 	apiOpts := httpapi.Options{
 		Mail:       s.mail,
