@@ -32,11 +32,12 @@ type Config struct {
 	ModelPath   string        // a publisher's own toxicity model file; empty means the embedded model
 	NoModel     bool          // run the moderation pipeline without the toxicity model
 	AutoTune    time.Duration // retrain each site's model on its moderators' decisions this often; 0 = never
+	TrustProxy  Proxies       // proxies whose X-Forwarded-For / X-Real-IP names the client; "on" = loopback
+
 	// BackupEvery writes a backup of the SQLite database to DATA/backups
 	// this often (0 = never); BackupKeep is how many are kept.
 	BackupEvery time.Duration
 	BackupKeep  int
-	TrustProxy  Proxies       // proxies whose X-Forwarded-For / X-Real-IP names the client; "on" = loopback
 
 	// OutboundAllow lists the non-public hosts and ranges that server-side
 	// fetches (SSO JWKS and discovery, webhooks) may reach; empty, only
