@@ -29,6 +29,16 @@ type User struct {
 	SiteID      string    // for a moderator: the one site they may act on; "" for all
 	BannedUntil time.Time // zero when not banned; far future for a permanent ban
 	Created     time.Time
+	// Picture is the reader's avatar: an https URL from their SSO token or
+	// OpenID provider, "" for none.
+	Picture string
+	// SessionsAfter revokes the reader's sessions issued before it (sign
+	// out everywhere, a ban, a suspension); zero for none.
+	SessionsAfter time.Time
+	// OwnName: the reader chose Name themselves; their SSO or OpenID
+	// sign-ins no longer replace it with the name their publisher or
+	// provider sends.
+	OwnName bool
 }
 
 // Banned reports whether the user may not post at time now.

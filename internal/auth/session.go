@@ -127,6 +127,7 @@ func (s *Sessions) VerifyIssued(token string) (string, time.Time, error) {
 type ReaderSession struct {
 	UserID  string
 	Hash    string    // what the server stores to end it (ReaderSessionHash)
+	Issued  time.Time // when it was issued (see parley.User.SessionsAfter)
 	Expires time.Time // when the cookie expires by itself
 }
 
@@ -141,7 +142,7 @@ func (s *Sessions) ReaderSession(r *http.Request) ReaderSession {
 	if err != nil {
 		return ReaderSession{}
 	}
-	return ReaderSession{UserID: id, Hash: ReaderSessionHash(c.Value), Expires: issued.Add(s.MaxAge)}
+	return ReaderSession{UserID: id, Hash: ReaderSessionHash(c.Value), Issued: issued, Expires: issued.Add(s.MaxAge)}
 }
 
 // ReaderSessionHash is the stored form of an ended reader session: the

@@ -33,6 +33,9 @@ Usage:
                                 import comments from another system or an export
   parley export --site S [--out FILE]
                                 export a site's pages, users and comments
+  parley export --all [--out FILE]
+                                export the whole instance, for parley restore
+  parley restore FILE           restore an instance into an empty database
   parley backup --out FILE      copy the SQLite database while the server runs
   parley model train|eval|score|tune
                                 the toxicity model
@@ -65,6 +68,8 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = runImport(ctx, args[1:], stdin, stdout, stderr)
 	case "export":
 		err = runExport(ctx, args[1:], stdout, stderr)
+	case "restore":
+		err = runRestore(ctx, args[1:], stdin, stdout, stderr)
 	case "backup":
 		err = runBackup(ctx, args[1:], stdout, stderr)
 	case "model":

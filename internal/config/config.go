@@ -34,6 +34,11 @@ type Config struct {
 	AutoTune    time.Duration // retrain each site's model on its moderators' decisions this often; 0 = never
 	TrustProxy  Proxies       // proxies whose X-Forwarded-For / X-Real-IP names the client; "on" = loopback
 
+	// BackupEvery writes a backup of the SQLite database to DATA/backups
+	// this often (0 = never); BackupKeep is how many are kept.
+	BackupEvery time.Duration
+	BackupKeep  int
+
 	// OutboundAllow lists the non-public hosts and ranges that server-side
 	// fetches (SSO JWKS and discovery, webhooks) may reach; empty, only
 	// public addresses are fetched (internal/outbound).
@@ -112,6 +117,7 @@ func Default() Config {
 		PostRate:   Rate{N: 10, Per: time.Minute, Burst: 5},
 		ActionRate: Rate{N: 60, Per: time.Minute, Burst: 20},
 		EditWindow: 10 * time.Minute,
+		BackupKeep: 7,
 		LogLevel:   "info",
 		LogFormat:  "text",
 
@@ -230,6 +236,20 @@ func (c *Config) FromEnv(getenv func(string) string) error {
 			*p = n
 		}
 	}
+	if v := getenv("PARLEY_BACKUP_EVERY"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return fmt.Errorf("PARLEY_BACKUP_EVERY: %w", err)
+		}
+		c.BackupEvery = d
+	}
+	if v := getenv("PARLEY_BACKUP_KEEP"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return fmt.Errorf("PARLEY_BACKUP_KEEP: %w", err)
+		}
+		c.BackupKeep = n
+	}
 	if v := getenv("PARLEY_AUTO_TUNE"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -272,6 +292,8 @@ func (c *Config) Flags(fs *flag.FlagSet) {
 	fs.StringVar(&c.ModelPath, "model", c.ModelPath, "toxicity model file; default: the embedded model (PARLEY_MODEL)")
 	fs.BoolVar(&c.NoModel, "no-model", c.NoModel, "moderate without the toxicity model (PARLEY_NO_MODEL)")
 	fs.DurationVar(&c.AutoTune, "auto-tune", c.AutoTune, "retrain each site's model on its moderators' decisions this often, e.g. 24h; 0 = never (PARLEY_AUTO_TUNE)")
+	fs.DurationVar(&c.BackupEvery, "backup-every", c.BackupEvery, "SQLite: write a backup to DATA/backups this often, e.g. 24h; 0 = never (PARLEY_BACKUP_EVERY)")
+	fs.IntVar(&c.BackupKeep, "backup-keep", c.BackupKeep, "SQLite: how many scheduled backups to keep (PARLEY_BACKUP_KEEP)")
 	fs.Var(proxiesValue{&c.TrustProxy}, "trust-proxy", "believe X-Forwarded-For from these proxies: on (loopback), off, or addresses/CIDRs, e.g. --trust-proxy=10.0.0.0/8 (PARLEY_TRUST_PROXY)")
 	fs.Var(&c.OutboundAllow, "outbound-allow", "non-public hosts, *.domains, addresses or CIDRs that server-side fetches may reach; default none (PARLEY_OUTBOUND_ALLOW)")
 	fs.DurationVar(&c.WebhookRetry, "webhook-retry", c.WebhookRetry, "wait before a failed webhook delivery's first retry; doubled each time, for 24h (PARLEY_WEBHOOK_RETRY)")
@@ -323,6 +345,15 @@ func (c *Config) Validate() error {
 	}
 	if c.AutoTune < 0 || (c.AutoTune > 0 && c.AutoTune < time.Minute) {
 		return fmt.Errorf("auto-tune must be 0 (off) or at least 1m")
+	}
+	if c.BackupEvery < 0 || (c.BackupEvery > 0 && c.BackupEvery < time.Minute) {
+		return fmt.Errorf("backup-every must be 0 (off) or at least 1m")
+	}
+	if c.BackupEvery > 0 && c.DatabaseURL != "" {
+		return fmt.Errorf("backup-every backs up SQLite; on PostgreSQL schedule pg_dump instead")
+	}
+	if c.BackupKeep < 1 || c.BackupKeep > 1000 {
+		return fmt.Errorf("backup-keep must be between 1 and 1000")
 	}
 	if c.EditWindow < 0 {
 		return fmt.Errorf("edit window must not be negative")

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/netip"
 	"testing"
+	"time"
 )
 
 func TestTrustProxyAndOutboundAllow(t *testing.T) {
@@ -56,5 +57,41 @@ func TestTrustProxyAndOutboundAllow(t *testing.T) {
 	p, _ := ParseProxies("on")
 	if !p.Contains(netip.MustParseAddr("::ffff:127.0.0.1")) || p.Contains(netip.MustParseAddr("10.0.0.1")) {
 		t.Errorf("on = %s: wrong membership", p)
+	}
+}
+
+// TestBackupSchedule: --backup-every and --backup-keep, from flags and the
+// environment, and what Validate refuses.
+func TestBackupSchedule(t *testing.T) {
+	c := Default()
+	if c.BackupEvery != 0 || c.BackupKeep != 7 {
+		t.Errorf("defaults: every %v keep %d, want off and 7", c.BackupEvery, c.BackupKeep)
+	}
+	env := map[string]string{"PARLEY_BACKUP_EVERY": "24h", "PARLEY_BACKUP_KEEP": "3"}
+	if err := c.FromEnv(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if c.BackupEvery != 24*time.Hour || c.BackupKeep != 3 || c.Validate() != nil {
+		t.Errorf("from the environment: every %v keep %d, %v", c.BackupEvery, c.BackupKeep, c.Validate())
+	}
+	for _, tc := range []struct {
+		name string
+		set  func(*Config)
+	}{
+		{"too often", func(c *Config) { c.BackupEvery = time.Second }},
+		{"negative", func(c *Config) { c.BackupEvery = -time.Hour }},
+		{"keep none", func(c *Config) { c.BackupKeep = 0 }},
+		{"on PostgreSQL", func(c *Config) { c.DatabaseURL = "postgres://u@h/db" }},
+	} {
+		d := c
+		tc.set(&d)
+		if d.Validate() == nil {
+			t.Errorf("%s: Validate accepted every %v keep %d", tc.name, d.BackupEvery, d.BackupKeep)
+		}
+	}
+	bad := map[string]string{"PARLEY_BACKUP_EVERY": "daily"}
+	fresh := Default()
+	if err := fresh.FromEnv(func(k string) string { return bad[k] }); err == nil {
+		t.Error(`PARLEY_BACKUP_EVERY=daily accepted`)
 	}
 }

@@ -259,7 +259,8 @@ func originOf(base string) string {
 }
 
 // reader returns the user of the request's reader session, nil without one.
-// A session of a deleted user counts as none.
+// A session of a deleted user counts as none, and so does one the reader
+// revoked by signing out everywhere, or that a ban or suspension ended.
 func (s *Server) reader(r *http.Request) (*parley.User, error) {
 	if tok := auth.BearerToken(r); isSSOToken(tok) {
 		return s.bearerReader(r, tok)
@@ -274,22 +275,13 @@ func (s *Server) reader(r *http.Request) (*parley.User, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	if service.SessionRevoked(u, sess.Issued) {
+		return nil, nil // signed out everywhere, or ended by a ban
+	}
 	if live, err := s.svc.ReaderSessionLive(r.Context(), sess); err != nil || !live {
 		return nil, err
 	}
 	return u, nil
-}
-
-// liveViewer returns the reader id of a session when it has not been ended
-// on the server, "" otherwise.
-func (s *Server) liveViewer(r *http.Request, sess auth.ReaderSession) string {
-	if sess.UserID == "" {
-		return ""
-	}
-	if live, err := s.svc.ReaderSessionLive(r.Context(), sess); err != nil || !live {
-		return ""
-	}
-	return sess.UserID
 }
 
 // signInReader gives the reader a new session cookie after a sign-in (SSO,

@@ -37,12 +37,11 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sess := s.sessions.ReaderSession(r)
-	viewer := sess.UserID
+	viewer := s.sessions.ReaderSession(r).UserID
 	key := req.SiteID + "\x00" + canon + "\x00" + req.Sort + "\x00" + strconv.Itoa(req.Limit) + "\x00" + req.Cursor
 	e := s.cache.get(key)
-	if e != nil && viewer != "" && e.pending[viewer] {
-		viewer = s.liveViewer(r, sess)
+	if e != nil && viewer != "" && e.pending[viewer] && !s.sessionOf(r, viewer) {
+		viewer = "" // an ended session sees the shared view
 	}
 	if e != nil && (viewer == "" || !e.pending[viewer]) {
 		s.metrics.cacheHit.Inc()
@@ -83,10 +82,10 @@ func (s *Server) handleThread(w http.ResponseWriter, r *http.Request) {
 	if v.Page.ID != 0 {
 		s.cache.put(key, gen, e)
 	}
-	if viewer != "" && v.PendingAuthors[viewer] {
-		viewer = s.liveViewer(r, sess)
-	}
-	if viewer != "" && v.PendingAuthors[viewer] {
+	// Their own held comments only for a session that still counts (not
+	// signed out everywhere, not ended by a ban): the others get the
+	// shared view.
+	if viewer != "" && v.PendingAuthors[viewer] && s.sessionOf(r, viewer) {
 		req.Viewer = viewer
 		pv, err := s.svc.Thread(ctx, req)
 		if err != nil {
@@ -111,6 +110,9 @@ func (s *Server) threadBody(r *http.Request, v *service.ThreadView) threadJSON {
 		cj := toComment(c, q, qn)
 		if b := v.Badges[c.AuthorID]; b != "" && cj.Author != nil {
 			cj.Author.Badge = b
+		}
+		if p := v.Pictures[c.AuthorID]; p != "" && cj.Author != nil {
+			cj.Author.Picture = p
 		}
 		out.Comments = append(out.Comments, cj)
 	}
@@ -227,7 +229,8 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) {
 			votes[strconv.FormatInt(id, 10)] = v
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"me": map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "badge": u.Badge(), "sso": service.IsSSOReader(u.ID), "votes": votes}})
+	writeJSON(w, http.StatusOK, map[string]any{"me": map[string]any{"id": u.ID, "name": u.Name, "role": u.Role, "badge": u.Badge(), "sso": service.IsSSOReader(u.ID), "votes": votes,
+		"picture": u.Picture, "own_name": u.OwnName}})
 }
 
 // parseHTTPTime parses an HTTP date; an unparsable one reads as the zero
@@ -297,4 +300,11 @@ func (q *threadQuery) field(key string) (*string, uint8) {
 func (q *threadQuery) parseSlow(raw string) {
 	v, _ := url.ParseQuery(raw)
 	*q = threadQuery{site: v.Get("site"), url: v.Get("url"), sort: v.Get("sort"), limit: v.Get("limit"), cursor: v.Get("cursor")}
+}
+
+// sessionOf reports whether the request's reader session, of id, still
+// counts (see reader).
+func (s *Server) sessionOf(r *http.Request, id string) bool {
+	u, err := s.reader(r)
+	return err == nil && u != nil && u.ID == id
 }

@@ -26,6 +26,9 @@ type authorJSON struct {
 	// Badge is "staff" or "moderator" for the publisher's staff and the
 	// moderators (parley.User.Badge), absent for everyone else.
 	Badge string `json:"badge,omitempty"`
+	// Picture is the author's avatar, an https URL from their publisher's
+	// token or their OpenID provider; absent for none.
+	Picture string `json:"picture,omitempty"`
 }
 
 type quoteJSON struct {

@@ -31,6 +31,7 @@ import (
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
+	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/toxicity"
 )
 
@@ -183,6 +184,12 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	oidc.Logger = logger
 	oidc.Now = func() time.Time { return svc.Now() }
 	svc.OIDC = oidc
+	// Reader sessions are stamped by the same clock that stamps their
+	// revocation (sign out everywhere, bans), and compared with it.
+	sessions.Now = func() time.Time { return svc.Now() }
+	// Readers' pictures are fetched by Parley and served from its own
+	// origin, so the widget requests nothing from another host.
+	svc.Avatars = outbound.NewClient(outbound.Options{Allow: cfg.OutboundAllow, MaxResponseBytes: service.MaxAvatarBytes, Timeout: 5 * time.Second})
 	if opts.Now != nil {
 		svc.Now = opts.Now
 	}
@@ -207,6 +214,10 @@ func (s *Server) wire(ctx, bgCtx context.Context, opts Options) error {
 	}
 	s.svc = svc
 	s.mail = s.notifier(svc, key, opts.MailTLS)
+	if cfg.BackupEvery > 0 && cfg.DatabaseURL == "" {
+		b := &sqlite.Backups{DB: cfg.DBPath(), Dir: filepath.Join(cfg.DataDir, "backups"), Keep: cfg.BackupKeep, Logger: logger}
+		s.bg.Go(func() { b.Run(bgCtx, cfg.BackupEvery) }) // exits when Close cancels bgCtx
+	}
 
 	apiOpts := httpapi.Options{
 		Mail:       s.mail,

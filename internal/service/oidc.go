@@ -353,7 +353,7 @@ func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (*OIDCResult,
 	if id.EmailVerified {
 		email = id.Email
 	}
-	u, err := s.signedInReader(ctx, l.SiteID, OIDCUserID(l.SiteID, id.Issuer, id.Subject), name, email, "")
+	u, err := s.signedInReader(ctx, l.SiteID, OIDCUserID(l.SiteID, id.Issuer, id.Subject), name, email, id.Picture, "")
 	if err != nil {
 		return nil, err
 	}

@@ -88,6 +88,9 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 		old := u.BannedUntil
 		if in.Action == SanctionBan {
 			u.BannedUntil = now.Add(permanent)
+			if canSignInAgain(u) { // a ban signs them out everywhere (a guest's cookie is what it binds)
+				u.SessionsAfter = revokeTime(now)
+			}
 		} else {
 			u.BannedUntil = time.Time{}
 		}
@@ -156,6 +159,14 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 	err = s.update(ctx, func(tx store.Tx) error {
 		if err := tx.SetSanction(next); err != nil {
 			return err
+		}
+		if (in.Action == SanctionBan || in.Action == SanctionSuspend) && canSignInAgain(u) {
+			// A ban or a suspension signs out everywhere a reader who
+			// can sign in again (a guest's cookie is what it binds).
+			u.SessionsAfter = revokeTime(now)
+			if err := tx.UpdateUser(u); err != nil {
+				return err
+			}
 		}
 		if in.Action == SanctionBan || in.Action == SanctionSuspend {
 			if err := tx.Record(parley.Event{Type: parley.EventReaderBanned, SiteID: in.SiteID, UserID: u.ID}); err != nil {

@@ -22,6 +22,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"log/slog"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -104,6 +105,10 @@ type Service struct {
 	// refuses OIDC sign-ins. Wire an auth.OIDC over the guarded outbound
 	// client.
 	OIDC *auth.OIDC
+	// Avatars fetches readers' pictures, which Parley serves itself (see
+	// Avatar); nil serves none. Wire the guarded outbound client.
+	Avatars *http.Client
+	avatars avatarCache
 
 	// Outbox delivers the events of committed units on this instance
 	// and carries live streams; nil (offline commands) waits for nothing

@@ -204,15 +204,18 @@ func (s *Service) ssoReader(ctx context.Context, siteID string, c *auth.SSOClaim
 	if c.HasRole(parley.RoleStaff) {
 		role = parley.RoleStaff
 	}
-	return s.signedInReader(ctx, siteID, SSOUserID(siteID, c.Subject), c.Name, c.Email, role)
+	return s.signedInReader(ctx, siteID, SSOUserID(siteID, c.Subject), c.Name, c.Email, c.Picture, role)
 }
 
 // signedInReader creates or updates the reader with the id whom their
 // publisher (SSO) or the site's provider (OIDC) vouched for: their name and
 // e-mail address follow the latest sign-in, and their role too when role
-// is not "" (moderators and admins keep theirs).
-func (s *Service) signedInReader(ctx context.Context, siteID, id, rawName, rawEmail, role string) (*parley.User, error) {
+// is not "" (moderators and admins keep theirs); so does their picture (an
+// https URL, else none). A name the reader chose themselves (OwnName) is
+// kept.
+func (s *Service) signedInReader(ctx context.Context, siteID, id, rawName, rawEmail, rawPicture, role string) (*parley.User, error) {
 	name := ssoName(rawName)
+	picture := cleanPicture(rawPicture)
 	email := strings.ToLower(strings.TrimSpace(rawEmail))
 	if len(email) > 254 || !strings.Contains(email, "@") {
 		email = ""
@@ -222,7 +225,7 @@ func (s *Service) signedInReader(ctx context.Context, siteID, id, rawName, rawEm
 		if role == "" {
 			role = parley.RoleReader
 		}
-		u = &parley.User{ID: id, Name: name, Email: email, Role: role, Created: s.now()}
+		u = &parley.User{ID: id, Name: name, Email: email, Role: role, Picture: picture, Created: s.now()}
 		if err := s.reservedName(ctx, siteID, u, name); err != nil {
 			return nil, err
 		}
@@ -242,11 +245,14 @@ func (s *Service) signedInReader(ctx context.Context, siteID, id, rawName, rawEm
 		return nil, err
 	}
 	next := *u
-	next.Name, next.Email = name, email
+	next.Email, next.Picture = email, picture
+	if !u.OwnName {
+		next.Name = name
+	}
 	if !u.IsStaff() && role != "" {
 		next.Role = role
 	}
-	if next.Name == u.Name && next.Email == u.Email && next.Role == u.Role {
+	if next.Name == u.Name && next.Email == u.Email && next.Role == u.Role && next.Picture == u.Picture {
 		return u, nil
 	}
 	if next.Name != u.Name {

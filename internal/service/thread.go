@@ -35,6 +35,9 @@ type ThreadView struct {
 	// who has one (parley.User.Badge): part of the comments' author data,
 	// the same for every viewer.
 	Badges map[string]string
+	// Pictures holds the picture (avatar URL) of each author on this page
+	// of the thread who has one (parley.User.Picture).
+	Pictures map[string]string
 }
 
 // Canonical returns the canonical URL of rawURL on siteID.
@@ -93,6 +96,9 @@ func (s *Service) Thread(ctx context.Context, r ThreadRequest) (*ThreadView, err
 		authors = append(authors, c.AuthorID)
 	}
 	if v.Badges, err = s.Badges(ctx, authors); err != nil {
+		return nil, err
+	}
+	if v.Pictures, err = s.pictures(ctx, authors); err != nil {
 		return nil, err
 	}
 	byID := make(map[int64]*parley.Comment, len(all))

@@ -1155,7 +1155,34 @@
           fail(e);
         }
       }, { disabled: !hist.pending }),
-      btn("link", "Show only this reader's comments", () => filterBy("author", id, name)));
+      btn("link", "Show only this reader's comments", () => filterBy("author", id, name)),
+      // A reader's data rights (docs/sso.md#a-readers-own-data): admins only.
+      S.me && S.me.role === "admin" ? btn("", "Export their data (JSON)", async () => {
+        try {
+          const data = await api("GET", `/users/${encodeURIComponent(id)}/export`);
+          const a = h("a", { href: URL.createObjectURL(new Blob([JSON.stringify(data, null, 2)], { type: "application/json" })), download: `parley-reader-${id}.json` });
+          document.body.append(a);
+          a.click();
+          a.remove();
+        } catch (e) {
+          fail(e);
+        }
+      }) : null,
+      S.me && S.me.role === "admin" ? btn("danger", "Erase this reader…", async () => {
+        const ok = await confirmAction(`Erase ${name} for good?`,
+          `${name}'s personal data goes from every site: their comments are kept by "a former reader" or removed, as each site says; their votes, reports, notes and sessions go. The audit log records the erasure, not who it was. This cannot be undone.`,
+          `Erase ${name}`, false);
+        if (!ok) return;
+        try {
+          const r = await api("DELETE", `/users/${encodeURIComponent(id)}`);
+          const e = r.erased || {};
+          toast(`Erased ${name}: ${plural(e.anonymised || 0, "comment", "comments")} anonymised, ${num(e.removed || 0)} removed`);
+          closePanel();
+          refreshAuthor(id);
+        } catch (e) {
+          fail(e);
+        }
+      }) : null);
 
     const noteText = h("textarea", { name: "text", rows: "3", maxlength: "2000", "aria-label": `New note on ${name}` });
     const noteForm = h("form", { class: "note-form" }, noteText, h("button", { type: "submit", text: "Add note" }));
@@ -1266,6 +1293,7 @@
     if (!S.site) return;
     const site = S.site;
     loadSSO(site);
+    loadOIDC(site);
     loadSite(site);
     loadStaff(site);
     $("settings-h").textContent = `Site settings — ${site}`;
@@ -1503,6 +1531,55 @@
     saveSSO(body);
   });
   $("sso-clear-secret").addEventListener("click", () => saveSSO({ clear_secret: true }));
+
+  // ---- OpenID Connect (docs/sso.md#openid-connect) ----------------------------
+  // Admins only, as single sign-on; the client secret is write-only.
+
+  const oidcForm = $("oidc-form");
+  const fillOIDC = (c) => {
+    const f = oidcForm.elements;
+    oidcForm.hidden = false;
+    $("oidc-state").textContent = c.issuer
+      ? `Readers may sign in with ${c.provider_name || c.issuer}${c.client_secret_set ? "" : " (no client secret set)"}.` + (c.moderators ? " So may the site's moderators." : "")
+      : "OpenID Connect sign-in is off.";
+    f.issuer.value = c.issuer || "";
+    f.client_id.value = c.client_id || "";
+    f.client_secret.value = "";
+    f.scopes.value = (c.scopes || []).join(" ");
+    f.provider_name.value = c.provider_name || "";
+    f.moderators.checked = !!c.moderators;
+    $("oidc-redirect").textContent = c.redirect_url || "";
+    $("oidc-clear-secret").hidden = !c.client_secret_set;
+  };
+  const oidcPath = (site) => `/sites/${encodeURIComponent(site)}/oidc`;
+  const loadOIDC = async (site) => {
+    try {
+      const c = await api("GET", oidcPath(site));
+      if (site === S.site) fillOIDC(c);
+    } catch {
+      oidcForm.hidden = true;
+    }
+  };
+  const saveOIDC = async (body) => {
+    formError(oidcForm, "");
+    try {
+      fillOIDC(await api("PATCH", oidcPath(S.site), body));
+      toast(`OpenID Connect settings of ${S.site} saved`);
+    } catch (err) {
+      formError(oidcForm, err.message);
+    }
+  };
+  oidcForm.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const f = oidcForm.elements;
+    const body = {
+      issuer: f.issuer.value.trim(), client_id: f.client_id.value.trim(), provider_name: f.provider_name.value.trim(),
+      scopes: f.scopes.value.split(/[\s,]+/).filter(Boolean), moderators: f.moderators.checked,
+    };
+    if (f.client_secret.value) body.client_secret = f.client_secret.value;
+    saveOIDC(body);
+  });
+  $("oidc-clear-secret").addEventListener("click", () => saveOIDC({ clear_client_secret: true }));
 
   // ---- pages ------------------------------------------------------------------
 

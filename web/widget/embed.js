@@ -293,25 +293,15 @@
   };
 
   // ---- single sign-on and badges (docs/sso.md) -------------------------
-  // Strings here are English; they move into the message catalogue with
-  // the others.
-  const SSO_TEXT = {
-    badge: { staff: "Staff", moderator: "Moderator" },
-    failed: "Parley: signing in failed: ",
-    oidc: "Sign in with {name}",
-    popup: "Allow pop-ups for this site to sign in.",
-    data: "Your comments & data",
-    download: "Download all of it (JSON)",
-    erase: "Delete me",
-    confirm: "Erase your comments' authorship, your votes and reports for good? This cannot be undone.",
-  };
 
   // The author's name, isolated from the text around it (<bdi>: a name
   // written right to left, or with bidi characters, cannot reorder the
   // comment's meta line), and their badge.
   const authorEl = (a, name) => {
-    const el = h("span", { class: "parley-author" }, h("bdi", { text: name }));
-    const b = a && typeof a === "object" && SSO_TEXT.badge[a.badge];
+    // The avatar comes from Parley, which checked it: no other host.
+    const pic = a && a.picture && h("img", { class: "parley-avatar", src: base + "/api/v1/avatar?user=" + encodeURIComponent(a.id), alt: "", loading: "lazy" });
+    const el = h("span", { class: "parley-author" }, pic, h("bdi", { text: name }));
+    const b = a && (a.badge === "staff" || a.badge === "moderator") && t("badge_" + a.badge);
     if (!b) return el;
     return h("span", { class: "parley-author-wrap" }, el,
       h("span", { class: "parley-badge parley-badge-" + a.badge, title: b, text: b }));
@@ -351,7 +341,7 @@
   const oidcSignIn = () => new Promise((resolve, reject) => {
     const q = new URLSearchParams({ site: cfg.site || "", origin: location.origin });
     const w = window.open(base + "/api/v1/auth/oidc/start?" + q, "parley-oidc", "popup,width=520,height=680");
-    if (!w) { reject(new Error(SSO_TEXT.popup)); return; }
+    if (!w) { reject(new Error(t("sso_popup"))); return; }
     const from = new URL(base).origin;
     const onMsg = async (ev) => {
       if (ev.origin !== from || !ev.data || ev.data.type !== "parley:oidc") return;
@@ -368,9 +358,8 @@
     window.addEventListener("message", onMsg);
   });
 
-  // myData is the signed-in reader's own page (docs/sso.md): what Parley
-  // holds about them, a download of all of it, and erasure.
-  const myData = () => {
+  // myData is the signed-in reader's own page (docs/sso.md).
+  const myData = (me) => {
     const panel = h("div", { class: "parley-mydata", hidden: true });
     const msg = h("p", { role: "status" });
     const load = async () => {
@@ -386,7 +375,7 @@
         list.append(h("li", {}, h("a", { href: c.url, text: c.title || c.url }),
           ` · ${c.status}${c.reasons ? " (" + c.reasons.join(", ") + ")" : ""}`, h("p", { dir: "auto", text: c.text })));
       }
-      const dl = btn("", SSO_TEXT.download, {
+      const dl = btn("", t("me_download"), {
         onclick: () => {
           const a = h("a", { href: URL.createObjectURL(new Blob([JSON.stringify(d, null, 2)], { type: "application/json" })), download: "parley-data.json" });
           document.body.append(a);
@@ -394,21 +383,34 @@
           a.remove();
         },
       });
-      const del = btn("parley-mydata-erase", SSO_TEXT.erase, {
+      const act = (cls, label, f, done) => btn(cls, label, {
         onclick: async () => {
-          if (!window.confirm(SSO_TEXT.confirm)) return;
           try {
-            await api("DELETE", "/api/v1/me", { confirm: "erase" });
-            store.set("reader", "");
+            if (await f()) return;
             await ssoRefresh();
+            show(msg, done);
           } catch (e) {
             show(msg, e.message);
           }
         },
       });
-      panel.append(list, h("div", { class: "parley-buttons" }, dl, del));
+      const del = act("parley-mydata-erase", t("me_erase"), async () => {
+        if (!window.confirm(t("me_confirm"))) return 1;
+        await api("DELETE", "/api/v1/me", { confirm: "erase" });
+        store.set("reader", "");
+      });
+      const rename = act("", t("me_rename"), async () => {
+        const n = window.prompt(t("me_rename"), me.name || "");
+        if (n) me.name = (await api("PATCH", "/api/v1/me", { site: cfg.site || "", name: n })).me.name, show(msg, t("me_renamed"));
+        return 1;
+      });
+      const out = me.sso && act("", t("me_everywhere"), async () => {
+        await api("DELETE", "/api/v1/me/sessions");
+        store.set("reader", "");
+      }, t("me_signed_out"));
+      panel.append(list, h("div", { class: "parley-buttons" }, dl, rename, out, del));
     };
-    const toggle = btn("", SSO_TEXT.data, {
+    const toggle = btn("", t("me_data"), {
       onclick: () => {
         panel.hidden = !panel.hidden;
         toggle.setAttribute("aria-expanded", String(!panel.hidden));
@@ -426,7 +428,7 @@
       try {
         await signIn(cfg.ssoToken);
       } catch (e) {
-        console.warn(SSO_TEXT.failed + e.message);
+        console.warn("Parley: signing in failed: " + e.message);
       }
     }
     load();
@@ -1069,14 +1071,14 @@
           quoteBlock(o.quote)));
       }
       let nameIn = null;
-      if (kind === "new" && me) f.append(myData());
+      if (kind === "new" && me) f.append(myData(me));
       if (kind === "new" && !ssoReader(me)) {
         const slot = h("div", { class: "parley-signin", hidden: true });
         f.append(slot);
         oidcProvider().then((p) => {
           if (!p) return;
           const msg = h("span", { class: "parley-error", role: "alert", hidden: true });
-          const b = btn("parley-oidc", SSO_TEXT.oidc.replace("{name}", p.name || ""), {
+          const b = btn("parley-oidc", t("sso_oidc", { name: p.name || "" }), {
             onclick: () => oidcSignIn().catch((e) => show(msg, e.message)),
           });
           slot.append(b, msg);

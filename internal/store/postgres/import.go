@@ -90,8 +90,8 @@ func (db *DB) Import(ctx context.Context, b *store.ImportBatch) (store.ImportRes
 			if created.IsZero() {
 				created = now
 			}
-			batch.Queue(`INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING`,
-				u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil), created).Exec(func(tag pgconn.CommandTag) error {
+			batch.Queue(`INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING`,
+				u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil), created, u.Picture, nullTime(u.SessionsAfter), u.OwnName).Exec(func(tag pgconn.CommandTag) error {
 				res.UsersCreated += int(tag.RowsAffected())
 				return nil
 			})

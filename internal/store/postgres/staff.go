@@ -28,12 +28,12 @@ func (db *DB) SetPassword(ctx context.Context, userID, hash string) error {
 // scanUser reads a row of userCols followed by extra columns.
 func scanUser(row pgx.Row, extra ...any) (*parley.User, error) {
 	var u parley.User
-	var banned *time.Time
-	dest := append([]any{&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created}, extra...)
+	var banned, after *time.Time
+	dest := append([]any{&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created, &u.Picture, &after, &u.OwnName}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	u.BannedUntil, u.Created = fromNull(banned), u.Created.UTC()
+	u.BannedUntil, u.Created, u.SessionsAfter = fromNull(banned), u.Created.UTC(), fromNull(after)
 	return &u, nil
 }
 

@@ -56,6 +56,9 @@ func TestMigrateAuthorStats(t *testing.T) {
 		`DROP TABLE sso_tokens`,                      // 0007_sso
 		`DROP TABLE ban_marks`,                       // 0012_ban_marks
 		`DROP TABLE reader_session_revocations`,      // 0015_reader_sessions
+		`ALTER TABLE users DROP COLUMN picture`,      // 0013_reader_profile
+		`ALTER TABLE users DROP COLUMN sessions_after`,
+		`ALTER TABLE users DROP COLUMN own_name`,
 		`DROP TABLE site_sso`,
 		`DROP TABLE idempotency_keys`,   // 0011_idempotency
 		`DROP TABLE webhook_deliveries`, // 0010_webhooks

@@ -10,7 +10,7 @@ import (
 	"github.com/parleyhq/parley"
 )
 
-const userCols = `id, name, email, role, site_id, banned_until, created`
+const userCols = `id, name, email, role, site_id, banned_until, created, picture, sessions_after, own_name`
 
 // CreateUser stores a new user; Created is set when zero. EConflict if the id exists.
 func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
@@ -27,8 +27,8 @@ func (t *ptx) CreateUser(u *parley.User) error {
 	if created.IsZero() {
 		created = t.db.now()
 	}
-	_, err := t.Exec(t.ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil), created)
+	_, err := t.Exec(t.ctx, `INSERT INTO users (`+userCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil), created, u.Picture, nullTime(u.SessionsAfter), u.OwnName)
 	if err != nil {
 		return domainError(err, "insert user", "user %q already exists", u.ID)
 	}
@@ -44,8 +44,8 @@ func (db *DB) UpdateUser(ctx context.Context, u *parley.User) error {
 
 // UpdateUser is DB.UpdateUser in the unit of t.
 func (t *ptx) UpdateUser(u *parley.User) error {
-	tag, err := t.Exec(t.ctx, `UPDATE users SET name = $2, email = $3, role = $4, site_id = $5, banned_until = $6
-		WHERE id = $1`, u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil))
+	tag, err := t.Exec(t.ctx, `UPDATE users SET name = $2, email = $3, role = $4, site_id = $5, banned_until = $6,
+		picture = $7, sessions_after = $8, own_name = $9 WHERE id = $1`, u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil), u.Picture, nullTime(u.SessionsAfter), u.OwnName)
 	if err != nil {
 		return domainError(err, "update user", "user %q rejected by the database (is its e-mail address another staff member's?)", u.ID)
 	}
@@ -58,15 +58,15 @@ func (t *ptx) UpdateUser(u *parley.User) error {
 // User returns one user. ENotFound.
 func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
 	var u parley.User
-	var banned *time.Time
+	var banned, after *time.Time
 	err := db.pool.QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id).
-		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created)
+		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created, &u.Picture, &after, &u.OwnName)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENotFound, "user %q not found", id)
 	} else if err != nil {
 		return nil, wrap(err, "read user")
 	}
-	u.BannedUntil, u.Created = fromNull(banned), u.Created.UTC()
+	u.BannedUntil, u.Created, u.SessionsAfter = fromNull(banned), u.Created.UTC(), fromNull(after)
 	return &u, nil
 }
 
@@ -88,11 +88,11 @@ func (r reader) Users(ctx context.Context, ids []string) (map[string]*parley.Use
 	defer rows.Close()
 	for rows.Next() {
 		var u parley.User
-		var banned *time.Time
-		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created); err != nil {
+		var banned, after *time.Time
+		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created, &u.Picture, &after, &u.OwnName); err != nil {
 			return nil, wrap(err, "read users")
 		}
-		u.BannedUntil, u.Created = fromNull(banned), u.Created.UTC()
+		u.BannedUntil, u.Created, u.SessionsAfter = fromNull(banned), u.Created.UTC(), fromNull(after)
 		out[u.ID] = &u
 	}
 	if err := rows.Err(); err != nil {

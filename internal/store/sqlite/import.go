@@ -50,8 +50,8 @@ func (db *DB) Import(ctx context.Context, b *store.ImportBatch) (store.ImportRes
 			if u.Created.IsZero() {
 				created = now
 			}
-			r, err := w.exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
-				u.ID, u.Name, u.Email, u.Role, u.SiteID, millis(u.BannedUntil), created)
+			r, err := w.exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+				u.ID, u.Name, u.Email, u.Role, u.SiteID, millis(u.BannedUntil), created, u.Picture, millis(u.SessionsAfter), u.OwnName)
 			if err != nil {
 				return domainError(fmt.Errorf("insert user: %w", err), "user %q conflicts with a staff member's e-mail address", u.ID)
 			}

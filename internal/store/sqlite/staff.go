@@ -26,12 +26,12 @@ func (db *DB) SetPassword(ctx context.Context, userID, hash string) error {
 // scanUser reads a row of userCols.
 func scanUser(row interface{ Scan(...any) error }, extra ...any) (*parley.User, error) {
 	var u parley.User
-	var banned, created int64
-	dest := append([]any{&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created}, extra...)
+	var banned, created, after int64
+	dest := append([]any{&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created, &u.Picture, &after, &u.OwnName}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}
-	u.BannedUntil, u.Created = fromMillis(banned), fromMillis(created)
+	u.BannedUntil, u.Created, u.SessionsAfter = fromMillis(banned), fromMillis(created), fromMillis(after)
 	return &u, nil
 }
 

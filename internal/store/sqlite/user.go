@@ -11,7 +11,7 @@ import (
 	"github.com/parleyhq/parley"
 )
 
-const userCols = `id, name, email, role, site_id, banned_until, created`
+const userCols = `id, name, email, role, site_id, banned_until, created, picture, sessions_after, own_name`
 
 // CreateUser stores a new user; Created is set when zero. EConflict if the id exists.
 func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
@@ -28,8 +28,8 @@ func (w *wtx) CreateUser(u *parley.User) error {
 		created = w.db.now()
 	}
 	err := func() error {
-		_, err := w.exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Name, u.Email, u.Role, u.SiteID, millis(u.BannedUntil), millis(created))
+		_, err := w.exec(`INSERT INTO users (`+userCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Name, u.Email, u.Role, u.SiteID, millis(u.BannedUntil), millis(created), u.Picture, millis(u.SessionsAfter), u.OwnName)
 		if err != nil {
 			return domainError(fmt.Errorf("insert user: %w", err), "user %q, or a staff member with its e-mail address, already exists", u.ID)
 		}
@@ -49,8 +49,8 @@ func (db *DB) UpdateUser(ctx context.Context, u *parley.User) error {
 
 // UpdateUser is DB.UpdateUser in the unit of w.
 func (w *wtx) UpdateUser(u *parley.User) error {
-	res, err := w.exec(`UPDATE users SET name = ?, email = ?, role = ?, site_id = ?, banned_until = ? WHERE id = ?`,
-		u.Name, u.Email, u.Role, u.SiteID, millis(u.BannedUntil), u.ID)
+	res, err := w.exec(`UPDATE users SET name = ?, email = ?, role = ?, site_id = ?, banned_until = ?, picture = ?, sessions_after = ?, own_name = ? WHERE id = ?`,
+		u.Name, u.Email, u.Role, u.SiteID, millis(u.BannedUntil), u.Picture, millis(u.SessionsAfter), u.OwnName, u.ID)
 	if err != nil {
 		return domainError(fmt.Errorf("update user: %w", err), "user %q: another staff member has that e-mail address", u.ID)
 	}
@@ -60,15 +60,15 @@ func (w *wtx) UpdateUser(u *parley.User) error {
 // User returns one user. ENotFound.
 func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
 	var u parley.User
-	var banned, created int64
+	var banned, created, after int64
 	err := db.queryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id).
-		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created)
+		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created, &u.Picture, &after, &u.OwnName)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENotFound, "user %q not found", id)
 	} else if err != nil {
 		return nil, fmt.Errorf("read user: %w", err)
 	}
-	u.BannedUntil, u.Created = fromMillis(banned), fromMillis(created)
+	u.BannedUntil, u.Created, u.SessionsAfter = fromMillis(banned), fromMillis(created), fromMillis(after)
 	return &u, nil
 }
 
@@ -143,11 +143,11 @@ func scanUsers(rows *sql.Rows, err error) ([]*parley.User, error) {
 	var out []*parley.User
 	for rows.Next() {
 		var u parley.User
-		var banned, created int64
-		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created); err != nil {
+		var banned, created, after int64
+		if err := rows.Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created, &u.Picture, &after, &u.OwnName); err != nil {
 			return nil, fmt.Errorf("read users: %w", err)
 		}
-		u.BannedUntil, u.Created = fromMillis(banned), fromMillis(created)
+		u.BannedUntil, u.Created, u.SessionsAfter = fromMillis(banned), fromMillis(created), fromMillis(after)
 		out = append(out, &u)
 	}
 	if err := rows.Err(); err != nil {

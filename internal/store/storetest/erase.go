@@ -11,7 +11,7 @@ import (
 
 // ErasedMarkers are the personal data EraseScenario gives its reader:
 // after the erasure none may appear in any column of any table.
-var ErasedMarkers = []string{"erin-7f3a", "Erin Marker-Zed", "erin@marker.example", "ip-erin-7f3a", "erin's removed words", "erin's report note", "note about erin"}
+var ErasedMarkers = []string{"erin-7f3a", "Erin Marker-Zed", "erin@marker.example", "cdn.marker.example", "ip-erin-7f3a", "erin's removed words", "erin's report note", "note about erin"}
 
 // EraseScenario stores a reader with comments on two sites (one of which
 // removes an erased reader's comments), votes, a report, a sanction, a
@@ -31,7 +31,8 @@ func (f *fixture) erase(t *testing.T) {
 	if err := f.s.SetSiteErasure(ctx, other.ID, store.ErasureRemove); err != nil {
 		t.Fatalf("SetSiteErasure: %v", err)
 	}
-	erin := &parley.User{ID: "erin-7f3a", Name: "Erin Marker-Zed", Email: "erin@marker.example", Role: parley.RoleReader, Created: ms(2026, 12, 1, 9, 0, 0, 0)}
+	erin := &parley.User{ID: "erin-7f3a", Name: "Erin Marker-Zed", Email: "erin@marker.example", Role: parley.RoleReader, Created: ms(2026, 12, 1, 9, 0, 0, 0),
+		Picture: "https://cdn.marker.example/erin-7f3a.png", SessionsAfter: ms(2026, 12, 1, 9, 30, 0, 0)}
 	if err := f.s.CreateUser(ctx, erin); err != nil {
 		t.Fatal(err)
 	}

@@ -276,6 +276,48 @@ var userTests = []test{
 			wantTime(t, tc.name+": BannedUntil", got.BannedUntil, tc.banned)
 		}
 	}},
+	{"picture and sessions round-trip", func(t *testing.T, f *fixture) {
+		after := ms(2026, 12, 7, 10, 0, 0, 500)
+		u := &parley.User{ID: "pia", Name: "Pia", Role: parley.RoleReader, Picture: "https://cdn.example.com/pia.png", SessionsAfter: after}
+		if err := f.s.CreateUser(f.ctx, u); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+		check := func(what, picture string, sessions time.Time, own bool) {
+			t.Helper()
+			for name, get := range map[string]func() (*parley.User, error){
+				"User":  func() (*parley.User, error) { return f.s.User(f.ctx, "pia") },
+				"Users": func() (*parley.User, error) { m, err := f.s.Users(f.ctx, []string{"pia"}); return m["pia"], err },
+				"UsersByRole": func() (*parley.User, error) {
+					l, err := f.s.UsersByRole(f.ctx, []string{parley.RoleReader})
+					return firstUser(l, "pia"), err
+				},
+			} {
+				got, err := get()
+				if err != nil || got == nil {
+					t.Fatalf("%s: %s: %+v %v", what, name, got, err)
+				}
+				if got.Picture != picture {
+					t.Errorf("%s: %s: Picture %q, want %q", what, name, got.Picture, picture)
+				}
+				wantTime(t, what+": "+name+": SessionsAfter", got.SessionsAfter, sessions)
+				if got.OwnName != own {
+					t.Errorf("%s: %s: OwnName %v, want %v", what, name, got.OwnName, own)
+				}
+			}
+		}
+		check("created", u.Picture, after, false)
+		later := after.Add(time.Hour)
+		u.Picture, u.SessionsAfter, u.OwnName = "https://cdn.example.com/pia-2.png", later, true
+		if err := f.s.UpdateUser(f.ctx, u); err != nil {
+			t.Fatalf("UpdateUser: %v", err)
+		}
+		check("updated", u.Picture, later, true)
+		u.Picture, u.SessionsAfter, u.OwnName = "", time.Time{}, false
+		if err := f.s.UpdateUser(f.ctx, u); err != nil {
+			t.Fatalf("UpdateUser: %v", err)
+		}
+		check("cleared", "", time.Time{}, false)
+	}},
 	{"not found", func(t *testing.T, f *fixture) {
 		_, err := f.s.User(f.ctx, "nobody")
 		wantCode(t, err, parley.ENotFound, "User")
@@ -326,4 +368,13 @@ var userTests = []test{
 			}
 		}
 	}},
+}
+
+func firstUser(l []*parley.User, id string) *parley.User {
+	for _, u := range l {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
 }
