@@ -115,3 +115,55 @@ func runeCounts(ss []string) []int {
 	}
 	return out
 }
+
+// TestWidgetNameLimit: the widget's name field takes a name of the
+// server's limit in characters, four-byte ones included, as pasted, and
+// the comment is posted under that name whole; a name one character over
+// is not cut but refused with an error naming the name.
+func TestWidgetNameLimit(t *testing.T) {
+	chrome := testenv.Chromium(t)
+	srv := startServer(t, t.TempDir())
+	demo := srv.URL + "/demo"
+	b := newBrowser(t, chrome, "reader")
+	b.open(demo)
+	post := func(name, text string) {
+		t.Helper()
+		b.do("fill in the name", chromedp.Focus(inWidget(".parley-form-new input[name=name]")))
+		eval[bool](b, "clear the name", `(`+shadowRoot+`.querySelector('.parley-form-new input[name=name]').value = '', true)`)
+		if _, err := chromedp.Call(b.ctx, input.InsertText, input.InsertTextParams{Text: name}); err != nil {
+			t.Fatalf("insert the name: %v", err)
+		}
+		if got := eval[string](b, "the name typed", shadowRoot+`.querySelector('.parley-form-new input[name=name]').value`); got != name {
+			t.Errorf("the name field holds %d characters of the %d pasted", len([]rune(got)), len([]rune(name)))
+		}
+		b.do("post", chromedp.SendKeys(inWidget(".parley-form-new textarea[name=text]"), text),
+			chromedp.Click(inWidget(".parley-form-new button[type=submit]")))
+	}
+
+	atLimit := strings.Repeat("𝒜", service.MaxNameRunes)
+	post(atLimit, "Posted under a long name.")
+	id := waitFor[int64](b, "the comment in the thread", commentWithText("Posted under a long name."))
+	th, err := srv.client().thread("demo", demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range th.Comments {
+		if c.ID == id && (c.Author == nil || c.Author.Name != atLimit) {
+			t.Errorf("a name of %d four-byte characters was posted as %q", service.MaxNameRunes, c.Author.Name)
+		}
+	}
+
+	b.open(demo)
+	post(atLimit+"𝒜", "Posted under a name too long.")
+	msg := waitFor[string](b, "the error", `(() => {
+		const e = [...`+shadowRoot+`.querySelectorAll('.parley-form-new .parley-error')].find((e) => !e.hidden && e.textContent);
+		return e ? e.textContent : "";
+	})()`)
+	if !strings.Contains(strings.ToLower(msg), "name") {
+		t.Errorf("a name over the limit: the error %q does not name the name", msg)
+	}
+	if th, err := srv.client().thread("demo", demo); err != nil || len(th.Comments) != 1 {
+		t.Errorf("after a name over the limit the thread has %d comments (%v), want 1", len(th.Comments), err)
+	}
+	b.checkNoErrors()
+}

@@ -1085,7 +1085,7 @@
       }
       if (!o.edit && !ssoReader(me)) {
         nameIn = h("input", {
-          name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true, dir: "auto",
+          name: "name", type: "text", autocomplete: "nickname", required: true, dir: "auto",
           value: (me && me.name) || store.get("name") || "",
         });
         f.append(h("label", { class: "parley-field" }, h("span", { text: t("your_name") }), nameIn));
@@ -1388,9 +1388,7 @@
       if (report) return report;
       const heading = h("h3", { id: "parley-report-title", class: "parley-dialog-title" });
       const radios = REASONS.map(([v, l]) => h("input", { type: "radio", name: "reason", value: v }));
-      // No maxlength: it counts UTF-16 units and cuts a paste silently; the
-      // limit is in characters, as the server counts it, and over it the
-      // server's error says so.
+      // No maxlength: it counts UTF-16 units and cuts pastes silently.
       const note = h("textarea", { name: "note", rows: "3", "aria-describedby": "parley-note-count" });
       const noteCount = h("span", { class: "parley-counter", id: "parley-note-count" });
       const err = h("p", { class: "parley-error", role: "alert", hidden: true });
