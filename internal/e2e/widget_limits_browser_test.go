@@ -167,3 +167,60 @@ func TestWidgetNameLimit(t *testing.T) {
 	}
 	b.checkNoErrors()
 }
+
+// TestAdminNoteLimit: in the moderator UI a note on a reader of the
+// server's limit in characters, four-byte ones included, as pasted, is
+// stored whole, not cut to the UTF-16 units a maxlength would count.
+func TestAdminNoteLimit(t *testing.T) {
+	chrome := testenv.Chromium(t)
+	dataDir := t.TempDir()
+	srv := startServer(t, dataDir)
+	const email, password = "mo@example.com", "correct horse battery staple"
+	addModerator(t, dataDir, "demo", "Mo", email, password)
+	res, err := srv.client().do("POST", "/api/v1/comments", map[string]any{"site": "demo", "url": srv.URL + "/demo", "name": "Noted", "text": "A comment by a reader to note."})
+	if err != nil || res.Status != http.StatusCreated {
+		t.Fatalf("post: %v %d %.300s", err, res.Status, res.Body)
+	}
+	var p apiPosted
+	if err := res.decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	mod := newBrowser(t, chrome, "moderator")
+	signIn(mod, srv, email, password)
+	mod.click("the approved tab", `#tabs [data-queue="approved"]`)
+	waitFor[bool](mod, "the comment in the queue", fmt.Sprintf(`!!document.querySelector('#queue .item[data-id="%d"] .reader-btn')`, p.Comment.ID))
+	eval[bool](mod, "open the reader panel", fmt.Sprintf(`(document.querySelector('#queue .item[data-id="%d"] .reader-btn').click(), true)`, p.Comment.ID))
+	waitFor[bool](mod, "the note form", `!!document.querySelector('#panel-body .note-form textarea')`)
+	mod.do("focus the note", chromedp.Focus(chromedp.CSS(`#panel-body .note-form textarea`)))
+	note := strings.Repeat("𝒜", service.MaxNoteText)
+	if _, err := chromedp.Call(mod.ctx, input.InsertText, input.InsertTextParams{Text: note}); err != nil {
+		t.Fatalf("insert the note: %v", err)
+	}
+	if got := eval[string](mod, "the note typed", `document.querySelector('#panel-body .note-form textarea').value`); got != note {
+		t.Errorf("the note field holds %d characters of the %d pasted", len([]rune(got)), len([]rune(note)))
+	}
+	mod.click("add the note", `#panel-body .note-form button[type=submit]`)
+	var got []string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && len(got) == 0; time.Sleep(100 * time.Millisecond) {
+		res, err := srv.client().admin("GET", "/api/v1/admin/users/"+p.Comment.Author.ID+"?site=demo", nil)
+		if err != nil || res.Status != http.StatusOK {
+			t.Fatalf("reader: %v %d %.300s", err, res.Status, res.Body)
+		}
+		var r struct {
+			Notes []struct {
+				Text string `json:"text"`
+			} `json:"notes"`
+		}
+		if err := res.decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		got = nil
+		for _, n := range r.Notes {
+			got = append(got, n.Text)
+		}
+	}
+	if len(got) != 1 || got[0] != note {
+		t.Errorf("a note of %d four-byte characters was stored as %d notes of %v characters", service.MaxNoteText, len(got), runeCounts(got))
+	}
+	mod.checkNoErrors()
+}
