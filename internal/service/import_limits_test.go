@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/service"
 )
 
 // TestImportLongURLNotCut: an imported page URL is kept whole or not at
@@ -61,5 +63,40 @@ func TestImportLongURLNotCut(t *testing.T) {
 				t.Errorf("no warning that the URL is too long: %s", w)
 			}
 		})
+	}
+}
+
+// TestImportLongNameAndTitle: an imported author's name and page title
+// over Parley's limits are cut (an import repairs what it can) at a
+// character boundary to exactly the limit, and the report says so.
+func TestImportLongNameAndTitle(t *testing.T) {
+	name := strings.Repeat("𝒜", service.MaxNameRunes) + "z"
+	title := strings.Repeat("é", service.MaxTitle) + "z"
+	b, _ := json.Marshal(map[string]any{"id": "c1", "text": "<p>hello</p>", "time": "2020-01-01T00:00:00Z", "title": title,
+		"user": map[string]any{"name": name, "id": "ann"}, "locator": map[string]any{"site": "news", "url": "https://news.example.com/a"}})
+	s := newImportSite(t)
+	rep, err := s.importText("remark42", `{"version":1,"users":[],"posts":[]}`+"\n"+string(b)+"\n", false)
+	if err != nil || rep.Imported != 1 {
+		t.Fatalf("import: %v %+v", err, rep)
+	}
+	p, err := s.db.Page(context.Background(), "news", "https://news.example.com/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Title != title[:len(title)-1] {
+		t.Errorf("title stored as %d characters (valid UTF-8 %v), want the first %d", utf8.RuneCountInString(p.Title), utf8.ValidString(p.Title), service.MaxTitle)
+	}
+	cs, err := s.db.PageComments(context.Background(), p.ID)
+	if err != nil || len(cs) != 1 {
+		t.Fatalf("comments: %v %d", err, len(cs))
+	}
+	if cs[0].AuthorName != name[:len(name)-1] {
+		t.Errorf("name stored as %d characters (valid UTF-8 %v), want the first %d", utf8.RuneCountInString(cs[0].AuthorName), utf8.ValidString(cs[0].AuthorName), service.MaxNameRunes)
+	}
+	w := fmt.Sprint(rep.Warnings)
+	for _, want := range []string{"title was cut to 300 characters", "name was cut to 64 characters"} {
+		if !strings.Contains(w, want) {
+			t.Errorf("the report does not say %q: %s", want, w)
+		}
 	}
 }
