@@ -282,7 +282,7 @@ func TestMailHostileInputs(t *testing.T) {
 	for _, r := range replies {
 		// The text part is plain text: the reply as written, or its
 		// excerpt, never HTML-escaped.
-		want := strings.TrimSpace(r.text) // as an excerpt is
+		want := strings.TrimSpace(r.text)       // as an excerpt is
 		if utf8.RuneCountInString(want) > 280 { // cut to an excerpt
 			want = cutRunes(want, 200)
 		}
