@@ -55,7 +55,7 @@ func (x *disqus) Next() (Record, error) {
 			if err != nil {
 				return Record{}, err
 			}
-			p := &Page{Key: e.attr("", "id"), URL: short(e.get("link")), Title: short(e.get("title")),
+			p := &Page{Key: e.attr("", "id"), URL: pageURL(e.get("link"), e.cut["link"]), Title: short(e.get("title")),
 				Closed: e.get("isClosed") == "true", Deleted: e.get("isDeleted") == "true"}
 			if p.Key == "" {
 				return Record{Warning: "a thread without dsq:id was skipped"}, nil

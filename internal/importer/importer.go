@@ -171,3 +171,21 @@ func short(s string) string {
 	s, _ = capped(strings.TrimSpace(s), MaxShort)
 	return s
 }
+
+// overLong ends a page URL that was longer than MaxShort bytes.
+const overLong = "…"
+
+// pageURL trims a page's URL. Unlike the other short fields it is never
+// cut to fit: a URL cut to MaxShort bytes is another page's address, and
+// two pages sharing their first MaxShort bytes would become one. A URL
+// over MaxShort (or cut while read, as cut says) is kept as its first
+// MaxShort bytes followed by overLong, which makes it longer than
+// parley.MaxURLLength (= MaxShort): the import refuses it, with a
+// warning, and skips its comments.
+func pageURL(s string, cut bool) string {
+	s = strings.TrimSpace(s)
+	if s, c := capped(s, MaxShort); c || cut {
+		return s + overLong
+	}
+	return s
+}

@@ -142,7 +142,7 @@ func (x *parley) Next() (Record, error) {
 			if err := json.Unmarshal(line, &p); err != nil {
 				return Record{Warning: fmt.Sprintf("line %d: %v", x.l.line, err)}, nil
 			}
-			u := short(p.URL)
+			u := pageURL(p.URL, false)
 			page := &Page{Key: u, URL: u, Title: short(p.Title), Closed: p.Closed}
 			switch policy := bytes.TrimSpace(p.Policy); {
 			case len(policy) == 0 || string(policy) == "null":
@@ -188,7 +188,7 @@ func (x *parley) author(id, name string) Author {
 func (x *parley) comment(l *CommentLine) *Comment {
 	c := &Comment{
 		ID:       strconv.FormatInt(l.ID, 10),
-		PageKey:  short(l.Page),
+		PageKey:  pageURL(l.Page, false),
 		Author:   x.author(short(l.Author), short(l.Name)),
 		Status:   l.Status,
 		Created:  l.Created.UTC(),

@@ -86,7 +86,7 @@ func (x *remark42) Next() (Record, error) {
 				return Record{}, fmt.Errorf("%w: remark42 backup version %d is not known", ErrFormat, *h.Version)
 			}
 			for _, p := range h.Posts {
-				if u := short(p.URL); u != "" {
+				if u := pageURL(p.URL, false); u != "" {
 					if _, ok := x.seen[u]; ok {
 						continue
 					}
@@ -100,7 +100,7 @@ func (x *remark42) Next() (Record, error) {
 		if err := json.Unmarshal(line, &rc); err != nil {
 			return Record{Warning: fmt.Sprintf("line %d is not a comment: %v", x.l.line, err)}, nil
 		}
-		url := short(rc.Locator.URL)
+		url := pageURL(rc.Locator.URL, false)
 		if rc.ID == "" || url == "" {
 			return Record{Warning: fmt.Sprintf("line %d: a comment without id or url was skipped", x.l.line)}, nil
 		}

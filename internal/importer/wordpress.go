@@ -83,7 +83,7 @@ func (x *wordPress) Next() (Record, error) {
 			}
 			switch t.Name.Local {
 			case "link":
-				x.item.link = short(e.get(""))
+				x.item.link = pageURL(e.get(""), e.cut[""])
 			case "title":
 				x.item.title = short(e.get(""))
 			case "post_id":

@@ -222,6 +222,9 @@ func (im *importRun) read(ctx context.Context, rd importer.Reader) error {
 			}
 			if t := cleanTitle(rec.Page.Title); t != "" {
 				p.title = t
+				if t != strings.Join(strings.Fields(strings.ToValidUTF8(rec.Page.Title, "")), " ") {
+					im.rep.warn("page %q: its title was cut to %d characters", rec.Page.URL, MaxTitle)
+				}
 			}
 			p.closed = p.closed || rec.Page.Closed
 			p.deleted = p.deleted || rec.Page.Deleted
@@ -302,6 +305,9 @@ func (im *importRun) prepare(c *importer.Comment) *spooled {
 		Edited: c.Edited, Score: c.Score, Featured: c.Featured, Toxicity: c.Toxicity, Reasons: c.Reasons,
 		Reports: c.Reports, Truncated: cut || c.Truncated}
 	sp.AuthorKey = authorKey(c.Author)
+	if utf8.RuneCountInString(strings.Join(strings.Fields(c.Author.Name), " ")) > MaxNameRunes {
+		im.rep.warn("comment %s: its author's name was cut to %d characters", c.ID, MaxNameRunes)
+	}
 	if sp.Truncated {
 		im.rep.Truncated++
 		im.rep.warn("comment %s was cut to %d bytes", c.ID, MaxTextBytes)

@@ -1184,7 +1184,7 @@
         }
       }) : null);
 
-    const noteText = h("textarea", { name: "text", rows: "3", maxlength: "2000", "aria-label": `New note on ${name}` });
+    const noteText = h("textarea", { name: "text", rows: "3", "aria-label": `New note on ${name}` });
     const noteForm = h("form", { class: "note-form" }, noteText, h("button", { type: "submit", text: "Add note" }));
     noteForm.addEventListener("submit", async (e) => {
       e.preventDefault();

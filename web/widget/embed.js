@@ -1087,7 +1087,7 @@
       }
       if (!o.edit && !ssoReader(me)) {
         nameIn = h("input", {
-          name: "name", type: "text", autocomplete: "nickname", maxlength: "60", required: true, dir: "auto",
+          name: "name", type: "text", autocomplete: "nickname", required: true, dir: "auto",
           value: (me && me.name) || store.get("name") || "",
         });
         f.append(h("label", { class: "parley-field" }, h("span", { text: t("your_name") }), nameIn));
@@ -1390,7 +1390,8 @@
       if (report) return report;
       const heading = h("h3", { id: "parley-report-title", class: "parley-dialog-title" });
       const radios = REASONS.map(([v, l]) => h("input", { type: "radio", name: "reason", value: v }));
-      const note = h("textarea", { name: "note", rows: "3", maxlength: String(MAX_NOTE), "aria-describedby": "parley-note-count" });
+      // No maxlength: it counts UTF-16 units and cuts pastes silently.
+      const note = h("textarea", { name: "note", rows: "3", "aria-describedby": "parley-note-count" });
       const noteCount = h("span", { class: "parley-counter", id: "parley-note-count" });
       const err = h("p", { class: "parley-error", role: "alert", hidden: true });
       const sendBtn = h("button", { type: "submit", class: "parley-primary", text: t("send_report") });
@@ -1429,7 +1430,11 @@
         restore();
       };
       if (native) dlg.addEventListener("close", restore);
-      const countNote = () => { noteCount.textContent = `${num(note.value.length)} / ${num(MAX_NOTE)}`; };
+      const countNote = () => {
+        const n = [...note.value.trim()].length;
+        noteCount.textContent = `${num(n)} / ${num(MAX_NOTE)}`;
+        noteCount.classList.toggle("parley-over", n > MAX_NOTE);
+      };
       note.addEventListener("input", countNote);
 
       // A click on the backdrop closes the dialog; a drag that ends there does not.
@@ -1471,7 +1476,7 @@
         sendBtn.disabled = true;
         try {
           const id = String(target.id);
-          await api("POST", `/api/v1/comments/${encodeURIComponent(id)}/report`, { reason: r.value, note: note.value.trim().slice(0, MAX_NOTE) }, false, newKey());
+          await api("POST", `/api/v1/comments/${encodeURIComponent(id)}/report`, { reason: r.value, note: note.value.trim() }, false, newKey());
           acted();
           reported.add(id);
           if (opener && opener.isConnected) opener.textContent = t("reported");
