@@ -201,8 +201,3 @@ func (s *Service) EndReaderSession(ctx context.Context, sess auth.ReaderSession)
 	return nil
 }
 
-// ReaderSessionLive reports whether a reader session has not been ended.
-func (s *Service) ReaderSessionLive(ctx context.Context, sess auth.ReaderSession) (bool, error) {
-	revoked, err := s.store.ReaderSessionRevoked(ctx, sess.Hash)
-	return !revoked, err
-}

@@ -247,9 +247,15 @@ func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
 // origins and the metrics, which are not a caller's.
 func (s *Service) Sites(ctx context.Context) ([]*parley.Site, error) { return s.store.Sites(ctx) }
 
-// SessionUser returns the user a reader's session names. ENotFound.
-func (s *Service) SessionUser(ctx context.Context, id string) (*parley.User, error) {
-	return s.store.User(ctx, id)
+// SessionUser returns the user a reader's session names, nil when the
+// session was ended on the server (signed out, signed in over, signed out
+// everywhere, or by a ban): one read. ENotFound.
+func (s *Service) SessionUser(ctx context.Context, sess auth.ReaderSession) (*parley.User, error) {
+	u, revoked, err := s.store.SessionUser(ctx, sess.UserID, sess.Hash)
+	if err != nil || revoked || SessionRevoked(u, sess.Issued) {
+		return nil, err
+	}
+	return u, nil
 }
 
 // QueueSizes returns the size of each moderation queue of every site, by

@@ -217,6 +217,10 @@ type Store interface {
 	// ReaderSessionRevoked reports whether RevokeReaderSession recorded the
 	// session.
 	ReaderSessionRevoked(ctx context.Context, tokenHash string) (bool, error)
+	// SessionUser is User and ReaderSessionRevoked in one read, for the
+	// reader session of every request: the user id names, and whether
+	// the session whose cookie hashes to tokenHash was ended. ENotFound.
+	SessionUser(ctx context.Context, id, tokenHash string) (*parley.User, bool, error)
 	// PruneReaderSessions deletes the revocations that expired before the
 	// time and returns how many it deleted.
 	PruneReaderSessions(ctx context.Context, before time.Time) (int, error)

@@ -70,6 +70,24 @@ func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
 	return &u, nil
 }
 
+// SessionUser is User and ReaderSessionRevoked in one query. ENotFound.
+func (db *DB) SessionUser(ctx context.Context, id, tokenHash string) (*parley.User, bool, error) {
+	var u parley.User
+	var banned, after *time.Time
+	var revoked bool
+	err := db.pool.QueryRow(ctx, `SELECT `+userCols+`,
+			EXISTS (SELECT 1 FROM reader_session_revocations WHERE token_hash = $2)
+		FROM users WHERE id = $1`, id, tokenHash).
+		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created, &u.Picture, &after, &u.OwnName, &revoked)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, false, parley.Errorf(parley.ENotFound, "user %q not found", id)
+	} else if err != nil {
+		return nil, false, wrap(err, "read user")
+	}
+	u.BannedUntil, u.Created, u.SessionsAfter = fromNull(banned), u.Created.UTC(), fromNull(after)
+	return &u, revoked, nil
+}
+
 // Users returns the users with the ids that exist, in one query.
 func (db *DB) Users(ctx context.Context, ids []string) (map[string]*parley.User, error) {
 	return reader{db.pool}.Users(ctx, ids)

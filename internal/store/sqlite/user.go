@@ -72,6 +72,24 @@ func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
 	return &u, nil
 }
 
+// SessionUser is User and ReaderSessionRevoked in one query. ENotFound.
+func (db *DB) SessionUser(ctx context.Context, id, tokenHash string) (*parley.User, bool, error) {
+	var u parley.User
+	var banned, created, after int64
+	var revoked bool
+	err := db.queryRow(ctx, `SELECT `+userCols+`,
+			EXISTS (SELECT 1 FROM reader_session_revocations WHERE token_hash = ?)
+		FROM users WHERE id = ?`, tokenHash, id).
+		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created, &u.Picture, &after, &u.OwnName, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, false, parley.Errorf(parley.ENotFound, "user %q not found", id)
+	} else if err != nil {
+		return nil, false, fmt.Errorf("read user: %w", err)
+	}
+	u.BannedUntil, u.Created, u.SessionsAfter = fromMillis(banned), fromMillis(created), fromMillis(after)
+	return &u, revoked, nil
+}
+
 // Users returns the users with the ids that exist, in one query.
 func (db *DB) Users(ctx context.Context, ids []string) (map[string]*parley.User, error) {
 	return users(ctx, db.query, ids)

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
@@ -505,5 +506,27 @@ var readerSessionTests = []test{
 		if got, _ := f.s.ReaderSessionRevoked(f.ctx, "h2"); !got {
 			t.Error("prune took an unexpired revocation")
 		}
+	}},
+	{"session user: the user and the session's end in one read", func(t *testing.T, f *fixture) {
+		f.user("r", "", "")
+		at := ms(2026, 11, 20, 8, 0, 0, 5)
+		u, revoked, err := f.s.SessionUser(f.ctx, "r", "h1")
+		if err != nil || revoked || u == nil || u.ID != "r" {
+			t.Fatalf("SessionUser of a live session: got %+v, %v, %v", u, revoked, err)
+		}
+		if want, _ := f.s.User(f.ctx, "r"); !reflect.DeepEqual(u, want) {
+			t.Errorf("SessionUser's user %+v, User's %+v", u, want)
+		}
+		if err := f.s.RevokeReaderSession(f.ctx, "h1", "r", at); err != nil {
+			t.Fatal(err)
+		}
+		if u, revoked, err := f.s.SessionUser(f.ctx, "r", "h1"); err != nil || !revoked || u == nil {
+			t.Errorf("SessionUser of an ended session: got %+v, %v, %v; want the user, revoked", u, revoked, err)
+		}
+		if _, revoked, _ := f.s.SessionUser(f.ctx, "r", "h2"); revoked {
+			t.Error("another session of the reader counts as ended")
+		}
+		_, _, err = f.s.SessionUser(f.ctx, "ghost", "h1")
+		wantCode(t, err, parley.ENotFound, "SessionUser of an unknown user")
 	}},
 }
