@@ -200,4 +200,3 @@ func (s *Service) EndReaderSession(ctx context.Context, sess auth.ReaderSession)
 	}
 	return nil
 }
-
