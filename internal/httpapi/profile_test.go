@@ -373,3 +373,42 @@ func TestRevokedSessionSeesNoHeldComments(t *testing.T) {
 		t.Error("a revoked session still sees the held comment")
 	}
 }
+
+// TestRoleChangeEndsSessions: an admin making a signed-in reader one of the
+// publisher's staff is a change of rights: the session the reader held
+// stops counting, on every device, and a new sign-in gets a new session.
+// (For a reader of the publisher's sign-in, the token's roles decide the
+// badge again at that sign-in; a sign-in always starts a new session.)
+func TestRoleChangeEndsSessions(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.setSSO("news", service.SSOSettings{Secret: []byte(ssoSecret)})
+	tok := func() string { // a new jti each time
+		return sign(t, jwt.SigningMethodHS256, []byte(ssoSecret), "", e.claims("news", "42", "Reader 42"))
+	}
+	me := func(r *reader) map[string]any {
+		m, _ := r.do("GET", "/api/v1/me", nil).json(t)["me"].(map[string]any)
+		return m
+	}
+	laptop := e.reader("")
+	laptop.signIn("news", tok())
+	m := me(laptop)
+	if m == nil {
+		t.Fatal("not signed in")
+	}
+	id := m["id"].(string)
+	for _, role := range []string{"staff"} {
+		e.now = e.now.Add(time.Millisecond)
+		if _, err := e.svc.SetRole(context.Background(), service.Actor{Admin: true}, id, role); err != nil {
+			t.Fatal(err)
+		}
+		if got := me(laptop); got != nil {
+			t.Errorf("made %s: the session from before still counts: %v", role, got)
+		}
+		e.now = e.now.Add(time.Millisecond)
+		laptop = e.reader("")
+		laptop.signIn("news", tok())
+		if got := me(laptop); got == nil || got["id"] != id {
+			t.Fatalf("made %s: a new sign-in: %v", role, got)
+		}
+	}
+}

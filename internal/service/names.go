@@ -158,7 +158,8 @@ func (s *Service) postName(ctx context.Context, a Actor, siteID, name string) er
 }
 
 // SetRole makes a reader one of the publisher's staff (parley.RoleStaff)
-// or a plain reader again: admins only, audited. Moderators and admins are
+// or a plain reader again: admins only, audited, ending the reader's
+// sessions (see SessionRevoked) when they can sign in again. Moderators and admins are
 // made with AddStaff. ENotFound.
 func (s *Service) SetRole(ctx context.Context, a Actor, userID, role string) (*parley.User, error) {
 	if !a.Admin && (a.User == nil || a.User.Role != parley.RoleAdmin) {
@@ -179,6 +180,12 @@ func (s *Service) SetRole(ctx context.Context, a Actor, userID, role string) (*p
 	}
 	next := *u
 	next.Role = role
+	// A change of rights is a new session: every session issued before
+	// stops counting, and the reader signs in again (a guest's cookie is
+	// their only way in, and roles are read at every request anyway).
+	if canSignInAgain(u) {
+		next.SessionsAfter = revokeTime(s.now())
+	}
 	e, err := s.entry(a, store.Action{Action: AuditRole, UserID: userID}, map[string]any{"role": u.Role}, map[string]any{"role": role})
 	if err != nil {
 		return nil, err
