@@ -6,6 +6,7 @@ package mailtest
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -167,14 +168,22 @@ func (s *Server) ClientTLS() *tls.Config {
 	return &tls.Config{RootCAs: s.pool, MinVersion: tls.VersionTLS12}
 }
 
-// Stop closes the server: connections are refused until Restart.
+// Stop takes the server down as one shutting down for maintenance does:
+// new connections are refused until Restart, and a session in progress may
+// finish its message (for at most 5 s), so that every message the server
+// holds was acknowledged to its sender. (Cutting a session between the
+// server taking a message and its reply is the one case SMTP cannot tell
+// apart from a lost message: the sender sends again, with the same
+// Message-ID; Parley's crash tests cover that window.)
 func (s *Server) Stop() {
 	s.mu.Lock()
 	srv := s.srv
 	s.srv = nil
 	s.mu.Unlock()
 	if srv != nil {
-		srv.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
 	}
 }
 
