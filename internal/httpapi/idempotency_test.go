@@ -252,3 +252,60 @@ var idempotencyCases = []struct {
 		}
 	}},
 }
+
+// TestIdempotentAdminWrites: the admin API's writes that create something,
+// a note on a reader and a webhook endpoint, happen once per
+// Idempotency-Key: a retry gets the first answer (the generated webhook
+// secret included) and stores nothing; the same key with another request
+// is 409; a malformed key is 400. Both stores.
+func TestIdempotentAdminWrites(t *testing.T) {
+	dsn, schema := pgSchema(t)
+	for _, be := range []struct {
+		name string
+		e    *env
+	}{{"sqlite", newEnv(t, envOpts{})}, {"postgres", newEnvOn(t, pgOpen(t, dsn, schema), envOpts{})}} {
+		e := be.e
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			admin := e.reader("")
+			author := e.reader("Ann")
+			posted := author.post("A comment to take note of. "+key(t, 0), nil)
+			authorID := posted.json(t)["comment"].(map[string]any)["author"].(map[string]any)["id"].(string)
+			with := func(k string) []string { return append(append([]string{}, bearer...), "Idempotency-Key", k) }
+
+			k := key(t, 1)
+			note := map[string]any{"site": "news", "text": "Watch this reader. " + k}
+			first := admin.do("POST", "/api/v1/admin/users/"+authorID+"/notes", note, with(k)...)
+			again := admin.do("POST", "/api/v1/admin/users/"+authorID+"/notes", note, with(k)...)
+			if first.status != 201 && first.status != 200 || again.status != first.status || string(again.body) != string(first.body) {
+				t.Errorf("note and retry: %d %s / %d %s", first.status, first.body, again.status, again.body)
+			}
+			if notes, err := e.db.Notes(ctx, authorID, "news"); err != nil || len(notes) != 1 {
+				t.Errorf("notes stored: %d (%v), want 1", len(notes), err)
+			}
+			other := map[string]any{"site": "news", "text": "Another note."}
+			if res := admin.do("POST", "/api/v1/admin/users/"+authorID+"/notes", other, with(k)...); res.status != 409 {
+				t.Errorf("the same key with another note: %d %s, want 409", res.status, res.body)
+			}
+			if res := admin.do("POST", "/api/v1/admin/users/"+authorID+"/notes", other, with("short")...); res.status != 400 {
+				t.Errorf("a malformed key: %d %s, want 400", res.status, res.body)
+			}
+
+			k = key(t, 2)
+			hook := map[string]any{"url": "https://hooks.example.com/parley"}
+			first = admin.do("POST", "/api/v1/admin/sites/news/webhooks", hook, with(k)...)
+			again = admin.do("POST", "/api/v1/admin/sites/news/webhooks", hook, with(k)...)
+			if first.status != 201 || again.status != 201 || string(again.body) != string(first.body) {
+				t.Errorf("webhook and retry: %d %s / %d %s", first.status, first.body, again.status, again.body)
+			}
+			if hooks, err := e.db.Webhooks(ctx, "news"); err != nil || len(hooks) != 1 {
+				t.Errorf("webhooks stored: %d (%v), want 1", len(hooks), err)
+			}
+			// Without a key, each request is its own.
+			admin.do("POST", "/api/v1/admin/sites/news/webhooks", hook, bearer...)
+			if hooks, _ := e.db.Webhooks(ctx, "news"); len(hooks) != 2 {
+				t.Errorf("webhooks after a keyless add: %d, want 2", len(hooks))
+			}
+		})
+	}
+}

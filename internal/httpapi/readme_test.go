@@ -81,6 +81,26 @@ func TestREADMETokenSnippets(t *testing.T) {
 		try("Node", string(out), "Node Reader")
 	})
 
+	t.Run("php", func(t *testing.T) {
+		php, err := exec.LookPath("php")
+		if err != nil {
+			if testenv.InCI() {
+				t.Fatal("php is not installed")
+			}
+			t.Skip("php is not installed")
+		}
+		src := "<?php\n" + readmeBlock(t, "**PHP**", "php") + "\necho parley_token($argv[1], 'readme-php', 'PHP Reader', true);\n"
+		file := filepath.Join(dir, "sign.php")
+		if err := os.WriteFile(file, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(php, file, ssoSecret).Output()
+		if err != nil {
+			t.Fatalf("php: %v", err)
+		}
+		try("PHP", string(out), "PHP Reader")
+	})
+
 	t.Run("go", func(t *testing.T) {
 		src := "package main\n\nimport (\n\t\"fmt\"\n\t\"os\"\n)\n\n" + readmeBlock(t, "**Go**", "go") + `
 func main() {

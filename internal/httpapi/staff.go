@@ -46,6 +46,15 @@ func (s *Server) requireStaff(next http.HandlerFunc) http.HandlerFunc {
 			s.writeError(w, r, err)
 			return
 		}
+		if unsafeMethod(r.Method) {
+			// Writes that create something (a note, a webhook) happen once
+			// per key: a retry gets the first answer.
+			a.IdempotencyKey = r.Header.Get("Idempotency-Key")
+			if err := service.CheckIdempotencyKey(a.IdempotencyKey); err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+		}
 		if s.rateLimit && a.User != nil && unsafeMethod(r.Method) {
 			if d := s.staffLimits.reserve(a.User.ID, time.Now()); d > 0 {
 				s.writeRateLimited(w, r, &rateLimited{d})

@@ -164,6 +164,30 @@ func (k *keyed) raced(ctx context.Context, s *Service, err error) ([]byte, error
 	return prior, err
 }
 
+// once runs write, a write of op whose unit saves its outcome under the
+// actor's key (k.save; k is nil without a key), at most once per key: a
+// retry of the same request gets the stored outcome, replayed true, and
+// writes nothing; the same key with another request is EConflict.
+func once[T any](ctx context.Context, s *Service, a Actor, siteID, op string, input any, write func(k *keyed) (*T, error)) (out *T, replayed bool, err error) {
+	k, prior, err := s.idempotency(ctx, a, siteID, op, input)
+	if err != nil {
+		return nil, false, err
+	}
+	if prior == nil {
+		res, werr := write(k)
+		if prior, err = k.raced(ctx, s, werr); err != nil {
+			return nil, false, err
+		} else if prior == nil {
+			return res, false, werr
+		}
+	}
+	out = new(T)
+	if err := replay(prior, out); err != nil {
+		return nil, false, err
+	}
+	return out, true, nil
+}
+
 // replay decodes a stored outcome into out.
 func replay(prior []byte, out any) error {
 	if err := json.Unmarshal(prior, out); err != nil {

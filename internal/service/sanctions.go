@@ -331,20 +331,24 @@ func (s *Service) AddNote(ctx context.Context, a Actor, userID, siteID, text str
 	if _, err := s.store.User(ctx, userID); err != nil {
 		return nil, err
 	}
-	id, name := a.actorName()
-	n := &store.Note{UserID: userID, SiteID: siteID, AuthorID: id, AuthorName: name, Text: text, Created: s.now()}
-	e, err := s.entry(a, store.Action{Action: AuditNote, UserID: userID, SiteID: siteID, Note: text}, nil, nil)
-	if err != nil {
-		return nil, err
-	}
-	err = s.update(ctx, func(tx store.Tx) error {
-		if err := tx.AddNote(n); err != nil {
-			return err
+	input := map[string]string{"user": userID, "text": text}
+	n, _, err := once(ctx, s, a, siteID, "note", input, func(k *keyed) (*store.Note, error) {
+		id, name := a.actorName()
+		n := &store.Note{UserID: userID, SiteID: siteID, AuthorID: id, AuthorName: name, Text: text, Created: s.now()}
+		e, err := s.entry(a, store.Action{Action: AuditNote, UserID: userID, SiteID: siteID, Note: text}, nil, nil)
+		if err != nil {
+			return nil, err
 		}
-		return tx.AddAction(e)
+		err = s.update(ctx, func(tx store.Tx) error {
+			if err := tx.AddNote(n); err != nil {
+				return err
+			}
+			if err := tx.AddAction(e); err != nil {
+				return err
+			}
+			return k.save(tx, n, nil)
+		})
+		return n, err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return n, nil
+	return n, err
 }

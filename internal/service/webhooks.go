@@ -87,24 +87,30 @@ func (s *Service) AddWebhook(ctx context.Context, a Actor, in WebhookInput) (*st
 	} else if n := len(secret); n < MinWebhookSecret || n > MaxWebhookSecret || strings.ContainsAny(secret, "\r\n") {
 		return nil, parley.Errorf(parley.EInvalid, "A webhook secret has %d to %d characters on one line.", MinWebhookSecret, MaxWebhookSecret)
 	}
-	have, err := s.store.Webhooks(ctx, in.SiteID)
-	if err != nil {
-		return nil, err
-	}
-	if len(have) >= MaxWebhooksPerSite {
-		return nil, parley.Errorf(parley.EConflict, "Site %q has %d webhooks, the most it may have.", in.SiteID, MaxWebhooksPerSite)
-	}
-	wh := &store.Webhook{SiteID: in.SiteID, URL: u.String(), Secret: secret, Events: events, Format: format, Created: s.now()}
-	err = s.update(ctx, func(tx store.Tx) error {
-		wh.ID = 0 // a second run of the unit assigns again
-		if err := tx.CreateWebhook(wh); err != nil {
-			return err
-		}
-		e, err := s.entry(a, store.Action{Action: AuditWebhookAdd, SiteID: in.SiteID}, nil, auditedWebhook(wh))
+	wh, _, err := once(ctx, s, a, in.SiteID, "webhook", in, func(k *keyed) (*store.Webhook, error) {
+		have, err := s.store.Webhooks(ctx, in.SiteID)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return tx.AddAction(e)
+		if len(have) >= MaxWebhooksPerSite {
+			return nil, parley.Errorf(parley.EConflict, "Site %q has %d webhooks, the most it may have.", in.SiteID, MaxWebhooksPerSite)
+		}
+		wh := &store.Webhook{SiteID: in.SiteID, URL: u.String(), Secret: secret, Events: events, Format: format, Created: s.now()}
+		err = s.update(ctx, func(tx store.Tx) error {
+			wh.ID = 0 // a second run of the unit assigns again
+			if err := tx.CreateWebhook(wh); err != nil {
+				return err
+			}
+			e, err := s.entry(a, store.Action{Action: AuditWebhookAdd, SiteID: in.SiteID}, nil, auditedWebhook(wh))
+			if err != nil {
+				return err
+			}
+			if err := tx.AddAction(e); err != nil {
+				return err
+			}
+			return k.save(tx, wh, nil)
+		})
+		return wh, err
 	})
 	if err != nil {
 		return nil, err
