@@ -47,11 +47,7 @@ type Queue struct {
 // before it in the log go to the endpoints kept and those after it to the
 // endpoints read again then, on every instance.
 func (q *Queue) Consume(ctx context.Context, evs []parley.Event) error {
-	now := time.Now
-	if q.Now != nil {
-		now = q.Now
-	}
-	at := now()
+	var at time.Time // read once, when a delivery is to be queued
 	var ds []*store.Delivery
 	for _, ev := range evs {
 		if ev.Type == parley.EventWebhooksChanged {
@@ -72,6 +68,12 @@ func (q *Queue) Consume(ctx context.Context, evs []parley.Event) error {
 		for _, wh := range q.hooks {
 			if (ev.SiteID != "" && wh.SiteID != ev.SiteID) || !wh.Wants(ev.Type) {
 				continue
+			}
+			if at.IsZero() {
+				at = time.Now()
+				if q.Now != nil {
+					at = q.Now()
+				}
 			}
 			key := wh.SiteID + "\x00" + wh.Format
 			body, ok := bodies[key]
