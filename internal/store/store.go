@@ -214,12 +214,9 @@ type Store interface {
 	// kept until expires, when the cookie would expire anyway. Revoking it
 	// again is not an error. ENotFound when the user does not exist.
 	RevokeReaderSession(ctx context.Context, tokenHash, userID string, expires time.Time) error
-	// ReaderSessionRevoked reports whether RevokeReaderSession recorded the
-	// session.
-	ReaderSessionRevoked(ctx context.Context, tokenHash string) (bool, error)
-	// SessionUser is User and ReaderSessionRevoked in one read, for the
-	// reader session of every request: the user id names, and whether
-	// the session whose cookie hashes to tokenHash was ended. ENotFound.
+	// SessionUser returns, in one read, for the reader session of every
+	// request: the user id names, and whether RevokeReaderSession ended
+	// the session whose cookie hashes to tokenHash. ENotFound.
 	SessionUser(ctx context.Context, id, tokenHash string) (*parley.User, bool, error)
 	// PruneReaderSessions deletes the revocations that expired before the
 	// time and returns how many it deleted.

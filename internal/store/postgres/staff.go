@@ -379,16 +379,6 @@ func (db *DB) RevokeReaderSession(ctx context.Context, tokenHash, userID string,
 	return nil
 }
 
-// ReaderSessionRevoked reports whether a reader session was revoked.
-func (db *DB) ReaderSessionRevoked(ctx context.Context, tokenHash string) (bool, error) {
-	var found bool
-	err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM reader_session_revocations WHERE token_hash = $1)`, tokenHash).Scan(&found)
-	if err != nil {
-		return false, wrap(err, "read reader session")
-	}
-	return found, nil
-}
-
 // PruneReaderSessions deletes expired revocations.
 func (db *DB) PruneReaderSessions(ctx context.Context, before time.Time) (int, error) {
 	tag, err := db.pool.Exec(ctx, `DELETE FROM reader_session_revocations WHERE expires < $1`, before)

@@ -70,7 +70,8 @@ func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
 	return &u, nil
 }
 
-// SessionUser is User and ReaderSessionRevoked in one query. ENotFound.
+// SessionUser is User and whether the session of tokenHash was ended, in
+// one query. ENotFound.
 func (db *DB) SessionUser(ctx context.Context, id, tokenHash string) (*parley.User, bool, error) {
 	var u parley.User
 	var banned, after *time.Time

@@ -414,15 +414,6 @@ func (db *DB) RevokeReaderSession(ctx context.Context, tokenHash, userID string,
 	})
 }
 
-// ReaderSessionRevoked reports whether a reader session was revoked.
-func (db *DB) ReaderSessionRevoked(ctx context.Context, tokenHash string) (bool, error) {
-	var n int
-	if err := db.queryRow(ctx, `SELECT count(*) FROM reader_session_revocations WHERE token_hash = ?`, tokenHash).Scan(&n); err != nil {
-		return false, fmt.Errorf("read reader session: %w", err)
-	}
-	return n > 0, nil
-}
-
 // PruneReaderSessions deletes expired revocations.
 func (db *DB) PruneReaderSessions(ctx context.Context, before time.Time) (int, error) {
 	var n int64
