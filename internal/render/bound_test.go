@@ -10,7 +10,11 @@ import (
 // TestRenderBounded proves promise 3's markdown bound: every pathological
 // 64 KiB input (see pathological) renders, with its excerpt and link count,
 // in under 100 ms of this thread's CPU time, the best of five tries (CPU
-// time, so that other processes on a shared machine do not count). The
+// time, so that other processes on a shared machine do not count), or of up
+// to 25 when the first five are over: on a shared 2-core VM the same work
+// was measured at 68 ms and at 126 ms of CPU minutes apart, and the cheapest
+// try is the one closest to the work itself. A super-linear shape costs
+// seconds, so no number of tries hides one. The
 // figures are logged, worst first. Skipped under the race detector, which
 // slows everything tenfold.
 func TestRenderBounded(t *testing.T) {
@@ -29,7 +33,7 @@ func TestRenderBounded(t *testing.T) {
 	for _, p := range pathological {
 		in := p.in(size)
 		best := time.Duration(1<<63 - 1)
-		for range 5 {
+		for try := 0; try < 5 || (best > bound && try < 25); try++ {
 			start := threadCPU()
 			r.Render(in)
 			r.Excerpt(in, 200)

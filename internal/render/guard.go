@@ -28,7 +28,7 @@ import "strings"
 const (
 	maxMarkers = 2 * MaxDepth
 	maxIndent  = 8 * MaxDepth
-	maxDelims  = 512
+	maxDelims  = 256
 )
 
 // defuse returns s rewritten as described above; s without pathological runs

@@ -637,3 +637,40 @@ func countOutLinks(out string) int {
 	}
 	return n
 }
+
+// TestMaxLinks: a comment renders its first MaxLinks links, of every kind, and
+// the rest as their text; CountLinks counts what renders.
+func TestMaxLinks(t *testing.T) {
+	r := New()
+	var b strings.Builder
+	for i := range MaxLinks {
+		switch i % 4 {
+		case 0:
+			fmt.Fprintf(&b, "www.a%d.example ", i)
+		case 1:
+			fmt.Fprintf(&b, "[t%d](https://b%d.example) ", i, i)
+		case 2:
+			fmt.Fprintf(&b, "![alt%d](https://c%d.example/i.png) ", i, i)
+		default:
+			fmt.Fprintf(&b, "u%d@d.example ", i)
+		}
+	}
+	b.WriteString("[over](https://over.example) www.over2.example ![overalt](https://over3.example/x.png) over4@e.example")
+	got := r.Render(b.String())
+	if n := strings.Count(got, "<a "); n != MaxLinks {
+		t.Errorf("rendered %d links, want %d", n, MaxLinks)
+	}
+	for _, text := range []string{"over", "www.over2.example", "overalt", "over4@e.example"} {
+		if !strings.Contains(got, " "+text) {
+			t.Errorf("text %q of a link over the limit is missing", text)
+		}
+	}
+	for _, url := range []string{"over.example", "over3.example"} {
+		if strings.Contains(got, url) {
+			t.Errorf("link over the limit to %s rendered", url)
+		}
+	}
+	if n := r.CountLinks(b.String()); n != MaxLinks {
+		t.Errorf("CountLinks = %d, want %d", n, MaxLinks)
+	}
+}

@@ -41,7 +41,8 @@ func (r *Renderer) Excerpt(markdown string, n int) string {
 // CountLinks returns the number of links out of the page a comment's
 // markdown renders to: links, bare URLs and e-mail addresses, and images
 // (which render as links). A link whose URL Render would drop is not
-// counted, and neither is an in-page link ("#c12").
+// counted, and neither is an in-page link ("#c12") or a link past MaxLinks,
+// which renders as text.
 func (r *Renderer) CountLinks(markdown string) int {
 	src := []byte(clean(markdown))
 	doc := r.md.Parser().Parse(text.NewReader(src))
