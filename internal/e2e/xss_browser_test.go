@@ -1,13 +1,9 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -102,8 +98,8 @@ const activeDOM = `(() => {
 })()`
 
 // TestBrowserHostileFields extends the stored-XSS promise (2) beyond the
-// comment body: every XSS vector of the shared corpus, plus Unicode
-// case-folding tricks, goes in through the real binary's API as an author
+// comment body: every XSS vector of the shared corpus, the Unicode
+// case-folding tricks and the naughty strings (xssCorpus) go in through the real binary's API as an author
 // name, a page title, a page URL, a report note and a moderator note; the
 // widget (on the demo article) and the moderator UI (every queue tab and the
 // reader panel) then run in headless
@@ -111,20 +107,7 @@ const activeDOM = `(() => {
 // and hold no script-capable element, attribute or URL.
 func TestBrowserHostileFields(t *testing.T) {
 	chrome := testenv.Chromium(t)
-	dir := testenv.SharedData(t, "attack")
-	f, err := os.Open(filepath.Join(dir, "xss", "patt-IntrudersXSS.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var payloads []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if s := strings.TrimSpace(sc.Text()); s != "" {
-			payloads = append(payloads, s)
-		}
-	}
-	f.Close()
-	payloads = append(payloads, unicodeTricks...)
+	payloads := xssCorpus(t)
 
 	dataDir := t.TempDir()
 	srv := startServer(t, dataDir)
