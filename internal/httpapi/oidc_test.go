@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -399,6 +400,15 @@ func TestOIDCModeratorSignIn(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := e.oidcBrowser()
+			// The moderator's browser already holds a staff session (from
+			// a password sign-in): the OpenID Connect sign-in must end it.
+			var old string
+			if tc.user == "mo" {
+				if res := b.do("POST", "/api/v1/admin/login", map[string]any{"email": "mo@news.example.com", "password": staffPassword}); res.status != 200 {
+					t.Fatalf("password sign-in first: %d %s", res.status, res.body)
+				}
+				old = b.cookie(auth.StaffCookie, auth.StaffCookiePath+"/")
+			}
 			res := b.callback(b.signInAt(t, b.start(t, "site=news&for=moderator"), tc.user))
 			if tc.wantID == "" {
 				if res.status != 403 || errReason(t, res) != "oidc_no_staff_account" {
@@ -406,8 +416,34 @@ func TestOIDCModeratorSignIn(t *testing.T) {
 				}
 				return
 			}
-			if res.status != http.StatusSeeOther || res.header.Get("Location") != "http://parley.test/admin" {
-				t.Fatalf("callback: %d %s (Location %q)", res.status, res.body, res.header.Get("Location"))
+			// The callback's page hands the session on to the admin API's
+			// path, where the browser's staff cookie is seen.
+			if res.status != http.StatusOK || !strings.Contains(string(res.body), `http-equiv="refresh" content="0;url=http://parley.test/api/v1/admin/oidc/finish"`) {
+				t.Fatalf("callback: %d %s", res.status, res.body)
+			}
+			if got := b.cookie(auth.StaffCookie, auth.StaffCookiePath+"/"); got != old {
+				t.Errorf("the callback set a staff cookie itself")
+			}
+			fin, err := b.stay.Get(b.e.url + auth.StaffHandoffPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fin.Body.Close()
+			if fin.StatusCode != http.StatusSeeOther || fin.Header.Get("Location") != "http://parley.test/admin" {
+				t.Fatalf("finish: %d (Location %q)", fin.StatusCode, fin.Header.Get("Location"))
+			}
+			cur := b.cookie(auth.StaffCookie, auth.StaffCookiePath+"/")
+			if cur == "" || cur == old {
+				t.Fatalf("the sign-in kept the session id (or set none)")
+			}
+			if old != "" {
+				if r := e.replay(auth.StaffCookie, old, "GET", "/api/v1/admin/me", nil); r.status != 401 {
+					t.Errorf("the session the OpenID Connect sign-in replaced: /admin/me %d, want 401", r.status)
+				}
+			}
+			// The hand-off is spent.
+			if again := b.do("GET", auth.StaffHandoffPath, nil); again.status != 400 {
+				t.Errorf("a second finish: %d %s, want 400", again.status, again.body)
 			}
 			me := b.do("GET", "/api/v1/admin/me", nil)
 			if me.status != 200 || !strings.Contains(string(me.body), `"id":"`+tc.wantID+`"`) {

@@ -48,6 +48,7 @@ func (s *Server) Handler() http.Handler {
 	// Admin API: moderators and automation (docs/admin-api.md).
 	mux.HandleFunc("POST /api/v1/admin/login", s.handleLogin)
 	mux.HandleFunc("GET /api/v1/admin/oidc", s.handleModeratorOIDC)
+	mux.HandleFunc("GET /api/v1/admin/oidc/finish", s.handleModeratorOIDCFinish)
 	mux.HandleFunc("POST /api/v1/admin/logout", s.requireStaff(s.handleLogout))
 	mux.HandleFunc("GET /api/v1/admin/me", s.requireStaff(s.handleStaffMe))
 	mux.HandleFunc("GET /api/v1/admin/me/mail", s.requireStaff(s.handleStaffMail))
