@@ -505,7 +505,7 @@ type Tx interface {
 	// idempotency key (Created set when zero), committing with the
 	// write. EConflict when the key is stored already (the unit must
 	// then fail, so that the write is not made twice); ENotFound when the
-	// site does not exist.
+	// site does not exist (SiteID "" names none).
 	SaveIdempotency(r *Idempotency) error
 	// AddDeliveries queues deliveries (State pending, NextAttempt and
 	// Created set when zero) and assigns their IDs; a delivery of an event
