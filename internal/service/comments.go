@@ -75,7 +75,7 @@ func (s *Service) prepare(ctx context.Context, a Actor, in PostInput, create boo
 	if err != nil {
 		return nil, err
 	}
-	title, err := cleanShort("title", in.Title, MaxTitle)
+	title, err := checkTitle("title", in.Title, MaxTitle)
 	if err != nil {
 		return nil, err
 	}
@@ -634,7 +634,7 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64, in ReportInput)
 	if !parley.ValidReportReason(in.Reason) {
 		return nil, parley.Errorf(parley.EInvalid, "reason must be one of %v", parley.ReportReasons)
 	}
-	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	note, err := checkNote("note", in.Note, MaxNoteRunes)
 	if err != nil {
 		return nil, err
 	}

@@ -90,7 +90,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, id int64, in DecideInput)
 	default:
 		return nil, parley.Errorf(parley.EInvalid, "action must be approve, reject, feature or unfeature")
 	}
-	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	note, err := checkNote("note", in.Note, MaxNoteRunes)
 	if err != nil {
 		return nil, err
 	}

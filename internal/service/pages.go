@@ -141,7 +141,7 @@ func (s *Service) Page(ctx context.Context, a Actor, ref PageRef) (*PageView, er
 // site (EForbidden otherwise). EInvalid for an override that makes the
 // policy invalid, or that sets "closed" (a page is closed by its own flag).
 func (s *Service) UpdatePage(ctx context.Context, a Actor, ref PageRef, in PageUpdate) (*PageView, error) {
-	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	note, err := checkNote("note", in.Note, MaxNoteRunes)
 	if err != nil {
 		return nil, err
 	}

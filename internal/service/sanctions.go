@@ -47,7 +47,7 @@ func (a Actor) isAdmin() bool { return a.Admin || (a.User != nil && a.User.Role 
 // unknown action or a missing duration; ENotFound for an unknown reader or
 // site.
 func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in SanctionInput) (*Standing, error) {
-	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	note, err := checkNote("note", in.Note, MaxNoteRunes)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +274,7 @@ func (s *Service) restricted(a Actor, sn store.Sanction) (store.Sanction, error)
 // records each in the audit log, with one entry for the reader. It returns
 // how many were rejected.
 func (s *Service) RejectPending(ctx context.Context, a Actor, userID, siteID, note string) (int, error) {
-	note, err := cleanShort("note", note, MaxNoteRunes)
+	note, err := checkNote("note", note, MaxNoteRunes)
 	if err != nil {
 		return 0, err
 	}
@@ -345,7 +345,7 @@ const MaxNoteText = 2000
 
 // AddNote stores a moderator's note on a reader of a site they moderate.
 func (s *Service) AddNote(ctx context.Context, a Actor, userID, siteID, text string) (*store.Note, error) {
-	text, err := cleanShort("text", text, MaxNoteText)
+	text, err := checkNote("text", text, MaxNoteText)
 	if err != nil {
 		return nil, err
 	}
