@@ -369,7 +369,9 @@ func writeReader(tx store.Tx, created, renamed *parley.User) error {
 		}
 	}
 	if renamed != nil {
-		if err := tx.UpdateUser(renamed); err != nil {
+		// Only the name: a ban or revocation stored since the request
+		// read the reader is kept.
+		if _, err := changeUser(tx, renamed.ID, func(u *parley.User) { u.Name = renamed.Name }); err != nil {
 			return fmt.Errorf("rename reader: %w", err)
 		}
 	}

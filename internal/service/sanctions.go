@@ -115,10 +115,20 @@ func (s *Service) sanction(ctx context.Context, a Actor, u *parley.User, in Sanc
 		if err != nil {
 			return nil, err
 		}
+		banned, revoke := u.BannedUntil, u.SessionsAfter
 		err = s.update(ctx, func(tx store.Tx) error {
-			if err := tx.UpdateUser(u); err != nil {
+			// The ban and the revocation only: a rename or another
+			// change stored since u was read is kept.
+			got, err := changeUser(tx, u.ID, func(x *parley.User) {
+				x.BannedUntil = banned
+				if !revoke.IsZero() && revoke.After(x.SessionsAfter) {
+					x.SessionsAfter = revoke
+				}
+			})
+			if err != nil {
 				return err
 			}
+			*u = *got
 			if in.Action == SanctionBan {
 				if err := tx.Record(parley.Event{Type: parley.EventReaderBanned, UserID: u.ID}); err != nil {
 					return err
@@ -178,10 +188,11 @@ func (s *Service) sanction(ctx context.Context, a Actor, u *parley.User, in Sanc
 		if (in.Action == SanctionBan || in.Action == SanctionSuspend) && canSignInAgain(u) {
 			// A ban or a suspension signs out everywhere a reader who
 			// can sign in again (a guest's cookie is what it binds).
-			u.SessionsAfter = revokeTime(now)
-			if err := tx.UpdateUser(u); err != nil {
+			got, err := changeUser(tx, u.ID, func(x *parley.User) { x.SessionsAfter = revokeTime(now) })
+			if err != nil {
 				return err
 			}
+			*u = *got
 		}
 		if in.Action == SanctionBan || in.Action == SanctionSuspend {
 			if err := tx.Record(parley.Event{Type: parley.EventReaderBanned, SiteID: in.SiteID, UserID: u.ID}); err != nil {

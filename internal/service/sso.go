@@ -263,9 +263,26 @@ func (s *Service) signedInReader(ctx context.Context, siteID, id, rawName, rawEm
 			return nil, err
 		}
 	}
-	if err := s.store.UpdateUser(ctx, &next); err != nil {
+	// Only what the sign-in sets, on the row as the unit reads it: a ban
+	// or a rename stored since u was read is kept.
+	var stored *parley.User
+	err = s.update(ctx, func(tx store.Tx) error {
+		var err error
+		stored, err = changeUser(tx, u.ID, func(x *parley.User) {
+			x.Email, x.Picture = next.Email, next.Picture
+			if !x.OwnName {
+				x.Name = name
+			}
+			if !x.IsStaff() && role != "" {
+				x.Role = role
+			}
+		})
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("update sso reader: %w", err)
 	}
+	next = *stored
 	if next.Role != u.Role || (next.Name != u.Name && next.Badge() != "") {
 		s.staffChanged(ctx, siteID, u.Role, next.Role)
 	}
