@@ -60,6 +60,22 @@ func (s *Server) handleEraseMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.User == nil {
+		// A retry of an erasure whose answer was lost: the reader is gone,
+		// their session with them, but the key and the cookie that named
+		// them get the first answer.
+		if sess := s.sessions.ReaderSession(r); sess.UserID != "" && a.IdempotencyKey != "" && in.Confirm == "erase" {
+			res, ok, err := s.svc.ReplayErase(r.Context(), a.IdempotencyKey, sess.UserID)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if ok {
+				s.sessions.ClearReader(w)
+				replayed(w, true)
+				writeJSON(w, http.StatusOK, map[string]any{"erased": erasedJSON(res)})
+				return
+			}
+		}
 		s.writeError(w, r, parley.Errorf(parley.EUnauthorized, "Sign in to delete your data."))
 		return
 	}

@@ -201,6 +201,36 @@ func (s *Service) EraseReader(ctx context.Context, a Actor, userID string) (Eras
 	if err := mayAccessReader(a, userID); err != nil {
 		return EraseResult{}, err
 	}
+	// With an Idempotency-Key the key commits with the erasure: a retry,
+	// although the reader is gone by then, gets the first answer.
+	out, _, err := once(ctx, s, a, "", "erase", eraseInput(userID), func(k *keyed) (*EraseResult, error) {
+		out, err := s.eraseReader(ctx, a, userID, k)
+		return &out, err
+	})
+	if err != nil {
+		return EraseResult{}, err
+	}
+	return *out, nil
+}
+
+func eraseInput(userID string) map[string]string { return map[string]string{"user": userID} }
+
+// ReplayErase answers a reader's retried erasure of themselves: userID is
+// the reader their (verified) session cookie names, who is gone, so the
+// retry has no session left. ok is false when no erasure of theirs was
+// stored under the key; EConflict when the key was another request's.
+func (s *Service) ReplayErase(ctx context.Context, key, userID string) (out EraseResult, ok bool, err error) {
+	a := Actor{User: &parley.User{ID: userID}, IdempotencyKey: key}
+	_, prior, err := s.idempotency(ctx, a, "", "erase", eraseInput(userID))
+	if err != nil || prior == nil {
+		return out, false, err
+	}
+	return out, true, replay(prior, &out)
+}
+
+// eraseReader is EraseReader's write: it saves its outcome under k in its
+// unit.
+func (s *Service) eraseReader(ctx context.Context, a Actor, userID string, k *keyed) (EraseResult, error) {
 	u, err := s.store.User(ctx, userID)
 	if err != nil {
 		return EraseResult{}, err
@@ -263,7 +293,7 @@ func (s *Service) EraseReader(ctx context.Context, a Actor, userID string) (Eras
 				return err
 			}
 		}
-		return nil
+		return k.save(tx, out, nil)
 	})
 	if err != nil {
 		return EraseResult{}, err
