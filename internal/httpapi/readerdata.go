@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/service"
@@ -126,5 +127,17 @@ func (s *Server) handleSetErasure(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"erasure": in.Erasure})
+	writeJSON(w, http.StatusOK, map[string]any{"erasure": strings.TrimSpace(in.Erasure)})
+}
+
+// handleGetErasure serves GET /api/v1/admin/sites/{site}/erasure (admins):
+// {"erasure": "anonymise" | "remove"}, the site's current choice.
+func (s *Server) handleGetErasure(w http.ResponseWriter, r *http.Request) {
+	mode, err := s.svc.SiteErasure(r.Context(), s.staff(r), r.PathValue("site"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"erasure": mode})
 }

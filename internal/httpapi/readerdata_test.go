@@ -180,3 +180,68 @@ func TestEraseMeRateLimited(t *testing.T) {
 		t.Errorf("statuses of repeated erasure attempts: %v, want the last 429", got)
 	}
 }
+
+// TestSiteErasureSetting: an admin reads the site's erasure mode, changes
+// it, and the change is in the site's audit log (before and after); a
+// moderator may neither read nor change it; setting the same mode again
+// audits nothing.
+func TestSiteErasureSetting(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	admin := e.reader("")
+	bearer := []string{"Authorization", "Bearer " + adminToken}
+	get := func() string {
+		t.Helper()
+		res := admin.do("GET", "/api/v1/admin/sites/news/erasure", nil, bearer...)
+		if res.status != 200 || !strings.Contains(res.header.Get("Cache-Control"), "no-store") {
+			t.Fatalf("GET erasure: %d %v %s", res.status, res.header, res.body)
+		}
+		return fmt.Sprint(res.json(t)["erasure"])
+	}
+	if got := get(); got != store.ErasureAnonymise {
+		t.Errorf("a new site's erasure mode: %q, want %q", got, store.ErasureAnonymise)
+	}
+	if res := admin.do("PUT", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": " remove "}, bearer...); res.status != 200 || fmt.Sprint(res.json(t)["erasure"]) != "remove" {
+		t.Fatalf("PUT erasure: %d %s", res.status, res.body)
+	}
+	if got := get(); got != store.ErasureRemove {
+		t.Errorf("after PUT remove: %q", got)
+	}
+	audited := func() []*store.Action {
+		t.Helper()
+		acts, err := e.db.Actions(context.Background(), store.ActionQuery{SiteID: "news"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*store.Action
+		for _, a := range acts {
+			if strings.Contains(string(a.After), "erasure") {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	acts := audited()
+	if len(acts) != 1 || acts[0].Action != "site" || string(acts[0].Before) != `{"erasure":"anonymise"}` || string(acts[0].After) != `{"erasure":"remove"}` {
+		t.Fatalf("audit of the erasure change: %+v", acts)
+	}
+	if res := admin.do("PUT", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": "remove"}, bearer...); res.status != 200 {
+		t.Fatalf("PUT the same mode: %d %s", res.status, res.body)
+	}
+	if n := len(audited()); n != 1 {
+		t.Errorf("setting the same mode again added audit entries: %d", n)
+	}
+	if res := admin.do("GET", "/api/v1/admin/sites/nope/erasure", nil, bearer...); res.status != 404 {
+		t.Errorf("GET erasure of an unknown site: %d %s", res.status, res.body)
+	}
+	e.addStaff(parley.RoleModerator, "news", "m@news.example.com")
+	m := e.signIn("m@news.example.com")
+	if res := m.do("GET", "/api/v1/admin/sites/news/erasure", nil); res.status != 403 {
+		t.Errorf("a moderator's GET erasure: %d %s", res.status, res.body)
+	}
+	if res := m.do("PUT", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": "anonymise"}, "X-CSRF-Token", m.csrf); res.status != 403 {
+		t.Errorf("a moderator's PUT erasure: %d %s", res.status, res.body)
+	}
+	if got := get(); got != store.ErasureRemove {
+		t.Errorf("after the moderator's attempt: %q", got)
+	}
+}

@@ -77,6 +77,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/v1/admin/users/{id}/role", s.requireStaff(s.handleSetRole))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/oidc", s.requireStaff(s.handleGetOIDC))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/oidc", s.requireStaff(s.handlePatchOIDC))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/erasure", s.requireStaff(s.handleGetErasure))
 	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/erasure", s.requireStaff(s.handleSetErasure))
 	mux.HandleFunc("GET /api/v1/admin/users/{id}/export", s.requireStaff(s.handleReaderExport))
 	mux.HandleFunc("DELETE /api/v1/admin/users/{id}", s.requireStaff(s.handleReaderErase))

@@ -306,15 +306,58 @@ func (s *Service) eraseReader(ctx context.Context, a Actor, userID string, k *ke
 	return out, nil
 }
 
+// mayConfigureErasure: what erasing a reader does to a site's comments is
+// an admin's choice, as how readers sign in is.
+func mayConfigureErasure(a Actor) error {
+	if a.Admin || (a.User != nil && a.User.Role == parley.RoleAdmin) {
+		return nil
+	}
+	return parley.Errorf(parley.EForbidden, "Only an admin may see or change what erasing a reader does to a site's comments.")
+}
+
+// SiteErasure returns how a site treats an erased reader's comments
+// (store.ErasureAnonymise or store.ErasureRemove; admins only).
+func (s *Service) SiteErasure(ctx context.Context, a Actor, siteID string) (string, error) {
+	if err := checkSiteID(siteID); err != nil {
+		return "", err
+	}
+	if err := mayConfigureErasure(a); err != nil {
+		return "", err
+	}
+	return s.store.SiteErasure(ctx, siteID)
+}
+
 // SetSiteErasure sets how a site treats an erased reader's comments
-// (admins only), audited.
+// (admins only): audited as a change of the site's settings (AuditSite,
+// the mode before and after), in one unit of work with the change. Setting
+// the mode the site already has changes and audits nothing.
 func (s *Service) SetSiteErasure(ctx context.Context, a Actor, siteID, mode string) error {
-	if err := mayConfigureSSO(a); err != nil {
+	if err := checkSiteID(siteID); err != nil {
+		return err
+	}
+	if err := mayConfigureErasure(a); err != nil {
 		return err
 	}
 	mode = strings.TrimSpace(mode)
 	if mode != store.ErasureAnonymise && mode != store.ErasureRemove {
 		return parley.Errorf(parley.EInvalid, "erasure must be %q or %q", store.ErasureAnonymise, store.ErasureRemove)
 	}
-	return s.store.SetSiteErasure(ctx, siteID, mode)
+	old, err := s.store.SiteErasure(ctx, siteID)
+	if err != nil {
+		return err
+	}
+	if old == mode {
+		return nil
+	}
+	e, err := s.entry(a, store.Action{Action: AuditSite, SiteID: siteID},
+		map[string]any{"erasure": old}, map[string]any{"erasure": mode})
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx store.Tx) error {
+		if err := tx.SetSiteErasure(siteID, mode); err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
 }

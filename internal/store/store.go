@@ -501,6 +501,10 @@ type Tx interface {
 	AddAction(a *Action) error
 	AddNote(n *Note) error
 	SetSiteSSO(s parley.SiteSSO) error
+	// SetSiteErasure stores how a site treats an erased reader's
+	// comments, in the unit (an admin's change and its audit entry
+	// commit together). ENotFound; EInvalid for an unknown mode.
+	SetSiteErasure(siteID, mode string) error
 	// AddBanMarks stores marks, assigning their IDs and Created (when
 	// zero). ENotFound when a mark's banned reader does not exist.
 	AddBanMarks(ms []BanMark) error
