@@ -1294,6 +1294,7 @@
     const site = S.site;
     loadSSO(site);
     loadOIDC(site);
+    loadErasure(site);
     loadSite(site);
     loadStaff(site);
     $("settings-h").textContent = `Site settings — ${site}`;
@@ -1580,6 +1581,39 @@
     saveOIDC(body);
   });
   $("oidc-clear-secret").addEventListener("click", () => saveOIDC({ clear_client_secret: true }));
+
+  // ---- erasure (docs/sso.md#a-readers-own-data) --------------------------------
+  // What erasing a reader does to their comments on the site: an admin's
+  // choice, audited; a moderator's GET is 403 and the form stays hidden.
+
+  const erasureForm = $("erasure-form");
+  const ERASURE = { anonymise: "kept, shown as by “a former reader”", remove: "removed, text and all" };
+  const fillErasure = (c) => {
+    erasureForm.hidden = false;
+    $("erasure-state").textContent = `When a reader is erased, their comments on this site are ${ERASURE[c.erasure] || c.erasure}.`;
+    for (const r of erasureForm.elements.erasure) r.checked = r.value === c.erasure;
+  };
+  const erasurePath = (site) => `/sites/${encodeURIComponent(site)}/erasure`;
+  const loadErasure = async (site) => {
+    try {
+      const c = await api("GET", erasurePath(site));
+      if (site === S.site) fillErasure(c);
+    } catch {
+      erasureForm.hidden = true;
+    }
+  };
+  erasureForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    formError(erasureForm, "");
+    const mode = erasureForm.elements.erasure.value;
+    if (!mode) return formError(erasureForm, "Choose what happens to an erased reader's comments.");
+    try {
+      fillErasure(await api("PUT", erasurePath(S.site), { erasure: mode }));
+      toast(`Erasure setting of ${S.site} saved`);
+    } catch (err) {
+      formError(erasureForm, err.message);
+    }
+  });
 
   // ---- pages ------------------------------------------------------------------
 
