@@ -1465,8 +1465,8 @@
         h("td", { text: (ROLE_LABEL[m.role] || m.role) + (m.role === "moderator" && !m.site ? " (every site)" : "") }),
         h("td", null, admin && !self
           ? [m.role === "moderator"
-            ? btn("staff-admin", "Make admin", () => change({ role: "admin" }, `${m.name} is an admin`), { "aria-label": `Make ${m.name} an admin` })
-            : btn("staff-mod", "Make moderator", () => change({ role: "moderator", site: S.site }, `${m.name} moderates ${S.site}`), { "aria-label": `Make ${m.name} a moderator of this site` }),
+            ? btn("staff-admin", "Make admin", () => change({ role: "admin" }, `${m.name} is an admin`), { "aria-label": `Make admin: ${m.name}` })
+            : btn("staff-mod", "Make moderator", () => change({ role: "moderator", site: S.site }, `${m.name} moderates ${S.site}`), { "aria-label": `Make moderator of this site: ${m.name}` }),
           " ",
           btn("danger staff-remove", "Remove", () => change(null, `${m.name} removed from the staff`), { "aria-label": `Remove ${m.name} from the staff` })]
           : null));
