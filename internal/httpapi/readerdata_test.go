@@ -245,3 +245,73 @@ func TestSiteErasureSetting(t *testing.T) {
 		t.Errorf("after the moderator's attempt: %q", got)
 	}
 }
+
+// TestReaderExportHoldsModeration: the export holds the moderation about
+// the reader — a decision on their comment, a sanction, a note's existence
+// — with what and when, but neither the moderator nor the note's text.
+func TestReaderExportHoldsModeration(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ann := e.reader("Ann Moderated")
+	c := ann.post("Words a moderator will reject.", nil).json(t)["comment"].(map[string]any)
+	cid := int64(c["id"].(float64))
+	annID := ann.do("GET", "/api/v1/me", nil).json(t)["me"].(map[string]any)["id"].(string)
+	e.addStaff(parley.RoleModerator, "news", "m@news.example.com")
+	m := e.signIn("m@news.example.com")
+	csrf := []string{"X-CSRF-Token", m.csrf}
+	for _, call := range []struct {
+		path string
+		body map[string]any
+	}{
+		{fmt.Sprintf("/api/v1/admin/comments/%d/decision", cid), map[string]any{"action": "reject"}},
+		{"/api/v1/admin/users/" + annID + "/notes", map[string]any{"site": "news", "text": "private-note-text-4711"}},
+		{"/api/v1/admin/users/" + annID + "/sanction", map[string]any{"site": "news", "action": "premoderate"}},
+	} {
+		if res := m.do("POST", call.path, call.body, csrf...); res.status >= 300 {
+			t.Fatalf("POST %s: %d %s", call.path, res.status, res.body)
+		}
+	}
+	res := ann.do("GET", "/api/v1/me/export", nil)
+	if res.status != 200 {
+		t.Fatalf("export: %d %s", res.status, res.body)
+	}
+	var doc struct {
+		Comments []struct {
+			ID     int64
+			Status string
+		}
+		Sanctions []struct {
+			Site         string
+			Premoderated bool
+		}
+		Moderation []struct {
+			Action    string
+			Site      string
+			CommentID int64 `json:"comment_id"`
+		}
+	}
+	if err := json.Unmarshal(res.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Comments) != 1 || doc.Comments[0].ID != cid || doc.Comments[0].Status != parley.StatusRejected {
+		t.Errorf("exported comments: %+v", doc.Comments)
+	}
+	if len(doc.Sanctions) != 1 || doc.Sanctions[0].Site != "news" || !doc.Sanctions[0].Premoderated {
+		t.Errorf("exported sanctions: %+v", doc.Sanctions)
+	}
+	actions := map[string]bool{}
+	for _, a := range doc.Moderation {
+		actions[a.Action] = true
+		if a.Site != "news" {
+			t.Errorf("moderation entry of another site: %+v", a)
+		}
+	}
+	t.Logf("exported moderation actions: %v", actions)
+	if len(doc.Moderation) < 3 || !actions["note"] || len(actions) < 3 {
+		t.Errorf("exported moderation: %+v (want the decision, the note and the sanction)", doc.Moderation)
+	}
+	for _, secret := range []string{"private-note-text-4711", "m@news.example.com"} {
+		if strings.Contains(string(res.body), secret) {
+			t.Errorf("the export holds %q: %s", secret, res.body)
+		}
+	}
+}
