@@ -43,7 +43,9 @@ type fileHeader struct {
 // vectorHeader describes a model's VectorBranch in the file header.
 type vectorHeader struct {
 	Words int       `json:"words"`
+	Width int       `json:"width"`
 	Scale []float32 `json:"scale"`
+	Bias  []float32 `json:"bias"`
 	Mean  []float32 `json:"mean"`
 	Max   []float32 `json:"max"`
 }
@@ -54,7 +56,7 @@ func (m *Model) Save(w io.Writer) error {
 	bw := bufio.NewWriter(gz)
 	h := fileHeader{Bits: m.Bits, Heads: headNames[:], Bias: m.Bias, Threshold: m.Threshold, Info: m.Info, Scale: m.scales()}
 	if v := m.Vec; v != nil {
-		h.Vectors = &vectorHeader{Words: len(v.Words), Scale: v.Scale, Mean: v.Mean, Max: v.Max}
+		h.Vectors = &vectorHeader{Words: len(v.Words), Width: v.Width, Scale: v.Scale, Bias: v.Bias, Mean: v.Mean, Max: v.Max}
 	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
@@ -73,7 +75,9 @@ func (m *Model) Save(w io.Writer) error {
 		vocab := strings.Join(v.Words, "\n")
 		binary.Write(bw, binary.LittleEndian, uint32(len(vocab)))
 		bw.WriteString(vocab)
-		bw.Write(v.P)
+		for _, x := range v.P {
+			bw.WriteByte(byte(x))
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write model: %w", err)
@@ -176,8 +180,8 @@ func Load(r io.Reader) (*Model, error) {
 
 // readVectors reads the vector branch that follows the weights.
 func readVectors(br io.Reader, vh *vectorHeader) (*VectorBranch, error) {
-	dims := len(vh.Mean)
-	if dims == 0 || dims > maxVectorDims || len(vh.Scale) != dims || len(vh.Max) != dims || vh.Words <= 0 || vh.Words > 1<<22 {
+	dims := len(vh.Bias)
+	if dims == 0 || dims > maxVectorDims || len(vh.Scale) != dims || len(vh.Mean) != dims || len(vh.Max) != dims || vh.Width < 1 || vh.Width > 4 || vh.Words <= 0 || vh.Words > 1<<22 {
 		return nil, errors.New("unsupported shape")
 	}
 	var n uint32
@@ -188,13 +192,17 @@ func readVectors(br io.Reader, vh *vectorHeader) (*VectorBranch, error) {
 	if _, err := io.ReadFull(br, vocab); err != nil {
 		return nil, err
 	}
-	v := &VectorBranch{Words: strings.Split(string(vocab), "\n"), Scale: vh.Scale, Mean: vh.Mean, Max: vh.Max}
+	v := &VectorBranch{Words: strings.Split(string(vocab), "\n"), Width: vh.Width, Scale: vh.Scale, Bias: vh.Bias, Mean: vh.Mean, Max: vh.Max}
 	if len(v.Words) != vh.Words {
 		return nil, fmt.Errorf("%d words, header says %d", len(v.Words), vh.Words)
 	}
-	v.P = make([]byte, vh.Words*dims)
-	if _, err := io.ReadFull(br, v.P); err != nil {
+	raw := make([]byte, vh.Words*vh.Width*dims)
+	if _, err := io.ReadFull(br, raw); err != nil {
 		return nil, err
+	}
+	v.P = make([]int8, len(raw))
+	for i, x := range raw {
+		v.P[i] = int8(x)
 	}
 	v.init()
 	return v, nil

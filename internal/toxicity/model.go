@@ -143,6 +143,9 @@ type scratch struct {
 	// at cls[i]): a word-level head (Info.WordIdentity) skips them.
 	chr  []int32
 	text []byte
+	// vidx and vpos are the vector branch's known words: their positions
+	// in its vocabulary and among toks.
+	vidx, vpos []int32
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
@@ -390,7 +393,7 @@ func (m *Model) logitsWhich(sc *scratch) ([NumHeads]float64, int) {
 		out[HeadToxicity] = float64(m.Bias[HeadToxicity] + best)
 	}
 	if m.Vec != nil {
-		out[HeadToxicity] += m.Vec.logit(sc.toks)
+		out[HeadToxicity] += m.Vec.logit(sc)
 	}
 	out[HeadThreat] = math.Inf(-1) // no word-class feature, no threat evidence
 	if nT > 0 {
@@ -455,7 +458,7 @@ func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string, head int) [
 		start = end
 	}
 	if m.Vec != nil && head == HeadToxicity {
-		m.Vec.addEvidence(sc.toks, contrib)
+		m.Vec.addEvidence(sc, contrib)
 	}
 	idx := make([]int, 0, len(contrib))
 	for i, c := range contrib {

@@ -16,16 +16,18 @@ func vectorModel(t *testing.T) *Model {
 	m := NewModel(12)
 	m.Info = Info{Version: 1, SentenceMax: true, MaskIdentity: true, GroupList: 3, Vectors: "test"}
 	words := []string{"idiot", "stupid", "thanks", "the", "council", "_group", "_groups", "are"}
-	const d = 4
+	const d, width = 4, 2
 	rng := rand.New(rand.NewPCG(3, 3))
-	h := make([]float32, len(words)*d)
-	for i := range h {
-		h[i] = float32(max(0, rng.NormFloat64()))
+	p := make([]float32, len(words)*width*d)
+	for i := range p {
+		p[i] = float32(rng.NormFloat64())
 	}
-	for k := range d { // the insults fire every unit, "thanks" none
-		h[0*d+k], h[1*d+k], h[2*d+k] = 2, 1.5, 0
+	for o := range width { // the insults fire every unit, "thanks" none
+		for k := range d {
+			p[(0*width+o)*d+k], p[(1*width+o)*d+k], p[(2*width+o)*d+k] = 2, 1.5, -2
+		}
 	}
-	m.Vec = NewVectorBranch(words, h, []float32{1, -0.5, 0.3, 0.8}, []float32{0.6, 0.2, -0.4, 1})
+	m.Vec = NewVectorBranch(words, width, p, []float32{0.1, -0.2, 0, 0.3}, []float32{1, -0.5, 0.3, 0.8}, []float32{0.6, 0.2, -0.4, 1})
 	return m
 }
 
@@ -41,7 +43,7 @@ func TestVectorBranchFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Vec == nil || got.Vec.Dims() != 4 || len(got.Vec.Words) != len(m.Vec.Words) {
+	if got.Vec == nil || got.Vec.Dims() != 4 || got.Vec.Width != 2 || len(got.Vec.Words) != len(m.Vec.Words) {
 		t.Fatalf("loaded branch %+v", got.Vec)
 	}
 	for _, tx := range []string{"you stupid idiot", "thanks, the council", "nothing known here", ""} {
@@ -65,12 +67,12 @@ func TestVectorBranchEvidence(t *testing.T) {
 		sc := &scratch{}
 		featurize(sc, textnorm.Normalize(tx), m.Info.features())
 		contrib := make([]float32, len(sc.toks))
-		m.Vec.addEvidence(sc.toks, contrib)
+		m.Vec.addEvidence(sc, contrib)
 		sum := 0.0
 		for _, c := range contrib {
 			sum += float64(c)
 		}
-		if want := m.Vec.logit(sc.toks); math.Abs(sum-want) > 1e-4 {
+		if want := m.Vec.logit(sc); math.Abs(sum-want) > 1e-4 {
 			t.Errorf("%q: shares sum to %.5f, the branch logit is %.5f", tx, sum, want)
 		}
 	}

@@ -80,13 +80,20 @@ type TrainOptions struct {
 	// VectorEpochs is the vector branch's passes over the data; 0 means
 	// defaultVectorEpochs.
 	VectorEpochs int
-	// VectorMix multiplies the vector branch's logit where the linear
-	// toxicity head is trained on top of it; 0 means defaultVectorMix.
+	// VectorMix multiplies the vector branch's logit; 0 means
+	// defaultVectorMix.
 	VectorMix float64
 	// VectorMode says how the branch and the linear head are combined
-	// (experiments): "" or "stack", the linear head trained with the
-	// branch's logit as an offset; "sum", both trained alone and added.
+	// (experiments): "" or "sum", both trained alone and their logits
+	// added; "stack", the linear head trained with the branch's logit as
+	// an offset.
 	VectorMode string
+	// VectorWidth is the vector branch's window, in words; 0 means
+	// defaultVectorWidth.
+	VectorWidth int
+	// VectorBalance weighs every source the same in the vector branch's
+	// training (experiments).
+	VectorBalance bool
 	// VectorDropout is the share of words left out of each training
 	// example of the vector branch, per step.
 	VectorDropout float64

