@@ -91,6 +91,9 @@ type TrainOptions struct {
 	// VectorWidth is the vector branch's window, in words; 0 means
 	// defaultVectorWidth.
 	VectorWidth int
+	// VectorSkipGroups leaves the group tokens out of the vector branch
+	// (experiments): naming a group, or people, then moves it not at all.
+	VectorSkipGroups bool
 	// VectorBalance weighs every source the same in the vector branch's
 	// training (experiments).
 	VectorBalance bool

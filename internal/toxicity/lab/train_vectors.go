@@ -70,6 +70,9 @@ func trainVectors(exs []Example, ts *trainSet, opt TrainOptions) *toxicity.Vecto
 	fs := opt.features()
 	lookup := func(w string) int32 {
 		if g, ok := groupVectorWord[w]; ok {
+			if opt.VectorSkipGroups {
+				return -1
+			}
 			w = g
 		}
 		if i, ok := vec.Index[w]; ok {
