@@ -11,12 +11,12 @@ import (
 
 // vectorModel is a model with a small vector branch over a few words,
 // hidden units from a fixed generator.
-func vectorModel(t *testing.T) *Model {
+func vectorModel(t *testing.T, width int) *Model {
 	t.Helper()
 	m := NewModel(12)
 	m.Info = Info{Version: 1, SentenceMax: true, MaskIdentity: true, GroupList: 3, Vectors: "test"}
 	words := []string{"idiot", "stupid", "thanks", "the", "council", "_group", "_groups", "are"}
-	const d, width = 4, 2
+	const d = 4
 	rng := rand.New(rand.NewPCG(3, 3))
 	p := make([]float32, len(words)*width*d)
 	for i := range p {
@@ -34,7 +34,7 @@ func vectorModel(t *testing.T) *Model {
 // TestVectorBranchFile: a model with a vector branch scores the same after
 // a save and load, and the branch moves the toxicity score.
 func TestVectorBranchFile(t *testing.T) {
-	m := vectorModel(t)
+	m := vectorModel(t, 2)
 	var buf bytes.Buffer
 	if err := m.Save(&buf); err != nil {
 		t.Fatal(err)
@@ -60,9 +60,15 @@ func TestVectorBranchFile(t *testing.T) {
 }
 
 // TestVectorBranchEvidence: the words' shares of the branch logit sum to
-// it, and the insult is named.
+// it, and the insult is named, for one-word windows (their hidden units
+// computed at load) and two-word ones.
 func TestVectorBranchEvidence(t *testing.T) {
-	m := vectorModel(t)
+	for _, width := range []int{1, 2} {
+		testVectorEvidence(t, vectorModel(t, width))
+	}
+}
+
+func testVectorEvidence(t *testing.T, m *Model) {
 	for _, tx := range []string{"you stupid idiot", "the council are idiot people", "thanks"} {
 		sc := &scratch{}
 		featurize(sc, textnorm.Normalize(tx), m.Info.features())
@@ -84,7 +90,7 @@ func TestVectorBranchEvidence(t *testing.T) {
 
 // TestVectorBranchGroups: to the branch, naming a group is naming people.
 func TestVectorBranchGroups(t *testing.T) {
-	m := vectorModel(t)
+	m := vectorModel(t, 1)
 	for _, g := range []string{"Muslims", "Jews", "migrants", "trans people", "asylum seekers", "Roma people"} {
 		a, b := m.VectorLogit(g+" are on the council"), m.VectorLogit("People are on the council")
 		if a != b {
