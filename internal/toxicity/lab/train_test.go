@@ -102,7 +102,7 @@ func TestRecipeGroupLists(t *testing.T) {
 				c.recipe, i.GroupPairs, i.IdentityBranch, i.WordIdentity, c.pairs, c.branch, c.wordI)
 		}
 	}
-	if _, err := Train(tinyData(), TrainOptions{Seed: 7, Bits: 16, Recipe: RecipeWordIdentity + 1}); err == nil {
+	if _, err := Train(tinyData(), TrainOptions{Seed: 7, Bits: 16, Recipe: RecipeVectors + 1}); err == nil {
 		t.Error("an unknown recipe trained")
 	}
 }
