@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -128,5 +129,32 @@ func TestQueryPlans(t *testing.T) {
 				t.Errorf("the plan scans every comment:\n%s", text)
 			}
 		})
+	}
+}
+
+// TestDuplicateSearchOnAFreshDatabase: a database made with migration 0006
+// holds no comment without a text hash, so that the duplicate search is
+// one seek of the hash however far back its window reaches, and still
+// finds a duplicate; a database migrated to 0006 later looks for the
+// unhashed rows too while its window reaches back before the migration.
+func TestDuplicateSearchOnAFreshDatabase(t *testing.T) {
+	db := open(t)
+	page := seed(t, db)
+	ctx := context.Background()
+	now := time.Now()
+	q := store.ActivityQuery{AuthorID: "bob", Text: "Hello again", TextSince: now.Add(-7 * 24 * time.Hour), Cap: -1}
+	if sql, _ := db.activityQuery(q); strings.Contains(sql, "text_hash = 0") {
+		t.Errorf("a fresh database searches unhashed comments:\n%s", sql)
+	}
+	c := &parley.Comment{PageID: page.ID, AuthorID: "bob", AuthorName: "Bob", Text: "Hello again", HTML: "<p>Hello again</p>", Status: parley.StatusApproved}
+	if err := db.CreateComment(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := db.Activity(ctx, q); err != nil || !a.Duplicate {
+		t.Errorf("Activity = %+v, %v; want the duplicate found", a, err)
+	}
+	db.hashedSince = now.Add(-time.Hour) // as if 0006 had come to an older database
+	if sql, _ := db.activityQuery(q); !strings.Contains(sql, "text_hash = 0") {
+		t.Errorf("a database older than its hashes skips the unhashed comments:\n%s", sql)
 	}
 }
