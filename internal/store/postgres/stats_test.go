@@ -79,6 +79,14 @@ func TestMigrateAuthorStats(t *testing.T) {
 	if err := migrate(ctx, db.pool); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
+	// As Open does after migrating: the database now has comments older
+	// than its hashes.
+	if err := db.readHashedSince(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if db.hashedSince.IsZero() {
+		t.Fatal("a database migrated to 0006 with comments is taken for one made hashed")
+	}
 	got, err := db.History(ctx, "bob", 10)
 	if err != nil {
 		t.Fatal(err)
