@@ -63,6 +63,7 @@ func (db *DB) CreateComment(ctx context.Context, c *parley.Comment) error {
 
 // CreateComment is DB.CreateComment in the unit of t: one statement.
 func (t *ptx) CreateComment(c *parley.Comment) error {
+	defer t.interleavable()() // one statement (see pipeline.go)
 	if !parley.ValidStatus(c.Status) {
 		return parley.Errorf(parley.EInvalid, "unknown comment status %q", c.Status)
 	}

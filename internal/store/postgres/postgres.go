@@ -124,6 +124,7 @@ type DB struct {
 	batches  atomic.Int64  // see Stats
 	unitsRun atomic.Int64
 	batchNs  atomic.Int64
+	piped    atomic.Int64
 
 	// holdEvents, when set (by tests), says how long a transaction waits
 	// after writing its events, before it commits.
