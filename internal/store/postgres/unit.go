@@ -26,8 +26,8 @@ import (
 // savepoint alone and returns its own error, while the others commit. The
 // units' events are kept aside and recorded at the end of the batch, under
 // the advisory lock that orders event ids (see event.go), which the batch
-// therefore takes once, with one INSERT and one NOTIFY, just before its
-// COMMIT. Concurrent posters share the commit's WAL flush, and the lock is
+// therefore takes once, in the one statement that inserts its events and
+// notifies, just before its COMMIT. Concurrent posters share the commit's WAL flush, and the lock is
 // held for one round trip per batch instead of one commit per unit.
 //
 // Statements a unit needs but whose answer nobody waits for (BEGIN,
@@ -371,12 +371,7 @@ func (t *ptx) finish(evs []parley.Event) ([]int64, error) {
 	}
 	t.pre = t.pre[:0]
 	var ids []int64
-	if len(evs) > 0 {
-		// The event lock is waited for as long as it takes: its holder
-		// is committing, never waiting for this batch.
-		b.Queue("SET LOCAL lock_timeout = 0")
-		t.db.queueEvents(b, evs)
-	}
+	t.db.queueEvents(b, evs) // after every other statement, just before the COMMIT
 	b.Queue("COMMIT")
 	br := t.conn.SendBatch(t.ctx, b)
 	n := b.Len()
