@@ -39,9 +39,14 @@ const (
 
 // OIDCIdentity is who the provider says signed in.
 type OIDCIdentity struct {
-	Issuer        string
-	Subject       string
-	Name          string
+	Issuer  string
+	Subject string
+	Name    string
+	// Names are the identity's name claims in the order a display name
+	// is taken from them: name, preferred_username, given_name with
+	// family_name, given_name alone (the empty ones left out). Name is the
+	// first; the service takes the first that fits its limit.
+	Names         []string
 	Email         string
 	EmailVerified bool
 	Picture       string
@@ -187,7 +192,7 @@ func (o *OIDC) Exchange(ctx context.Context, cfg parley.SiteOIDC, redirectURL, c
 					id.Email, id.EmailVerified = ui.Email, ui.EmailVerified
 				}
 				if id.Name == "" {
-					id.Name = c.name()
+					id.Name, id.Names = c.name(), c.names()
 				}
 				if id.Picture == "" {
 					id.Picture = c.Picture
@@ -221,14 +226,24 @@ type idClaims struct {
 	AuthorizedParty   string `json:"azp"`
 }
 
+// name is the first of the names, "" for none.
 func (c idClaims) name() string {
-	switch {
-	case c.Name != "":
-		return c.Name
-	case c.GivenName != "" || c.FamilyName != "":
-		return strings.TrimSpace(c.GivenName + " " + c.FamilyName)
+	if n := c.names(); len(n) > 0 {
+		return n[0]
 	}
-	return c.PreferredUsername
+	return ""
+}
+
+// names are the name claims in the order a display name is taken from
+// them: name, preferred_username, given_name with family_name, given_name.
+func (c idClaims) names() []string {
+	var out []string
+	for _, n := range []string{c.Name, c.PreferredUsername, c.GivenName + " " + c.FamilyName, c.GivenName} {
+		if n = strings.TrimSpace(n); n != "" && !containsString(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 func (c idClaims) verified() bool {
@@ -269,7 +284,7 @@ func (o *OIDC) verify(ctx context.Context, p *oidc.Provider, cfg parley.SiteOIDC
 		return nil, oidcRefused(ReasonOIDCToken, "The ID token has no subject.")
 	}
 	return &OIDCIdentity{
-		Issuer: t.Issuer, Subject: t.Subject, Name: c.name(), Email: c.Email, EmailVerified: c.verified(), Picture: c.Picture,
+		Issuer: t.Issuer, Subject: t.Subject, Name: c.name(), Names: c.names(), Email: c.Email, EmailVerified: c.verified(), Picture: c.Picture,
 	}, nil
 }
 

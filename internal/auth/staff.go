@@ -109,3 +109,53 @@ func (s *Sessions) ClearStaff(w http.ResponseWriter) {
 		SameSite: http.SameSiteStrictMode,
 	})
 }
+
+// StaffHandoffPath is where a moderator's OpenID Connect sign-in ends. The
+// provider's callback is outside the admin API, so it cannot see a staff
+// cookie the browser already holds; it hands the new session to this
+// path of the admin API in a cookie limited to it, and the page there
+// revokes the old session before it sets the new one.
+const StaffHandoffPath = StaffCookiePath + "/oidc/finish"
+
+// staffHandoffCookie is the hand-off cookie's name for this deployment.
+func (s *Sessions) staffHandoffCookie() string {
+	if s.Secure {
+		return "__Secure-parley_staff_handoff"
+	}
+	return "parley_staff_handoff"
+}
+
+// staffHandoffTTL is how long a hand-off waits for its page.
+const staffHandoffTTL = 2 * time.Minute
+
+// SetStaffHandoff hands a new staff session to StaffHandoffPath: HttpOnly,
+// SameSite=Lax (the provider's redirect is a cross-site navigation),
+// limited to that one path and to two minutes.
+func (s *Sessions) SetStaffHandoff(w http.ResponseWriter, token string, expires time.Time) {
+	http.SetCookie(w, &http.Cookie{
+		Name:     s.staffHandoffCookie(),
+		Value:    fmt.Sprintf("%d.%s", expires.Unix(), token),
+		Path:     StaffHandoffPath,
+		MaxAge:   int(staffHandoffTTL / time.Second),
+		HttpOnly: true,
+		Secure:   s.Secure,
+		SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// StaffHandoff returns the session a hand-off cookie carries and clears
+// the cookie: a hand-off is spent on its first use.
+func (s *Sessions) StaffHandoff(w http.ResponseWriter, r *http.Request) (token string, expires time.Time, ok bool) {
+	c, err := r.Cookie(s.staffHandoffCookie())
+	if err != nil {
+		return "", time.Time{}, false
+	}
+	http.SetCookie(w, &http.Cookie{Name: s.staffHandoffCookie(), Value: "", Path: StaffHandoffPath, MaxAge: -1,
+		HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode})
+	var unix int64
+	var tok string
+	if n, err := fmt.Sscanf(c.Value, "%d.%s", &unix, &tok); err != nil || n != 2 || len(tok) > 128 || tok == "" {
+		return "", time.Time{}, false
+	}
+	return tok, time.Unix(unix, 0), true
+}

@@ -101,3 +101,70 @@ func TestBrowserAdminIdentity(t *testing.T) {
 		t.Errorf("CSP violations: %v", v)
 	}
 }
+
+// TestBrowserAdminErasureSetting: in Site settings an admin sees what
+// erasing a reader does to the demo site's comments (kept, by "a former
+// reader", until chosen otherwise), switches it to removing them, and the
+// API, the audit log and the next erasure follow; a moderator does not get
+// the form.
+func TestBrowserAdminErasureSetting(t *testing.T) {
+	chrome := testenv.Chromium(t)
+	dataDir := t.TempDir()
+	srv := startServer(t, dataDir)
+	const password = "correct horse battery staple"
+	addStaff(t, dataDir, "admin", "", "Ada Admin", "ada@example.com", password)
+	addModerator(t, dataDir, "demo", "Mo", "mo@example.com", password)
+
+	admin := newBrowser(t, chrome, "admin")
+	violations := watchCSP(t, admin)
+	signIn(admin, srv, "ada@example.com", password)
+	admin.click("Site settings", `.view-btn[data-view="settings"]`)
+	waitFor[bool](admin, "the erasure form", `!document.querySelector('#erasure-form').hidden && document.querySelector('#erasure-state').textContent.includes('a former reader')`)
+	if v := eval[string](admin, "the checked mode", `document.querySelector('#erasure-form input[name=erasure]:checked').value`); v != "anonymise" {
+		t.Errorf("the mode checked on a new site: %q", v)
+	}
+	admin.click("remove", `#erasure-form input[value=remove]`)
+	admin.click("save", `#erasure-form button[type=submit]`)
+	waitFor[bool](admin, "the saved state", `document.querySelector('#erasure-state').textContent.includes('removed, text and all')`)
+
+	res, err := srv.client().admin("GET", "/api/v1/admin/sites/demo/erasure", nil)
+	if err != nil || res.Status != 200 || !strings.Contains(string(res.Body), `"erasure":"remove"`) {
+		t.Fatalf("GET erasure: %v %d %s", err, res.Status, res.Body)
+	}
+	res, err = srv.client().admin("GET", "/api/v1/admin/sites/demo/audit", nil)
+	if err != nil || res.Status != 200 || !strings.Contains(string(res.Body), `"erasure":"remove"`) || !strings.Contains(string(res.Body), "Ada Admin") {
+		t.Errorf("the audit log has no entry of the change by Ada: %v %d %.600s", err, res.Status, res.Body)
+	}
+
+	// The next erasure removes the reader's comment instead of keeping it.
+	const text = "Remove my words with me."
+	res, err = srv.client().do("POST", "/api/v1/comments", map[string]any{"site": "demo", "url": srv.URL + "/demo", "name": "Rhea Gone", "text": text})
+	if err != nil || res.Status != http.StatusCreated {
+		t.Fatalf("post: %v %d %.300s", err, res.Status, res.Body)
+	}
+	var posted apiPosted
+	if err := res.decode(&posted); err != nil {
+		t.Fatal(err)
+	}
+	res, err = srv.client().admin("DELETE", "/api/v1/admin/users/"+posted.Comment.Author.ID, nil)
+	if err != nil || res.Status != 200 || !strings.Contains(string(res.Body), `"removed":1`) {
+		t.Errorf("erase: %v %d %.300s", err, res.Status, res.Body)
+	}
+	res, err = srv.client().do("GET", "/api/v1/threads?site=demo&url="+srv.URL+"/demo", nil)
+	if err != nil || strings.Contains(string(res.Body), text) {
+		t.Errorf("the thread after the erasure still has the text: %v %.400s", err, res.Body)
+	}
+
+	mod := newBrowser(t, chrome, "moderator")
+	signIn(mod, srv, "mo@example.com", password)
+	mod.click("Site settings", `.view-btn[data-view="settings"]`)
+	waitFor[bool](mod, "the policy form", `document.querySelector('#policy-form select[name=mode]').value !== ''`)
+	if !eval[bool](mod, "the erasure form", `document.querySelector('#erasure-form').hidden`) {
+		t.Errorf("a moderator sees the erasure form")
+	}
+	admin.checkNoErrors()
+	mod.checkNoErrors()
+	if v := violations(); len(v) > 0 {
+		t.Errorf("CSP violations: %v", v)
+	}
+}

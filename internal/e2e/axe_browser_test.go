@@ -75,7 +75,8 @@ func reportAxe(t *testing.T, where string, vs []axeViolation) {
 }
 
 // TestBrowserAxe runs axe-core on /demo (with comments, a held one, a reply
-// form open) and on every view of the moderator UI, in the light and the
+// form open) and on every view of the moderator UI, as a moderator and as
+// an admin (who also gets the sign-in, erasure and webhook forms), in the light and the
 // dark colour scheme, and fails on any violation, whatever its impact.
 func TestBrowserAxe(t *testing.T) {
 	chrome := testenv.Chromium(t)
@@ -88,6 +89,8 @@ func TestBrowserAxe(t *testing.T) {
 	demo := srv.URL + "/demo"
 	const email, password = "mo@example.com", "a long enough password"
 	addModerator(t, dataDir, "demo", "Mo", email, password)
+	const adminEmail = "ada@example.com"
+	addStaff(t, dataDir, "admin", "", "Ada Admin", adminEmail, password)
 	api := srv.client()
 	var first apiPosted
 	res, err := api.do("POST", "/api/v1/comments", map[string]any{"site": "demo", "url": demo, "title": "T", "name": "Ann", "text": "The open doors weekend was a **good** idea, see https://example.org."})
@@ -132,8 +135,33 @@ func TestBrowserAxe(t *testing.T) {
 				}
 				reportAxe(t, "/admin "+view+" "+scheme, runAxe(t, mod, string(axeSrc)))
 			}
+
+			// An admin's views hold what a moderator's do not: the sign-in
+			// (SSO, OpenID Connect) and erasure forms, the invitation of
+			// moderators, and the webhooks.
+			adm := newBrowser(t, chrome, "admin "+scheme)
+			setColorScheme(t, adm, scheme)
+			signIn(adm, srv, adminEmail, password)
+			for _, view := range []string{"queue", "pages", "settings", "webhooks", "stats"} {
+				adm.click("the "+view+" view", `.view-btn[data-view=`+view+`]`)
+				waitFor[bool](adm, "the "+view+" view", `!document.querySelector('#`+view+`-view').hidden`)
+				switch view {
+				case "queue":
+					waitFor[bool](adm, "a queue item", `document.querySelector('#queue li') !== null || !document.querySelector('#empty').hidden`)
+				case "pages":
+					waitFor[bool](adm, "the pages list", `document.querySelector('#pages-list li') !== null`)
+				case "settings":
+					waitFor[bool](adm, "the admin's forms", `['#site-form', '#invite-form', '#sso-form', '#oidc-form', '#erasure-form'].every((f) => { const e = document.querySelector(f); return e && !e.hidden && !e.closest('[hidden]'); }) && document.querySelector('#staff-list tr') !== null`)
+				case "webhooks":
+					waitFor[bool](adm, "the webhook form", `!document.querySelector('#webhook-form').hidden`)
+				case "stats":
+					waitFor[bool](adm, "the statistics", `document.querySelector('#stats-days tr') !== null`)
+				}
+				reportAxe(t, "/admin "+view+" (admin) "+scheme, runAxe(t, adm, string(axeSrc)))
+			}
 			reader.checkNoErrors()
 			mod.checkNoErrors()
+			adm.checkNoErrors()
 		})
 	}
 	srv.checkAlive()

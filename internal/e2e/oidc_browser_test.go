@@ -8,12 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 	"golang.org/x/text/language"
 
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/testenv"
 )
@@ -86,9 +88,21 @@ func TestBrowserOIDCModerator(t *testing.T) {
 	if got := eval[string](b, "the provider link", `document.querySelector('#signin-oidc a').textContent`); got != "Sign in with Readers ID (demo)" {
 		t.Errorf("the provider link says %q", got)
 	}
+	// The browser already holds a staff session (signed in with the
+	// password, say, hours ago): the OpenID Connect sign-in must end it,
+	// which proves the hand-off page saw the SameSite=Strict cookie.
+	old := staffLogin(t, srv, "mo@example.com", "correct horse battery staple")
+	yes := true
+	if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: auth.StaffCookie, Value: old,
+		URL: srv.URL + auth.StaffCookiePath, Path: auth.StaffCookiePath, HTTPOnly: &yes, SameSite: network.CookieSameSiteStrict}); err != nil {
+		t.Fatalf("plant the older staff cookie: %v", err)
+	}
 	b.click("Sign in with Readers ID", "#signin-oidc a")
 	providerLogin(t, b.ctx, "mo")
 	b.do("the admin UI", chromedp.WaitVisible(chromedp.CSS(`#shell`)))
+	if res := staffMe(t, srv, old); res != http.StatusUnauthorized {
+		t.Errorf("the staff session the browser held before the OpenID Connect sign-in: /admin/me %d, want 401", res)
+	}
 	eval[bool](b, "ask who is signed in", `(fetch('/api/v1/admin/me').then(r => r.json()).then(d => { window.parleyMe = d.user.name + '/' + d.user.role; }), true)`)
 	me := waitFor[string](b, "who is signed in", `window.parleyMe`)
 	if me != "Mo Mod/moderator" {
@@ -146,4 +160,36 @@ func TestBrowserOIDCAndMyData(t *testing.T) {
 		t.Error("the erased reader's comment text is gone; the site keeps comments anonymised")
 	}
 	b.checkNoErrors()
+}
+
+// staffLogin signs a moderator in with the password, outside any browser,
+// and returns the staff session token.
+func staffLogin(t *testing.T, srv *instance, email, password string) string {
+	t.Helper()
+	res, err := http.Post(srv.URL+"/api/v1/admin/login", "application/json",
+		strings.NewReader(`{"email":`+jsString(email)+`,"password":`+jsString(password)+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == auth.StaffCookie && c.Value != "" {
+			return c.Value
+		}
+	}
+	t.Fatalf("password sign-in: %d, no staff cookie", res.StatusCode)
+	return ""
+}
+
+// staffMe is the status of GET /api/v1/admin/me with a staff session token.
+func staffMe(t *testing.T, srv *instance, token string) int {
+	t.Helper()
+	req, _ := http.NewRequest("GET", srv.URL+"/api/v1/admin/me", nil)
+	req.AddCookie(&http.Cookie{Name: auth.StaffCookie, Value: token})
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
 }

@@ -121,8 +121,20 @@ func TestWebhooksSurviveKill(t *testing.T) {
 	}
 
 	srv := startProcess(t, dataDir, args...)
+	// Wait for every acknowledged comment, not for as many comments: the
+	// receiver also hears of comments stored but not answered at a kill.
+	told := func() bool {
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		for id := range acked {
+			if rc.comments[id] == 0 {
+				return false
+			}
+		}
+		return true
+	}
 	deadline := time.Now().Add(60 * time.Second)
-	for rc.count() < len(acked) && time.Now().Before(deadline) {
+	for !told() && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	time.Sleep(300 * time.Millisecond) // let the last outcomes be stored

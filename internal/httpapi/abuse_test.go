@@ -52,6 +52,64 @@ func TestRateLimitPerIPv6Prefix(t *testing.T) {
 	}
 }
 
+// TestFloodRulePerIPv6Prefix (issue 13, promise 4): the moderation
+// pipeline's per-address flood rule (flood_per_minute_ip) counts an IPv6
+// client by its /64, as the HTTP rate limits do: posts from as many
+// addresses of one /64 as the limit allows are published, the next one,
+// from yet another address of that /64, is rejected by the flood rule, and
+// posts from two other /64s (the next one up, and one far away) are not.
+// Each post is a new reader's, so only the per-address count applies; the
+// rate limits are off. Both stores.
+func TestFloodRulePerIPv6Prefix(t *testing.T) {
+	dsn, schema := pgSchema(t)
+	proxy := config.Proxies{mustPrefix("127.0.0.1/32")}
+	for _, be := range []struct {
+		name string
+		e    *env
+	}{{"sqlite", newEnv(t, envOpts{flood: true, trustProxy: proxy})},
+		{"postgres", newEnvOn(t, pgOpen(t, dsn, schema), envOpts{flood: true, trustProxy: proxy})}} {
+		e := be.e
+		t.Run(be.name, func(t *testing.T) {
+			const limit = 4
+			if res := e.reader("").do("PATCH", "/api/v1/admin/sites/news/policy", map[string]any{"flood_per_minute_ip": limit}, bearer...); res.status != 200 {
+				t.Fatalf("policy: %d %s", res.status, res.body)
+			}
+			n := 0
+			post := func(ip string) string {
+				t.Helper()
+				n++
+				res := e.reader(fmt.Sprintf("R%d", n)).do("POST", "/api/v1/comments",
+					map[string]any{"site": "news", "url": articleURL, "text": fmt.Sprintf("comment %d from %s", n, ip), "name": "R"},
+					"X-Forwarded-For", ip)
+				if res.status != 201 {
+					t.Fatalf("post from %s: %d %s", ip, res.status, res.body)
+				}
+				m := res.json(t)
+				rules := []string{}
+				for _, r := range m["reasons"].([]any) {
+					rules = append(rules, r.(map[string]any)["rule"].(string))
+				}
+				return m["status"].(string) + ":" + strings.Join(rules, ",")
+			}
+			// The limit's worth of addresses of one /64, all different.
+			for i := range limit {
+				ip := fmt.Sprintf("2001:db8:7:7:%x::%x", i*0x1111, i+1)
+				if got := post(ip); got != "approved:" {
+					t.Errorf("post %d from %s: %s, want approved", i, ip, got)
+				}
+			}
+			if got := post("2001:db8:7:7:ffff:ffff:ffff:fffe"); got != "rejected:flood" {
+				t.Errorf("one more from another address of the /64: %s, want rejected:flood", got)
+			}
+			for _, ip := range []string{"2001:db8:7:8::1", "2001:db8:ffff:1::1"} {
+				if got := post(ip); got != "approved:" {
+					t.Errorf("post from %s, another /64: %s, want approved", ip, got)
+				}
+			}
+		})
+	}
+}
+
 // TestStreamCaps proves the per-address and global caps on open event
 // streams: over either, a new stream gets 429 with Retry-After, and a
 // stream closed frees its place.

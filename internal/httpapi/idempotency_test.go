@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/auth"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 // TestIdempotencyKeys proves the Idempotency-Key promise on both stores: a
@@ -305,6 +308,243 @@ func TestIdempotentAdminWrites(t *testing.T) {
 			admin.do("POST", "/api/v1/admin/sites/news/webhooks", hook, bearer...)
 			if hooks, _ := e.db.Webhooks(ctx, "news"); len(hooks) != 2 {
 				t.Errorf("webhooks after a keyless add: %d, want 2", len(hooks))
+			}
+		})
+	}
+}
+
+// TestIdempotentAdminDecisions (issue 13, promise 1): the admin API's
+// writes that change state — a decision on one comment and in bulk, a
+// sanction on a site and the global ban, reject-pending, the site's policy
+// (PUT and PATCH) and a page's settings — happen once per Idempotency-Key:
+// a retry gets the first answer (a suspension's end included) and neither
+// changes nor audits anything again; the same key with another request is
+// 409 and changes nothing. Both stores.
+func TestIdempotentAdminDecisions(t *testing.T) {
+	dsn, schema := pgSchema(t)
+	for _, be := range []struct {
+		name string
+		e    *env
+	}{{"sqlite", newEnv(t, envOpts{})}, {"postgres", newEnvOn(t, pgOpen(t, dsn, schema), envOpts{})}} {
+		e := be.e
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			admin := e.reader("")
+			with := func(k string) []string { return append(append([]string{}, bearer...), "Idempotency-Key", k) }
+			// audited counts the audit entries of the query with the action.
+			audited := func(q store.ActionQuery, action string) int {
+				t.Helper()
+				q.Limit = 1000
+				as, err := e.db.Actions(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for _, a := range as {
+					if a.Action == action {
+						n++
+					}
+				}
+				return n
+			}
+			// twice sends the request and its retry with one key, and
+			// checks the retry got the first answer.
+			twice := func(what, method, path string, body any, k string) resp {
+				t.Helper()
+				first := admin.do(method, path, body, with(k)...)
+				again := admin.do(method, path, body, with(k)...)
+				if first.status/100 != 2 || again.status != first.status || string(again.body) != string(first.body) {
+					t.Errorf("%s and its retry: %d %s / %d %s", what, first.status, first.body, again.status, again.body)
+				}
+				return first
+			}
+			conflict := func(what, method, path string, body any, k string) {
+				t.Helper()
+				if res := admin.do(method, path, body, with(k)...); res.status != 409 || errCode(t, res) != "conflict" {
+					t.Errorf("%s with the key of another request: %d %s, want 409", what, res.status, res.body)
+				}
+			}
+			author := e.reader("Ann")
+			ids := make([]int64, 3)
+			var authorID string
+			for i := range ids {
+				res := author.post(fmt.Sprintf("Comment %d to decide on. %s", i, key(t, i)), nil)
+				c := res.json(t)["comment"].(map[string]any)
+				ids[i], authorID = int64(c["id"].(float64)), c["author"].(map[string]any)["id"].(string)
+			}
+
+			// One decision.
+			k := key(t, 1)
+			path := fmt.Sprintf("/api/v1/admin/comments/%d/decision", ids[0])
+			twice("reject", "POST", path, map[string]any{"action": "reject", "note": "off topic"}, k)
+			if n := audited(store.ActionQuery{CommentID: ids[0]}, "reject"); n != 1 {
+				t.Errorf("reject audited %d times, want 1", n)
+			}
+			conflict("approve", "POST", path, map[string]any{"action": "approve"}, k)
+			if c, err := e.db.Comment(ctx, ids[0]); err != nil || c.Status != parley.StatusRejected {
+				t.Errorf("after the conflicting approve: %v %v, want rejected", c.Status, err)
+			}
+
+			// A bulk decision.
+			k = key(t, 2)
+			bulk := map[string]any{"ids": []int64{ids[1], ids[2]}, "action": "reject", "note": "spam run"}
+			res := twice("bulk reject", "POST", "/api/v1/admin/comments/bulk", bulk, k)
+			if done := res.json(t)["done"]; done != float64(2) {
+				t.Errorf("bulk done %v, want 2", done)
+			}
+			for _, id := range ids[1:] {
+				if n := audited(store.ActionQuery{CommentID: id}, "reject"); n != 1 {
+					t.Errorf("comment %d: bulk reject audited %d times, want 1", id, n)
+				}
+			}
+			conflict("bulk approve", "POST", "/api/v1/admin/comments/bulk", map[string]any{"ids": []int64{ids[1]}, "action": "approve"}, k)
+
+			// A suspension on the site: the retry gets the first end.
+			k = key(t, 3)
+			sanction := "/api/v1/admin/users/" + authorID + "/sanction"
+			first := admin.do("POST", sanction, map[string]any{"site": "news", "action": "suspend", "duration": "24h", "note": "cool off"}, with(k)...)
+			e.now = e.now.Add(time.Hour) // a second suspension would end an hour later
+			again := admin.do("POST", sanction, map[string]any{"site": "news", "action": "suspend", "duration": "24h", "note": "cool off"}, with(k)...)
+			if first.status != 200 || again.status != 200 || string(again.body) != string(first.body) {
+				t.Errorf("suspend and its retry: %d %s / %d %s", first.status, first.body, again.status, again.body)
+			}
+			if n := audited(store.ActionQuery{UserID: authorID, SiteID: "news"}, "suspend"); n != 1 {
+				t.Errorf("suspend audited %d times, want 1", n)
+			}
+			conflict("ban", "POST", sanction, map[string]any{"site": "news", "action": "ban"}, k)
+			if sn, err := e.db.Sanction(ctx, authorID, "news"); err != nil || sn.SuspendedUntil.Sub(e.now) > 48*time.Hour {
+				t.Errorf("after the conflicting ban: suspended until %v (%v), want the 24 h suspension", sn.SuspendedUntil, err)
+			}
+
+			// The global ban, a write of no one site.
+			bob := e.reader("Bob")
+			bobID := bob.post("Bob's comment. "+key(t, 0), nil).json(t)["comment"].(map[string]any)["author"].(map[string]any)["id"].(string)
+			k = key(t, 4)
+			twice("global ban", "POST", "/api/v1/admin/users/"+bobID+"/sanction", map[string]any{"action": "ban", "note": "troll"}, k)
+			if n := audited(store.ActionQuery{UserID: bobID}, "ban"); n != 1 {
+				t.Errorf("global ban audited %d times, want 1", n)
+			}
+			conflict("global lift", "POST", "/api/v1/admin/users/"+bobID+"/sanction", map[string]any{"action": "lift"}, k)
+			if u, err := e.db.User(ctx, bobID); err != nil || !u.Banned(e.now) {
+				t.Errorf("after the conflicting lift: banned %v (%v), want banned", u != nil && u.Banned(e.now), err)
+			}
+
+			// Reject-pending.
+			k = key(t, 5)
+			twice("reject-pending", "POST", "/api/v1/admin/users/"+authorID+"/reject-pending", map[string]any{"site": "news", "note": "all of it"}, k)
+			if n := audited(store.ActionQuery{UserID: authorID, SiteID: "news"}, "reject_pending"); n != 1 {
+				t.Errorf("reject-pending audited %d times, want 1", n)
+			}
+			conflict("reject-pending", "POST", "/api/v1/admin/users/"+authorID+"/reject-pending", map[string]any{"site": "news", "note": "other"}, k)
+
+			// The site's policy, replaced and patched.
+			policy := admin.do("GET", "/api/v1/admin/sites/news/policy", nil, bearer...).json(t)
+			policy["max_length"] = float64(4000)
+			k = key(t, 6)
+			twice("policy PUT", "PUT", "/api/v1/admin/sites/news/policy", policy, k)
+			policy["max_length"] = float64(3000)
+			conflict("policy PUT", "PUT", "/api/v1/admin/sites/news/policy", policy, k)
+			k = key(t, 7)
+			twice("policy PATCH", "PATCH", "/api/v1/admin/sites/news/policy", map[string]any{"max_links": 7}, k)
+			conflict("policy PATCH", "PATCH", "/api/v1/admin/sites/news/policy", map[string]any{"max_links": 8}, k)
+			if n := audited(store.ActionQuery{SiteID: "news"}, "policy"); n != 2 {
+				t.Errorf("policy changes audited %d times, want 2", n)
+			}
+			if got := admin.do("GET", "/api/v1/admin/sites/news/policy", nil, bearer...).json(t); got["max_length"] != float64(4000) || got["max_links"] != float64(7) {
+				t.Errorf("policy after the conflicts: max_length %v, max_links %v; want 4000, 7", got["max_length"], got["max_links"])
+			}
+
+			// A page's settings.
+			k = key(t, 8)
+			page := "/api/v1/admin/sites/news/pages/policy?url=" + url.QueryEscape(articleURL)
+			twice("page PUT", "PUT", page, map[string]any{"closed": true, "note": "closed for the night"}, k)
+			conflict("page PUT", "PUT", page, map[string]any{"closed": false}, k)
+			if n := audited(store.ActionQuery{SiteID: "news"}, "page"); n != 1 {
+				t.Errorf("page change audited %d times, want 1", n)
+			}
+			if got := admin.do("GET", page, nil, bearer...).json(t)["page"].(map[string]any); got["closed"] != true {
+				t.Errorf("page after the conflict: %v, want closed", got)
+			}
+		})
+	}
+}
+
+// TestIdempotentReaderDeletes (issue 13, promise 1): a reader's DELETE of
+// a comment and of themselves (DELETE /api/v1/me), and the admin's removal
+// of a comment, take an Idempotency-Key: a retry gets the first answer
+// and audits nothing again — also the erased reader's retry, whose session
+// is gone with them — and the same key for another comment is 409 and
+// deletes nothing. Both stores.
+func TestIdempotentReaderDeletes(t *testing.T) {
+	dsn, schema := pgSchema(t)
+	for _, be := range []struct {
+		name string
+		e    *env
+	}{{"sqlite", newEnv(t, envOpts{})}, {"postgres", newEnvOn(t, pgOpen(t, dsn, schema), envOpts{})}} {
+		e := be.e
+		t.Run(be.name, func(t *testing.T) {
+			ctx := context.Background()
+			ann := e.reader("Ann")
+			a1, _ := postID(t, ann, "Ann's first. "+key(t, 0), nil)
+			a2, _ := postID(t, ann, "Ann's second. "+key(t, 0), nil)
+			k := key(t, 1)
+			for i := range 2 {
+				if res := ann.do("DELETE", fmt.Sprintf("/api/v1/comments/%d", a1), nil, "Idempotency-Key", k); res.status != 204 {
+					t.Errorf("delete %d: %d %s", i, res.status, res.body)
+				}
+			}
+			if res := ann.do("DELETE", fmt.Sprintf("/api/v1/comments/%d", a2), nil, "Idempotency-Key", k); res.status != 409 {
+				t.Errorf("the key of a delete for another comment: %d %s, want 409", res.status, res.body)
+			}
+			if c, err := e.db.Comment(ctx, a2); err != nil || c.Status == parley.StatusDeleted {
+				t.Errorf("the other comment after the conflict: %v %v, want not deleted", c.Status, err)
+			}
+
+			// The admin's removal is audited once.
+			admin := e.reader("")
+			k = key(t, 2)
+			for i := range 2 {
+				res := admin.do("DELETE", fmt.Sprintf("/api/v1/comments/%d", a2), nil, append(append([]string{}, bearer...), "Idempotency-Key", k)...)
+				if res.status != 204 {
+					t.Errorf("admin delete %d: %d %s", i, res.status, res.body)
+				}
+			}
+			if as, err := e.db.Actions(ctx, store.ActionQuery{CommentID: a2}); err != nil || len(as) != 1 || as[0].Action != "delete" {
+				t.Errorf("audit of the admin's removal: %d entries (%v), want one delete", len(as), err)
+			}
+
+			// A guest erases themselves; the answer is lost, and the
+			// retry, with the cookie the client still has, gets it.
+			cat := e.reader("Cat")
+			postID(t, cat, "Cat's comment. "+key(t, 0), nil)
+			cookie := cat.cookie(auth.ReaderCookie, "/")
+			k = key(t, 3)
+			erase := map[string]any{"confirm": "erase"}
+			first := cat.do("DELETE", "/api/v1/me", erase, "Idempotency-Key", k)
+			if first.status != 200 {
+				t.Fatalf("erase: %d %s", first.status, first.body)
+			}
+			again := e.replay(auth.ReaderCookie, cookie, "DELETE", "/api/v1/me", erase, "Idempotency-Key", k)
+			if again.status != 200 || again.header.Get("Idempotent-Replayed") != "true" || string(again.body) != string(first.body) {
+				t.Errorf("erase and its retry: %d %s / %d %v %s", first.status, first.body, again.status, again.header, again.body)
+			}
+			if res := e.replay(auth.ReaderCookie, cookie, "DELETE", "/api/v1/me", erase, "Idempotency-Key", key(t, 4)); res.status != 401 {
+				t.Errorf("the erased reader's cookie with a new key: %d %s, want 401", res.status, res.body)
+			}
+			if n := func() int {
+				as, err := e.db.Actions(ctx, store.ActionQuery{SiteID: "news", Limit: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for _, a := range as {
+					if a.Action == "erase" {
+						n++
+					}
+				}
+				return n
+			}(); n != 1 {
+				t.Errorf("erasure audited %d times, want 1", n)
 			}
 		})
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/config"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
@@ -130,8 +131,17 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if res.Purpose == store.OIDCModerator {
-		s.sessions.SetStaff(w, res.StaffToken, res.StaffExpires)
-		http.Redirect(w, r, s.baseURL+"/admin", http.StatusSeeOther)
+		// This path cannot see a staff cookie the browser already holds
+		// (it is limited to the admin API), so the new session is handed
+		// to a page of the admin API, which ends the old one first. The
+		// page is reached by a same-site navigation (a refresh from this
+		// page), which carries the SameSite=Strict staff cookie; a
+		// redirect straight from the provider's would not.
+		s.sessions.SetStaffHandoff(w, res.StaffToken, res.StaffExpires)
+		w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		oidcStaffPage.Execute(w, map[string]string{"Next": s.baseURL + auth.StaffHandoffPath})
 		return
 	}
 	if err := s.signInReader(w, r, res.User.ID); err != nil {
@@ -161,6 +171,37 @@ var (
 </html>
 `))
 )
+
+var oidcStaffPage = template.Must(template.New("staff").Parse(`<!doctype html>
+<html lang="en"><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<meta http-equiv="refresh" content="0;url={{.Next}}">
+<title>Signing in</title>
+<p>Signing you in to moderation… <a href="{{.Next}}">Continue</a></p>
+</html>
+`))
+
+// handleModeratorOIDCFinish serves GET /api/v1/admin/oidc/finish, where a
+// moderator's OpenID Connect sign-in ends: the staff session the browser
+// came with, if any, is revoked (a sign-in always gets a new session id,
+// and the old one stops working on the server), the hand-off's session
+// becomes the staff cookie, and the browser goes to the admin UI.
+func (s *Server) handleModeratorOIDCFinish(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "no-store")
+	token, expires, ok := s.sessions.StaffHandoff(w, r)
+	if !ok {
+		s.writeError(w, r, parley.Errorf(parley.EInvalid, "there is no sign-in to finish here (it takes two minutes at most): sign in again"))
+		return
+	}
+	if _, err := s.svc.StaffSession(r.Context(), token); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if old := s.sessions.StaffToken(r); old != token {
+		s.endOldStaffSession(r)
+	}
+	s.sessions.SetStaff(w, token, expires)
+	http.Redirect(w, r, s.baseURL+"/admin", http.StatusSeeOther)
+}
 
 func hashScript(s string) string {
 	h := sha256.Sum256([]byte(s))

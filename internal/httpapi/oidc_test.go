@@ -17,6 +17,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/auth"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
 )
@@ -52,6 +53,15 @@ var testProviderUsers = providerUsers{
 		Email: "mo@news.example.com", EmailVerified: false, PreferredLanguage: language.English},
 	"sub-admin": {ID: "sub-admin", Username: "boss", Password: providerPassword, FirstName: "Boss", LastName: "Y",
 		Email: "boss@elsewhere.example", EmailVerified: true, PreferredLanguage: language.English},
+	// Names over the limit (TestOIDCNameTooLong): the provider's name
+	// claim is FirstName LastName, preferred_username the Username,
+	// given_name the FirstName.
+	"sub-long-name": {ID: "sub-long-name", Username: "kim", Password: providerPassword, FirstName: "Kim", LastName: strings.Repeat("Ł", 61),
+		Email: "kim@readers.example", EmailVerified: true, PreferredLanguage: language.English},
+	"sub-long-user": {ID: "sub-long-user", Username: "jo-" + strings.Repeat("u", 62), Password: providerPassword, FirstName: "Jo", LastName: strings.Repeat("x", 62),
+		Email: "jo@readers.example", EmailVerified: true, PreferredLanguage: language.English},
+	"sub-long-all": {ID: "sub-long-all", Username: "al-" + strings.Repeat("a", 62), Password: providerPassword, FirstName: strings.Repeat("A", 65), LastName: "Z",
+		Email: "al@readers.example", EmailVerified: true, PreferredLanguage: language.English},
 }
 
 // The example storage keeps its clients in a package variable: register
@@ -399,6 +409,15 @@ func TestOIDCModeratorSignIn(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			b := e.oidcBrowser()
+			// The moderator's browser already holds a staff session (from
+			// a password sign-in): the OpenID Connect sign-in must end it.
+			var old string
+			if tc.user == "mo" {
+				if res := b.do("POST", "/api/v1/admin/login", map[string]any{"email": "mo@news.example.com", "password": staffPassword}); res.status != 200 {
+					t.Fatalf("password sign-in first: %d %s", res.status, res.body)
+				}
+				old = b.cookie(auth.StaffCookie, auth.StaffCookiePath+"/")
+			}
 			res := b.callback(b.signInAt(t, b.start(t, "site=news&for=moderator"), tc.user))
 			if tc.wantID == "" {
 				if res.status != 403 || errReason(t, res) != "oidc_no_staff_account" {
@@ -406,8 +425,34 @@ func TestOIDCModeratorSignIn(t *testing.T) {
 				}
 				return
 			}
-			if res.status != http.StatusSeeOther || res.header.Get("Location") != "http://parley.test/admin" {
-				t.Fatalf("callback: %d %s (Location %q)", res.status, res.body, res.header.Get("Location"))
+			// The callback's page hands the session on to the admin API's
+			// path, where the browser's staff cookie is seen.
+			if res.status != http.StatusOK || !strings.Contains(string(res.body), `http-equiv="refresh" content="0;url=http://parley.test/api/v1/admin/oidc/finish"`) {
+				t.Fatalf("callback: %d %s", res.status, res.body)
+			}
+			if got := b.cookie(auth.StaffCookie, auth.StaffCookiePath+"/"); got != old {
+				t.Errorf("the callback set a staff cookie itself")
+			}
+			fin, err := b.stay.Get(b.e.url + auth.StaffHandoffPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fin.Body.Close()
+			if fin.StatusCode != http.StatusSeeOther || fin.Header.Get("Location") != "http://parley.test/admin" {
+				t.Fatalf("finish: %d (Location %q)", fin.StatusCode, fin.Header.Get("Location"))
+			}
+			cur := b.cookie(auth.StaffCookie, auth.StaffCookiePath+"/")
+			if cur == "" || cur == old {
+				t.Fatalf("the sign-in kept the session id (or set none)")
+			}
+			if old != "" {
+				if r := e.replay(auth.StaffCookie, old, "GET", "/api/v1/admin/me", nil); r.status != 401 {
+					t.Errorf("the session the OpenID Connect sign-in replaced: /admin/me %d, want 401", r.status)
+				}
+			}
+			// The hand-off is spent.
+			if again := b.do("GET", auth.StaffHandoffPath, nil); again.status != 400 {
+				t.Errorf("a second finish: %d %s, want 400", again.status, again.body)
 			}
 			me := b.do("GET", "/api/v1/admin/me", nil)
 			if me.status != 200 || !strings.Contains(string(me.body), `"id":"`+tc.wantID+`"`) {
@@ -561,5 +606,47 @@ func TestOIDCIDTokenChecks(t *testing.T) {
 				t.Errorf("Verify: got %v (reason %q), want unauthorized %q", err, got, tc.reason)
 			}
 		})
+	}
+}
+
+// TestOIDCNameTooLong (issue 13, promise 2: nothing is silently cut): a
+// provider's name over 64 characters is never cut. The reader's display
+// name is the first of the name claims that fits — name, then
+// preferred_username, then given_name — and when none fits the sign-in
+// fails with a 400 JSON error (reason oidc_name_too_long) saying so and
+// giving the limit, and no reader is made.
+func TestOIDCNameTooLong(t *testing.T) {
+	issuer := startProvider(t, [2]string{"parley-long", "long-secret"})
+	e := newEnv(t, envOpts{outboundAllow: "127.0.0.1"})
+	setOIDC(t, e, "news", issuer, "parley-long", "long-secret", false, nil)
+	origin := "origin=" + url.QueryEscape(siteOrigin)
+	for _, tc := range []struct{ user, sub, want string }{
+		{"kim", "sub-long-name", "kim"},                          // name is 65 characters: the username
+		{"jo-" + strings.Repeat("u", 62), "sub-long-user", "Jo"}, // name and username too: the given name
+		{"al-" + strings.Repeat("a", 62), "sub-long-all", ""},    // every one too long: refused
+	} {
+		b := e.oidcBrowser()
+		res := b.callback(b.signInAt(t, b.start(t, "site=news&"+origin), tc.user))
+		if tc.want == "" {
+			if res.status != 400 || errReason(t, res) != "oidc_name_too_long" {
+				t.Errorf("%s: callback %d %s, want 400 oidc_name_too_long", tc.sub, res.status, res.body)
+			} else if msg := res.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "64 characters") || !strings.Contains(msg, "67 characters") {
+				t.Errorf("%s: the error %q does not give the name's length and the limit", tc.sub, msg)
+			}
+			if _, err := e.db.User(context.Background(), service.OIDCUserID("news", issuer, tc.sub)); parley.ErrorCode(err) != parley.ENotFound {
+				t.Errorf("%s: a reader was made (%v)", tc.sub, err)
+			}
+			continue
+		}
+		if res.status != 200 {
+			t.Fatalf("%s: callback %d %s", tc.sub, res.status, res.body)
+		}
+		widget := e.reader("")
+		if red := widget.do("POST", "/api/v1/auth/oidc/ticket", map[string]any{"ticket": ticketOf(t, res)}); red.status != 200 {
+			t.Fatalf("%s: ticket %d %s", tc.sub, red.status, red.body)
+		}
+		if me := widget.do("GET", "/api/v1/me", nil).json(t)["me"].(map[string]any); me["name"] != tc.want {
+			t.Errorf("%s: signed in as %q, want %q", tc.sub, me["name"], tc.want)
+		}
 	}
 }

@@ -288,6 +288,7 @@ func TestOpenAPIMatchesAnswers(t *testing.T) {
 		{e.reader("w"), "GET", "/api/v1/me/export", "/api/v1/me/export", nil, false, nil},
 		{admin, "GET", "/api/v1/admin/users/{id}/export", "/api/v1/admin/users/" + author + "/export", nil, true, nil},
 		{admin, "GET", "/api/v1/admin/users/{id}/export", "/api/v1/admin/users/u_nope/export", nil, true, nil},
+		{admin, "GET", "/api/v1/admin/sites/{site}/erasure", "/api/v1/admin/sites/news/erasure", nil, true, nil},
 		{admin, "PUT", "/api/v1/admin/sites/{site}/erasure", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": "anonymise"}, true, nil},
 		{admin, "PUT", "/api/v1/admin/sites/{site}/erasure", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": "shred"}, true, nil},
 		{alice, "PATCH", "/api/v1/me", "/api/v1/me", map[string]any{"site": "news", "name": "Alice B."}, false, nil},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strings"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/service"
@@ -60,6 +61,22 @@ func (s *Server) handleEraseMe(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.User == nil {
+		// A retry of an erasure whose answer was lost: the reader is gone,
+		// their session with them, but the key and the cookie that named
+		// them get the first answer.
+		if sess := s.sessions.ReaderSession(r); sess.UserID != "" && a.IdempotencyKey != "" && in.Confirm == "erase" {
+			res, ok, err := s.svc.ReplayErase(r.Context(), a.IdempotencyKey, sess.UserID)
+			if err != nil {
+				s.writeError(w, r, err)
+				return
+			}
+			if ok {
+				s.sessions.ClearReader(w)
+				replayed(w, true)
+				writeJSON(w, http.StatusOK, map[string]any{"erased": erasedJSON(res)})
+				return
+			}
+		}
 		s.writeError(w, r, parley.Errorf(parley.EUnauthorized, "Sign in to delete your data."))
 		return
 	}
@@ -110,5 +127,17 @@ func (s *Server) handleSetErasure(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"erasure": in.Erasure})
+	writeJSON(w, http.StatusOK, map[string]any{"erasure": strings.TrimSpace(in.Erasure)})
+}
+
+// handleGetErasure serves GET /api/v1/admin/sites/{site}/erasure (admins):
+// {"erasure": "anonymise" | "remove"}, the site's current choice.
+func (s *Server) handleGetErasure(w http.ResponseWriter, r *http.Request) {
+	mode, err := s.svc.SiteErasure(r.Context(), s.staff(r), r.PathValue("site"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, map[string]any{"erasure": mode})
 }

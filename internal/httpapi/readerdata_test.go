@@ -180,3 +180,138 @@ func TestEraseMeRateLimited(t *testing.T) {
 		t.Errorf("statuses of repeated erasure attempts: %v, want the last 429", got)
 	}
 }
+
+// TestSiteErasureSetting: an admin reads the site's erasure mode, changes
+// it, and the change is in the site's audit log (before and after); a
+// moderator may neither read nor change it; setting the same mode again
+// audits nothing.
+func TestSiteErasureSetting(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	admin := e.reader("")
+	bearer := []string{"Authorization", "Bearer " + adminToken}
+	get := func() string {
+		t.Helper()
+		res := admin.do("GET", "/api/v1/admin/sites/news/erasure", nil, bearer...)
+		if res.status != 200 || !strings.Contains(res.header.Get("Cache-Control"), "no-store") {
+			t.Fatalf("GET erasure: %d %v %s", res.status, res.header, res.body)
+		}
+		return fmt.Sprint(res.json(t)["erasure"])
+	}
+	if got := get(); got != store.ErasureAnonymise {
+		t.Errorf("a new site's erasure mode: %q, want %q", got, store.ErasureAnonymise)
+	}
+	if res := admin.do("PUT", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": " remove "}, bearer...); res.status != 200 || fmt.Sprint(res.json(t)["erasure"]) != "remove" {
+		t.Fatalf("PUT erasure: %d %s", res.status, res.body)
+	}
+	if got := get(); got != store.ErasureRemove {
+		t.Errorf("after PUT remove: %q", got)
+	}
+	audited := func() []*store.Action {
+		t.Helper()
+		acts, err := e.db.Actions(context.Background(), store.ActionQuery{SiteID: "news"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []*store.Action
+		for _, a := range acts {
+			if strings.Contains(string(a.After), "erasure") {
+				out = append(out, a)
+			}
+		}
+		return out
+	}
+	acts := audited()
+	if len(acts) != 1 || acts[0].Action != "site" || string(acts[0].Before) != `{"erasure":"anonymise"}` || string(acts[0].After) != `{"erasure":"remove"}` {
+		t.Fatalf("audit of the erasure change: %+v", acts)
+	}
+	if res := admin.do("PUT", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": "remove"}, bearer...); res.status != 200 {
+		t.Fatalf("PUT the same mode: %d %s", res.status, res.body)
+	}
+	if n := len(audited()); n != 1 {
+		t.Errorf("setting the same mode again added audit entries: %d", n)
+	}
+	if res := admin.do("GET", "/api/v1/admin/sites/nope/erasure", nil, bearer...); res.status != 404 {
+		t.Errorf("GET erasure of an unknown site: %d %s", res.status, res.body)
+	}
+	e.addStaff(parley.RoleModerator, "news", "m@news.example.com")
+	m := e.signIn("m@news.example.com")
+	if res := m.do("GET", "/api/v1/admin/sites/news/erasure", nil); res.status != 403 {
+		t.Errorf("a moderator's GET erasure: %d %s", res.status, res.body)
+	}
+	if res := m.do("PUT", "/api/v1/admin/sites/news/erasure", map[string]any{"erasure": "anonymise"}, "X-CSRF-Token", m.csrf); res.status != 403 {
+		t.Errorf("a moderator's PUT erasure: %d %s", res.status, res.body)
+	}
+	if got := get(); got != store.ErasureRemove {
+		t.Errorf("after the moderator's attempt: %q", got)
+	}
+}
+
+// TestReaderExportHoldsModeration: the export holds the moderation about
+// the reader — a decision on their comment, a sanction, a note's existence
+// — with what and when, but neither the moderator nor the note's text.
+func TestReaderExportHoldsModeration(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	ann := e.reader("Ann Moderated")
+	c := ann.post("Words a moderator will reject.", nil).json(t)["comment"].(map[string]any)
+	cid := int64(c["id"].(float64))
+	annID := ann.do("GET", "/api/v1/me", nil).json(t)["me"].(map[string]any)["id"].(string)
+	e.addStaff(parley.RoleModerator, "news", "m@news.example.com")
+	m := e.signIn("m@news.example.com")
+	csrf := []string{"X-CSRF-Token", m.csrf}
+	for _, call := range []struct {
+		path string
+		body map[string]any
+	}{
+		{fmt.Sprintf("/api/v1/admin/comments/%d/decision", cid), map[string]any{"action": "reject"}},
+		{"/api/v1/admin/users/" + annID + "/notes", map[string]any{"site": "news", "text": "private-note-text-4711"}},
+		{"/api/v1/admin/users/" + annID + "/sanction", map[string]any{"site": "news", "action": "premoderate"}},
+	} {
+		if res := m.do("POST", call.path, call.body, csrf...); res.status >= 300 {
+			t.Fatalf("POST %s: %d %s", call.path, res.status, res.body)
+		}
+	}
+	res := ann.do("GET", "/api/v1/me/export", nil)
+	if res.status != 200 {
+		t.Fatalf("export: %d %s", res.status, res.body)
+	}
+	var doc struct {
+		Comments []struct {
+			ID     int64
+			Status string
+		}
+		Sanctions []struct {
+			Site         string
+			Premoderated bool
+		}
+		Moderation []struct {
+			Action    string
+			Site      string
+			CommentID int64 `json:"comment_id"`
+		}
+	}
+	if err := json.Unmarshal(res.body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Comments) != 1 || doc.Comments[0].ID != cid || doc.Comments[0].Status != parley.StatusRejected {
+		t.Errorf("exported comments: %+v", doc.Comments)
+	}
+	if len(doc.Sanctions) != 1 || doc.Sanctions[0].Site != "news" || !doc.Sanctions[0].Premoderated {
+		t.Errorf("exported sanctions: %+v", doc.Sanctions)
+	}
+	actions := map[string]bool{}
+	for _, a := range doc.Moderation {
+		actions[a.Action] = true
+		if a.Site != "news" {
+			t.Errorf("moderation entry of another site: %+v", a)
+		}
+	}
+	t.Logf("exported moderation actions: %v", actions)
+	if len(doc.Moderation) < 3 || !actions["note"] || len(actions) < 3 {
+		t.Errorf("exported moderation: %+v (want the decision, the note and the sanction)", doc.Moderation)
+	}
+	for _, secret := range []string{"private-note-text-4711", "m@news.example.com"} {
+		if strings.Contains(string(res.body), secret) {
+			t.Errorf("the export holds %q: %s", secret, res.body)
+		}
+	}
+}

@@ -48,6 +48,7 @@ func (s *Server) Handler() http.Handler {
 	// Admin API: moderators and automation (docs/admin-api.md).
 	mux.HandleFunc("POST /api/v1/admin/login", s.handleLogin)
 	mux.HandleFunc("GET /api/v1/admin/oidc", s.handleModeratorOIDC)
+	mux.HandleFunc("GET /api/v1/admin/oidc/finish", s.handleModeratorOIDCFinish)
 	mux.HandleFunc("POST /api/v1/admin/logout", s.requireStaff(s.handleLogout))
 	mux.HandleFunc("GET /api/v1/admin/me", s.requireStaff(s.handleStaffMe))
 	mux.HandleFunc("GET /api/v1/admin/me/mail", s.requireStaff(s.handleStaffMail))
@@ -76,6 +77,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("PUT /api/v1/admin/users/{id}/role", s.requireStaff(s.handleSetRole))
 	mux.HandleFunc("GET /api/v1/admin/sites/{site}/oidc", s.requireStaff(s.handleGetOIDC))
 	mux.HandleFunc("PATCH /api/v1/admin/sites/{site}/oidc", s.requireStaff(s.handlePatchOIDC))
+	mux.HandleFunc("GET /api/v1/admin/sites/{site}/erasure", s.requireStaff(s.handleGetErasure))
 	mux.HandleFunc("PUT /api/v1/admin/sites/{site}/erasure", s.requireStaff(s.handleSetErasure))
 	mux.HandleFunc("GET /api/v1/admin/users/{id}/export", s.requireStaff(s.handleReaderExport))
 	mux.HandleFunc("DELETE /api/v1/admin/users/{id}", s.requireStaff(s.handleReaderErase))

@@ -416,3 +416,51 @@ func TestSSOReplayAcrossInstances(t *testing.T) {
 		})
 	}
 }
+
+// TestSSONameTooLong (issue 13, promise 2: nothing is silently cut): a
+// publisher's token whose name is over 64 characters (counted after the
+// control and invisible characters are removed) is refused with a 400 JSON
+// error (reason name_too_long) giving the name's length and the limit, at
+// the exchange and as a bearer token, and no reader is made; 64
+// characters, multi-byte ones too, are kept whole.
+func TestSSONameTooLong(t *testing.T) {
+	e := newEnv(t, envOpts{})
+	e.setSSO("news", service.SSOSettings{Secret: []byte(ssoSecret)})
+	tok := func(sub, name string) string {
+		return sign(t, jwt.SigningMethodHS256, []byte(ssoSecret), "", e.claims("news", sub, name))
+	}
+	for _, tc := range []struct {
+		name, sub, want string
+	}{
+		{strings.Repeat("é", 64), "fits", strings.Repeat("é", 64)},
+		{strings.Repeat("𝒜", 63) + "z", "fits-4-byte", strings.Repeat("𝒜", 63) + "z"},
+		{strings.Repeat("n", 64) + "\u200b\u202e\x07", "fits-cleaned", strings.Repeat("n", 64)},
+		{strings.Repeat("é", 65), "too-long", ""},
+		{strings.Repeat("𝒜", 64) + "z", "too-long-4-byte", ""},
+	} {
+		r := e.reader("")
+		res := r.signIn("news", tok(tc.sub, tc.name))
+		if tc.want != "" {
+			if res.status != 200 {
+				t.Errorf("%s: %d %s, want 200", tc.sub, res.status, res.body)
+			} else if got := res.json(t)["reader"].(map[string]any)["name"]; got != tc.want {
+				t.Errorf("%s: signed in as %q, want %q", tc.sub, got, tc.want)
+			}
+			continue
+		}
+		if res.status != 400 || errCode(t, res) != "invalid" || errReason(t, res) != "name_too_long" {
+			t.Errorf("%s: %d %s, want 400 invalid name_too_long", tc.sub, res.status, res.body)
+		} else if msg := res.json(t)["error"].(map[string]any)["message"].(string); !strings.Contains(msg, "65 characters") || !strings.Contains(msg, "limit is 64") {
+			t.Errorf("%s: the error %q does not give the name's length and the limit", tc.sub, msg)
+		}
+		// As a bearer token on an API call: the same refusal.
+		bearerRes := e.reader("").do("POST", "/api/v1/comments",
+			map[string]any{"site": "news", "url": articleURL, "text": "by bearer " + tc.sub}, "Authorization", "Bearer "+tok(tc.sub, tc.name))
+		if bearerRes.status != 400 || errReason(t, bearerRes) != "name_too_long" {
+			t.Errorf("%s as a bearer token: %d %s, want 400 name_too_long", tc.sub, bearerRes.status, bearerRes.body)
+		}
+		if _, err := e.db.User(context.Background(), service.SSOUserID("news", tc.sub)); parley.ErrorCode(err) != parley.ENotFound {
+			t.Errorf("%s: a reader was made (%v)", tc.sub, err)
+		}
+	}
+}

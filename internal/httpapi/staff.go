@@ -47,8 +47,9 @@ func (s *Server) requireStaff(next http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		if unsafeMethod(r.Method) {
-			// Writes that create something (a note, a webhook) happen once
-			// per key: a retry gets the first answer.
+			// A write with a key (a note, a webhook, a decision, a
+			// sanction, a policy change, an erasure) happens once per
+			// key: a retry gets the first answer.
 			a.IdempotencyKey = r.Header.Get("Idempotency-Key")
 			if err := service.CheckIdempotencyKey(a.IdempotencyKey); err != nil {
 				s.writeError(w, r, err)

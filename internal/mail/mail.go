@@ -303,3 +303,22 @@ func (s *SMTP) scrub(err error) error {
 	}
 	return errors.New(strings.ReplaceAll(err.Error(), s.cfg.Password, "xxxxx"))
 }
+
+// Permanent reports whether err is the server's refusal of this one
+// message for good: a 5xx reply to RCPT TO (no such mailbox, a disabled
+// one) or to the end of its data (the content refused). Trying again
+// sends nothing, so the sender gives such a message up instead of letting
+// it hold back the queue. A 5xx to MAIL FROM or AUTH concerns every
+// message (the sender address, the account), a 4xx and a failure to reach
+// the server are temporary: none of these is permanent here, and the
+// message waits for the operator or the server.
+func Permanent(err error) bool {
+	var se *gomail.SendError
+	if !errors.As(err, &se) || se.IsTemp() {
+		return false
+	}
+	if code := se.ErrorCode(); code < 500 || code > 599 {
+		return false
+	}
+	return se.Reason == gomail.ErrSMTPRcptTo || se.Reason == gomail.ErrSMTPDataClose
+}

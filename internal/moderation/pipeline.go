@@ -54,7 +54,7 @@ type Input struct {
 	Staff bool  // the author moderates the site: holds do not apply
 
 	RecentByAuthor int  // the author's comments in the last minute, this one excluded
-	RecentByIP     int  // comments from the author's IP address in the last minute, this one excluded
+	RecentByIP     int  // comments from the author's network (the IPv4 address, the IPv6 /64) in the last minute, this one excluded
 	Duplicate      bool // the author posted the same text within Policy.FloodDuplicateWindow
 
 	// Scorer is the toxicity model to run; nil runs the pipeline without

@@ -404,6 +404,48 @@ func replyIDs(t *testing.T, m mailtest.Message) ([]string, string) {
 	return ids, p.msg.Header.Get("Message-ID")
 }
 
+// TestMailRefusedRecipient: a reader types an address the SMTP server has
+// no mailbox for (550 5.1.1 to RCPT TO). That message is given up after
+// the one refusal, not retried, and it does not hold back the queue: the
+// next reader's confirmation and notifications go out at once, and the
+// queue drains.
+func TestMailRefusedRecipient(t *testing.T) {
+	smtp := mailtest.Start(t, mailtest.Options{Unknown: []string{"nobody@example.com"}})
+	srv := servertest.Start(t, servertest.Config(t, mailArgs(smtp, "--reply-interval=1ms")...), server.Options{})
+	base := srv.URL()
+	bob, ann := newClient(t, base), newClient(t, base)
+	page := base + "/demo?page=refused"
+	bob.post(page, "Refused", "Bob", "A root by Bob.", 0)
+	var got struct {
+		ConfirmationSent bool `json:"confirmation_sent"`
+	}
+	if st := bob.do("PATCH", "/api/v1/me/mail", map[string]any{"email": "nobody@example.com"}, &got); st != http.StatusOK || !got.ConfirmationSent {
+		t.Fatalf("PATCH /api/v1/me/mail with the unknown address: %d %+v", st, got)
+	}
+	for deadline := time.Now().Add(10 * time.Second); smtp.Refused() == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the confirmation to the unknown address was never tried")
+		}
+	}
+	// Ann's mail goes out behind the refused message, every time.
+	annRoot := ann.post(page, "", "Ann", "A root by Ann.", 0).Comment.ID
+	confirmAddress(t, ann, smtp, "ann@example.com", 1)
+	bob.post(page, "", "Bob", "Bob answers Ann.", annRoot)
+	if ms := smtp.Wait(2, 10*time.Second); ms[1].To[0] != "ann@example.com" {
+		t.Errorf("the reply notification went to %v", ms[1].To)
+	}
+	waitQueueIdle(t, srv)
+	time.Sleep(700 * time.Millisecond) // several retry intervals (--mail-retry=100ms)
+	if n := smtp.Refused(); n != 1 {
+		t.Errorf("the unknown address was tried %d times, want once (then given up)", n)
+	}
+	for _, m := range smtp.Messages() {
+		if m.To[0] != "ann@example.com" {
+			t.Errorf("a message to %v arrived", m.To)
+		}
+	}
+}
+
 // TestMailOutage: the SMTP server goes away in the middle of a burst of
 // notifications, then refuses a few messages with a temporary error when
 // it is back. Every notification is delivered, exactly once, and every

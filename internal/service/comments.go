@@ -75,7 +75,7 @@ func (s *Service) prepare(ctx context.Context, a Actor, in PostInput, create boo
 	if err != nil {
 		return nil, err
 	}
-	title, err := cleanShort("title", in.Title, MaxTitle)
+	title, err := checkTitle("title", in.Title, MaxTitle)
 	if err != nil {
 		return nil, err
 	}
@@ -369,7 +369,9 @@ func writeReader(tx store.Tx, created, renamed *parley.User) error {
 		}
 	}
 	if renamed != nil {
-		if err := tx.UpdateUser(renamed); err != nil {
+		// Only the name: a ban or revocation stored since the request
+		// read the reader is kept.
+		if _, err := changeUser(tx, renamed.ID, func(u *parley.User) { u.Name = renamed.Name }); err != nil {
 			return fmt.Errorf("rename reader: %w", err)
 		}
 	}
@@ -512,10 +514,24 @@ func (s *Service) Delete(ctx context.Context, a Actor, id int64) error {
 	if err != nil {
 		return err
 	}
+	// With an Idempotency-Key the key commits with the deletion, so the
+	// same key for another comment is refused; a repeated deletion writes
+	// and audits nothing anyway.
+	_, _, err = once(ctx, s, a, p.SiteID, "delete", map[string]int64{"comment": id}, func(k *keyed) (*struct{}, error) {
+		return nil, s.delete1(ctx, a, c, p, author, k)
+	})
+	return err
+}
+
+// delete1 is Delete's write, once it has checked the actor may delete c:
+// it saves its outcome under k in its unit.
+func (s *Service) delete1(ctx context.Context, a Actor, c *parley.Comment, p *parley.Page, author bool, k *keyed) error {
+	id := c.ID
 	if c.Status == parley.StatusDeleted {
 		return nil
 	}
 	var entry *store.Action
+	var err error
 	if !author {
 		// A moderator removed it: that goes in the audit log, with it.
 		entry, err = s.entry(a, store.Action{Action: AuditDelete, CommentID: id, UserID: c.AuthorID, SiteID: p.SiteID},
@@ -529,9 +545,11 @@ func (s *Service) Delete(ctx context.Context, a Actor, id int64) error {
 			return err
 		}
 		if entry != nil {
-			return tx.AddAction(entry)
+			if err := tx.AddAction(entry); err != nil {
+				return err
+			}
 		}
-		return nil
+		return k.save(tx, struct{}{}, nil)
 	})
 }
 
@@ -618,7 +636,7 @@ func (s *Service) Report(ctx context.Context, a Actor, id int64, in ReportInput)
 	if !parley.ValidReportReason(in.Reason) {
 		return nil, parley.Errorf(parley.EInvalid, "reason must be one of %v", parley.ReportReasons)
 	}
-	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	note, err := checkNote("note", in.Note, MaxNoteRunes)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"flag"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/net/html"
 
@@ -275,7 +277,8 @@ func TestImportXXE(t *testing.T) {
 }
 
 // TestImportXSS imports a Disqus export whose comments are the XSS vectors
-// of the attack corpus, as HTML and as text, and checks every stored HTML
+// of the attack corpus and the naughty strings, as HTML and as text (and
+// each as its author's name), and checks every stored HTML
 // with an HTML parser: only the renderer's allow-list of elements and
 // attributes, and no script URL.
 func TestImportXSS(t *testing.T) {
@@ -285,16 +288,31 @@ func TestImportXSS(t *testing.T) {
 	}
 	var b strings.Builder
 	b.WriteString(`<disqus xmlns:dsq="x"><thread dsq:id="t"><link>https://news.example.com/x</link></thread>`)
+	// The vectors, then the naughty strings (blns.json), each also as the
+	// author's name.
+	lines := strings.Split(string(raw), "\n")
+	blns, err := os.ReadFile(filepath.Join(testenv.SharedData(t, "attack/naughty-strings"), "blns.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var naughty []string
+	if err := json.Unmarshal(blns, &naughty); err != nil {
+		t.Fatal(err)
+	}
+	lines = append(lines, naughty...)
 	n := 0
-	for _, line := range strings.Split(string(raw), "\n") {
-		if strings.TrimSpace(line) == "" {
+	var xmlName strings.Builder
+	for _, line := range lines {
+		if strings.TrimSpace(line) == "" || !utf8.ValidString(line) {
 			continue
 		}
-		// Each vector as the comment's HTML, and as its text.
+		xmlName.Reset()
+		xml.EscapeText(&xmlName, []byte(line))
+		// Each as the comment's HTML, and as its text.
 		for _, msg := range []string{line, html.EscapeString(line)} {
 			n++
 			fmt.Fprintf(&b, `<post dsq:id="%d"><thread dsq:id="t"/><message><![CDATA[%s]]></message><createdAt>2020-01-01T00:00:00Z</createdAt><author><name>%s</name></author></post>`,
-				n, strings.ReplaceAll(msg, "]]>", ""), "x")
+				n, strings.ReplaceAll(msg, "]]>", ""), xmlName.String())
 		}
 	}
 	b.WriteString(`</disqus>`)

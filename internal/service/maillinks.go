@@ -116,12 +116,16 @@ func (n *Notifier) SetReaderMail(ctx context.Context, a Actor, in ReaderMailUpda
 		if u.IsStaff() {
 			return ReaderMail{}, parley.Errorf(parley.EForbidden, "a moderator's address is changed by an admin")
 		}
-		next := *u
-		next.Email = ""
-		if err := st.UpdateUser(ctx, &next); err != nil {
+		var next *parley.User
+		_, err := st.Update(ctx, func(tx store.Tx) error {
+			var err error
+			next, err = changeUser(tx, u.ID, func(x *parley.User) { x.Email = "" })
+			return err
+		})
+		if err != nil {
 			return ReaderMail{}, err
 		}
-		a.User = &next
+		a.User = next
 	} else if in.Email != nil && *in.Email != "" {
 		email, err := normalEmail(*in.Email)
 		if err != nil {
@@ -244,12 +248,16 @@ func (n *Notifier) ConfirmEmail(ctx context.Context, tok string) (*parley.User, 
 	if err != nil {
 		return nil, err
 	}
-	next := *u
-	next.Email = t.Email
-	if err := n.spendToken(ctx, t, func(tx store.Tx) error { return tx.UpdateUser(&next) }); err != nil {
+	next := u
+	err = n.spendToken(ctx, t, func(tx store.Tx) error {
+		var err error
+		next, err = changeUser(tx, u.ID, func(x *parley.User) { x.Email = t.Email })
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
-	return &next, nil
+	return next, nil
 }
 
 // RequestSignIn sends a sign-in link to email when a reader has that

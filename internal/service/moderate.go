@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 
 	"github.com/parleyhq/parley"
@@ -88,7 +90,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, id int64, in DecideInput)
 	default:
 		return nil, parley.Errorf(parley.EInvalid, "action must be approve, reject, feature or unfeature")
 	}
-	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	note, err := checkNote("note", in.Note, MaxNoteRunes)
 	if err != nil {
 		return nil, err
 	}
@@ -103,18 +105,31 @@ func (s *Service) Decide(ctx context.Context, a Actor, id int64, in DecideInput)
 	if err := mayModerate(a, p.SiteID); err != nil {
 		return nil, err
 	}
+	// With an Idempotency-Key, a retry gets the first answer and neither
+	// changes nor audits anything again.
+	input := map[string]any{"comment": id, "action": in.Action, "note": note}
+	out, _, err := once(ctx, s, a, p.SiteID, "decision", input, func(k *keyed) (*parley.Comment, error) {
+		return s.decide1(ctx, a, c, p, in.Action, note, k)
+	})
+	return out, err
+}
+
+// decide1 is Decide's write, once it has checked the actor may decide: it
+// saves its outcome under k in its unit.
+func (s *Service) decide1(ctx context.Context, a Actor, c *parley.Comment, p *parley.Page, action, note string, k *keyed) (*parley.Comment, error) {
+	id := c.ID
 	if c.Status == parley.StatusDeleted {
 		return nil, parley.Errorf(parley.EConflict, "The comment was deleted by its author.")
 	}
 	// The audit entry commits with the change, in its unit of work; its
 	// "before" is the comment as read above.
-	entry := store.Action{Action: in.Action, CommentID: c.ID, UserID: c.AuthorID, SiteID: p.SiteID, Note: note}
+	entry := store.Action{Action: action, CommentID: c.ID, UserID: c.AuthorID, SiteID: p.SiteID, Note: note}
 	var before, after map[string]any
 	status, reasons := parley.StatusApproved, []parley.Reason(nil)
-	want := in.Action == ActionFeature
-	switch in.Action {
+	want := action == ActionFeature
+	switch action {
 	case ActionApprove, ActionReject:
-		if in.Action == ActionReject {
+		if action == ActionReject {
 			status, reasons = parley.StatusRejected, c.Reasons
 		}
 		before, after = map[string]any{"status": c.Status}, map[string]any{"status": status}
@@ -133,7 +148,7 @@ func (s *Service) Decide(ctx context.Context, a Actor, id int64, in DecideInput)
 	}
 	var out *parley.Comment
 	err = s.update(ctx, func(tx store.Tx) error {
-		switch in.Action {
+		switch action {
 		case ActionApprove, ActionReject:
 			if _, err := tx.SetStatus(id, status, reasons, true); err != nil {
 				return err
@@ -157,8 +172,10 @@ func (s *Service) Decide(ctx context.Context, a Actor, id int64, in DecideInput)
 			return err
 		}
 		var err error
-		out, err = tx.Comment(id)
-		return err
+		if out, err = tx.Comment(id); err != nil {
+			return err
+		}
+		return k.save(tx, out, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -182,20 +199,63 @@ func (s *Service) Bulk(ctx context.Context, a Actor, ids []int64, in DecideInput
 	if len(ids) == 0 || len(ids) > MaxBulk {
 		return 0, nil, parley.Errorf(parley.EInvalid, "give 1 to %d comment ids", MaxBulk)
 	}
-	seen := make(map[int64]bool, len(ids))
-	for _, id := range ids {
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		if _, err := s.Decide(ctx, a, id, in); err != nil {
-			if code := parley.ErrorCode(err); code == parley.EInternal || code == parley.EUnavailable {
-				return done, failed, fmt.Errorf("bulk %s of comment %d: %w", in.Action, id, err)
+	// With an Idempotency-Key, each comment's decision is made once under
+	// a key derived from it and the comment's id, so a retry after a lost
+	// answer (or a crash half-way) decides and audits nothing again; the
+	// whole answer is stored under the key itself once every comment has
+	// been decided, which also refuses the key for another request.
+	input := map[string]any{"ids": ids, "action": in.Action, "note": in.Note}
+	res, _, err := once(ctx, s, a, "", "bulk", input, func(k *keyed) (*bulkOutcome, error) {
+		var res bulkOutcome
+		seen := make(map[int64]bool, len(ids))
+		for _, id := range ids {
+			if seen[id] {
+				continue
 			}
-			failed = append(failed, BulkFailure{ID: id, Err: err})
-			continue
+			seen[id] = true
+			each := a
+			if k != nil {
+				each.IdempotencyKey = bulkItemKey(a.IdempotencyKey, id)
+			}
+			if _, err := s.Decide(ctx, each, id, in); err != nil {
+				if code := parley.ErrorCode(err); code == parley.EInternal || code == parley.EUnavailable {
+					return nil, fmt.Errorf("bulk %s of comment %d: %w", in.Action, id, err)
+				}
+				res.Failed = append(res.Failed, bulkFailed{ID: id, Code: parley.ErrorCode(err), Message: parley.ErrorMessage(err)})
+				continue
+			}
+			res.Done++
 		}
-		done++
+		if k == nil {
+			return &res, nil
+		}
+		return &res, s.update(ctx, func(tx store.Tx) error { return k.save(tx, res, nil) })
+	})
+	if err != nil {
+		return 0, nil, err
 	}
-	return done, failed, nil
+	for _, f := range res.Failed {
+		failed = append(failed, BulkFailure{ID: f.ID, Err: parley.Errorf(f.Code, "%s", f.Message)})
+	}
+	return res.Done, failed, nil
+}
+
+// bulkOutcome is the stored outcome of a bulk decision.
+type bulkOutcome struct {
+	Done   int
+	Failed []bulkFailed
+}
+
+type bulkFailed struct {
+	ID      int64
+	Code    string
+	Message string
+}
+
+// bulkItemKey is the idempotency key of one comment's decision in a bulk
+// decision made with key: visible ASCII of a valid length, and no client's
+// key (a client's key is its own, and a hash of it is no other).
+func bulkItemKey(key string, id int64) string {
+	h := sha256.Sum256([]byte(fmt.Sprintf("parley bulk\x00%s\x00%d", key, id)))
+	return hex.EncodeToString(h[:])
 }

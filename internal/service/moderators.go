@@ -124,7 +124,7 @@ func (s *Service) SetStaffRole(ctx context.Context, a Actor, userID, role, siteI
 		return nil, err
 	}
 	err = s.update(ctx, func(tx store.Tx) error {
-		if err := tx.UpdateUser(&next); err != nil {
+		if _, err := changeUser(tx, u.ID, func(u *parley.User) { u.Role, u.SiteID = next.Role, next.SiteID }); err != nil {
 			return err
 		}
 		return tx.AddAction(e)

@@ -183,7 +183,8 @@ func (s *Service) SetRole(ctx context.Context, a Actor, userID, role string) (*p
 	// A change of rights is a new session: every session issued before
 	// stops counting, and the reader signs in again (a guest's cookie is
 	// their only way in, and roles are read at every request anyway).
-	if canSignInAgain(u) {
+	revoke := canSignInAgain(u)
+	if revoke {
 		next.SessionsAfter = revokeTime(s.now())
 	}
 	e, err := s.entry(a, store.Action{Action: AuditRole, UserID: userID}, map[string]any{"role": u.Role}, map[string]any{"role": role})
@@ -196,8 +197,16 @@ func (s *Service) SetRole(ctx context.Context, a Actor, userID, role string) (*p
 	if err != nil {
 		return nil, err
 	}
+	out := &next
 	err = s.update(ctx, func(tx store.Tx) error {
-		if err := tx.UpdateUser(&next); err != nil {
+		var err error
+		out, err = changeUser(tx, u.ID, func(x *parley.User) {
+			x.Role = role
+			if revoke {
+				x.SessionsAfter = next.SessionsAfter
+			}
+		})
+		if err != nil {
 			return err
 		}
 		if err := tx.AddAction(e); err != nil {
@@ -213,5 +222,5 @@ func (s *Service) SetRole(ctx context.Context, a Actor, userID, role string) (*p
 	if err != nil {
 		return nil, err
 	}
-	return &next, nil
+	return out, nil
 }

@@ -414,12 +414,21 @@ func (n *Notifier) deliver(ctx context.Context, ms []*store.QueuedMail, ids []in
 		}
 		return time.Time{}, false
 	}
+	reason := scrubAddress(err.Error(), ms[0].To)
+	if mail.Permanent(err) {
+		// Refused for good (no such mailbox, the content refused): given
+		// up, so that it neither comes back nor holds back the rest.
+		n.Logger.Warn("mail: refused for good; given up", "mail_id", ms[0].ID, "kind", ms[0].Kind, "error", reason)
+		if err := st.GiveUpMail(context.WithoutCancel(ctx), ids, n.svc.now(), reason); err != nil {
+			n.Logger.Warn("mail: cannot record a message given up", "mail_id", ms[0].ID, "error", err.Error())
+		}
+		return time.Time{}, false
+	}
 	attempts := ms[0].Attempts
 	wait := n.MinBackoff << min(attempts, 20)
 	if wait <= 0 || wait > n.MaxBackoff {
 		wait = n.MaxBackoff
 	}
-	reason := scrubAddress(err.Error(), ms[0].To)
 	n.Logger.Warn("mail: send failed; retrying", "mail_id", ms[0].ID, "attempts", attempts+1, "retry_in", wait.String(), "error", reason)
 	retry = n.svc.now().Add(wait)
 	if err := st.RetryMail(context.WithoutCancel(ctx), ids, retry, reason); err != nil {

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/auth"
@@ -108,6 +109,9 @@ func (s *Service) SetSiteOIDC(ctx context.Context, a Actor, siteID string, in OI
 		n := ssoName(*in.ProviderName)
 		if strings.TrimSpace(*in.ProviderName) == "" {
 			n = ""
+		}
+		if c := utf8.RuneCountInString(n); c > MaxNameRunes {
+			return old, parley.Errorf(parley.EInvalid, "provider_name is %d characters; the limit is %d", c, MaxNameRunes)
 		}
 		next.ProviderName = n
 	}
@@ -345,9 +349,9 @@ func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (*OIDCResult,
 		res.StaffToken, res.StaffExpires, err = s.openStaffSession(ctx, u)
 		return res, err
 	}
-	name := id.Name
-	if name == "" {
-		name = "Reader"
+	name, err := oidcName(id)
+	if err != nil {
+		return nil, err
 	}
 	email := ""
 	if id.EmailVerified {
@@ -365,6 +369,35 @@ func (s *Service) FinishOIDC(ctx context.Context, in OIDCCallback) (*OIDCResult,
 	}
 	res.User, res.Ticket, res.Origin = u, ticket, l.Origin
 	return res, nil
+}
+
+// ReasonOIDCNameTooLong is the parley.Error Reason of an OpenID Connect
+// sign-in whose every name claim is over MaxNameRunes.
+const ReasonOIDCNameTooLong = "oidc_name_too_long"
+
+// oidcName is the reader's display name from a provider's identity: the
+// first of its name claims (name, preferred_username, given_name: see
+// auth.OIDCIdentity.Names) that fits MaxNameRunes once cleaned as a
+// publisher's name is; "Reader" when it has none. A name is never cut: when
+// every claim is too long the sign-in fails, saying so (EInvalid).
+func oidcName(id *auth.OIDCIdentity) (string, error) {
+	names := id.Names
+	if len(names) == 0 && id.Name != "" {
+		names = []string{id.Name}
+	}
+	if len(names) == 0 {
+		return "Reader", nil
+	}
+	for _, n := range names {
+		if name := ssoName(n); utf8.RuneCountInString(name) <= MaxNameRunes {
+			return name, nil
+		}
+	}
+	e := parley.Errorf(parley.EInvalid,
+		"Your name at the sign-in provider is %d characters, and it sends no shorter one (a username or a first name); Parley shows names of at most %d characters. Shorten your name there, then sign in again.",
+		utf8.RuneCountInString(ssoName(names[0])), MaxNameRunes)
+	e.Reason = ReasonOIDCNameTooLong
+	return "", e
 }
 
 // oidcStaff finds the staff account a provider's identity signs in as.

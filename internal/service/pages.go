@@ -141,7 +141,7 @@ func (s *Service) Page(ctx context.Context, a Actor, ref PageRef) (*PageView, er
 // site (EForbidden otherwise). EInvalid for an override that makes the
 // policy invalid, or that sets "closed" (a page is closed by its own flag).
 func (s *Service) UpdatePage(ctx context.Context, a Actor, ref PageRef, in PageUpdate) (*PageView, error) {
-	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	note, err := checkNote("note", in.Note, MaxNoteRunes)
 	if err != nil {
 		return nil, err
 	}
@@ -161,6 +161,24 @@ func (s *Service) UpdatePage(ctx context.Context, a Actor, ref PageRef, in PageU
 			return nil, err
 		}
 	}
+	// With an Idempotency-Key, a retry gets the first answer and neither
+	// changes nor audits anything again.
+	input := map[string]any{"page": p.ID, "closed": next.Closed, "policy": string(next.Policy), "note": note}
+	v, _, err := once(ctx, s, a, site.ID, "page", input, func(k *keyed) (*PageView, error) {
+		return s.updatePage(ctx, a, site, p, next, note, k)
+	})
+	return v, err
+}
+
+// updatePage is UpdatePage's write, once it has checked the actor may make
+// it: it saves its outcome under k in its unit.
+func (s *Service) updatePage(ctx context.Context, a Actor, site *parley.Site, p *parley.Page, next store.PageSettings, note string, k *keyed) (*PageView, error) {
+	np := *p
+	np.Closed, np.Policy = next.Closed, next.Policy
+	v, err := pageView(site, &np) // the outcome, as stored with the key
+	if err != nil {
+		return nil, err
+	}
 	// The audit entry commits with the change, in one unit of work; its
 	// "before" is the page as the unit finds it.
 	var old store.PageSettings
@@ -172,7 +190,7 @@ func (s *Service) UpdatePage(ctx context.Context, a Actor, ref PageRef, in PageU
 		}
 		before, after := pageDiff(old, next)
 		if changed = len(after) > 0; !changed {
-			return nil
+			return k.save(tx, v, nil)
 		}
 		if next.Closed && !old.Closed {
 			if err := tx.Record(parley.Event{Type: parley.EventPageClosed, SiteID: site.ID, PageID: p.ID}); err != nil {
@@ -184,7 +202,10 @@ func (s *Service) UpdatePage(ctx context.Context, a Actor, ref PageRef, in PageU
 		if err != nil {
 			return err
 		}
-		return tx.AddAction(e)
+		if err := tx.AddAction(e); err != nil {
+			return err
+		}
+		return k.save(tx, v, nil)
 	})
 	if err != nil {
 		return nil, err

@@ -70,6 +70,22 @@ func SessionRevoked(u *parley.User, issued time.Time) bool {
 	return !u.SessionsAfter.IsZero() && issued.Before(u.SessionsAfter)
 }
 
+// changeUser applies change to the user id as the unit reads them
+// (store.Tx.User: a locking read on PostgreSQL) and stores the result,
+// which it returns. UpdateUser writes every field: a change made to a copy
+// read before the unit would write back the other fields as they were
+// then, and undo a concurrent unit's change (a rename racing a ban). So
+// every change of a user goes through here, and change sets only the
+// fields it means to.
+func changeUser(tx store.Tx, id string, change func(u *parley.User)) (*parley.User, error) {
+	u, err := tx.User(id)
+	if err != nil {
+		return nil, err
+	}
+	change(u)
+	return u, tx.UpdateUser(u)
+}
+
 // canSignInAgain reports whether u has a way back after their sessions
 // are revoked: a publisher's or provider's sign-in, or an e-mail address
 // to be sent a sign-in link. A guest's cookie is all there is of them:
@@ -91,15 +107,12 @@ func (s *Service) SignOutEverywhere(ctx context.Context, a Actor) error {
 	if !canSignInAgain(a.User) {
 		return parley.Errorf(parley.EInvalid, "This browser is your only way in: there is no sign-in to come back with. Sign in with your publisher's account or an e-mail address first.")
 	}
-	// The unit writes every field of the user: start from the stored
-	// user, not the one the request began with, so that a ban stored
-	// meanwhile is not undone.
-	u, err := s.store.User(ctx, a.User.ID)
-	if err != nil {
+	// Only the revocation changes: a ban stored meanwhile is kept.
+	now := s.now()
+	return s.update(ctx, func(tx store.Tx) error {
+		_, err := changeUser(tx, a.User.ID, func(u *parley.User) { u.SessionsAfter = revokeTime(now) })
 		return err
-	}
-	u.SessionsAfter = revokeTime(s.now())
-	return s.update(ctx, func(tx store.Tx) error { return tx.UpdateUser(u) })
+	})
 }
 
 // Rename sets the signed-in reader's display name, as they chose it, on
@@ -140,8 +153,12 @@ func (s *Service) Rename(ctx context.Context, a Actor, siteID, name string) (*pa
 			return nil, e
 		}
 	}
-	u.Name, u.OwnName = clean, true
-	if err := s.update(ctx, func(tx store.Tx) error { return tx.UpdateUser(u) }); err != nil {
+	err = s.update(ctx, func(tx store.Tx) error {
+		var err error
+		u, err = changeUser(tx, u.ID, func(u *parley.User) { u.Name, u.OwnName = clean, true })
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	if u.Badge() != "" {

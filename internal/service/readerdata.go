@@ -201,6 +201,36 @@ func (s *Service) EraseReader(ctx context.Context, a Actor, userID string) (Eras
 	if err := mayAccessReader(a, userID); err != nil {
 		return EraseResult{}, err
 	}
+	// With an Idempotency-Key the key commits with the erasure: a retry,
+	// although the reader is gone by then, gets the first answer.
+	out, _, err := once(ctx, s, a, "", "erase", eraseInput(userID), func(k *keyed) (*EraseResult, error) {
+		out, err := s.eraseReader(ctx, a, userID, k)
+		return &out, err
+	})
+	if err != nil {
+		return EraseResult{}, err
+	}
+	return *out, nil
+}
+
+func eraseInput(userID string) map[string]string { return map[string]string{"user": userID} }
+
+// ReplayErase answers a reader's retried erasure of themselves: userID is
+// the reader their (verified) session cookie names, who is gone, so the
+// retry has no session left. ok is false when no erasure of theirs was
+// stored under the key; EConflict when the key was another request's.
+func (s *Service) ReplayErase(ctx context.Context, key, userID string) (out EraseResult, ok bool, err error) {
+	a := Actor{User: &parley.User{ID: userID}, IdempotencyKey: key}
+	_, prior, err := s.idempotency(ctx, a, "", "erase", eraseInput(userID))
+	if err != nil || prior == nil {
+		return out, false, err
+	}
+	return out, true, replay(prior, &out)
+}
+
+// eraseReader is EraseReader's write: it saves its outcome under k in its
+// unit.
+func (s *Service) eraseReader(ctx context.Context, a Actor, userID string, k *keyed) (EraseResult, error) {
 	u, err := s.store.User(ctx, userID)
 	if err != nil {
 		return EraseResult{}, err
@@ -263,7 +293,7 @@ func (s *Service) EraseReader(ctx context.Context, a Actor, userID string) (Eras
 				return err
 			}
 		}
-		return nil
+		return k.save(tx, out, nil)
 	})
 	if err != nil {
 		return EraseResult{}, err
@@ -276,15 +306,58 @@ func (s *Service) EraseReader(ctx context.Context, a Actor, userID string) (Eras
 	return out, nil
 }
 
+// mayConfigureErasure: what erasing a reader does to a site's comments is
+// an admin's choice, as how readers sign in is.
+func mayConfigureErasure(a Actor) error {
+	if a.Admin || (a.User != nil && a.User.Role == parley.RoleAdmin) {
+		return nil
+	}
+	return parley.Errorf(parley.EForbidden, "Only an admin may see or change what erasing a reader does to a site's comments.")
+}
+
+// SiteErasure returns how a site treats an erased reader's comments
+// (store.ErasureAnonymise or store.ErasureRemove; admins only).
+func (s *Service) SiteErasure(ctx context.Context, a Actor, siteID string) (string, error) {
+	if err := checkSiteID(siteID); err != nil {
+		return "", err
+	}
+	if err := mayConfigureErasure(a); err != nil {
+		return "", err
+	}
+	return s.store.SiteErasure(ctx, siteID)
+}
+
 // SetSiteErasure sets how a site treats an erased reader's comments
-// (admins only), audited.
+// (admins only): audited as a change of the site's settings (AuditSite,
+// the mode before and after), in one unit of work with the change. Setting
+// the mode the site already has changes and audits nothing.
 func (s *Service) SetSiteErasure(ctx context.Context, a Actor, siteID, mode string) error {
-	if err := mayConfigureSSO(a); err != nil {
+	if err := checkSiteID(siteID); err != nil {
+		return err
+	}
+	if err := mayConfigureErasure(a); err != nil {
 		return err
 	}
 	mode = strings.TrimSpace(mode)
 	if mode != store.ErasureAnonymise && mode != store.ErasureRemove {
 		return parley.Errorf(parley.EInvalid, "erasure must be %q or %q", store.ErasureAnonymise, store.ErasureRemove)
 	}
-	return s.store.SetSiteErasure(ctx, siteID, mode)
+	old, err := s.store.SiteErasure(ctx, siteID)
+	if err != nil {
+		return err
+	}
+	if old == mode {
+		return nil
+	}
+	e, err := s.entry(a, store.Action{Action: AuditSite, SiteID: siteID},
+		map[string]any{"erasure": old}, map[string]any{"erasure": mode})
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(tx store.Tx) error {
+		if err := tx.SetSiteErasure(siteID, mode); err != nil {
+			return err
+		}
+		return tx.AddAction(e)
+	})
 }

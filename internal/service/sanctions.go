@@ -47,7 +47,7 @@ func (a Actor) isAdmin() bool { return a.Admin || (a.User != nil && a.User.Role 
 // unknown action or a missing duration; ENotFound for an unknown reader or
 // site.
 func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in SanctionInput) (*Standing, error) {
-	note, err := cleanShort("note", in.Note, MaxNoteRunes)
+	note, err := checkNote("note", in.Note, MaxNoteRunes)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +82,18 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 	if u.IsStaff() {
 		return nil, parley.Errorf(parley.EInvalid, "Staff accounts cannot be sanctioned; change their role instead.")
 	}
+	// With an Idempotency-Key, a retry gets the first answer and neither
+	// sanctions nor audits again.
+	input := map[string]any{"user": u.ID, "site": in.SiteID, "action": in.Action, "duration": in.Duration, "note": note}
+	st, _, err := once(ctx, s, a, in.SiteID, "sanction", input, func(k *keyed) (*Standing, error) {
+		return s.sanction(ctx, a, u, in, note, k)
+	})
+	return st, err
+}
+
+// sanction is Sanction's write, once it has checked the actor may make
+// it: it saves its outcome under k in its unit.
+func (s *Service) sanction(ctx context.Context, a Actor, u *parley.User, in SanctionInput, note string, k *keyed) (*Standing, error) {
 	now := s.now()
 	entry := store.Action{Action: in.Action, UserID: u.ID, SiteID: in.SiteID, Note: note}
 	if in.SiteID == "" {
@@ -103,10 +115,20 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 		if err != nil {
 			return nil, err
 		}
+		banned, revoke := u.BannedUntil, u.SessionsAfter
 		err = s.update(ctx, func(tx store.Tx) error {
-			if err := tx.UpdateUser(u); err != nil {
+			// The ban and the revocation only: a rename or another
+			// change stored since u was read is kept.
+			got, err := changeUser(tx, u.ID, func(x *parley.User) {
+				x.BannedUntil = banned
+				if !revoke.IsZero() && revoke.After(x.SessionsAfter) {
+					x.SessionsAfter = revoke
+				}
+			})
+			if err != nil {
 				return err
 			}
+			*u = *got
 			if in.Action == SanctionBan {
 				if err := tx.Record(parley.Event{Type: parley.EventReaderBanned, UserID: u.ID}); err != nil {
 					return err
@@ -115,7 +137,10 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 			if err := bindBan(tx, "", u.ID, now, marks); err != nil {
 				return err
 			}
-			return tx.AddAction(e)
+			if err := tx.AddAction(e); err != nil {
+				return err
+			}
+			return k.save(tx, &Standing{User: u, Sanction: store.Sanction{UserID: u.ID}}, nil)
 		})
 		if err != nil {
 			return nil, err
@@ -163,10 +188,11 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 		if (in.Action == SanctionBan || in.Action == SanctionSuspend) && canSignInAgain(u) {
 			// A ban or a suspension signs out everywhere a reader who
 			// can sign in again (a guest's cookie is what it binds).
-			u.SessionsAfter = revokeTime(now)
-			if err := tx.UpdateUser(u); err != nil {
+			got, err := changeUser(tx, u.ID, func(x *parley.User) { x.SessionsAfter = revokeTime(now) })
+			if err != nil {
 				return err
 			}
+			*u = *got
 		}
 		if in.Action == SanctionBan || in.Action == SanctionSuspend {
 			if err := tx.Record(parley.Event{Type: parley.EventReaderBanned, SiteID: in.SiteID, UserID: u.ID}); err != nil {
@@ -178,7 +204,10 @@ func (s *Service) Sanction(ctx context.Context, a Actor, userID string, in Sanct
 				return err
 			}
 		}
-		return tx.AddAction(e)
+		if err := tx.AddAction(e); err != nil {
+			return err
+		}
+		return k.save(tx, &Standing{User: u, Sanction: next}, nil)
 	})
 	if err != nil {
 		return nil, err
@@ -256,7 +285,7 @@ func (s *Service) restricted(a Actor, sn store.Sanction) (store.Sanction, error)
 // records each in the audit log, with one entry for the reader. It returns
 // how many were rejected.
 func (s *Service) RejectPending(ctx context.Context, a Actor, userID, siteID, note string) (int, error) {
-	note, err := cleanShort("note", note, MaxNoteRunes)
+	note, err := checkNote("note", note, MaxNoteRunes)
 	if err != nil {
 		return 0, err
 	}
@@ -272,39 +301,54 @@ func (s *Service) RejectPending(ctx context.Context, a Actor, userID, siteID, no
 	if _, err := s.store.User(ctx, userID); err != nil {
 		return 0, err
 	}
-	n := 0
-	for {
-		items, err := s.store.Queue(ctx, store.QueueQuery{Queue: store.QueuePending, SiteID: siteID, AuthorID: userID, Limit: 200})
-		if err != nil {
-			return n, err
-		}
-		if len(items) == 0 {
-			break
-		}
-		for _, it := range items {
-			c := it.Comment
-			e, err := s.entry(a, store.Action{Action: ActionReject, CommentID: c.ID, UserID: userID, SiteID: siteID, Note: note},
-				map[string]any{"status": parley.StatusPending}, map[string]any{"status": parley.StatusRejected})
+	// With an Idempotency-Key, the summary entry commits with the key:
+	// a retry gets the first answer and audits nothing again (a retry
+	// after a crash half-way rejects what is still pending).
+	input := map[string]string{"user": userID, "note": note}
+	n, _, err := once(ctx, s, a, siteID, "reject_pending", input, func(k *keyed) (*int, error) {
+		n := 0
+		for {
+			items, err := s.store.Queue(ctx, store.QueueQuery{Queue: store.QueuePending, SiteID: siteID, AuthorID: userID, Limit: 200})
 			if err != nil {
-				return n, err
+				return &n, err
 			}
-			err = s.update(ctx, func(tx store.Tx) error {
-				if _, err := tx.SetStatus(c.ID, parley.StatusRejected, c.Reasons, true); err != nil {
-					return err
+			if len(items) == 0 {
+				break
+			}
+			for _, it := range items {
+				c := it.Comment
+				e, err := s.entry(a, store.Action{Action: ActionReject, CommentID: c.ID, UserID: userID, SiteID: siteID, Note: note},
+					map[string]any{"status": parley.StatusPending}, map[string]any{"status": parley.StatusRejected})
+				if err != nil {
+					return &n, err
 				}
-				return tx.AddAction(e)
-			})
-			if err != nil {
-				return n, err
+				err = s.update(ctx, func(tx store.Tx) error {
+					if _, err := tx.SetStatus(c.ID, parley.StatusRejected, c.Reasons, true); err != nil {
+						return err
+					}
+					return tx.AddAction(e)
+				})
+				if err != nil {
+					return &n, err
+				}
+				n++
 			}
-			n++
 		}
+		e, err := s.entry(a, store.Action{Action: AuditRejectPending, UserID: userID, SiteID: siteID, Note: note}, nil, map[string]any{"rejected": n})
+		if err != nil {
+			return &n, err
+		}
+		return &n, s.update(ctx, func(tx store.Tx) error {
+			if err := tx.AddAction(e); err != nil {
+				return err
+			}
+			return k.save(tx, n, nil)
+		})
+	})
+	if n == nil {
+		return 0, err
 	}
-	e, err := s.entry(a, store.Action{Action: AuditRejectPending, UserID: userID, SiteID: siteID, Note: note}, nil, map[string]any{"rejected": n})
-	if err != nil {
-		return n, err
-	}
-	return n, s.update(ctx, func(tx store.Tx) error { return tx.AddAction(e) })
+	return *n, err
 }
 
 // MaxNoteText bounds a moderator's note on a reader.
@@ -312,7 +356,7 @@ const MaxNoteText = 2000
 
 // AddNote stores a moderator's note on a reader of a site they moderate.
 func (s *Service) AddNote(ctx context.Context, a Actor, userID, siteID, text string) (*store.Note, error) {
-	text, err := cleanShort("text", text, MaxNoteText)
+	text, err := checkNote("text", text, MaxNoteText)
 	if err != nil {
 		return nil, err
 	}

@@ -137,30 +137,41 @@ func (s *Service) SetPolicy(ctx context.Context, a Actor, siteID string, p moder
 	if _, err := moderation.Compile(p); err != nil {
 		return p, parley.Errorf(parley.EInvalid, "policy: %v", err)
 	}
-	prev, err := effectivePolicy(site, nil)
-	if err != nil {
-		return p, err
-	}
-	site.Policy, err = json.Marshal(p)
-	if err != nil {
-		return p, err
-	}
-	before, after := policyDiff(prev, p)
-	e, err := s.entry(a, store.Action{Action: AuditPolicy, SiteID: siteID}, before, after)
-	if err != nil {
-		return p, err
-	}
-	err = s.update(ctx, func(tx store.Tx) error {
-		if err := tx.UpdateSite(site); err != nil {
-			return err
+	// With an Idempotency-Key, a retry gets the first answer and neither
+	// changes nor audits anything again.
+	out, _, err := once(ctx, s, a, siteID, "policy", p, func(k *keyed) (*moderation.Policy, error) {
+		prev, err := effectivePolicy(site, nil)
+		if err != nil {
+			return nil, err
 		}
-		return tx.AddAction(e)
+		site.Policy, err = json.Marshal(p)
+		if err != nil {
+			return nil, err
+		}
+		before, after := policyDiff(prev, p)
+		e, err := s.entry(a, store.Action{Action: AuditPolicy, SiteID: siteID}, before, after)
+		if err != nil {
+			return nil, err
+		}
+		err = s.update(ctx, func(tx store.Tx) error {
+			if err := tx.UpdateSite(site); err != nil {
+				return err
+			}
+			if err := tx.AddAction(e); err != nil {
+				return err
+			}
+			return k.save(tx, p, nil)
+		})
+		// Forgotten here whatever the outcome (a failed commit may have
+		// happened), and on every instance as its dispatcher delivers the
+		// site.updated event UpdateSite recorded.
+		s.forgetSite(siteID)
+		return &p, err
 	})
-	// Forgotten here whatever the outcome (a failed commit may have
-	// happened), and on every instance as its dispatcher delivers the
-	// site.updated event UpdateSite recorded.
-	s.forgetSite(siteID)
-	return p, err
+	if err != nil {
+		return p, err
+	}
+	return *out, nil
 }
 
 // policyDiff returns the settings that differ between two policies, as

@@ -214,7 +214,10 @@ func (s *Service) ssoReader(ctx context.Context, siteID string, c *auth.SSOClaim
 // https URL, else none). A name the reader chose themselves (OwnName) is
 // kept.
 func (s *Service) signedInReader(ctx context.Context, siteID, id, rawName, rawEmail, rawPicture, role string) (*parley.User, error) {
-	name := ssoName(rawName)
+	name, err := fitName(rawName)
+	if err != nil {
+		return nil, err
+	}
 	picture := cleanPicture(rawPicture)
 	email := strings.ToLower(strings.TrimSpace(rawEmail))
 	if len(email) > 254 || !strings.Contains(email, "@") {
@@ -260,9 +263,26 @@ func (s *Service) signedInReader(ctx context.Context, siteID, id, rawName, rawEm
 			return nil, err
 		}
 	}
-	if err := s.store.UpdateUser(ctx, &next); err != nil {
+	// Only what the sign-in sets, on the row as the unit reads it: a ban
+	// or a rename stored since u was read is kept.
+	var stored *parley.User
+	err = s.update(ctx, func(tx store.Tx) error {
+		var err error
+		stored, err = changeUser(tx, u.ID, func(x *parley.User) {
+			x.Email, x.Picture = next.Email, next.Picture
+			if !x.OwnName {
+				x.Name = name
+			}
+			if !x.IsStaff() && role != "" {
+				x.Role = role
+			}
+		})
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("update sso reader: %w", err)
 	}
+	next = *stored
 	if next.Role != u.Role || (next.Name != u.Name && next.Badge() != "") {
 		s.staffChanged(ctx, siteID, u.Role, next.Role)
 	}
@@ -271,8 +291,8 @@ func (s *Service) signedInReader(ctx context.Context, siteID, id, rawName, rawEm
 
 // ssoName makes a display name of a token's name claim: control, zero-width
 // and bidi characters removed (a bidi override in a name would reorder the
-// text around it), white space collapsed, at most MaxNameRunes; "Reader"
-// when nothing is left.
+// text around it), white space collapsed; "Reader" when nothing is left.
+// It is not cut: see fitName.
 func ssoName(name string) string {
 	name = strings.ToValidUTF8(name, "")
 	name = strings.Map(func(r rune) rune {
@@ -282,13 +302,27 @@ func ssoName(name string) string {
 		return r
 	}, name)
 	name = strings.Join(strings.Fields(name), " ")
-	if utf8.RuneCountInString(name) > MaxNameRunes {
-		name = string([]rune(name)[:MaxNameRunes])
-	}
 	if name == "" {
 		return "Reader"
 	}
 	return name
+}
+
+// ReasonNameTooLong is the parley.Error Reason of a sign-in whose name is
+// over MaxNameRunes: Parley does not cut a name its publisher or provider
+// sent, which would show another name than the reader's.
+const ReasonNameTooLong = "name_too_long"
+
+// fitName is ssoName of a publisher's name claim, or EInvalid (reason
+// ReasonNameTooLong) saying the name is too long and the limit.
+func fitName(raw string) (string, error) {
+	name := ssoName(raw)
+	if n := utf8.RuneCountInString(name); n > MaxNameRunes {
+		e := parley.Errorf(parley.EInvalid, "The reader's name in the sign-in token is %d characters; the limit is %d. Send a shorter name.", n, MaxNameRunes)
+		e.Reason = ReasonNameTooLong
+		return "", e
+	}
+	return name, nil
 }
 
 // ssoRequired refuses a guest's comment on a site that lets only its

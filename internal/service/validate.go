@@ -65,6 +65,52 @@ func cleanShort(field, s string, max int) (string, error) {
 	return s, nil
 }
 
+// checkTitle validates a page title the embed sends with a post: one
+// line, so CR, LF and TAB fold to a space (a CRLF to one), and any other
+// C0 or C1 control character, NUL and DEL included, is refused naming the
+// field; then as cleanShort.
+func checkTitle(field, s string, max int) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", parley.Errorf(parley.EInvalid, "%s is not valid UTF-8", field)
+	}
+	s = strings.NewReplacer("\r\n", " ", "\r", " ", "\n", " ", "\t", " ").Replace(s)
+	if err := noControls(field, s, false); err != nil {
+		return "", err
+	}
+	return cleanShort(field, s, max)
+}
+
+// checkNote validates a note (a reader's report note, a moderator's note or
+// reason): line breaks are kept, as LF (CRLF and CR become LF); any other
+// C0 or C1 control character, NUL, TAB and DEL included, is refused naming
+// the field; then as cleanShort.
+func checkNote(field, s string, max int) (string, error) {
+	if !utf8.ValidString(s) {
+		return "", parley.Errorf(parley.EInvalid, "%s is not valid UTF-8", field)
+	}
+	s = strings.NewReplacer("\r\n", "\n", "\r", "\n").Replace(s)
+	if err := noControls(field, s, true); err != nil {
+		return "", err
+	}
+	return cleanShort(field, s, max)
+}
+
+// noControls returns EInvalid naming the field and the character when s
+// holds a control character (Unicode category Cc: C0, DEL, C1), LF aside
+// when lf is set.
+func noControls(field, s string, lf bool) error {
+	for _, r := range s {
+		switch {
+		case r == 0:
+			return parley.Errorf(parley.EInvalid, "%s contains a NUL character", field)
+		case r == '\n' && lf:
+		case unicode.IsControl(r):
+			return parley.Errorf(parley.EInvalid, "%s contains the control character U+%04X, which it may not hold", field, r)
+		}
+	}
+	return nil
+}
+
 // isInvisible reports zero-width and bidi control characters, which must not
 // make a blank comment or name look non-empty, nor (in a name) reorder the
 // text around it: every Bidi_Control character, the Arabic letter mark

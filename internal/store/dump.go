@@ -108,7 +108,7 @@ var DumpTables = []DumpTable{
 	{Name: "mail_prefs", OrderBy: "user_id", Columns: cols("user_id", DumpText, "no_replies", DumpBool, "no_alerts", DumpBool, "alert_digest", DumpBool, "updated", DumpTime)},
 	{Name: "mail_queue", OrderBy: "id", Identity: "id", Columns: cols("id", DumpInt, "key", DumpText, "grp", DumpText, "kind", DumpText, "user_id", DumpText,
 		"rcpt", DumpText, "data", DumpBytes, "created", DumpTime, "next_try", DumpTime, "attempts", DumpInt, "last_error", DumpText,
-		"sent", DumpTime, "message_id", DumpText)},
+		"sent", DumpTime, "message_id", DumpText, "failed", DumpTime)},
 	{Name: "webhooks", OrderBy: "id", Identity: "id", Columns: cols("id", DumpInt, "site_id", DumpText, "url", DumpText, "secret", DumpText,
 		"events", DumpStrings, "format", DumpText, "created", DumpTime)},
 	{Name: "sso_tokens", OrderBy: "site_id, jti", Columns: cols("site_id", DumpText, "jti", DumpText, "expires", DumpTime)},

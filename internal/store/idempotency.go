@@ -12,7 +12,8 @@ type Idempotency struct {
 	// the caller and the client's key together, so one client's key
 	// never answers another's request.
 	Key []byte
-	// SiteID is the site the write was made on.
+	// SiteID is the site the write was made on; "" for a write of no
+	// one site (a bulk decision, a reader's erasure, the global ban).
 	SiteID string
 	// Request is a hash of the operation and its input: the same key
 	// with another request is refused, not answered with this outcome.

@@ -38,7 +38,14 @@ type Mail interface {
 	// PruneMail deletes the messages sent before the time and the link
 	// tokens that expired before it, and returns how many rows it deleted.
 	PruneMail(ctx context.Context, before time.Time) (int, error)
-	// MailCounts returns how many messages are queued (unsent) and sent.
+	// GiveUpMail records that the SMTP server refused the unsent messages
+	// for good at the time (a permanent answer for their recipient or
+	// their content), with the failure (which must name no secret): they
+	// are never claimed again, are not counted as queued, and are pruned
+	// like sent ones.
+	GiveUpMail(ctx context.Context, ids []int64, at time.Time, failure string) error
+	// MailCounts returns how many messages are queued (unsent and not
+	// given up) and sent.
 	MailCounts(ctx context.Context) (queued, sent int, err error)
 
 	// MailPrefs returns the notification settings of each of the users,
@@ -94,6 +101,7 @@ type QueuedMail struct {
 	LastError string
 	Sent      time.Time // zero until the SMTP server accepted it
 	MessageID string
+	Failed    time.Time // when it was given up (GiveUpMail); zero for none
 }
 
 // MailPrefs are a user's e-mail settings; the zero value is the default

@@ -478,6 +478,13 @@ const (
 type Tx interface {
 	// Comment returns one comment as the unit sees it. ENotFound.
 	Comment(id int64) (*parley.Comment, error)
+	// User returns one user as the unit sees it, for a unit that changes
+	// the user: UpdateUser writes every field, so a unit must start from
+	// the row as it is inside the unit, not as read before it, or it undoes
+	// what another unit changed meanwhile (a rename racing a ban). On
+	// PostgreSQL it locks the row (FOR UPDATE) until the unit's batch
+	// commits; SQLite's single writer serialises units already. ENotFound.
+	User(id string) (*parley.User, error)
 
 	CreateSite(s *parley.Site) error
 	UpdateSite(s *parley.Site) error
@@ -494,6 +501,10 @@ type Tx interface {
 	AddAction(a *Action) error
 	AddNote(n *Note) error
 	SetSiteSSO(s parley.SiteSSO) error
+	// SetSiteErasure stores how a site treats an erased reader's
+	// comments, in the unit (an admin's change and its audit entry
+	// commit together). ENotFound; EInvalid for an unknown mode.
+	SetSiteErasure(siteID, mode string) error
 	// AddBanMarks stores marks, assigning their IDs and Created (when
 	// zero). ENotFound when a mark's banned reader does not exist.
 	AddBanMarks(ms []BanMark) error
@@ -505,7 +516,7 @@ type Tx interface {
 	// idempotency key (Created set when zero), committing with the
 	// write. EConflict when the key is stored already (the unit must
 	// then fail, so that the write is not made twice); ENotFound when the
-	// site does not exist.
+	// site does not exist (SiteID "" names none).
 	SaveIdempotency(r *Idempotency) error
 	// AddDeliveries queues deliveries (State pending, NextAttempt and
 	// Created set when zero) and assigns their IDs; a delivery of an event

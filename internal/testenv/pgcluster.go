@@ -85,6 +85,11 @@ func (c *Cluster) DSN() string {
 	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable", c.Port)
 }
 
+// DBDSN is the URL of the cluster's database db.
+func (c *Cluster) DBDSN(db string) string {
+	return fmt.Sprintf("postgres://postgres@127.0.0.1:%d/%s?sslmode=disable", c.Port, db)
+}
+
 // Start starts the server and waits until it accepts connections.
 func (c *Cluster) Start() {
 	c.t.Helper()
@@ -118,5 +123,34 @@ func (c *Cluster) run(name string, args ...string) {
 	if err != nil {
 		log, _ := os.ReadFile(c.log)
 		c.t.Fatalf("%s %v: %v\n%s\nserver log:\n%s", name, args, err, out, log)
+	}
+}
+
+// SQL runs one statement with psql on the cluster's database db, failing
+// the test with psql's output.
+func (c *Cluster) SQL(db, statement string) {
+	c.t.Helper()
+	c.run("psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port),
+		"-U", "postgres", "-d", db, "-c", statement)
+}
+
+// Amcheck checks every table and B-tree index of database db with
+// pg_amcheck (heap pages, index structure, and that every heap tuple is in
+// its indexes), failing the test on any corruption it reports.
+func (c *Cluster) Amcheck(db string) {
+	c.t.Helper()
+	c.run("pg_amcheck", "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port), "-U", "postgres",
+		"--install-missing", "--heapallindexed", "--parent-check", "--no-strict-names", db)
+}
+
+// Own gives a directory to the cluster's OS user (when the test runs as
+// root), so that it can hold a tablespace.
+func (c *Cluster) Own(dir string) {
+	c.t.Helper()
+	if c.cred == nil {
+		return
+	}
+	if err := os.Chown(dir, int(c.cred.Uid), int(c.cred.Gid)); err != nil {
+		c.t.Fatal(err)
 	}
 }

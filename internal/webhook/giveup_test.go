@@ -74,3 +74,65 @@ func TestGivesUpAfter24Hours(t *testing.T) {
 		t.Errorf("the young delivery: %+v, want pending, due in about 5 minutes", y)
 	}
 }
+
+// TestBlockedEndpointFailsAtOnce: an endpoint whose address the outbound
+// guard refuses (here loopback, with no allow-list) is not retried for 24
+// hours: the delivery fails on its first attempt, and the log says why
+// and what to do.
+func TestBlockedEndpointFailsAtOnce(t *testing.T) {
+	ctx := t.Context()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.CreateSite(ctx, &parley.Site{ID: "news", Name: "News"}); err != nil {
+		t.Fatal(err)
+	}
+	hit := make(chan struct{}, 1)
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit <- struct{}{} }))
+	defer recv.Close()
+	wh := &store.Webhook{SiteID: "news", URL: recv.URL, Secret: testSecret, Format: webhook.FormatJSON}
+	if err := st.CreateWebhook(ctx, wh); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	d := &store.Delivery{WebhookID: wh.ID, EventID: 1, Type: webhook.TypeTest, Body: []byte(`{}`), Created: now, NextAttempt: now.Add(-time.Second)}
+	if _, err := st.Update(ctx, func(tx store.Tx) error { _, err := tx.AddDeliveries(d); return err }); err != nil {
+		t.Fatal(err)
+	}
+	s := webhook.NewSender(st, outbound.NewClient(outbound.Options{}))
+	s.Retry, s.Poll = time.Millisecond, 20*time.Millisecond
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.Run(runCtx); close(done) }()
+	defer func() { stop(); <-done }()
+
+	var log []*store.Delivery
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if log, err = st.Deliveries(ctx, wh.ID, 10); err != nil {
+			t.Fatal(err)
+		}
+		if len(log) == 1 && log[0].Attempts >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no attempt: %+v", log)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // many retry intervals, were it retried
+	if log, err = st.Deliveries(ctx, wh.ID, 10); err != nil {
+		t.Fatal(err)
+	}
+	got := log[0]
+	if got.State != store.DeliveryFailed || got.Attempts != 1 || !strings.Contains(got.LastError, "loopback") ||
+		!strings.Contains(got.LastError, "--outbound-allow") {
+		t.Errorf("the blocked delivery: state %s, %d attempts, error %q; want failed after one attempt, naming the class and the remedy",
+			got.State, got.Attempts, got.LastError)
+	}
+	select {
+	case <-hit:
+		t.Errorf("the guard let a request reach loopback")
+	default:
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -179,8 +180,16 @@ func (s *Sender) attempt(ctx context.Context, d *store.Delivery) {
 		r.Error = truncate(perr.Error())
 		r.State = store.DeliveryPending
 		r.Next = at.Add(s.Backoff(d.Attempts + 1))
+		var blocked *outbound.BlockedError
 		if r.Next.Sub(d.Created) > RetryFor || d.Attempts+1 >= orDefault(s.MaxAttempts, DefaultAttempts) {
 			r.State, r.Next = store.DeliveryFailed, time.Time{}
+		} else if errors.As(perr, &blocked) {
+			// The endpoint resolves to an address outbound requests may
+			// not reach: trying again for 24 hours reaches nothing. The
+			// log says why; the operator allows the address
+			// (--outbound-allow) or fixes the URL, and retries.
+			r.State, r.Next = store.DeliveryFailed, time.Time{}
+			r.Error = truncate(perr.Error() + " (not retried: allow the address with --outbound-allow, or change the endpoint's URL)")
 		}
 		s.logger().Info("webhooks: delivery failed", "webhook_id", wh.ID, "delivery_id", d.ID, "attempt", d.Attempts+1,
 			"status", status, "error", r.Error, "state", r.State)

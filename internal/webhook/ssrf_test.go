@@ -52,7 +52,8 @@ var refused = []struct{ host, class string }{
 // TestSSRFRefusals proves that webhooks reach no address of a refused
 // class: AddWebhook refuses each as a literal; posts the sender makes to
 // each (stored behind the service's back) and through a redirect from an allowed host to a refused
-// address are refused by the dialler and logged; while an allowed
+// address are refused by the dialler, logged and failed at once (never
+// retried); while an allowed
 // endpoint on loopback, the control, is delivered to. (A name resolving to
 // a refused address is refused alike: internal/outbound's TestClientRefusals.) TestInNetworkNamespace
 // runs it where nothing but loopback exists.
@@ -141,8 +142,8 @@ func TestSSRFRefusals(t *testing.T) {
 				switch {
 				case h.class == "" && (d.State != store.DeliveryDelivered || d.LastStatus != 200):
 					t.Errorf("%s (allowed): %s, status %d, %q; want delivered", h.url, d.State, d.LastStatus, d.LastError)
-				case h.class != "" && (d.State != store.DeliveryPending || d.LastStatus != 0 || !strings.Contains(d.LastError, h.class)):
-					t.Errorf("%s: %s, status %d, error %q; want refused (%s) and retried later", h.url, d.State, d.LastStatus, d.LastError, h.class)
+				case h.class != "" && (d.State != store.DeliveryFailed || d.LastStatus != 0 || !strings.Contains(d.LastError, h.class)):
+					t.Errorf("%s: %s, status %d, error %q; want refused (%s), failed at once (never retried)", h.url, d.State, d.LastStatus, d.LastError, h.class)
 				case h.class != "" && !strings.Contains(d.LastError, "outbound: refusing"):
 					t.Errorf("%s: error %q, want the guard's refusal", h.url, d.LastError)
 				}

@@ -1294,6 +1294,7 @@
     const site = S.site;
     loadSSO(site);
     loadOIDC(site);
+    loadErasure(site);
     loadSite(site);
     loadStaff(site);
     $("settings-h").textContent = `Site settings — ${site}`;
@@ -1464,8 +1465,8 @@
         h("td", { text: (ROLE_LABEL[m.role] || m.role) + (m.role === "moderator" && !m.site ? " (every site)" : "") }),
         h("td", null, admin && !self
           ? [m.role === "moderator"
-            ? btn("staff-admin", "Make admin", () => change({ role: "admin" }, `${m.name} is an admin`), { "aria-label": `Make ${m.name} an admin` })
-            : btn("staff-mod", "Make moderator", () => change({ role: "moderator", site: S.site }, `${m.name} moderates ${S.site}`), { "aria-label": `Make ${m.name} a moderator of this site` }),
+            ? btn("staff-admin", "Make admin", () => change({ role: "admin" }, `${m.name} is an admin`), { "aria-label": `Make admin: ${m.name}` })
+            : btn("staff-mod", "Make moderator", () => change({ role: "moderator", site: S.site }, `${m.name} moderates ${S.site}`), { "aria-label": `Make moderator of this site: ${m.name}` }),
           " ",
           btn("danger staff-remove", "Remove", () => change(null, `${m.name} removed from the staff`), { "aria-label": `Remove ${m.name} from the staff` })]
           : null));
@@ -1580,6 +1581,39 @@
     saveOIDC(body);
   });
   $("oidc-clear-secret").addEventListener("click", () => saveOIDC({ clear_client_secret: true }));
+
+  // ---- erasure (docs/sso.md#a-readers-own-data) --------------------------------
+  // What erasing a reader does to their comments on the site: an admin's
+  // choice, audited; a moderator's GET is 403 and the form stays hidden.
+
+  const erasureForm = $("erasure-form");
+  const ERASURE = { anonymise: "kept, shown as by “a former reader”", remove: "removed, text and all" };
+  const fillErasure = (c) => {
+    erasureForm.hidden = false;
+    $("erasure-state").textContent = `When a reader is erased, their comments on this site are ${ERASURE[c.erasure] || c.erasure}.`;
+    for (const r of erasureForm.elements.erasure) r.checked = r.value === c.erasure;
+  };
+  const erasurePath = (site) => `/sites/${encodeURIComponent(site)}/erasure`;
+  const loadErasure = async (site) => {
+    try {
+      const c = await api("GET", erasurePath(site));
+      if (site === S.site) fillErasure(c);
+    } catch {
+      erasureForm.hidden = true;
+    }
+  };
+  erasureForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    formError(erasureForm, "");
+    const mode = erasureForm.elements.erasure.value;
+    if (!mode) return formError(erasureForm, "Choose what happens to an erased reader's comments.");
+    try {
+      fillErasure(await api("PUT", erasurePath(S.site), { erasure: mode }));
+      toast(`Erasure setting of ${S.site} saved`);
+    } catch (err) {
+      formError(erasureForm, err.message);
+    }
+  });
 
   // ---- pages ------------------------------------------------------------------
 

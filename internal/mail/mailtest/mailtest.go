@@ -39,6 +39,9 @@ type Options struct {
 	// the session fails after the message was accepted. Plain or
 	// STARTTLS-less connections only (TLS "").
 	HangUpOnReset bool
+	// Unknown are addresses the server has no mailbox for: RCPT TO them
+	// gets 550 5.1.1, a permanent refusal (Refused counts them).
+	Unknown []string
 }
 
 // Message is one message received.
@@ -75,6 +78,7 @@ type Server struct {
 	msgs     []Message
 	arrived  chan struct{}
 	rejectN  int // the next rejectN DATA commands fail with 451
+	refused  int // RCPT TO an Unknown address refused
 	accepted int
 }
 
@@ -212,6 +216,13 @@ func (s *Server) RejectNext(n int) {
 	s.mu.Unlock()
 }
 
+// Refused is how many times RCPT TO an Unknown address was refused.
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
 // Messages returns the messages received so far.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -289,6 +300,14 @@ func (x *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (x *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	for _, u := range x.s.opts.Unknown {
+		if strings.EqualFold(u, to) {
+			x.s.mu.Lock()
+			x.s.refused++
+			x.s.mu.Unlock()
+			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user here"}
+		}
+	}
 	x.to = append(x.to, to)
 	return nil
 }

@@ -94,18 +94,22 @@ func (db *DB) SiteErasure(ctx context.Context, siteID string) (string, error) {
 
 // SetSiteErasure stores how a site treats an erased reader's comments.
 func (db *DB) SetSiteErasure(ctx context.Context, siteID, mode string) error {
+	_, err := db.unit(ctx, func(t *ptx) error { return t.SetSiteErasure(siteID, mode) })
+	return err
+}
+
+// SetSiteErasure is store.Tx.SetSiteErasure on PostgreSQL: in the unit,
+// with site.updated.
+func (t *ptx) SetSiteErasure(siteID, mode string) error {
 	if mode != store.ErasureAnonymise && mode != store.ErasureRemove {
 		return parley.Errorf(parley.EInvalid, "erasure must be %q or %q", store.ErasureAnonymise, store.ErasureRemove)
 	}
-	_, err := db.unit(ctx, func(t *ptx) error {
-		_, err := t.Exec(t.ctx, `INSERT INTO site_privacy (site_id, erasure) VALUES ($1, $2)
-			ON CONFLICT (site_id) DO UPDATE SET erasure = excluded.erasure`, siteID, mode)
-		if err != nil {
-			return domainError(err, "store site erasure", "site %q not found", siteID)
-		}
-		return t.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: siteID}})
-	})
-	return err
+	_, err := t.Exec(t.ctx, `INSERT INTO site_privacy (site_id, erasure) VALUES ($1, $2)
+		ON CONFLICT (site_id) DO UPDATE SET erasure = excluded.erasure`, siteID, mode)
+	if err != nil {
+		return domainError(err, "store site erasure", "site %q not found", siteID)
+	}
+	return t.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: siteID}})
 }
 
 // eraseRow is one row an erasure changes: [id, page, site, status].

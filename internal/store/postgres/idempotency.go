@@ -14,7 +14,7 @@ import (
 // Idempotency returns the stored outcome of the write made with the key. ENotFound.
 func (db *DB) Idempotency(ctx context.Context, key []byte) (*store.Idempotency, error) {
 	r := &store.Idempotency{Key: key}
-	err := db.pool.QueryRow(ctx, `SELECT site_id, request, result, created FROM idempotency_keys WHERE key_hash = $1`, key).
+	err := db.pool.QueryRow(ctx, `SELECT COALESCE(site_id, ''), request, result, created FROM idempotency_keys WHERE key_hash = $1`, key).
 		Scan(&r.SiteID, &r.Request, &r.Result, &r.Created)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENotFound, "idempotency key not found")
@@ -27,6 +27,7 @@ func (db *DB) Idempotency(ctx context.Context, key []byte) (*store.Idempotency, 
 
 // SaveIdempotency stores the outcome of the unit's write under its key.
 // EConflict when the key is stored already; ENotFound for an unknown site.
+// A write of no one site (SiteID "") is stored with none (NULL).
 // Two instances saving one key at once race for its primary key: the
 // second waits for the first's batch and then inserts nothing.
 func (t *ptx) SaveIdempotency(r *store.Idempotency) error {
@@ -35,7 +36,7 @@ func (t *ptx) SaveIdempotency(r *store.Idempotency) error {
 	if created.IsZero() {
 		created = t.db.now()
 	}
-	tag, err := t.Exec(t.ctx, `INSERT INTO idempotency_keys (key_hash, site_id, request, result, created) VALUES ($1, $2, $3, $4, $5)
+	tag, err := t.Exec(t.ctx, `INSERT INTO idempotency_keys (key_hash, site_id, request, result, created) VALUES ($1, NULLIF($2, ''), $3, $4, $5)
 		ON CONFLICT (key_hash) DO NOTHING`, r.Key, r.SiteID, r.Request, r.Result, created)
 	if err != nil {
 		return domainError(err, "store idempotency key", "site %q not found", r.SiteID)

@@ -11,18 +11,21 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-const mailCols = `id, key, grp, kind, user_id, rcpt, data, created, next_try, attempts, last_error, sent, message_id`
+const mailCols = `id, key, grp, kind, user_id, rcpt, data, created, next_try, attempts, last_error, sent, message_id, failed`
 
 func scanMail(sc interface{ Scan(...any) error }) (*store.QueuedMail, error) {
 	var m store.QueuedMail
-	var sent *time.Time
+	var sent, failed *time.Time
 	if err := sc.Scan(&m.ID, &m.Key, &m.Group, &m.Kind, &m.UserID, &m.To, &m.Data, &m.Created, &m.NextTry,
-		&m.Attempts, &m.LastError, &sent, &m.MessageID); err != nil {
+		&m.Attempts, &m.LastError, &sent, &m.MessageID, &failed); err != nil {
 		return nil, err
 	}
 	m.Created, m.NextTry = m.Created.UTC(), m.NextTry.UTC()
 	if sent != nil {
 		m.Sent = sent.UTC()
+	}
+	if failed != nil {
+		m.Failed = failed.UTC()
 	}
 	return &m, nil
 }
@@ -62,9 +65,9 @@ func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration,
 		limit = 100
 	}
 	rows, err := db.pool.Query(ctx, `WITH due AS (
-			SELECT id, grp FROM mail_queue WHERE sent IS NULL AND next_try <= $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
+			SELECT id, grp FROM mail_queue WHERE sent IS NULL AND failed IS NULL AND next_try <= $2 ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED)
 		UPDATE mail_queue m SET next_try = $1
-		WHERE m.sent IS NULL AND (m.id IN (SELECT id FROM due) OR (m.grp <> '' AND m.grp IN (SELECT grp FROM due WHERE grp <> '')))
+		WHERE m.sent IS NULL AND m.failed IS NULL AND (m.id IN (SELECT id FROM due) OR (m.grp <> '' AND m.grp IN (SELECT grp FROM due WHERE grp <> '')))
 		RETURNING `+mailCols, now.Add(lease), now, limit)
 	if err != nil {
 		return nil, wrap(err, "claim mail")
@@ -140,13 +143,23 @@ func (db *DB) RetryMail(ctx context.Context, ids []int64, next time.Time, failur
 	_, err := db.pool.Exec(ctx, `UPDATE mail_queue SET next_try = $1,
 			attempts = attempts + CASE WHEN $2 = '' THEN 0 ELSE 1 END,
 			last_error = CASE WHEN $2 = '' THEN last_error ELSE $2 END
-		WHERE id = ANY($3) AND sent IS NULL`, next, failure, ids)
+		WHERE id = ANY($3) AND sent IS NULL AND failed IS NULL`, next, failure, ids)
 	return wrap0(err, "retry mail")
+}
+
+// GiveUpMail records that the server refused the messages for good.
+func (db *DB) GiveUpMail(ctx context.Context, ids []int64, at time.Time, failure string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	_, err := db.pool.Exec(ctx, `UPDATE mail_queue SET failed = $1, attempts = attempts + 1, last_error = $2
+		WHERE id = ANY($3) AND sent IS NULL AND failed IS NULL`, at, failure, ids)
+	return wrap0(err, "give up mail")
 }
 
 // MailCounts returns how many messages are queued and sent.
 func (db *DB) MailCounts(ctx context.Context) (queued, sent int, err error) {
-	err = db.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE sent IS NULL), count(*) FILTER (WHERE sent IS NOT NULL) FROM mail_queue`).
+	err = db.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE sent IS NULL AND failed IS NULL), count(*) FILTER (WHERE sent IS NOT NULL) FROM mail_queue`).
 		Scan(&queued, &sent)
 	if err != nil {
 		return 0, 0, wrap(err, "mail counts")
@@ -277,7 +290,7 @@ func (db *DB) UsersByEmail(ctx context.Context, email string) ([]*parley.User, e
 // PruneMail deletes old sent messages and expired tokens.
 func (db *DB) PruneMail(ctx context.Context, before time.Time) (int, error) {
 	var n int64
-	for _, q := range []string{`DELETE FROM mail_queue WHERE sent IS NOT NULL AND sent < $1`, `DELETE FROM mail_tokens WHERE expires < $1`} {
+	for _, q := range []string{`DELETE FROM mail_queue WHERE sent < $1 OR failed < $1`, `DELETE FROM mail_tokens WHERE expires < $1`} {
 		tag, err := db.pool.Exec(ctx, q, before)
 		if err != nil {
 			return int(n), wrap(err, "prune mail")

@@ -72,6 +72,24 @@ func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
 	return &u, nil
 }
 
+// User is store.Tx.User on PostgreSQL: SELECT … FOR UPDATE, so the row
+// stays locked until the unit's batch commits and another instance's unit
+// changing the same user reads it only then (this instance's units run one
+// after another in its committer already).
+func (t *ptx) User(id string) (*parley.User, error) {
+	var u parley.User
+	var banned, after *time.Time
+	err := t.QueryRow(t.ctx, `SELECT `+userCols+` FROM users WHERE id = $1 FOR UPDATE`, id).
+		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &u.Created, &u.Picture, &after, &u.OwnName)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENotFound, "user %q not found", id)
+	} else if err != nil {
+		return nil, wrap(err, "read user")
+	}
+	u.BannedUntil, u.Created, u.SessionsAfter = fromNull(banned), u.Created.UTC(), fromNull(after)
+	return &u, nil
+}
+
 // SessionUser is User and whether the session of tokenHash was ended, in
 // one query. ENotFound.
 func (db *DB) SessionUser(ctx context.Context, id, tokenHash string) (*parley.User, bool, error) {

@@ -100,17 +100,21 @@ func (db *DB) SiteErasure(ctx context.Context, siteID string) (string, error) {
 
 // SetSiteErasure stores how a site treats an erased reader's comments.
 func (db *DB) SetSiteErasure(ctx context.Context, siteID, mode string) error {
+	return db.write(ctx, func(w *wtx) error { return w.SetSiteErasure(siteID, mode) })
+}
+
+// SetSiteErasure is store.Tx.SetSiteErasure on SQLite: in the unit, with
+// site.updated.
+func (w *wtx) SetSiteErasure(siteID, mode string) error {
 	if mode != store.ErasureAnonymise && mode != store.ErasureRemove {
 		return parley.Errorf(parley.EInvalid, "erasure must be %q or %q", store.ErasureAnonymise, store.ErasureRemove)
 	}
-	return db.write(ctx, func(w *wtx) error {
-		_, err := w.exec(`INSERT INTO site_privacy (site_id, erasure) VALUES (?, ?)
-			ON CONFLICT (site_id) DO UPDATE SET erasure = excluded.erasure`, siteID, mode)
-		if err != nil {
-			return domainError(fmt.Errorf("store site erasure: %w", err), "site %q not found", siteID)
-		}
-		return w.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: siteID}})
-	})
+	_, err := w.exec(`INSERT INTO site_privacy (site_id, erasure) VALUES (?, ?)
+		ON CONFLICT (site_id) DO UPDATE SET erasure = excluded.erasure`, siteID, mode)
+	if err != nil {
+		return domainError(fmt.Errorf("store site erasure: %w", err), "site %q not found", siteID)
+	}
+	return w.events([]parley.Event{{Type: parley.EventSiteUpdated, SiteID: siteID}})
 }
 
 // EraseUser is store.Tx.EraseUser on SQLite.

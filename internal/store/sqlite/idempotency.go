@@ -15,7 +15,7 @@ import (
 func (db *DB) Idempotency(ctx context.Context, key []byte) (*store.Idempotency, error) {
 	r := &store.Idempotency{Key: key}
 	var created int64
-	err := db.queryRow(ctx, `SELECT site_id, request, result, created FROM idempotency_keys WHERE key_hash = ?`, key).
+	err := db.queryRow(ctx, `SELECT COALESCE(site_id, ''), request, result, created FROM idempotency_keys WHERE key_hash = ?`, key).
 		Scan(&r.SiteID, &r.Request, &r.Result, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, parley.Errorf(parley.ENotFound, "idempotency key not found")
@@ -28,12 +28,13 @@ func (db *DB) Idempotency(ctx context.Context, key []byte) (*store.Idempotency, 
 
 // SaveIdempotency stores the outcome of the unit's write under its key.
 // EConflict when the key is stored already; ENotFound for an unknown site.
+// A write of no one site (SiteID "") is stored with none (NULL).
 func (w *wtx) SaveIdempotency(r *store.Idempotency) error {
 	created := r.Created
 	if created.IsZero() {
 		created = w.db.now()
 	}
-	res, err := w.exec(`INSERT INTO idempotency_keys (key_hash, site_id, request, result, created) VALUES (?, ?, ?, ?, ?)
+	res, err := w.exec(`INSERT INTO idempotency_keys (key_hash, site_id, request, result, created) VALUES (?, NULLIF(?, ''), ?, ?, ?)
 		ON CONFLICT (key_hash) DO NOTHING`, r.Key, r.SiteID, r.Request, r.Result, millis(created))
 	if err != nil {
 		return domainError(fmt.Errorf("store idempotency key: %w", err), "site %q not found", r.SiteID)

@@ -12,17 +12,17 @@ import (
 	"github.com/parleyhq/parley/internal/store"
 )
 
-const mailCols = `id, key, grp, kind, user_id, rcpt, data, created, next_try, attempts, last_error, sent, message_id`
+const mailCols = `id, key, grp, kind, user_id, rcpt, data, created, next_try, attempts, last_error, sent, message_id, failed`
 
 func scanMail(sc interface{ Scan(...any) error }) (*store.QueuedMail, error) {
 	var m store.QueuedMail
 	var created, next int64
-	var sent sql.NullInt64
+	var sent, failed sql.NullInt64
 	if err := sc.Scan(&m.ID, &m.Key, &m.Group, &m.Kind, &m.UserID, &m.To, &m.Data, &created, &next,
-		&m.Attempts, &m.LastError, &sent, &m.MessageID); err != nil {
+		&m.Attempts, &m.LastError, &sent, &m.MessageID, &failed); err != nil {
 		return nil, err
 	}
-	m.Created, m.NextTry, m.Sent = fromMillis(created), fromMillis(next), fromMillis(sent.Int64)
+	m.Created, m.NextTry, m.Sent, m.Failed = fromMillis(created), fromMillis(next), fromMillis(sent.Int64), fromMillis(failed.Int64)
 	return &m, nil
 }
 
@@ -65,8 +65,8 @@ func (db *DB) ClaimMail(ctx context.Context, now time.Time, lease time.Duration,
 	err := db.write(ctx, func(w *wtx) error {
 		out = out[:0]
 		rows, err := w.tx.QueryContext(w.ctx, `UPDATE mail_queue SET next_try = ?
-			WHERE sent IS NULL AND (id IN (SELECT id FROM mail_queue WHERE sent IS NULL AND grp = '' AND next_try <= ? ORDER BY id LIMIT ?)
-				OR grp IN (SELECT grp FROM mail_queue WHERE sent IS NULL AND grp <> '' AND next_try <= ? GROUP BY grp ORDER BY min(id) LIMIT ?))
+			WHERE sent IS NULL AND failed IS NULL AND (id IN (SELECT id FROM mail_queue WHERE sent IS NULL AND failed IS NULL AND grp = '' AND next_try <= ? ORDER BY id LIMIT ?)
+				OR grp IN (SELECT grp FROM mail_queue WHERE sent IS NULL AND failed IS NULL AND grp <> '' AND next_try <= ? GROUP BY grp ORDER BY min(id) LIMIT ?))
 			RETURNING `+mailCols, millis(now.Add(lease)), millis(now), limit, millis(now), limit)
 		if err != nil {
 			return fmt.Errorf("claim mail: %w", err)
@@ -143,7 +143,7 @@ func (db *DB) RetryMail(ctx context.Context, ids []int64, next time.Time, failur
 	return db.write(ctx, func(w *wtx) error {
 		for _, id := range ids {
 			if _, err := w.exec(`UPDATE mail_queue SET next_try = ?, attempts = attempts + ?,
-				last_error = CASE WHEN ? = '' THEN last_error ELSE ? END WHERE id = ? AND sent IS NULL`,
+				last_error = CASE WHEN ? = '' THEN last_error ELSE ? END WHERE id = ? AND sent IS NULL AND failed IS NULL`,
 				millis(next), failed, failure, failure, id); err != nil {
 				return fmt.Errorf("retry mail: %w", err)
 			}
@@ -152,9 +152,25 @@ func (db *DB) RetryMail(ctx context.Context, ids []int64, next time.Time, failur
 	})
 }
 
+// GiveUpMail records that the server refused the messages for good.
+func (db *DB) GiveUpMail(ctx context.Context, ids []int64, at time.Time, failure string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	return db.write(ctx, func(w *wtx) error {
+		for _, id := range ids {
+			if _, err := w.exec(`UPDATE mail_queue SET failed = ?, attempts = attempts + 1, last_error = ?
+				WHERE id = ? AND sent IS NULL AND failed IS NULL`, millis(at), failure, id); err != nil {
+				return fmt.Errorf("give up mail: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
 // MailCounts returns how many messages are queued and sent.
 func (db *DB) MailCounts(ctx context.Context) (queued, sent int, err error) {
-	err = db.rdb.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE sent IS NULL), count(*) FILTER (WHERE sent IS NOT NULL) FROM mail_queue`).
+	err = db.rdb.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE sent IS NULL AND failed IS NULL), count(*) FILTER (WHERE sent IS NOT NULL) FROM mail_queue`).
 		Scan(&queued, &sent)
 	if err != nil {
 		return 0, 0, fmt.Errorf("mail counts: %w", err)
@@ -287,7 +303,7 @@ func (db *DB) PruneMail(ctx context.Context, before time.Time) (int, error) {
 	var n int64
 	err := db.write(ctx, func(w *wtx) error {
 		n = 0
-		for _, q := range []string{`DELETE FROM mail_queue WHERE sent IS NOT NULL AND sent < ?`, `DELETE FROM mail_tokens WHERE expires < ?`} {
+		for _, q := range []string{`DELETE FROM mail_queue WHERE sent < ?1 OR failed < ?1`, `DELETE FROM mail_tokens WHERE expires < ?`} {
 			res, err := w.exec(q, millis(before))
 			if err != nil {
 				return fmt.Errorf("prune mail: %w", err)

@@ -72,6 +72,22 @@ func (db *DB) User(ctx context.Context, id string) (*parley.User, error) {
 	return &u, nil
 }
 
+// User is store.Tx.User on SQLite: the unit's read, inside the single
+// writer's transaction, which no other unit can change under it.
+func (w *wtx) User(id string) (*parley.User, error) {
+	var u parley.User
+	var banned, created, after int64
+	err := w.queryRow(`SELECT `+userCols+` FROM users WHERE id = ?`, id).
+		Scan(&u.ID, &u.Name, &u.Email, &u.Role, &u.SiteID, &banned, &created, &u.Picture, &after, &u.OwnName)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, parley.Errorf(parley.ENotFound, "user %q not found", id)
+	} else if err != nil {
+		return nil, fmt.Errorf("read user: %w", err)
+	}
+	u.BannedUntil, u.Created, u.SessionsAfter = fromMillis(banned), fromMillis(created), fromMillis(after)
+	return &u, nil
+}
+
 // SessionUser is User and whether the session of tokenHash was ended, in
 // one query. ENotFound.
 func (db *DB) SessionUser(ctx context.Context, id, tokenHash string) (*parley.User, bool, error) {

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"slices"
 	"testing"
 	"time"
@@ -182,5 +183,31 @@ var eraseTests = []test{
 		wantCode(t, f.s.SetSiteErasure(f.ctx, "nope", store.ErasureRemove), parley.ENotFound, "SetSiteErasure of an unknown site")
 		_, err := f.s.SiteErasure(f.ctx, "nope")
 		wantCode(t, err, parley.ENotFound, "SiteErasure of an unknown site")
+	}},
+	{"site erasure setting in a unit of work", func(t *testing.T, f *fixture) {
+		// A unit that fails leaves the mode as it was: the admin's change
+		// and its audit entry commit together or not at all.
+		_, err := f.s.Update(f.ctx, func(tx store.Tx) error {
+			if err := tx.SetSiteErasure("news", store.ErasureRemove); err != nil {
+				return err
+			}
+			return errors.New("the audit entry failed")
+		})
+		if err == nil {
+			t.Fatal("the failing unit committed")
+		}
+		if m, err := f.s.SiteErasure(f.ctx, "news"); err != nil || m != store.ErasureAnonymise {
+			t.Errorf("after a rolled-back unit: %q, %v", m, err)
+		}
+		if _, err := f.s.Update(f.ctx, func(tx store.Tx) error { return tx.SetSiteErasure("news", store.ErasureRemove) }); err != nil {
+			t.Fatal(err)
+		}
+		if m, err := f.s.SiteErasure(f.ctx, "news"); err != nil || m != store.ErasureRemove {
+			t.Errorf("after the unit: %q, %v", m, err)
+		}
+		_, err = f.s.Update(f.ctx, func(tx store.Tx) error { return tx.SetSiteErasure("news", "shred") })
+		wantCode(t, err, parley.EInvalid, "Tx.SetSiteErasure of a bad mode")
+		_, err = f.s.Update(f.ctx, func(tx store.Tx) error { return tx.SetSiteErasure("nope", store.ErasureRemove) })
+		wantCode(t, err, parley.ENotFound, "Tx.SetSiteErasure of an unknown site")
 	}},
 }

@@ -108,6 +108,64 @@ var mailTests = []test{
 			t.Errorf("MailCounts: got %d queued %d sent %v, want 0 and 1", q, s, err)
 		}
 	}},
+	{"a message given up is never claimed, counted or retried again, and is pruned", func(t *testing.T, f *fixture) {
+		now := ms(2026, 12, 1, 9, 0, 0, 0)
+		bad := &store.QueuedMail{Key: "bad", Group: "g", Kind: "reply", To: "nobody@example.com", Created: now}
+		good := &store.QueuedMail{Key: "good", Kind: "reply", To: "ann@example.com", Created: now}
+		f.enqueue(bad)
+		f.enqueue(good)
+		if got, err := f.s.ClaimMail(f.ctx, now, time.Minute, 10); err != nil || len(got) != 2 {
+			t.Fatalf("ClaimMail: got %d, %v; want both", len(got), err)
+		}
+		failedAt := now.Add(time.Second)
+		if err := f.s.GiveUpMail(f.ctx, []int64{bad.ID}, failedAt, "550 5.1.1 no such user"); err != nil {
+			t.Fatal(err)
+		}
+		// A retry, as a sender that lost the answer might send, changes nothing.
+		if err := f.s.RetryMail(f.ctx, []int64{bad.ID, good.ID}, now.Add(2*time.Minute), "421 later"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.s.ClaimMail(f.ctx, now.Add(time.Hour), time.Minute, 10)
+		if err != nil || mailKeys(got) != "good " {
+			t.Fatalf("ClaimMail after giving one up: got %q, %v; want the other alone", mailKeys(got), err)
+		}
+		if q, s, err := f.s.MailCounts(f.ctx); err != nil || q != 1 || s != 0 {
+			t.Errorf("MailCounts: got %d queued %d sent %v, want 1 and 0 (the given-up one is neither)", q, s, err)
+		}
+		// The row keeps why and when, for the operator.
+		kept := ""
+		d, ok := f.s.(store.Dumper)
+		if !ok {
+			t.Fatal("the store is no Dumper")
+		}
+		if err := d.Dump(f.ctx, func(tb *store.DumpTable, row []any) error {
+			if tb.Name != "mail_queue" {
+				return nil
+			}
+			v := map[string]any{}
+			for i, c := range tb.Columns {
+				v[c.Name] = row[i]
+			}
+			if v["key"] == "bad" {
+				kept = fmt.Sprintf("%v|%v|%v", v["attempts"], v["last_error"], v["failed"] != nil)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if kept != "1|550 5.1.1 no such user|true" {
+			t.Errorf("the given-up row: attempts|error|failed = %q, want 1|550 5.1.1 no such user|true", kept)
+		}
+		if n, err := f.s.PruneMail(f.ctx, failedAt); err != nil || n != 0 {
+			t.Errorf("PruneMail before it failed: %d, %v; want nothing", n, err)
+		}
+		if n, err := f.s.PruneMail(f.ctx, failedAt.Add(time.Millisecond)); err != nil || n != 1 {
+			t.Errorf("PruneMail after it failed: %d, %v; want the given-up message", n, err)
+		}
+		if got, err := f.s.ClaimMail(f.ctx, now.Add(2*time.Hour), time.Minute, 10); err != nil || mailKeys(got) != "good " {
+			t.Errorf("ClaimMail after the prune: got %q, %v; want the other still queued", mailKeys(got), err)
+		}
+	}},
 	{"a due message brings the rest of its group", func(t *testing.T, f *fixture) {
 		now := ms(2026, 12, 1, 9, 0, 0, 0)
 		f.enqueue(&store.QueuedMail{Key: "a", Group: "g1", Kind: "reply", To: "a@example.com", Created: now, NextTry: now.Add(time.Hour)})

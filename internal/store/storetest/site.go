@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleyhq/parley"
+	"github.com/parleyhq/parley/internal/store"
 )
 
 var siteTests = []test{
@@ -287,6 +288,10 @@ var userTests = []test{
 			for name, get := range map[string]func() (*parley.User, error){
 				"User":  func() (*parley.User, error) { return f.s.User(f.ctx, "pia") },
 				"Users": func() (*parley.User, error) { m, err := f.s.Users(f.ctx, []string{"pia"}); return m["pia"], err },
+				"Tx.User": func() (got *parley.User, err error) {
+					_, uerr := f.s.Update(f.ctx, func(tx store.Tx) error { got, err = tx.User("pia"); return err })
+					return got, uerr
+				},
 				"UsersByRole": func() (*parley.User, error) {
 					l, err := f.s.UsersByRole(f.ctx, []string{parley.RoleReader})
 					return firstUser(l, "pia"), err
@@ -321,8 +326,34 @@ var userTests = []test{
 	{"not found", func(t *testing.T, f *fixture) {
 		_, err := f.s.User(f.ctx, "nobody")
 		wantCode(t, err, parley.ENotFound, "User")
+		_, err = f.s.Update(f.ctx, func(tx store.Tx) error { _, err := tx.User("nobody"); return err })
+		wantCode(t, err, parley.ENotFound, "Tx.User")
 		err = f.s.UpdateUser(f.ctx, &parley.User{ID: "nobody", Name: "x"})
 		wantCode(t, err, parley.ENotFound, "UpdateUser")
+	}},
+	{"a unit reads its own change of a user", func(t *testing.T, f *fixture) {
+		f.user("uma", "", "")
+		_, err := f.s.Update(f.ctx, func(tx store.Tx) error {
+			u, err := tx.User("uma")
+			if err != nil {
+				return err
+			}
+			u.Name = "Uma renamed"
+			if err := tx.UpdateUser(u); err != nil {
+				return err
+			}
+			again, err := tx.User("uma")
+			if err != nil {
+				return err
+			}
+			if again.Name != "Uma renamed" {
+				t.Errorf("Tx.User after the unit's UpdateUser: name %q, want the new one", again.Name)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("Update: %v", err)
+		}
 	}},
 	{"many by id in one call", func(t *testing.T, f *fixture) {
 		f.user("alice", "", "")
