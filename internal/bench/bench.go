@@ -198,13 +198,17 @@ type benchPhase struct {
 	// operation during the measured window, and Cores its CPU time per
 	// second of it: unlike the rates, they hardly depend on what else the
 	// machine is running.
-	CPUms    float64 `json:"server_cpu_ms_per_op"`
-	Cores    float64 `json:"server_cores"`
+	CPUms float64 `json:"server_cpu_ms_per_op"`
+	Cores float64 `json:"server_cores"`
+	// DBCPUms is the same for PostgreSQL's processes (see dbProbe), with
+	// --database and for the posting phases; 0 otherwise.
+	DBCPUms  float64 `json:"database_cpu_ms_per_op,omitempty"`
 	FirstErr string  `json:"first_error,omitempty"`
 
-	lat []time.Duration // sorted latencies of the completed operations
-	dur time.Duration   // the measured window
-	cpu time.Duration   // the server's CPU time in it; 0 if unknown
+	lat   []time.Duration // sorted latencies of the completed operations
+	dur   time.Duration   // the measured window
+	cpu   time.Duration   // the server's CPU time in it; 0 if unknown
+	dbcpu time.Duration   // PostgreSQL's; 0 if unknown
 }
 
 // benchRounds is how many interleaved rounds the read phases of a run take:
@@ -221,6 +225,7 @@ func mergePhases(parts []benchPhase) benchPhase {
 		all = append(all, q.lat...)
 		p.dur += q.dur
 		p.cpu += q.cpu
+		p.dbcpu += q.dbcpu
 		p.Errors += q.Errors
 		if p.FirstErr == "" {
 			p.FirstErr = q.FirstErr
@@ -242,6 +247,9 @@ func (p *benchPhase) summarise(all []time.Duration) {
 		if p.Count > 0 {
 			p.CPUms = ms(p.cpu) / float64(p.Count)
 		}
+	}
+	if p.dbcpu > 0 && p.Count > 0 {
+		p.DBCPUms = ms(p.dbcpu) / float64(p.Count)
 	}
 	if n := len(all); n > 0 {
 		p.P50ms = ms(all[n/2])
@@ -332,7 +340,7 @@ func (r *benchReport) summarise() {
 		r.Median.Held += run.Held
 	}
 	for i, p := range r.Runs[0].Phases {
-		var rate, p50, p99, rss, cpu, cores []float64
+		var rate, p50, p99, rss, cpu, cores, dbcpu []float64
 		m := p
 		m.Count, m.Errors, m.FirstErr = 0, 0, ""
 		for _, run := range r.Runs {
@@ -343,6 +351,7 @@ func (r *benchReport) summarise() {
 			rss = append(rss, float64(q.PeakRSS))
 			cpu = append(cpu, q.CPUms)
 			cores = append(cores, q.Cores)
+			dbcpu = append(dbcpu, q.DBCPUms)
 			m.Count += q.Count
 			m.Errors += q.Errors
 			if m.FirstErr == "" {
@@ -351,7 +360,7 @@ func (r *benchReport) summarise() {
 		}
 		m.Count /= len(r.Runs)
 		m.Rate, m.P50ms, m.P99ms, m.PeakRSS = med(rate), med(p50), med(p99), int64(med(rss))
-		m.CPUms, m.Cores = med(cpu), med(cores)
+		m.CPUms, m.Cores, m.DBCPUms = med(cpu), med(cores), med(dbcpu)
 		r.Median.Phases = append(r.Median.Phases, m)
 	}
 	// Each run's ratio pairs rates measured side by side (interleaved
@@ -398,7 +407,7 @@ func (r *benchReport) writeTable(w io.Writer) {
 	fmt.Fprintf(w, "%d CPUs, %s/%s, %s. Each figure: the median of %d runs of %s after a %s warm-up.\n\n",
 		r.Machine.CPUs, r.Machine.OS, r.Machine.Arch, r.Machine.Go, r.Config.Runs, r.Config.Duration, r.Config.Warmup)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "measurement\tserver\tclients\trate\tunit\tp50 ms\tp99 ms\tCPU ms/op\tCPU cores\tpeak RSS\terrors\t")
+	fmt.Fprintln(tw, "measurement\tserver\tclients\trate\tunit\tp50 ms\tp99 ms\tCPU ms/op\tCPU cores\tDB CPU ms/op\tpeak RSS\terrors\t")
 	for _, p := range r.Median.Phases {
 		rss := "n/a"
 		if p.PeakRSS > 0 {
@@ -407,7 +416,11 @@ func (r *benchReport) writeTable(w io.Writer) {
 		if p.Server != "parley" {
 			rss = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%s\t%.2f\t%.2f\t%.3f\t%.2f\t%s\t%d\t\n", p.Name, p.Server, p.Clients, p.Rate, p.Unit, p.P50ms, p.P99ms, p.CPUms, p.Cores, rss, p.Errors)
+		dbcpu := "-"
+		if p.DBCPUms > 0 {
+			dbcpu = fmt.Sprintf("%.3f", p.DBCPUms)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%.0f\t%s\t%.2f\t%.2f\t%.3f\t%.2f\t%s\t%s\t%d\t\n", p.Name, p.Server, p.Clients, p.Rate, p.Unit, p.P50ms, p.P99ms, p.CPUms, p.Cores, dbcpu, rss, p.Errors)
 	}
 	tw.Flush()
 	fmt.Fprintln(w)
@@ -459,7 +472,7 @@ func runBenchSuite(ctx context.Context, cfg Config, log io.Writer) (*benchReport
 
 // benchOnce starts a fresh server, seeds it and measures every phase.
 func benchOnce(ctx context.Context, cfg Config, rep *benchReport, log io.Writer) (*benchRun, error) {
-	srv, dir, stop, err := startBenchServer(ctx, cfg)
+	srv, dir, dsn, stop, err := startBenchServer(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -492,9 +505,9 @@ func benchOnce(ctx context.Context, cfg Config, rep *benchReport, log io.Writer)
 	}
 
 	readURL := b.threadURL()
-	phase := func(name, server string, clients int, unit string, op func(i int) benchOp, pid int) {
+	phase := func(name, server string, clients int, unit string, op func(i int) benchOp, pid int, db *dbProbe) {
 		fmt.Fprintf(log, "bench:   %s (%s, %d clients)\n", name, server, clients)
-		p := measureLoad(ctx, clients, cfg.Warmup, cfg.Duration, pid, op)
+		p := measureLoad(ctx, clients, cfg.Warmup, cfg.Duration, pid, db, op)
 		p.Name, p.Server, p.Clients, p.Unit = name, server, clients, unit
 		if server == "parley" {
 			p.PeakRSS = peakRSS(pid)
@@ -549,7 +562,7 @@ func benchOnce(ctx context.Context, cfg Config, rep *benchReport, log io.Writer)
 			if round == 0 {
 				fmt.Fprintf(log, "bench:   %s (%s, %d clients), %d rounds\n", rp.name, rp.server, rp.clients, rounds)
 			}
-			rp.parts = append(rp.parts, measureLoad(ctx, rp.clients, warm, slice, rp.pid, rp.op))
+			rp.parts = append(rp.parts, measureLoad(ctx, rp.clients, warm, slice, rp.pid, nil, rp.op))
 		}
 	}
 	static.Stop()
@@ -565,10 +578,17 @@ func benchOnce(ctx context.Context, cfg Config, rep *benchReport, log io.Writer)
 	var seq, writers atomic.Int64
 	seq.Store(int64(cfg.Comments) + 1) // texts distinct from the seeded ones
 	writer := func(int) benchOp { return b.postOp(&seq, &writers) }
-	for _, c := range []int{1, cfg.PostClients} {
-		phase("post comment (durable)", "parley", c, "comments/s", writer, pid)
+	var db *dbProbe
+	if dsn != "" {
+		if u, err := url.Parse(dsn); err == nil {
+			db = newDBProbe(ctx, dsn, strings.TrimPrefix(u.Path, "/"), false)
+			defer db.Close()
+		}
 	}
-	phase("read thread, anonymous", "parley", cfg.PeakClients, "requests/s", reader(readURL, ""), pid)
+	for _, c := range []int{1, cfg.PostClients} {
+		phase("post comment (durable)", "parley", c, "comments/s", writer, pid, db)
+	}
+	phase("read thread, anonymous", "parley", cfg.PeakClients, "requests/s", reader(readURL, ""), pid, nil)
 
 	if err := srv.Alive(); err != nil {
 		return nil, err
@@ -581,10 +601,10 @@ func benchOnce(ctx context.Context, cfg Config, rep *benchReport, log io.Writer)
 // directory in a new temporary directory (dir, for the run's other files)
 // and, with cfg.Database, on a fresh PostgreSQL database. stop ends the
 // server, drops that database and removes dir.
-func startBenchServer(ctx context.Context, cfg Config) (srv *server.Process, dir string, stop func(), err error) {
+func startBenchServer(ctx context.Context, cfg Config) (srv *server.Process, dir, dsn string, stop func(), err error) {
 	dir, err = os.MkdirTemp("", "parley-bench-")
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", "", nil, err
 	}
 	args := []string{"serve", "--demo", "--demo-data=false", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--admin-token", randomToken()}
 	if cfg.NoModel {
@@ -599,10 +619,11 @@ func startBenchServer(ctx context.Context, cfg Config) (srv *server.Process, dir
 	args = append(args, "--max-streams-per-ip", strconv.Itoa(streams), "--max-streams", strconv.Itoa(max(streams, config.DefaultMaxStreams)))
 	drop := func() { os.RemoveAll(dir) }
 	if cfg.Database != "" {
-		dsn, dropDB, err := benchDatabase(ctx, cfg.Database)
+		var dropDB func()
+		dsn, dropDB, err = benchDatabase(ctx, cfg.Database)
 		if err != nil {
 			drop()
-			return nil, "", nil, err
+			return nil, "", "", nil, err
 		}
 		drop = func() { dropDB(); os.RemoveAll(dir) }
 		args = append(args, "--database", dsn)
@@ -610,9 +631,9 @@ func startBenchServer(ctx context.Context, cfg Config) (srv *server.Process, dir
 	srv, err = server.StartProcess(ctx, cfg.Exe, args, "PARLEY_RATE_LIMIT=off", "PARLEY_LOG_LEVEL=warn")
 	if err != nil {
 		drop()
-		return nil, "", nil, err
+		return nil, "", "", nil, err
 	}
-	return srv, dir, func() { srv.Stop(); drop() }, nil
+	return srv, dir, dsn, func() { srv.Stop(); drop() }, nil
 }
 
 // benchDatabase creates an empty database through the admin URL and
@@ -660,7 +681,9 @@ type benchOp func(ctx context.Context) error
 //
 // When pid is not 0, the CPU time that process spends in the window is
 // measured too.
-func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pid int, newOp func(i int) benchOp) benchPhase {
+//
+// When db is not nil, so is PostgreSQL's (see dbProbe).
+func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pid int, db *dbProbe, newOp func(i int) benchOp) benchPhase {
 	// A window in which no operation completed measures nothing: it is
 	// extended until one does (a stalled disk or a starved CPU can hold a
 	// post longer than a short window), and the rate is taken over the
@@ -672,15 +695,16 @@ func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pi
 	from, end := begin.Add(warmup), begin.Add(warmup+dur)
 	ctx, cancel := context.WithDeadline(ctx, end.Add(30*time.Second))
 	defer cancel()
-	cpu := make(chan time.Duration, 1)
+	cpu, dbcpu := make(chan time.Duration, 1), make(chan time.Duration, 1)
 	go func() { // exits at the end of the window
 		t := time.NewTimer(time.Until(from))
 		defer t.Stop()
 		<-t.C
-		c0 := processCPU(pid)
+		c0, d0 := processCPU(pid), db.sample(ctx)
 		t.Reset(time.Until(end))
 		<-t.C
 		cpu <- processCPU(pid) - c0
+		dbcpu <- used(d0, db.sample(ctx))
 	}()
 	type result struct {
 		lat      []time.Duration
@@ -738,6 +762,7 @@ func measureLoad(ctx context.Context, clients int, warmup, dur time.Duration, pi
 	if used := <-cpu; pid != 0 && used > 0 {
 		p.cpu = used
 	}
+	p.dbcpu = <-dbcpu
 	p.summarise(all)
 	return p
 }

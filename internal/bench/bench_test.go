@@ -379,7 +379,12 @@ func BenchmarkServePost(b *testing.B) {
 	})
 	b.Run("postgres", func(b *testing.B) {
 		dsn, schema := testenv.PostgresSchema(b, "parley_bench_")
-		db := postgres.New(dsn)
+		// The pool's backends carry the schema's name, for the CPU probe.
+		sep := "?"
+		if strings.Contains(dsn, "?") {
+			sep = "&"
+		}
+		db := postgres.New(dsn + sep + "application_name=" + schema)
 		db.Schema = schema
 		var sc statementCounter
 		if os.Getenv("PARLEY_BENCH_STATEMENTS") != "" {
@@ -393,9 +398,17 @@ func BenchmarkServePost(b *testing.B) {
 		sc.mu.Lock()
 		sc.trips, sc.byQuery = 0, nil
 		sc.mu.Unlock()
-		before := db.Stats()
-		benchServePost(b, servertest.Start(b, cfg, server.Options{Store: db}).URL())
-		after := db.Stats()
+		probe := newDBProbe(context.Background(), dsn, schema, true)
+		defer probe.Close()
+		url := servertest.Start(b, cfg, server.Options{Store: db}).URL()
+		before, pg0, self0 := db.Stats(), probe.sample(context.Background()), selfCPU()
+		benchServePost(b, url)
+		after, pg1, self1 := db.Stats(), probe.sample(context.Background()), selfCPU()
+		if pg := used(pg0, pg1); pg > 0 {
+			b.ReportMetric(ms(pg)/float64(b.N), "pg-cpu-ms/op")
+		}
+		// Parley and the load generator: this process.
+		b.ReportMetric(ms(self1-self0)/float64(b.N), "go-cpu-ms/op")
 		if n := after.Batches - before.Batches; n > 0 {
 			b.ReportMetric(float64(after.Units-before.Units)/float64(b.N), "units/op")
 			b.ReportMetric(float64(after.Units-before.Units)/float64(n), "units/batch")

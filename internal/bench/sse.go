@@ -190,7 +190,7 @@ func selfCPU() time.Duration {
 // streams follow the page, as they do on any article with comments), opens
 // the streams, posts, and measures.
 func sseOnce(ctx context.Context, cfg Config, log io.Writer) (*sseRun, error) {
-	srv, _, stop, err := startBenchServer(ctx, cfg)
+	srv, _, _, stop, err := startBenchServer(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.BoolVar(&cfg.JSON, "json", false, "print the report as JSON instead of a table")
 	fs.StringVar(&cfg.Database, "database", "", "PostgreSQL admin URL: run on a fresh database per run, created and dropped through it")
 	fs.BoolVar(&cfg.Uncached, "uncached", false, "run the server with --thread-cache=false (every read misses the page cache)")
+	fs.StringVar(&cfg.Exe, "server", "", "the parley binary to start as the server (default: this one): another build measured by this one's load generator")
 	fs.IntVar(&cfg.SSE, "sse", 0, "measure live updates to this many concurrent event streams instead of the suite")
 	fs.IntVar(&cfg.SSEComments, "sse-comments", 20, "with --sse: comments posted while the streams are open")
 	fs.DurationVar(&cfg.SSEInterval, "sse-interval", 200*time.Millisecond, "with --sse: time between those comments")

@@ -13,13 +13,13 @@ import (
 // Activity counts a poster's recent comments, in any status, for flood
 // control, in one statement made of the parts the query asks for. Each
 // count is one range scan of the index on (author_id, created) or
-// (ip_hash, created); the duplicate search is a seek of the index on
-// (author_id, text_hash, created), the text compared only on a match, and
-// for rows stored before the hash (which have 0) a second one, made only
-// while the duplicate window reaches back before migration 0006. Two
-// equalities rather than "text_hash IN ($6, 0)" leave the planner no
-// reason to prefer the (author_id, created) index, which reads every
-// comment of the window, when its statistics predate the poster.
+// (ip_hash, created); the duplicate search is a seek of comments_dup, on
+// (text_hash, author_id || ”, created), the text compared only on a
+// match, and for rows stored before the hash (which have 0) a second one,
+// made only while the duplicate window reaches back before migration 0006.
+// No other index serves any of its conditions, so that the planner cannot
+// prefer the (author_id, created) index, which reads every comment of the
+// window, when its statistics predate the poster (see migration 0016).
 //
 // The statement holds no parameter that would change its plan: which parts
 // run and the cap are written into its text (see activitySQL), so that
@@ -80,9 +80,11 @@ func activitySQL(byAuthor, byIP, dup, unhashed bool, limit int) string {
 		b.WriteString(`, 0::bigint`)
 	}
 	if dup {
-		b.WriteString(`, EXISTS (SELECT 1 FROM comments WHERE author_id = $1::text AND text_hash = $6::bigint AND created >= $5::timestamptz AND text = $4::text)`)
+		// "author_id || ''" is the expression of comments_dup, which no
+		// other index can serve (see migration 0016).
+		b.WriteString(`, EXISTS (SELECT 1 FROM comments WHERE text_hash = $6::bigint AND author_id || '' = $1::text AND created >= $5::timestamptz AND text = $4::text)`)
 		if unhashed {
-			b.WriteString(` OR EXISTS (SELECT 1 FROM comments WHERE author_id = $1::text AND text_hash = 0 AND created >= $5::timestamptz AND text = $4::text)`)
+			b.WriteString(` OR EXISTS (SELECT 1 FROM comments WHERE text_hash = 0 AND author_id || '' = $1::text AND created >= $5::timestamptz AND text = $4::text)`)
 		}
 	} else {
 		b.WriteString(`, false`)

@@ -36,8 +36,9 @@ const Channel = "parley_events"
 //
 // The transaction that takes it is a batch of units of work (see unit.go),
 // so the lock is taken once per batch, not once per unit: batches commit one
-// at a time, database-wide, each with one events INSERT, one NOTIFY and one
-// WAL flush for all its units. Everything else in the batch runs before. The lock is taken last, and no
+// at a time, database-wide, each with one statement for the lock, the
+// events and the NOTIFY (insertEvents), and one WAL flush for all its
+// units. Everything else in the batch runs before. The lock is taken last, and no
 // transaction waits for anything else while holding it, so it cannot be part
 // of a deadlock.
 
@@ -55,14 +56,28 @@ func (db *DB) events(ctx context.Context, tx pgx.Tx, evs []parley.Event) error {
 	return nil
 }
 
-// insertEvents records events from arrays of their fields; the rows take
-// their identity values in the order of the arrays.
-const insertEvents = `INSERT INTO events (type, site_id, page_id, comment_id, user_id)
-	SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[]) RETURNING id`
+// insertEvents records events from arrays of their fields, in one
+// statement: the event lock (waited for as long as it takes: its holder is
+// committing, never waiting for this transaction), then the rows, whose
+// identity values follow the order of the arrays, then the notification.
+// The lock's key depends on set_config, so that lock_timeout is 0 before
+// the lock is asked for; the rows are joined to the lock's row, so that no
+// id is drawn before the lock is held; the notification, one row over the
+// inserted ones, carries the newest id. As three statements and a SET, this
+// cost the commit of every batch four statements.
+const insertEvents = `WITH lock AS MATERIALIZED (
+		SELECT pg_advisory_xact_lock(CASE set_config('lock_timeout', '0', true) WHEN '0' THEN $1::bigint END)),
+	ins AS (INSERT INTO events (type, site_id, page_id, comment_id, user_id)
+		SELECT e.type, e.site_id, e.page_id, e.comment_id, e.user_id
+		FROM lock, unnest($2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[])
+			WITH ORDINALITY AS e (type, site_id, page_id, comment_id, user_id, n)
+		ORDER BY e.n
+		RETURNING id),
+	note AS MATERIALIZED (SELECT pg_notify('` + Channel + `', max(id)::text) FROM ins)
+	SELECT ins.id FROM ins, note`
 
-// queueEvents queues on b the statements that record evs: the lock, then
-// the insert, whose rows take their identity values in the order of the
-// arrays, then the notification. They must be the last statements of their
+// queueEvents queues on b the statement that records evs (insertEvents),
+// whose rows are the ids. It must be the last statement of its
 // transaction, which then holds the lock only for its commit.
 func (db *DB) queueEvents(b *pgx.Batch, evs []parley.Event) {
 	if len(evs) == 0 {
@@ -76,9 +91,7 @@ func (db *DB) queueEvents(b *pgx.Batch, evs []parley.Event) {
 	for i, e := range evs {
 		types[i], sites[i], pages[i], comments[i], users[i] = e.Type, e.SiteID, e.PageID, e.CommentID, e.UserID
 	}
-	b.Queue(`SELECT pg_advisory_xact_lock($1)`, db.eventLock)
-	b.Queue(insertEvents, types, sites, pages, comments, users)
-	b.Queue(`SELECT pg_notify('` + Channel + `', (SELECT max(id) FROM events)::text)`)
+	b.Queue(insertEvents, db.eventLock, types, sites, pages, comments, users)
 	if db.holdEvents != nil {
 		b.Queue(`SELECT pg_sleep($1)`, db.holdEvents().Seconds())
 	}

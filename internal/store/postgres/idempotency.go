@@ -31,6 +31,7 @@ func (db *DB) Idempotency(ctx context.Context, key []byte) (*store.Idempotency, 
 // Two instances saving one key at once race for its primary key: the
 // second waits for the first's batch and then inserts nothing.
 func (t *ptx) SaveIdempotency(r *store.Idempotency) error {
+	defer t.interleavable()() // one statement (see pipeline.go)
 	created := r.Created
 	if created.IsZero() {
 		created = t.db.now()

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/store"
 )
 
@@ -51,12 +52,12 @@ var planCases = []struct {
 		func(int64) []any { return []any{"user42", planNow.Add(-24 * time.Hour)} }, "comments_author"},
 	{"activity: by address", `SELECT count(*) FROM comments WHERE ip_hash = $1 AND created >= $2`,
 		func(int64) []any { return []any{"ip42", planNow.Add(-24 * time.Hour)} }, "comments_ip"},
-	{"duplicate", `SELECT EXISTS (SELECT 1 FROM comments WHERE author_id = $1 AND text_hash = $2 AND created >= $3 AND text = $4)`,
+	{"duplicate", `SELECT EXISTS (SELECT 1 FROM comments WHERE text_hash = $2 AND author_id || '' = $1 AND created >= $3 AND text = $4)`,
 		// Over a window that holds every comment of the author: a seek of
 		// the hash, where the (author_id, created) index would visit them all.
 		func(int64) []any {
 			return []any{"user42", store.TextHash("Hello"), planNow.Add(-60 * 24 * time.Hour), "Hello"}
-		}, "comments_author_text"},
+		}, "comments_dup"},
 	{"history", `SELECT coalesce(s.approved, 0), coalesce(s.rejected, 0), coalesce(s.pending, 0), coalesce(s.upheld, 0),
 		ARRAY(SELECT status FROM comments WHERE author_id = $1 AND status IN ('approved', 'rejected') ORDER BY created DESC, id DESC LIMIT 10)
 		FROM (SELECT) one LEFT JOIN author_stats s ON s.author_id = $1`, func(int64) []any { return []any{"user42"} }, "comments_author"},
@@ -130,3 +131,102 @@ func TestQueryPlans(t *testing.T) {
 		})
 	}
 }
+
+// TestDuplicateSearchOnAFreshDatabase: a database made with migration 0006
+// holds no comment without a text hash, so that the duplicate search is
+// one seek of the hash however far back its window reaches, and still
+// finds a duplicate; a database migrated to 0006 later looks for the
+// unhashed rows too while its window reaches back before the migration.
+func TestDuplicateSearchOnAFreshDatabase(t *testing.T) {
+	db := open(t)
+	page := seed(t, db)
+	ctx := context.Background()
+	now := time.Now()
+	q := store.ActivityQuery{AuthorID: "bob", Text: "Hello again", TextSince: now.Add(-7 * 24 * time.Hour), Cap: -1}
+	if sql, _ := db.activityQuery(q); strings.Contains(sql, "text_hash = 0") {
+		t.Errorf("a fresh database searches unhashed comments:\n%s", sql)
+	}
+	c := &parley.Comment{PageID: page.ID, AuthorID: "bob", AuthorName: "Bob", Text: "Hello again", HTML: "<p>Hello again</p>", Status: parley.StatusApproved}
+	if err := db.CreateComment(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := db.Activity(ctx, q); err != nil || !a.Duplicate {
+		t.Errorf("Activity = %+v, %v; want the duplicate found", a, err)
+	}
+	db.hashedSince = now.Add(-time.Hour) // as if 0006 had come to an older database
+	if sql, _ := db.activityQuery(q); !strings.Contains(sql, "text_hash = 0") {
+		t.Errorf("a database older than its hashes skips the unhashed comments:\n%s", sql)
+	}
+}
+
+// TestDuplicateSearchOnAYoungTable plans the duplicate search as a
+// connection caches it (a generic plan, sorting off as in PostContext) on
+// a table without statistics holding 0 to 500 comments, alone and in
+// PostContext's one statement: each plan must seek comments_dup, never
+// walk the author's comments by comments_author (see migration 0016),
+// which on the bench's young database cost a prolific poster 3-4 ms a
+// post, and never sort.
+func TestDuplicateSearchOnAYoungTable(t *testing.T) {
+	db := open(t)
+	page := seed(t, db)
+	ctx := context.Background()
+	now := time.Now()
+	total := 0
+	for _, n := range []int{0, 5, 50, 500} {
+		for ; total < n; total++ {
+			c := &parley.Comment{PageID: page.ID, AuthorID: fmt.Sprintf("w%d", total%4), AuthorName: "W", IPHash: "ip",
+				Text: fmt.Sprintf("comment %d", total), HTML: "<p>…</p>", Status: parley.StatusApproved}
+			if err := db.CreateComment(ctx, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, unhashed := range []bool{false, true} {
+			q := store.ActivityQuery{AuthorID: "w3", IPHash: "ip", Since: now.Add(-time.Minute), Cap: -1,
+				Text: "a new text", TextSince: now.Add(-7 * 24 * time.Hour)}
+			db.hashedSince = time.Time{}
+			if unhashed {
+				db.hashedSince = now
+			}
+			sql, args := db.activityQuery(q)
+			if unhashed {
+				// And as PostContext sends it, with the other reads.
+				sql, args = postContextSQL(sql, historyRecentForTest), append(args, "news", page.URL, "w3")
+			}
+			tx, err := db.pool.Begin(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(ctx, sortOff); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := tx.Exec(ctx, "SET LOCAL plan_cache_mode = force_generic_plan"); err != nil {
+				t.Fatal(err)
+			}
+			rows, err := tx.Query(ctx, "EXPLAIN "+sql, args...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var plan []string
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, line)
+			}
+			rows.Close()
+			tx.Rollback(ctx)
+			text := strings.Join(plan, "\n")
+			// In PostContext's statement, History walks comments_author
+			// backward (and nothing else does).
+			if want := map[bool]int{false: 1, true: 2}[unhashed]; strings.Count(text, "comments_dup") != want ||
+				strings.Count(text, "comments_author") > map[bool]int{false: 0, true: 1}[unhashed] ||
+				strings.Contains(text, "Seq Scan") || strings.Contains(text, "Sort") {
+				t.Errorf("%d comments, unhashed=%v: the duplicate search does not seek comments_dup:\n%s", n, unhashed, text)
+			}
+		}
+	}
+}
+
+// historyRecentForTest is the service's number of recent statuses.
+const historyRecentForTest = 10

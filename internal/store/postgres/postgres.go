@@ -124,6 +124,7 @@ type DB struct {
 	batches  atomic.Int64  // see Stats
 	unitsRun atomic.Int64
 	batchNs  atomic.Int64
+	piped    atomic.Int64
 
 	// holdEvents, when set (by tests), says how long a transaction waits
 	// after writing its events, before it commits.
@@ -210,9 +211,8 @@ func (db *DB) Open(ctx context.Context) (err error) {
 	// The lock key names the events table itself, so that deployments in
 	// several schemas of one database never wait for each other.
 	db.eventLock |= eventLockClass << 32
-	// Comments stored since migration 0006 have their text's hash.
-	if err := db.pool.QueryRow(ctx, `SELECT applied FROM schema_migrations WHERE version = 6`).Scan(&db.hashedSince); err != nil {
-		return wrap(err, "postgres: read the schema's history")
+	if err := db.readHashedSince(ctx); err != nil {
+		return err
 	}
 
 	if db.MaxBatch <= 0 {
@@ -362,4 +362,20 @@ func fromNull(t *time.Time) time.Time {
 		return time.Time{}
 	}
 	return t.UTC()
+}
+
+// readHashedSince sets hashedSince. Comments stored since migration 0006
+// have their text's hash. A database made with 0006 (in the transaction of
+// 0001, see migrate) never held a comment without one: its duplicate
+// search is one index seek, never a second one for the unhashed.
+func (db *DB) readHashedSince(ctx context.Context) error {
+	var fresh bool
+	if err := db.pool.QueryRow(ctx, `SELECT m6.applied, m6.applied = m1.applied FROM schema_migrations m6, schema_migrations m1
+		WHERE m6.version = 6 AND m1.version = 1`).Scan(&db.hashedSince, &fresh); err != nil {
+		return wrap(err, "postgres: read the schema's history")
+	}
+	if fresh {
+		db.hashedSince = time.Time{}
+	}
+	return nil
 }

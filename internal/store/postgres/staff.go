@@ -179,6 +179,7 @@ func (db *DB) AddAction(ctx context.Context, a *store.Action) error {
 
 // AddAction is DB.AddAction in the unit of t.
 func (t *ptx) AddAction(a *store.Action) error {
+	defer t.interleavable()() // one statement (see pipeline.go)
 	created := a.Created
 	if created.IsZero() {
 		created = t.db.now()

@@ -52,7 +52,7 @@ func TestMigrateAuthorStats(t *testing.T) {
 	// Migration 0006 out again; migrations numbered after it would go too.
 	for _, q := range []string{
 		`DROP TABLE author_stats`,
-		`ALTER TABLE comments DROP COLUMN text_hash`, // and its index
+		`ALTER TABLE comments DROP COLUMN text_hash`, // and its indexes, 0016_duplicate_index's too
 		`DROP TABLE sso_tokens`,                      // 0007_sso
 		`DROP TABLE ban_marks`,                       // 0012_ban_marks
 		`DROP TABLE reader_session_revocations`,      // 0015_reader_sessions
@@ -78,6 +78,14 @@ func TestMigrateAuthorStats(t *testing.T) {
 	}
 	if err := migrate(ctx, db.pool); err != nil {
 		t.Fatalf("migrate: %v", err)
+	}
+	// As Open does after migrating: the database now has comments older
+	// than its hashes.
+	if err := db.readHashedSince(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if db.hashedSince.IsZero() {
+		t.Fatal("a database migrated to 0006 with comments is taken for one made hashed")
 	}
 	got, err := db.History(ctx, "bob", 10)
 	if err != nil {

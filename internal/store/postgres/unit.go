@@ -26,8 +26,8 @@ import (
 // savepoint alone and returns its own error, while the others commit. The
 // units' events are kept aside and recorded at the end of the batch, under
 // the advisory lock that orders event ids (see event.go), which the batch
-// therefore takes once, with one INSERT and one NOTIFY, just before its
-// COMMIT. Concurrent posters share the commit's WAL flush, and the lock is
+// therefore takes once, in the one statement that inserts its events and
+// notifies, just before its COMMIT. Concurrent posters share the commit's WAL flush, and the lock is
 // held for one round trip per batch instead of one commit per unit.
 //
 // Statements a unit needs but whose answer nobody waits for (BEGIN,
@@ -73,6 +73,10 @@ type ptx struct {
 	ctx  context.Context // the committer's, never a caller's
 	pre  []string        // statements to send before the next one
 	evs  []parley.Event  // the running unit's events
+
+	pipe   *pipeline // the pipelined batch the unit runs in, if any (see pipeline.go)
+	inter  bool      // in a method whose statements may interleave
+	serial bool      // the unit sent a statement that may not
 }
 
 var _ store.Tx = (*ptx)(nil)
@@ -149,11 +153,15 @@ type CommitStats struct {
 	Batches int64         // transactions committed or failed
 	Units   int64         // unit runs in them; Units/Batches is the mean batch size
 	Busy    time.Duration // time spent running batches
+	// Pipelined counts the batches committed with their units side by
+	// side (see pipeline.go).
+	Pipelined int64
 }
 
 // Stats returns the committer's counters.
 func (db *DB) Stats() CommitStats {
-	return CommitStats{Batches: db.batches.Load(), Units: db.unitsRun.Load(), Busy: time.Duration(db.batchNs.Load())}
+	return CommitStats{Batches: db.batches.Load(), Units: db.unitsRun.Load(), Busy: time.Duration(db.batchNs.Load()),
+		Pipelined: db.piped.Load()}
 }
 
 // commitBatch runs a batch of units in one transaction and reports each
@@ -178,7 +186,7 @@ func (db *DB) commitBatch(batch []*unit) (again []*unit) {
 	}
 	// Release destroys a connection left inside a transaction.
 	defer conn.Release()
-	if len(batch) > 1 && db.optimistic(ctx, conn, batch) {
+	if len(batch) > 1 && (db.pipelined(ctx, conn, batch) || db.optimistic(ctx, conn, batch)) {
 		return nil
 	}
 	t := &ptx{db: db, conn: conn, ctx: ctx, pre: []string{"BEGIN"}}
@@ -363,12 +371,7 @@ func (t *ptx) finish(evs []parley.Event) ([]int64, error) {
 	}
 	t.pre = t.pre[:0]
 	var ids []int64
-	if len(evs) > 0 {
-		// The event lock is waited for as long as it takes: its holder
-		// is committing, never waiting for this batch.
-		b.Queue("SET LOCAL lock_timeout = 0")
-		t.db.queueEvents(b, evs)
-	}
+	t.db.queueEvents(b, evs) // after every other statement, just before the COMMIT
 	b.Queue("COMMIT")
 	br := t.conn.SendBatch(t.ctx, b)
 	n := b.Len()
@@ -420,6 +423,10 @@ func (t *ptx) batch(b *pgx.Batch) (*pgx.Batch, int) {
 
 // SendBatch sends b, after the pending statements, in one round trip.
 func (t *ptx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if t.pipe != nil {
+		t.serial = true
+		return &failedBatch{err: errSerial}
+	}
 	nb, n := t.batch(b)
 	br := t.conn.SendBatch(ctx, nb)
 	for range n {
@@ -433,6 +440,9 @@ func (t *ptx) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
 // QueryRow runs a query returning at most one row, after the pending
 // statements, in one round trip.
 func (t *ptx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	if t.pipe != nil {
+		return pipeRow{p: t.pipe, res: t.send(&pgx.QueuedQuery{SQL: sql, Arguments: args})[0]}
+	}
 	if len(t.pre) == 0 {
 		return t.conn.QueryRow(ctx, sql, args...)
 	}
@@ -444,6 +454,10 @@ func (t *ptx) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 
 // Exec runs a statement, after the pending ones, in one round trip.
 func (t *ptx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if t.pipe != nil {
+		res := t.send(&pgx.QueuedQuery{SQL: sql, Arguments: args})[0]
+		return res.tag, res.err
+	}
 	if len(t.pre) == 0 {
 		return t.conn.Exec(ctx, sql, args...)
 	}
@@ -504,7 +518,9 @@ func (f *failedBatch) Query() (pgx.Rows, error)         { return nil, f.err }
 func (f *failedBatch) QueryRow() pgx.Row                { return errRow{f.err} }
 func (f *failedBatch) Tx() pgx.Tx                       { return nil }
 func (f *failedBatch) Close() error {
-	f.br.Close()
+	if f.br != nil {
+		f.br.Close()
+	}
 	return f.err
 }
 

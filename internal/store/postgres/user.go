@@ -20,6 +20,7 @@ func (db *DB) CreateUser(ctx context.Context, u *parley.User) error {
 
 // CreateUser is DB.CreateUser in the unit of t.
 func (t *ptx) CreateUser(u *parley.User) error {
+	defer t.interleavable()() // one statement (see pipeline.go)
 	if u.ID == "" {
 		return parley.Errorf(parley.EInvalid, "a user needs an id")
 	}
@@ -44,6 +45,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *parley.User) error {
 
 // UpdateUser is DB.UpdateUser in the unit of t.
 func (t *ptx) UpdateUser(u *parley.User) error {
+	defer t.interleavable()() // one statement (see pipeline.go)
 	tag, err := t.Exec(t.ctx, `UPDATE users SET name = $2, email = $3, role = $4, site_id = $5, banned_until = $6,
 		picture = $7, sessions_after = $8, own_name = $9 WHERE id = $1`, u.ID, u.Name, u.Email, u.Role, u.SiteID, nullTime(u.BannedUntil), u.Picture, nullTime(u.SessionsAfter), u.OwnName)
 	if err != nil {

@@ -237,7 +237,7 @@ func TestSchema(t *testing.T) {
 		want  string
 	}{
 		{"PRAGMA journal_mode", "wal"},
-		{"SELECT group_concat(version || ':' || name) FROM schema_migrations", "1:0001_init.sql,2:0002_moderators.sql,3:0003_author_stats.sql,4:0004_imports.sql,5:0005_consumers.sql,6:0006_site_models.sql,7:0007_sso.sql,8:0008_oidc.sql,9:0009_mail.sql,10:0010_webhooks.sql,11:0011_idempotency.sql,12:0012_ban_marks.sql,13:0013_reader_profile.sql,15:0015_reader_sessions.sql,17:0017_idempotency_any_site.sql,19:0019_mail_failed.sql"},
+		{"SELECT group_concat(version || ':' || name) FROM schema_migrations", "1:0001_init.sql,2:0002_moderators.sql,3:0003_author_stats.sql,4:0004_imports.sql,5:0005_consumers.sql,6:0006_site_models.sql,7:0007_sso.sql,8:0008_oidc.sql,9:0009_mail.sql,10:0010_webhooks.sql,11:0011_idempotency.sql,12:0012_ban_marks.sql,13:0013_reader_profile.sql,15:0015_reader_sessions.sql,16:0016_duplicate_index.sql,17:0017_idempotency_any_site.sql,19:0019_mail_failed.sql"},
 		{"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'comments_page_number'", "1"},
 	} {
 		var got string
@@ -299,6 +299,7 @@ func TestAuthorStatsMigration(t *testing.T) {
 		// Later migrations go too, so that 0003 is the next to apply.
 		"DROP TABLE imports",
 		"DROP TABLE ban_marks",
+		// 0016_duplicate_index changes nothing in SQLite.
 		"DROP TABLE reader_session_revocations", // 0015_reader_sessions
 		"ALTER TABLE users DROP COLUMN picture", // 0013_reader_profile
 		"ALTER TABLE users DROP COLUMN sessions_after",
