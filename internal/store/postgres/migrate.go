@@ -97,8 +97,15 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	if latest := ms[len(ms)-1].version; current > latest {
 		return fmt.Errorf("the database schema is at version %d, newer than this binary's %d: run a newer parley", current, latest)
 	}
+	applied, err := appliedVersions(ctx, tx)
+	if err != nil {
+		return err
+	}
 	for _, m := range ms {
-		if m.version <= current {
+		// Every migration not yet applied, a lower number than the
+		// newest applied one included: migrations made side by side
+		// land in any order, and each is independent of the others.
+		if applied[m.version] {
 			continue
 		}
 		// The simple protocol runs a file of several statements at once.
@@ -113,4 +120,22 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return wrap(err, "migrate: commit")
 	}
 	return nil
+}
+
+// appliedVersions returns the versions recorded in schema_migrations.
+func appliedVersions(ctx context.Context, tx pgx.Tx) (map[int]bool, error) {
+	rows, err := tx.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, wrap(err, "migrate: read the applied versions")
+	}
+	defer rows.Close()
+	out := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, wrap(err, "migrate: read the applied versions")
+		}
+		out[v] = true
+	}
+	return out, wrap0(rows.Err(), "migrate: read the applied versions")
 }

@@ -169,3 +169,34 @@ func TestPosterReadsOnStaleStatistics(t *testing.T) {
 		}
 	}
 }
+
+// TestMigrateFillsAGap: a migration numbered below the newest applied one
+// but never applied (made on a branch beside it, landed after it) is
+// applied at the next Open; the ones applied are not run again.
+func TestMigrateFillsAGap(t *testing.T) {
+	dsn, schema := newSchema(t)
+	db := openIn(t, dsn, schema, nil)
+	ctx := context.Background()
+	for _, q := range []string{
+		`DROP INDEX comments_dup`, // 0016_duplicate_index, as if it never ran
+		`CREATE INDEX comments_author_text ON comments (author_id, text_hash, created)`,
+		`DELETE FROM schema_migrations WHERE version = 16`,
+	} {
+		if _, err := db.pool.Exec(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	if err := migrate(ctx, db.pool); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	var idx, row int
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'comments_dup'`).Scan(&idx); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.pool.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = 16`).Scan(&row); err != nil {
+		t.Fatal(err)
+	}
+	if idx != 1 || row != 1 {
+		t.Errorf("after migrate: comments_dup %d, schema_migrations row 16 %d; want the gap filled (1 and 1)", idx, row)
+	}
+}
