@@ -153,14 +153,19 @@ func (s *Service) Rename(ctx context.Context, a Actor, siteID, name string) (*pa
 			return nil, e
 		}
 	}
+	// A unit may run more than once (a batch run again, a retried
+	// conflict): it reads only what it was given and sets u at the end.
+	id := u.ID
+	var renamed *parley.User
 	err = s.update(ctx, func(tx store.Tx) error {
 		var err error
-		u, err = changeUser(tx, u.ID, func(u *parley.User) { u.Name, u.OwnName = clean, true })
+		renamed, err = changeUser(tx, id, func(x *parley.User) { x.Name, x.OwnName = clean, true })
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	u = renamed
 	if u.Badge() != "" {
 		s.staffChanged(ctx, "", "", u.Role) // the badge holders' names changed
 	}
