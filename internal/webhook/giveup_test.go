@@ -4,15 +4,12 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/parleyhq/parley"
 	"github.com/parleyhq/parley/internal/outbound"
 	"github.com/parleyhq/parley/internal/store"
-	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/webhook"
 )
 
@@ -22,14 +19,7 @@ import (
 // the backoff, with the receiver's answer in the log.
 func TestGivesUpAfter24Hours(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.CreateSite(ctx, &parley.Site{ID: "news", Name: "News"}); err != nil {
-		t.Fatal(err)
-	}
+	st := newSiteStore(t)
 	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "maintenance", http.StatusInternalServerError)
 	}))
@@ -54,6 +44,7 @@ func TestGivesUpAfter24Hours(t *testing.T) {
 
 	deadline := time.Now().Add(20 * time.Second)
 	var log []*store.Delivery
+	var err error
 	for {
 		if log, err = st.Deliveries(ctx, wh.ID, 10); err != nil {
 			t.Fatal(err)
@@ -81,14 +72,7 @@ func TestGivesUpAfter24Hours(t *testing.T) {
 // and what to do.
 func TestBlockedEndpointFailsAtOnce(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.CreateSite(ctx, &parley.Site{ID: "news", Name: "News"}); err != nil {
-		t.Fatal(err)
-	}
+	st := newSiteStore(t)
 	hit := make(chan struct{}, 1)
 	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit <- struct{}{} }))
 	defer recv.Close()
@@ -109,6 +93,7 @@ func TestBlockedEndpointFailsAtOnce(t *testing.T) {
 	defer func() { stop(); <-done }()
 
 	var log []*store.Delivery
+	var err error
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if log, err = st.Deliveries(ctx, wh.ID, 10); err != nil {
 			t.Fatal(err)

@@ -29,14 +29,7 @@ func (s *countingStore) Webhooks(ctx context.Context, siteID string) ([]*store.W
 // events after that point in the log.
 func TestQueueKeepsTheEndpoints(t *testing.T) {
 	ctx := t.Context()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.CreateSite(ctx, &parley.Site{ID: "news", Name: "News"}); err != nil {
-		t.Fatal(err)
-	}
+	db := newSiteStore(t)
 	page, err := db.EnsurePage(ctx, "news", "https://news.example/a", "A")
 	if err != nil {
 		t.Fatal(err)
@@ -105,4 +98,19 @@ func TestQueueKeepsTheEndpoints(t *testing.T) {
 	if n := st.reads.Load(); n != 3 {
 		t.Errorf("endpoints read %d times, want 3 (at the start, after the addition, after the deletion)", n)
 	}
+}
+
+// newSiteStore opens a SQLite store in the test's directory, closed when
+// the test ends, with the site "news".
+func newSiteStore(t *testing.T) *sqlite.DB {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if err := db.CreateSite(context.Background(), &parley.Site{ID: "news", Name: "News"}); err != nil {
+		t.Fatal(err)
+	}
+	return db
 }

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -19,7 +18,6 @@ import (
 	"github.com/parleyhq/parley/internal/render"
 	"github.com/parleyhq/parley/internal/service"
 	"github.com/parleyhq/parley/internal/store"
-	"github.com/parleyhq/parley/internal/store/sqlite"
 	"github.com/parleyhq/parley/internal/webhook"
 )
 
@@ -59,14 +57,7 @@ var refused = []struct{ host, class string }{
 // runs it where nothing but loopback exists.
 func TestSSRFRefusals(t *testing.T) {
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	if err := st.CreateSite(ctx, &parley.Site{ID: "news", Name: "News"}); err != nil {
-		t.Fatal(err)
-	}
+	st := newSiteStore(t)
 
 	// The service refuses every literal class when the endpoint is added.
 	svc := service.New(st, render.New())
