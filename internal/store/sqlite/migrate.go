@@ -78,10 +78,30 @@ func migrate(ctx context.Context, db *sql.DB, now time.Time) error {
 	if latest := ms[len(ms)-1].version; current > latest {
 		return fmt.Errorf("the database schema is at version %d, newer than this binary's %d: run a newer parley", current, latest)
 	}
+	applied := map[int]bool{}
+	rows, err := db.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return fmt.Errorf("read applied migrations: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return fmt.Errorf("read applied migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read applied migrations: %w", err)
+	}
 	// Every migration not yet applied, a lower number than the newest
 	// applied one included: migrations made side by side land in any
 	// order, and each is independent of the others.
 	for _, m := range ms {
+		if applied[m.version] {
+			continue
+		}
 		if err := apply(ctx, db, m, now); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
